@@ -1,0 +1,1 @@
+"""The catalog: WebSocket APIs, products, subscriptions, gateways and their policy documents."""

@@ -1,0 +1,217 @@
+"""Django admin for the catalog: lists, filters, lifecycle actions, masked keys."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+
+from apis import services
+from apis.models import Api, Gateway, GlobalPolicy, Product, Subscription
+
+
+def mask(secret: str) -> str:
+    return f"{secret[:4]}…{'•' * 6}" if secret else ""
+
+
+class ApiGatewayInline(admin.TabularInline):
+    model = Api.gateways.through
+    extra = 0
+    verbose_name = "gateway"
+    verbose_name_plural = "gateways"
+
+
+class ProductApiInline(admin.TabularInline):
+    model = Product.apis.through
+    extra = 0
+    verbose_name = "product"
+    verbose_name_plural = "products"
+
+
+@admin.register(Api)
+class ApiAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_name",
+        "name",
+        "url_suffix",
+        "backend_url",
+        "url_scheme",
+        "subscription_required",
+        "updated_at",
+    )
+    list_filter = ("url_scheme", "subscription_required", "gateways", "products")
+    search_fields = ("display_name", "name", "url_suffix", "backend_url", "description")
+    readonly_fields = ("created_at", "updated_at")
+    inlines = [ApiGatewayInline, ProductApiInline]
+    fieldsets = (
+        (None, {"fields": ("display_name", "name", "description")}),
+        ("Connection", {"fields": ("backend_url", "url_scheme", "url_suffix")}),
+        (
+            "Subscription",
+            {
+                "fields": (
+                    "subscription_required",
+                    "subscription_key_header",
+                    "subscription_key_query",
+                )
+            },
+        ),
+        (
+            "Limits",
+            {"fields": ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")},
+        ),
+        ("onHandshake policy", {"fields": ("policy_xml",)}),
+        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+    )
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_name",
+        "name",
+        "state",
+        "subscription_required",
+        "approval_required",
+        "subscriptions_limit",
+    )
+    list_filter = ("state", "subscription_required", "approval_required", "groups")
+    search_fields = ("display_name", "name", "description")
+    filter_horizontal = ("apis", "groups")
+
+
+@admin.register(Gateway)
+class GatewayAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "location_name",
+        "location_country",
+        "node_count",
+        "last_seen_at",
+    )
+    list_filter = ("kind", "location_country")
+    search_fields = ("name", "description", "location_name", "location_city")
+    readonly_fields = (
+        "masked_primary_token",
+        "masked_secondary_token",
+        "last_seen_at",
+        "node_count",
+        "node_version",
+        "created_at",
+        "updated_at",
+    )
+    exclude = ("primary_token", "secondary_token")
+    actions = ["regenerate_primary_token", "regenerate_secondary_token"]
+
+    @admin.display(description="primary token")
+    def masked_primary_token(self, obj: Gateway) -> str:
+        return mask(obj.primary_token)
+
+    @admin.display(description="secondary token")
+    def masked_secondary_token(self, obj: Gateway) -> str:
+        return mask(obj.secondary_token)
+
+    @admin.action(description="Regenerate the primary node token")
+    def regenerate_primary_token(self, request, queryset) -> None:
+        for gateway in queryset:
+            services.regenerate_gateway_token(gateway=gateway, which="primary")
+        self.message_user(request, f"Regenerated {queryset.count()} primary token(s).")
+
+    @admin.action(description="Regenerate the secondary node token")
+    def regenerate_secondary_token(self, request, queryset) -> None:
+        for gateway in queryset:
+            services.regenerate_gateway_token(gateway=gateway, which="secondary")
+        self.message_user(request, f"Regenerated {queryset.count()} secondary token(s).")
+
+
+def _lifecycle_action(action: str, label: str):
+    def run(modeladmin, request, queryset) -> None:
+        done, refused = 0, []
+        for subscription in queryset:
+            try:
+                services.change_subscription_state(subscription=subscription, action=action)
+                done += 1
+            except ValidationError as exc:
+                refused.append(f"{subscription}: {'; '.join(exc.messages)}")
+        if done:
+            modeladmin.message_user(request, f"{label}: {done} subscription(s).")
+        for message in refused:
+            modeladmin.message_user(request, message, level=messages.WARNING)
+
+    run.__name__ = f"{action}_subscriptions"
+    return admin.action(description=f"{label} selected subscriptions")(run)
+
+
+def _regenerate_action(which: str):
+    def run(modeladmin, request, queryset) -> None:
+        for subscription in queryset:
+            services.regenerate_subscription_key(subscription=subscription, which=which)
+        modeladmin.message_user(request, f"Regenerated the {which} key of {queryset.count()}.")
+
+    run.__name__ = f"regenerate_{which}_key"
+    return admin.action(description=f"Regenerate the {which} key")(run)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_name",
+        "owner",
+        "scope",
+        "target",
+        "state",
+        "masked_primary_key",
+        "masked_secondary_key",
+        "created_at",
+        "expiration_date",
+    )
+    list_filter = ("state", "scope", "product")
+    search_fields = (
+        "display_name",
+        "owner__username",
+        "owner__email",
+        "product__name",
+        "api__name",
+    )
+    list_select_related = ("owner", "product", "api")
+    raw_id_fields = ("owner",)
+    readonly_fields = (
+        "masked_primary_key",
+        "masked_secondary_key",
+        "created_at",
+        "start_date",
+        "end_date",
+        "updated_at",
+    )
+    exclude = ("primary_key", "secondary_key")
+    actions = [
+        _lifecycle_action("approve", "Approve"),
+        _lifecycle_action("reject", "Reject"),
+        _lifecycle_action("suspend", "Suspend"),
+        _lifecycle_action("reactivate", "Reactivate"),
+        _lifecycle_action("cancel", "Cancel"),
+        _regenerate_action("primary"),
+        _regenerate_action("secondary"),
+    ]
+
+    @admin.display(description="scope target")
+    def target(self, obj: Subscription) -> str:
+        return str(obj.product or obj.api or "All APIs")
+
+    @admin.display(description="primary key")
+    def masked_primary_key(self, obj: Subscription) -> str:
+        return format_html("<code>{}</code>", mask(obj.primary_key))
+
+    @admin.display(description="secondary key")
+    def masked_secondary_key(self, obj: Subscription) -> str:
+        return format_html("<code>{}</code>", mask(obj.secondary_key))
+
+
+@admin.register(GlobalPolicy)
+class GlobalPolicyAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "updated_at")
+
+    def has_add_permission(self, request) -> bool:
+        return not GlobalPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,282 @@
+"""Catalog models: gateways, WebSocket APIs, products, subscriptions and the global policy."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apis.validators import validate_backend_url, validate_header_name, validate_url_suffix
+
+BUILTIN_GATEWAY_NAME = "managed"
+DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
+DEFAULT_KEY_QUERY = "subscription-key"
+
+
+def generate_secret() -> str:
+    """A random, url-safe secret of 256 bits (subscription keys, node tokens)."""
+    return secrets.token_urlsafe(32)
+
+
+class Gateway(models.Model):
+    """A place that runs the data plane: the built-in managed one or a self-hosted node group."""
+
+    class Kind(models.TextChoices):
+        MANAGED = "managed", "Managed"
+        SELF_HOSTED = "self_hosted", "Self-hosted"
+
+    name = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    location_name = models.CharField("location", max_length=100, blank=True)
+    location_city = models.CharField("city", max_length=100, blank=True)
+    location_district = models.CharField("district", max_length=100, blank=True)
+    location_country = models.CharField("country/region", max_length=100, blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SELF_HOSTED)
+    primary_token = models.CharField(max_length=64, unique=True, default=generate_secret)
+    secondary_token = models.CharField(max_length=64, unique=True, default=generate_secret)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    node_count = models.PositiveIntegerField(default=0)
+    node_version = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.name == BUILTIN_GATEWAY_NAME
+
+
+class Api(models.Model):
+    """A WebSocket API: where clients connect on a gateway and which backend it proxies to."""
+
+    class Scheme(models.TextChoices):
+        WS = "ws", "WS"
+        WSS = "wss", "WSS"
+        BOTH = "both", "Both"
+
+    display_name = models.CharField(max_length=100)
+    name = models.SlugField(
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text="Left empty, derived from the display name.",
+    )
+    description = models.TextField(blank=True)
+    backend_url = models.CharField(
+        "WebSocket URL", max_length=2000, validators=[validate_backend_url]
+    )
+    url_scheme = models.CharField(
+        "URL scheme", max_length=4, choices=Scheme.choices, default=Scheme.BOTH
+    )
+    url_suffix = models.CharField(
+        "API URL suffix", max_length=200, unique=True, validators=[validate_url_suffix]
+    )
+    subscription_required = models.BooleanField(default=True)
+    subscription_key_header = models.CharField(
+        max_length=100, default=DEFAULT_KEY_HEADER, validators=[validate_header_name]
+    )
+    subscription_key_query = models.CharField(max_length=100, default=DEFAULT_KEY_QUERY)
+    gateways = models.ManyToManyField(Gateway, related_name="apis", blank=True)
+    policy_xml = models.TextField("onHandshake policy", blank=True)
+    max_message_bytes = models.PositiveIntegerField(
+        default=4 * 1024 * 1024, help_text="Largest message relayed either way; larger closes 1009."
+    )
+    idle_timeout_seconds = models.PositiveIntegerField(
+        default=600, help_text="Close (1001) after this long without a message either way."
+    )
+    max_duration_seconds = models.PositiveIntegerField(
+        default=7200, help_text="Close (1001) a connection open this long."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = "WebSocket API"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if not self.name and self.display_name:
+            self.name = slugify(self.display_name)[:80]
+        if not self.name:
+            raise ValidationError({"name": "Enter a name or a display name to derive it from."})
+        if self.max_message_bytes < 1:
+            raise ValidationError({"max_message_bytes": "Must be at least 1 byte."})
+        from apis.policy_validation import check_policy_document
+
+        check_policy_document(self.policy_xml, scope="api", field="policy_xml")
+
+
+class Product(models.Model):
+    """A bundle of APIs that developers subscribe to, with visibility and approval rules."""
+
+    class State(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        NOT_PUBLISHED = "not_published", "Not published"
+
+    display_name = models.CharField(max_length=100)
+    name = models.SlugField(max_length=80, unique=True, blank=True)
+    description = models.TextField(blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NOT_PUBLISHED)
+    subscription_required = models.BooleanField(default=True)
+    approval_required = models.BooleanField(default=False)
+    subscriptions_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Subscriptions one user may hold; empty for no limit."
+    )
+    legal_terms = models.TextField(blank=True)
+    apis = models.ManyToManyField(Api, related_name="products", blank=True)
+    groups = models.ManyToManyField(
+        Group, related_name="visible_products", blank=True, help_text="Who may see the product."
+    )
+    policy_xml = models.TextField("onHandshake policy", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        if not self.name and self.display_name:
+            self.name = slugify(self.display_name)[:80]
+        if not self.name:
+            raise ValidationError({"name": "Enter a name or a display name to derive it from."})
+        from apis.policy_validation import check_policy_document
+
+        check_policy_document(self.policy_xml, scope="product", field="policy_xml")
+
+
+class Subscription(models.Model):
+    """Access to all APIs, one product or one API, proved by either of two keys."""
+
+    class Scope(models.TextChoices):
+        ALL_APIS = "all_apis", "All APIs"
+        PRODUCT = "product", "Product"
+        API = "api", "API"
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        REJECTED = "rejected", "Rejected"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    display_name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        help_text="Empty for a standalone subscription.",
+    )
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.PRODUCT)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    api = models.ForeignKey(
+        Api, null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SUBMITTED)
+    primary_key = models.CharField(max_length=64, unique=True, default=generate_secret)
+    secondary_key = models.CharField(max_length=64, unique=True, default=generate_secret)
+    is_builtin_all_access = models.BooleanField(default=False, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    start_date = models.DateTimeField(null=True, blank=True)
+    expiration_date = models.DateTimeField(null=True, blank=True)
+    end_date = models.DateTimeField(null=True, blank=True)
+    state_comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="subscription_scope_target",
+                condition=(
+                    Q(scope="all_apis", product__isnull=True, api__isnull=True)
+                    | Q(scope="product", product__isnull=False, api__isnull=True)
+                    | Q(scope="api", product__isnull=True, api__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="subscription_keys_differ", condition=~Q(primary_key=models.F("secondary_key"))
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self) -> None:
+        errors = {}
+        if self.scope == self.Scope.PRODUCT and not self.product_id:
+            errors["product"] = "A product-scoped subscription needs a product."
+        if self.scope == self.Scope.API and not self.api_id:
+            errors["api"] = "An API-scoped subscription needs an API."
+        if self.scope != self.Scope.PRODUCT and self.product_id:
+            errors["product"] = "Only a product-scoped subscription names a product."
+        if self.scope != self.Scope.API and self.api_id:
+            errors["api"] = "Only an API-scoped subscription names an API."
+        if self.primary_key == self.secondary_key:
+            errors["secondary_key"] = "The secondary key must differ from the primary key."
+        others = Subscription.objects.exclude(pk=self.pk)
+        if others.filter(
+            Q(secondary_key=self.primary_key) | Q(primary_key=self.primary_key)
+        ).exists():
+            errors["primary_key"] = "This key is already in use."
+        if others.filter(
+            Q(primary_key=self.secondary_key) | Q(secondary_key=self.secondary_key)
+        ).exists():
+            errors["secondary_key"] = "This key is already in use."
+        if errors:
+            raise ValidationError(errors)
+
+    def covers(self, api: "Api") -> bool:
+        if self.scope == self.Scope.ALL_APIS:
+            return True
+        if self.scope == self.Scope.API:
+            return self.api_id == api.pk
+        return api.products.filter(pk=self.product_id).exists()
+
+
+class GlobalPolicy(models.Model):
+    """The "All APIs" scope: one onHandshake policy document inherited by every API."""
+
+    policy_xml = models.TextField("onHandshake policy (All APIs)", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "global policy (All APIs)"
+        verbose_name_plural = "global policy (All APIs)"
+
+    def __str__(self) -> str:
+        return "All APIs"
+
+    def clean(self) -> None:
+        from apis.policy_validation import check_policy_document
+
+        check_policy_document(self.policy_xml, scope="global", field="policy_xml")
+
+
+class CatalogRevision(models.Model):
+    """One value changed on every catalog write; gateways poll it to refresh their snapshot."""
+
+    revision = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"revision {self.revision}"

@@ -1,0 +1,336 @@
+"""All writes to the catalog: keyword-only, typed, atomic, validated with full_clean()."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apis.models import (
+    BUILTIN_GATEWAY_NAME,
+    Api,
+    Gateway,
+    GlobalPolicy,
+    Product,
+    Subscription,
+    generate_secret,
+)
+
+State = Subscription.State
+
+# Which states each lifecycle action may start from, and where it leads.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "approve": (frozenset({State.SUBMITTED}), State.ACTIVE),
+    "reject": (frozenset({State.SUBMITTED}), State.REJECTED),
+    "suspend": (frozenset({State.ACTIVE}), State.SUSPENDED),
+    "reactivate": (frozenset({State.SUSPENDED}), State.ACTIVE),
+    "cancel": (frozenset({State.SUBMITTED, State.ACTIVE, State.SUSPENDED}), State.CANCELLED),
+    "expire": (frozenset({State.ACTIVE, State.SUSPENDED}), State.EXPIRED),
+}
+
+_API_FIELDS = {
+    "display_name",
+    "name",
+    "description",
+    "backend_url",
+    "url_scheme",
+    "url_suffix",
+    "subscription_required",
+    "subscription_key_header",
+    "subscription_key_query",
+    "policy_xml",
+    "max_message_bytes",
+    "idle_timeout_seconds",
+    "max_duration_seconds",
+}
+_PRODUCT_FIELDS = {
+    "display_name",
+    "name",
+    "description",
+    "state",
+    "subscription_required",
+    "approval_required",
+    "subscriptions_limit",
+    "legal_terms",
+    "policy_xml",
+}
+_GATEWAY_FIELDS = {
+    "name",
+    "description",
+    "location_name",
+    "location_city",
+    "location_district",
+    "location_country",
+    "kind",
+}
+
+
+def _assign(instance, allowed: set[str], values: dict) -> None:
+    unknown = set(values) - allowed
+    if unknown:
+        raise TypeError(f"unknown field(s) for {type(instance).__name__}: {sorted(unknown)}")
+    for field, value in values.items():
+        setattr(instance, field, value)
+
+
+# Gateways ---------------------------------------------------------------------------------------
+
+
+def ensure_builtin_gateway() -> Gateway:
+    gateway, _ = Gateway.objects.get_or_create(
+        name=BUILTIN_GATEWAY_NAME,
+        defaults={"kind": Gateway.Kind.MANAGED, "description": "Built-in managed gateway"},
+    )
+    return gateway
+
+
+@transaction.atomic
+def create_gateway(*, name: str, **fields) -> Gateway:
+    gateway = Gateway(name=name)
+    _assign(gateway, _GATEWAY_FIELDS, fields)
+    gateway.full_clean()
+    gateway.save()
+    return gateway
+
+
+@transaction.atomic
+def update_gateway(*, gateway: Gateway, **fields) -> Gateway:
+    _assign(gateway, _GATEWAY_FIELDS, fields)
+    gateway.full_clean()
+    gateway.save()
+    return gateway
+
+
+@transaction.atomic
+def regenerate_gateway_token(*, gateway: Gateway, which: str = "primary") -> Gateway:
+    if which not in ("primary", "secondary"):
+        raise ValueError("which must be 'primary' or 'secondary'")
+    setattr(gateway, f"{which}_token", generate_secret())
+    gateway.full_clean()
+    gateway.save(update_fields=[f"{which}_token", "updated_at"])
+    return gateway
+
+
+def record_gateway_heartbeat(*, name: str, node_count: int, version: str) -> None:
+    """Mark a gateway as seen now; an update() so it does not bump the catalog revision."""
+    Gateway.objects.filter(name=name).update(
+        last_seen_at=timezone.now(), node_count=node_count, node_version=version[:50]
+    )
+
+
+# APIs -------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_api(
+    *,
+    display_name: str,
+    backend_url: str,
+    url_suffix: str,
+    products: Iterable[Product] = (),
+    gateways: Iterable[Gateway] | None = None,
+    **fields,
+) -> Api:
+    """Create a WebSocket API; with gateways=None it goes on the built-in managed gateway."""
+    api = Api(display_name=display_name, backend_url=backend_url, url_suffix=url_suffix)
+    _assign(api, _API_FIELDS, fields)
+    api.full_clean()
+    api.save()
+    api.gateways.set(list(gateways) if gateways is not None else [ensure_builtin_gateway()])
+    api.products.set(list(products))
+    return api
+
+
+@transaction.atomic
+def update_api(
+    *,
+    api: Api,
+    products: Iterable[Product] | None = None,
+    gateways: Iterable[Gateway] | None = None,
+    **fields,
+) -> Api:
+    _assign(api, _API_FIELDS, fields)
+    api.full_clean()
+    api.save()
+    if gateways is not None:
+        api.gateways.set(list(gateways))
+    if products is not None:
+        api.products.set(list(products))
+    return api
+
+
+@transaction.atomic
+def delete_api(*, api: Api) -> None:
+    api.delete()
+
+
+# Products ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_product(*, display_name: str, apis: Iterable[Api] = (), groups=(), **fields) -> Product:
+    product = Product(display_name=display_name)
+    _assign(product, _PRODUCT_FIELDS, fields)
+    product.full_clean()
+    product.save()
+    product.apis.set(list(apis))
+    product.groups.set(list(groups))
+    return product
+
+
+@transaction.atomic
+def update_product(
+    *, product: Product, apis: Iterable[Api] | None = None, groups=None, **fields
+) -> Product:
+    _assign(product, _PRODUCT_FIELDS, fields)
+    product.full_clean()
+    product.save()
+    if apis is not None:
+        product.apis.set(list(apis))
+    if groups is not None:
+        product.groups.set(list(groups))
+    return product
+
+
+@transaction.atomic
+def delete_product(*, product: Product) -> None:
+    product.delete()
+
+
+# Global policy ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_global_policy(*, policy_xml: str) -> GlobalPolicy:
+    policy = GlobalPolicy.objects.order_by("pk").first() or GlobalPolicy()
+    policy.policy_xml = policy_xml
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+# Subscriptions ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_subscription(
+    *,
+    display_name: str,
+    owner: AbstractBaseUser | None = None,
+    scope: str = Subscription.Scope.PRODUCT,
+    product: Product | None = None,
+    api: Api | None = None,
+    state: str | None = None,
+    expiration_date=None,
+) -> Subscription:
+    """Subscribe; a product that requires approval starts the subscription as submitted."""
+    if product is not None and owner is not None and product.subscriptions_limit is not None:
+        # Lock the owner's rows so two concurrent requests cannot both pass the limit.
+        held = (
+            Subscription.objects.select_for_update()
+            .filter(owner=owner, product=product)
+            .exclude(state__in=[State.CANCELLED, State.REJECTED, State.EXPIRED])
+            .count()
+        )
+        if held >= product.subscriptions_limit:
+            raise ValidationError(
+                {
+                    "product": f"You already hold {held} subscription(s) to "
+                    f"{product.display_name}, its limit per user."
+                }
+            )
+    if state is None:
+        needs_approval = product is not None and product.approval_required
+        state = State.SUBMITTED if needs_approval else State.ACTIVE
+    subscription = Subscription(
+        display_name=display_name,
+        owner=owner,
+        scope=scope,
+        product=product,
+        api=api,
+        state=state,
+        expiration_date=expiration_date,
+    )
+    if state == State.ACTIVE:
+        subscription.start_date = timezone.now()
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def change_subscription_state(
+    *, subscription: Subscription, action: str, comment: str = ""
+) -> Subscription:
+    """Apply a lifecycle action (approve, reject, suspend, reactivate, cancel, expire)."""
+    try:
+        allowed_from, target = TRANSITIONS[action]
+    except KeyError:
+        raise ValueError(f"unknown subscription action {action!r}") from None
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.state not in allowed_from:
+        raise ValidationError(
+            {
+                "state": f"A {subscription.get_state_display().lower()} subscription cannot be "
+                f"{_past_tense(action)}."
+            }
+        )
+    now = timezone.now()
+    subscription.state = target
+    subscription.state_comment = comment
+    if target == State.ACTIVE and subscription.start_date is None:
+        subscription.start_date = now
+    if target in (State.CANCELLED, State.EXPIRED, State.REJECTED):
+        subscription.end_date = now
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+def _past_tense(action: str) -> str:
+    return {"reactivate": "reactivated", "expire": "expired", "approve": "approved"}.get(
+        action, action + "ed"
+    )
+
+
+def approve_subscription(*, subscription: Subscription, comment: str = "") -> Subscription:
+    return change_subscription_state(subscription=subscription, action="approve", comment=comment)
+
+
+def reject_subscription(*, subscription: Subscription, comment: str = "") -> Subscription:
+    return change_subscription_state(subscription=subscription, action="reject", comment=comment)
+
+
+def suspend_subscription(*, subscription: Subscription, comment: str = "") -> Subscription:
+    return change_subscription_state(subscription=subscription, action="suspend", comment=comment)
+
+
+def reactivate_subscription(*, subscription: Subscription, comment: str = "") -> Subscription:
+    return change_subscription_state(
+        subscription=subscription, action="reactivate", comment=comment
+    )
+
+
+def cancel_subscription(*, subscription: Subscription, comment: str = "") -> Subscription:
+    return change_subscription_state(subscription=subscription, action="cancel", comment=comment)
+
+
+@transaction.atomic
+def regenerate_subscription_key(*, subscription: Subscription, which: str) -> Subscription:
+    """Replace exactly one key; the old one stops working on the next handshake."""
+    if which not in ("primary", "secondary"):
+        raise ValueError("which must be 'primary' or 'secondary'")
+    field = f"{which}_key"
+    setattr(subscription, field, generate_secret())
+    subscription.full_clean()
+    subscription.save(update_fields=[field, "updated_at"])
+    return subscription
+
+
+@transaction.atomic
+def rename_subscription(*, subscription: Subscription, display_name: str) -> Subscription:
+    subscription.display_name = display_name
+    subscription.full_clean()
+    subscription.save(update_fields=["display_name", "updated_at"])
+    return subscription

@@ -1,0 +1,1 @@
+"""The data plane: routes WebSocket handshakes to APIs, enforces policies, relays frames."""

@@ -1,0 +1,114 @@
+"""Opening the backend leg: the URL and headers forwarded, and failures mapped to 502/504."""
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
+
+from gateway.refusal import Refusal
+
+log = logging.getLogger("portico.gateway")
+
+# Handshake headers the gateway sets itself; never copied from the client.
+_FORWARDED_AS_IS = ("origin", "user-agent")
+
+
+@dataclass(slots=True)
+class BackendRequest:
+    """What the gateway sends to the backend; policies may change it before the connect."""
+
+    url: str
+    subprotocols: list[str]
+    headers: dict[str, str] = field(default_factory=dict)
+    origin: str | None = None
+    user_agent: str | None = None
+
+
+def strip_query_param(query: str, name: str) -> str:
+    """Drop every `name=...` pair from a raw query string, keeping the rest byte-for-byte."""
+    if not query:
+        return ""
+    kept = [
+        pair for pair in query.split("&") if pair and unquote_plus(pair.partition("=")[0]) != name
+    ]
+    return "&".join(kept)
+
+
+def join_url(base: str, rest: str, *queries: str) -> str:
+    query = "&".join(q for q in queries if q)
+    return f"{base}{rest or '/'}" + (f"?{query}" if query else "")
+
+
+def parse_networks(values: list[str]) -> tuple:
+    return tuple(ipaddress.ip_network(v, strict=False) for v in values)
+
+
+def is_trusted(peer_ip: str, networks: tuple) -> bool:
+    if not networks or not peer_ip:
+        return False
+    try:
+        address = ipaddress.ip_address(peer_ip)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def forwarded_headers(
+    headers: dict[str, str], *, peer_ip: str, scheme: str, correlation_id: str
+) -> dict[str, str]:
+    """X-Forwarded-* as a reverse proxy sends them: the client's chain plus the peer we saw."""
+    chain = headers.get("x-forwarded-for")
+    return {
+        "X-Forwarded-For": f"{chain}, {peer_ip}" if chain else peer_ip,
+        "X-Forwarded-Proto": "https" if scheme == "wss" else "http",
+        "X-Correlation-Id": correlation_id,
+    }
+
+
+async def open_backend(
+    request: BackendRequest,
+    *,
+    connect_timeout: float,
+    max_size: int,
+    keepalive: float | None,
+) -> ClientConnection:
+    """Connect to the backend or raise a Refusal: 504 on timeout, 502 on any other failure."""
+    try:
+        return await connect(
+            request.url,
+            origin=request.origin,
+            subprotocols=request.subprotocols or None,
+            additional_headers=request.headers,
+            user_agent_header=request.user_agent,
+            compression=None,
+            proxy=None,
+            open_timeout=connect_timeout,
+            ping_interval=keepalive,
+            ping_timeout=keepalive,
+            close_timeout=1.0,
+            max_size=max_size,
+            max_queue=16,
+            write_limit=2**16,
+        )
+    except TimeoutError:
+        raise Refusal(
+            504, "The backend did not answer in time.", reason="backend timeout"
+        ) from None
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        raise Refusal(
+            502,
+            "The backend refused the WebSocket handshake.",
+            reason=f"backend answered HTTP {status} instead of 101",
+        ) from None
+    except (InvalidHandshake, WebSocketException) as exc:
+        raise Refusal(
+            502, "The backend's WebSocket handshake failed.", reason=f"backend handshake: {exc}"
+        ) from None
+    except OSError as exc:
+        raise Refusal(
+            502, "The backend is unreachable.", reason=f"backend unreachable: {exc.strerror or exc}"
+        ) from None

@@ -1,0 +1,86 @@
+"""The gateway consumer: one WebSocket connection from handshake to close.
+
+It is a Channels consumer (routed by `URLRouter`, built with `as_asgi()`), but it drives the
+ASGI receive/send pair itself instead of using `AsyncConsumer.dispatch`, which would pay a
+thread hop (`aclose_old_connections`) and an `asyncio.wait` for every relayed message.
+"""
+
+import logging
+import time
+import uuid
+
+from channels.consumer import AsyncConsumer
+from django.conf import settings
+
+from gateway.backend import open_backend, parse_networks
+from gateway.handshake import start_handshake
+from gateway.refusal import Refusal, send_refusal, supports_denial_response
+from gateway.relay import Relay
+from gateway.store import get_store
+
+log = logging.getLogger("portico.gateway")
+
+_TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
+
+
+class GatewayConsumer(AsyncConsumer):
+    """Proxies one client connection to its API's backend."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.scope = scope
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        correlation_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        try:
+            snapshot = await get_store().current()
+            handshake = start_handshake(
+                snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES
+            )
+            api = handshake.route.api
+            backend = await open_backend(
+                handshake.backend,
+                connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
+                max_size=api.max_message_bytes,
+                keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
+            )
+        except Refusal as refusal:
+            log.info(
+                "handshake refused status=%s reason=%s path=%s correlation=%s",
+                refusal.status,
+                refusal.reason,
+                scope.get("path", ""),
+                correlation_id,
+            )
+            await send_refusal(send, scope, refusal, correlation_id)
+            return
+        try:
+            await send({"type": "websocket.accept", "subprotocol": backend.subprotocol})
+        except OSError:
+            await backend.close(1001, "client went away")
+            return
+        handshake_ms = (time.perf_counter() - started) * 1000
+        relay = Relay(
+            receive=receive,
+            send=send,
+            backend=backend,
+            max_message_bytes=api.max_message_bytes,
+            idle_timeout=api.idle_timeout_seconds,
+            max_duration=api.max_duration_seconds,
+            full_close_range=supports_denial_response(scope),
+        )
+        stats = await relay.run()
+        log.debug(
+            "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB handshake=%.1fms "
+            "correlation=%s",
+            api.name,
+            stats.closed_by,
+            stats.close_code,
+            stats.messages_up,
+            stats.bytes_up,
+            stats.messages_down,
+            stats.bytes_down,
+            handshake_ms,
+            correlation_id,
+        )

@@ -1,0 +1,115 @@
+"""The handshake pipeline: route, scheme, subscription key, policies, then the backend request.
+
+Everything here reads the in-memory snapshot; a refusal is raised as `Refusal` with the HTTP
+status the client will see, before the backend is ever contacted.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apis.selectors import SubscriptionEntry
+from gateway import keys
+from gateway.backend import (
+    BackendRequest,
+    forwarded_headers,
+    is_trusted,
+    join_url,
+    strip_query_param,
+)
+from gateway.refusal import Refusal
+from gateway.snapshot import Route, Snapshot
+
+NOT_FOUND = "Resource not found."
+
+
+@dataclass(slots=True)
+class Handshake:
+    route: Route
+    subscription: SubscriptionEntry | None
+    backend: BackendRequest
+    headers: dict[str, str]
+    query: list[tuple[str, str]]
+    client_ip: str
+    scheme: str
+
+
+def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Lower-cased names; repeated headers joined with ", " as HTTP allows."""
+    headers: dict[str, str] = {}
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        headers[key] = f"{headers[key]}, {text}" if key in headers else text
+    return headers
+
+
+def parse_query(raw: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(raw, keep_blank_values=True)
+
+
+def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted: tuple) -> str:
+    """ws or wss as the client used it; X-Forwarded-Proto counts only from a trusted proxy."""
+    scheme = scope.get("scheme") or "ws"
+    if is_trusted(peer_ip, trusted):
+        proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if proto in ("https", "wss"):
+            return "wss"
+        if proto in ("http", "ws"):
+            return "ws"
+    return "wss" if scheme in ("wss", "https") else "ws"
+
+
+def start_handshake(
+    snapshot: Snapshot, scope: dict, *, correlation_id: str, trusted_proxies: tuple
+) -> Handshake:
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    found = snapshot.find_route(path)
+    if found is None:
+        raise Refusal(404, NOT_FOUND, reason="no API at this path on this gateway")
+    route, rest = found
+    headers = decode_headers(scope.get("headers") or [])
+    client = scope.get("client") or ("", 0)
+    peer_ip = client[0] or ""
+    scheme = effective_scheme(scope, headers, peer_ip, trusted_proxies)
+    if (scheme == "wss" and not route.accepts_wss) or (scheme == "ws" and not route.accepts_ws):
+        allowed = "wss" if route.accepts_wss else "ws"
+        raise Refusal(
+            403,
+            f"This API does not accept {scheme}:// connections; use {allowed}://.",
+            reason=f"scheme {scheme} not accepted",
+        )
+    raw_query = (scope.get("query_string") or b"").decode("latin-1")
+    query = parse_query(raw_query)
+
+    subscription = None
+    if route.api.subscription_required:
+        presented = keys.read_key(route, headers, query)
+        subscription = keys.check_subscription(snapshot, route, presented, datetime.now(UTC))
+
+    forwarded = forwarded_headers(
+        headers, peer_ip=peer_ip, scheme=scheme, correlation_id=correlation_id
+    )
+    backend = BackendRequest(
+        url=join_url(
+            route.backend_path,
+            rest,
+            route.backend_query,
+            strip_query_param(raw_query, route.api.key_query),
+        ),
+        subprotocols=list(scope.get("subprotocols") or ()),
+        headers=forwarded,
+        origin=headers.get("origin"),
+        user_agent=headers.get("user-agent"),
+    )
+    return Handshake(
+        route=route,
+        subscription=subscription,
+        backend=backend,
+        headers=headers,
+        query=query,
+        client_ip=peer_ip,
+        scheme=scheme,
+    )

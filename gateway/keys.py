@@ -1,0 +1,66 @@
+"""Subscription keys at the handshake: where they are read, which subscription they prove."""
+
+import hmac
+from datetime import datetime
+
+from apis.selectors import SubscriptionEntry
+from gateway.refusal import Refusal
+from gateway.snapshot import Route, Snapshot, key_digest
+
+MISSING_KEY_MESSAGE = (
+    "Access denied due to missing subscription key. Make sure to include subscription key "
+    "when making requests to an API."
+)
+INVALID_KEY_MESSAGE = (
+    "Access denied due to invalid subscription key. Make sure to provide a valid key for an "
+    "active subscription."
+)
+
+
+def read_key(route: Route, headers: dict[str, str], query: list[tuple[str, str]]) -> str | None:
+    """The key from the API's header, or else from its query parameter."""
+    value = headers.get(route.api.key_header.lower())
+    if value:
+        return value
+    name = route.api.key_query
+    for key, val in query:
+        if key == name and val:
+            return val
+    return None
+
+
+def check_subscription(
+    snapshot: Snapshot, route: Route, presented: str | None, now: datetime
+) -> SubscriptionEntry:
+    """The subscription that `presented` proves for `route`, or a Refusal (401/403)."""
+    if not presented:
+        raise Refusal(401, MISSING_KEY_MESSAGE, reason="missing subscription key")
+    found = snapshot.subscriptions_by_key.get(key_digest(presented))
+    if found is None:
+        raise Refusal(401, INVALID_KEY_MESSAGE, reason="invalid subscription key")
+    subscription, stored = found
+    if not hmac.compare_digest(
+        stored.encode("utf-8", "surrogateescape"), presented.encode("utf-8", "surrogateescape")
+    ):
+        raise Refusal(401, INVALID_KEY_MESSAGE, reason="invalid subscription key")
+    if not covers(subscription, route):
+        raise Refusal(401, INVALID_KEY_MESSAGE, reason="key's subscription does not cover the API")
+    if subscription.state == "suspended":
+        raise Refusal(403, "Subscription is suspended.", reason="subscription suspended")
+    if subscription.state != "active":
+        raise Refusal(
+            403, "Subscription is not active yet.", reason=f"subscription {subscription.state}"
+        )
+    if subscription.start_date is not None and subscription.start_date > now:
+        raise Refusal(403, "Subscription is not active yet.", reason="subscription starts later")
+    if subscription.expiration_date is not None and subscription.expiration_date <= now:
+        raise Refusal(403, "Subscription has expired.", reason="subscription expired")
+    return subscription
+
+
+def covers(subscription: SubscriptionEntry, route: Route) -> bool:
+    if subscription.scope == "all_apis":
+        return True
+    if subscription.scope == "api":
+        return subscription.api_id == route.api.id
+    return subscription.product_id in route.product_ids

@@ -1,0 +1,228 @@
+"""Relays messages between an accepted client and its backend until either side closes.
+
+The client leg is the ASGI receive/send pair; the backend leg is a `websockets` connection.
+Per message there is no database work, no thread hop and no log line: one await to read, one to
+write, two integer updates. Both legs are bounded (the server pauses reading while a message
+waits; `websockets` keeps at most `max_queue` messages), so a slow reader applies backpressure.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from gateway import closecodes
+
+log = logging.getLogger("portico.gateway")
+
+CLIENT_CLOSE_GRACE = 2.0  # how long to wait for the client's side after the backend went away
+
+
+@dataclass(slots=True)
+class RelayStats:
+    messages_up: int = 0  # client -> backend
+    bytes_up: int = 0
+    messages_down: int = 0  # backend -> client
+    bytes_down: int = 0
+    closed_by: str = ""  # "client", "backend" or "gateway"
+    close_code: int | None = None
+    close_reason: str = ""
+
+
+class Relay:
+    def __init__(
+        self,
+        *,
+        receive,
+        send,
+        backend: ClientConnection,
+        max_message_bytes: int,
+        idle_timeout: float,
+        max_duration: float,
+        full_close_range: bool,
+    ) -> None:
+        self.receive = receive
+        self.send = send
+        self.backend = backend
+        self.max_message_bytes = max_message_bytes
+        self.idle_timeout = idle_timeout
+        self.max_duration = max_duration
+        self.full_close_range = full_close_range
+        self.stats = RelayStats()
+        self._client_closed = False
+        self._loop = asyncio.get_running_loop()
+        self._main: asyncio.Task | None = None
+        self._timers: list[asyncio.TimerHandle] = []  # fixed ones: duration and close grace
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Task | None = None
+        self._gave_up = False
+        self._seen_total = -1
+        self._last_change = 0.0
+
+    async def run(self) -> RelayStats:
+        self._main = asyncio.current_task()
+        pump = self._loop.create_task(self._backend_to_client())
+        if self.max_duration > 0:
+            self._timers.append(
+                self._loop.call_later(
+                    self.max_duration, self._expire, "maximum connection duration"
+                )
+            )
+        if self.idle_timeout > 0:
+            self._last_change = self._loop.time()
+            self._watch_idle()
+        try:
+            await self._client_to_backend()
+        except asyncio.CancelledError:
+            if not self._gave_up or self._main.uncancel():
+                raise  # cancelled from outside, not (only) by our own grace timer
+        finally:
+            for timer in self._timers:
+                timer.cancel()
+            if self._idle_timer is not None:
+                self._idle_timer.cancel()
+            await self._close_backend(1001, "gateway closing")
+            if not pump.done():
+                try:
+                    await asyncio.wait_for(pump, timeout=1.0)
+                except (TimeoutError, asyncio.CancelledError):
+                    pump.cancel()
+        return self.stats
+
+    # client -> backend (runs in the connection's own task) -----------------------------------
+
+    async def _client_to_backend(self) -> None:
+        receive, backend, stats, limit = (
+            self.receive,
+            self.backend,
+            self.stats,
+            self.max_message_bytes,
+        )
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                text = message.get("text")
+                if text is not None:
+                    size = len(text) if text.isascii() else len(text.encode())
+                    payload = text
+                else:
+                    payload = message.get("bytes") or b""
+                    size = len(payload)
+                if size > limit:
+                    await self._client_too_big(size)
+                    return
+                stats.messages_up += 1
+                stats.bytes_up += size
+                try:
+                    await backend.send(payload)
+                except ConnectionClosed:
+                    return  # the pump saw it too and closes the client
+            elif kind == "websocket.disconnect":
+                self._client_closed = True
+                code = message.get("code")
+                if code == closecodes.NO_STATUS and "reason" not in message:
+                    # Uvicorn reports a lost connection as 1005 without a reason key; a close
+                    # frame without a code also reads 1005, but always carries "reason".
+                    code = closecodes.ABNORMAL
+                reason = message.get("reason") or ""
+                if not self.stats.closed_by:
+                    self._record("client", code, reason)
+                await self._close_backend(closecodes.from_client(code), reason)
+                return
+
+    async def _client_too_big(self, size: int) -> None:
+        self._record("gateway", closecodes.MESSAGE_TOO_BIG, "message too big")
+        log.info("client message of %d bytes over the %d byte limit", size, self.max_message_bytes)
+        await self._close_client(closecodes.MESSAGE_TOO_BIG, "message too big")
+        await self._close_backend(closecodes.GOING_AWAY, "client message too big")
+
+    # backend -> client (a task) -------------------------------------------------------------
+
+    async def _backend_to_client(self) -> None:
+        recv, send, stats = self.backend.recv, self.send, self.stats
+        try:
+            while True:
+                data = await recv()
+                if type(data) is str:
+                    stats.messages_down += 1
+                    stats.bytes_down += len(data) if data.isascii() else len(data.encode())
+                    await send({"type": "websocket.send", "text": data})
+                else:
+                    stats.messages_down += 1
+                    stats.bytes_down += len(data)
+                    await send({"type": "websocket.send", "bytes": data})
+        except ConnectionClosed as closed:
+            await self._backend_closed(closed)
+        except OSError:
+            return  # the client went away while we wrote to it; the main task handles it
+
+    async def _backend_closed(self, closed: ConnectionClosed) -> None:
+        if self._client_closed:
+            return
+        if closed.rcvd is not None:
+            code, reason = closecodes.from_backend(closed.rcvd.code), closed.rcvd.reason
+            self._record("backend", closed.rcvd.code, reason)
+        elif closed.sent is not None and closed.sent.code == closecodes.MESSAGE_TOO_BIG:
+            code, reason = closecodes.GOING_AWAY, "backend message too big"
+            self._record("gateway", closecodes.MESSAGE_TOO_BIG, reason)
+        elif closed.sent is not None and not self.stats.closed_by:
+            code, reason = closecodes.GOING_AWAY, closed.sent.reason
+            self._record("gateway", closed.sent.code, reason)
+        else:
+            code, reason = closecodes.BAD_GATEWAY, "backend connection lost"
+            if not self.stats.closed_by:
+                self._record("backend", closecodes.ABNORMAL, reason)
+        await self._close_client(code, reason)
+        # Uvicorn reports the client's disconnect at once; other servers when the client answers.
+        self._timers.append(self._loop.call_later(CLIENT_CLOSE_GRACE, self._give_up_on_client))
+
+    # closing ----------------------------------------------------------------------------------
+
+    def _record(self, side: str, code: int | None, reason: str) -> None:
+        self.stats.closed_by, self.stats.close_code, self.stats.close_reason = side, code, reason
+
+    async def _close_client(self, code: int, reason: str) -> None:
+        if self._client_closed:
+            return
+        self._client_closed = True
+        code = closecodes.for_server(code, full_range=self.full_close_range)
+        try:
+            await self.send({"type": "websocket.close", "code": code, "reason": reason})
+        except (OSError, RuntimeError):
+            pass  # already gone
+
+    async def _close_backend(self, code: int, reason: str) -> None:
+        try:
+            await self.backend.close(code, reason)
+        except Exception:  # noqa: BLE001 - the backend is being dropped either way
+            log.debug("backend close failed", exc_info=True)
+
+    def _give_up_on_client(self) -> None:
+        if self._main is not None and not self._main.done():
+            self._gave_up = True
+            self._main.cancel()
+
+    def _expire(self, why: str) -> None:
+        if not self.stats.closed_by:
+            self._record("gateway", closecodes.GOING_AWAY, why)
+        if self._closing is None:
+            self._closing = self._loop.create_task(self._close_both(closecodes.GOING_AWAY, why))
+
+    async def _close_both(self, code: int, reason: str) -> None:
+        await self._close_client(code, reason)
+        await self._close_backend(code, reason)
+        self._timers.append(self._loop.call_later(CLIENT_CLOSE_GRACE, self._give_up_on_client))
+
+    def _watch_idle(self) -> None:
+        total = self.stats.messages_up + self.stats.messages_down
+        now = self._loop.time()
+        if total != self._seen_total:
+            self._seen_total, self._last_change = total, now
+        elif now - self._last_change >= self.idle_timeout:
+            self._expire("idle timeout")
+            return
+        interval = max(0.05, self.idle_timeout / 4)
+        self._idle_timer = self._loop.call_later(interval, self._watch_idle)

@@ -1,0 +1,1 @@
+"""The Portico Django project: settings, URLs, ASGI composition root and the developer portal."""

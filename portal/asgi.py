@@ -1,0 +1,23 @@
+"""The composition root: HTTP goes to Django, WebSocket goes to the gateway's routing."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+django_application = get_asgi_application()  # sets up Django before the gateway is imported
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+
+from gateway.routing import application as gateway_application  # noqa: E402
+from gateway.status import STATUS_PATH, status_app  # noqa: E402
+
+
+async def http_application(scope, receive, send) -> None:
+    if scope["path"] == STATUS_PATH:
+        await status_app(scope, receive, send)
+    else:
+        await django_application(scope, receive, send)
+
+
+application = ProtocolTypeRouter({"http": http_application, "websocket": gateway_application})

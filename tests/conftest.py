@@ -1,0 +1,61 @@
+"""Shared fixtures: a real backend, real gateway servers, and a catalog that points at them."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from apis import services
+from apis.models import Api, Gateway, Product, Subscription
+from tests.support.backend import BackendServer
+from tests.support.servers import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def backend():
+    server = BackendServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_logs(tmp_path_factory):
+    return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture(scope="session")
+def gateway(django_db_setup, server_logs):
+    """Portico on uvicorn (the production server), shared by the tests of a session."""
+    server = ServerProcess("uvicorn", server_logs)
+    yield server
+    server.stop()
+
+
+@dataclass
+class Catalog:
+    gateway: Gateway
+    api: Api
+    product: Product
+    subscription: Subscription
+
+    @property
+    def key(self) -> str:
+        return self.subscription.primary_key
+
+
+@pytest.fixture
+def catalog(transactional_db, backend) -> Catalog:
+    """The Echo API on the built-in gateway, in a published product, with an active subscription."""
+    backend.reset()
+    builtin = services.ensure_builtin_gateway()
+    api = services.create_api(
+        display_name="Echo",
+        backend_url=f"{backend.url}/base",
+        url_suffix="echo",
+        gateways=[builtin],
+        max_message_bytes=2 * 1024 * 1024,
+    )
+    product = services.create_product(
+        display_name="Starter", state=Product.State.PUBLISHED, apis=[api]
+    )
+    subscription = services.create_subscription(display_name="Test subscription", product=product)
+    return Catalog(gateway=builtin, api=api, product=product, subscription=subscription)

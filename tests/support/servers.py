@@ -1,0 +1,131 @@
+"""Real ASGI servers (uvicorn through `manage.py run_gateway`, or Daphne) in subprocesses."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.db import connection
+
+from apis import selectors
+from tests.support.backend import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, for a server subprocess to share."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(s['NAME']).resolve()}"
+    user = s.get("USER") or ""
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(
+        {
+            "DEBUG": "1",
+            "DATABASE_URL": test_database_url(),
+            "PORTICO_SNAPSHOT_POLL_SECONDS": "0.1",
+            "PORTICO_BACKEND_CONNECT_TIMEOUT": "1.5",
+            "PORTICO_SHUTDOWN_GRACE_SECONDS": "3",
+            "LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+class ServerProcess:
+    """One server subprocess on a free loopback port; its output goes to a file to read back."""
+
+    def __init__(self, kind: str, log_dir: Path, **env: str) -> None:
+        self.kind = kind
+        self.port = free_port()
+        self.log_path = log_dir / f"{kind}-{self.port}.log"
+        if kind == "uvicorn":
+            command = [sys.executable, "manage.py", "run_gateway", "--port", str(self.port)]
+        elif kind == "daphne":
+            command = [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "portal.asgi:application",
+            ]
+        else:
+            raise ValueError(kind)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=server_env(**env), stdout=self._log, stderr=subprocess.STDOUT
+        )
+        self._wait_ready()
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def status(self) -> dict:
+        with urllib.request.urlopen(f"{self.http_url}/_portico/gateway", timeout=5) as response:
+            return json.load(response)
+
+    def wait_for_revision(self, revision: int, timeout: float = 10.0) -> None:
+        """Block until the server serves catalog `revision` (it polls the database)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.status()["revision"] == revision:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.kind} never served revision {revision}: {self.status()}")
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited early:\n{self.output()}")
+            try:
+                self.status()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.kind} did not start:\n{self.output()}")
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(5)
+
+    def stop(self) -> None:
+        self.terminate()
+        self._log.close()
+
+
+def serve_current_catalog(*servers: ServerProcess) -> None:
+    """Wait until every server has loaded the catalog as it is in the database now."""
+    revision = selectors.catalog_revision()
+    for server in servers:
+        server.wait_for_revision(revision)
