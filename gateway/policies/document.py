@@ -1,0 +1,240 @@
+"""Policy documents: parse and validate per scope, serialize, and merge scopes through <base/>."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from xml.etree.ElementTree import Element, indent, tostring
+
+from .backend import ReturnResponse, SetBackendService
+from .concurrency import LimitConcurrency
+from .headers import CheckHeader, SetHeader, SetQueryParameter
+from .ipfilter import IpFilter
+from .jwt_validation import ValidateJwt
+from .model import Attrs, Base, Policy
+from .ratelimits import Quota, QuotaByKey, RateLimit, RateLimitByKey
+from .variables import SetVariable
+from .xmlnode import Node, parse_xml
+
+Scope = Literal["api", "product", "global"]
+SECTIONS = ("inbound", "backend", "outbound", "on-error")
+
+POLICY_TYPES: dict[str, type[Policy]] = {
+    cls.tag: cls
+    for cls in (
+        CheckHeader,
+        ValidateJwt,
+        IpFilter,
+        RateLimit,
+        RateLimitByKey,
+        Quota,
+        QuotaByKey,
+        LimitConcurrency,
+        SetHeader,
+        SetQueryParameter,
+        SetBackendService,
+        ReturnResponse,
+        SetVariable,
+    )
+}
+
+EXCLUDED_ON_HANDSHAKE = frozenset(
+    {
+        "mock-response",
+        "cache-lookup",
+        "cache-store",
+        "cors",
+        "cross-domain",
+        "jsonp",
+        "set-method",
+        "set-body",
+        "xml-to-json",
+        "json-to-xml",
+        "xsl-transform",
+        "validate-content",
+        "validate-parameters",
+        "validate-headers",
+        "validate-status-code",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """A parsed document. A section is None when absent (it then inherits, like `<base/>`)."""
+
+    inbound: tuple[Policy, ...] | None = None
+    backend: tuple[Policy, ...] | None = None
+    outbound: tuple[Policy, ...] | None = None
+    on_error: tuple[Policy, ...] | None = None
+
+    def section(self, name: str) -> tuple[Policy, ...] | None:
+        return getattr(self, name.replace("-", "_"))
+
+    @property
+    def is_empty(self) -> bool:
+        return all(self.section(s) is None for s in SECTIONS)
+
+    def to_xml(self) -> str:
+        return to_xml(self)
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """The merged document for one API (no `<base/>` left) and the warnings merging produced."""
+
+    document: PolicyDocument
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def inbound(self) -> tuple[Policy, ...]:
+        return self.document.inbound or ()
+
+    def to_xml(self) -> str:
+        return to_xml(self.document)
+
+
+def _parse_section(
+    node: Node, scope: Scope, lenient: bool, warnings: list[str]
+) -> tuple[Policy, ...]:
+    Attrs(node).done()
+    out: list[Policy] = []
+    seen_base = False
+    for child in node.children:
+        if child.tag == "base":
+            if scope == "global":
+                if lenient:
+                    continue
+                raise child.error("<base /> is not allowed in the global scope (it has no parent)")
+            if seen_base:
+                raise child.error(f"<base /> may appear at most once in <{node.tag}>")
+            Attrs(child).done()
+            if child.children:
+                raise child.error("<base /> takes no content")
+            seen_base = True
+            out.append(Base(line=child.line))
+            continue
+        if node.tag != "inbound":
+            raise child.error(
+                f"only <base /> is allowed in <{node.tag}> for WebSocket APIs; "
+                "onHandshake policies go in <inbound>"
+            )
+        if child.tag in EXCLUDED_ON_HANDSHAKE:
+            reason = f"<{child.tag}> is not available in the onHandshake policy of a WebSocket API"
+            if lenient:
+                warnings.append(f"line {child.line}: skipped inherited policy: {reason}")
+                continue
+            raise child.error(reason)
+        cls = POLICY_TYPES.get(child.tag)
+        if cls is None:
+            raise child.error(f"unknown policy <{child.tag}>")
+        out.append(cls.parse(child))
+    return tuple(out)
+
+
+def parse_document(
+    xml: str | None,
+    scope: Scope = "api",
+    *,
+    lenient: bool = False,
+    warnings: list[str] | None = None,
+) -> PolicyDocument:
+    """Parse and validate a document for `scope`; blank text is a document with no policies.
+
+    Strict (the default) is what saving a document calls. `lenient=True` skips policies that
+    are excluded on onHandshake, appending a message to `warnings`, instead of refusing them.
+    """
+    root = parse_xml(xml or "")
+    if root is None:
+        return PolicyDocument()
+    if root.tag != "policies":
+        raise root.error("the document element must be <policies>")
+    Attrs(root).done()
+    if warnings is None:
+        warnings = []
+    sections: dict[str, tuple[Policy, ...]] = {}
+    for child in root.children:
+        if child.tag not in SECTIONS:
+            raise child.error("expected <inbound>, <backend>, <outbound> or <on-error>")
+        if child.tag.replace("-", "_") in sections:
+            raise child.error(f"<{child.tag}> may appear only once")
+        sections[child.tag.replace("-", "_")] = _parse_section(child, scope, lenient, warnings)
+    return PolicyDocument(**sections)
+
+
+def validate_document(xml: str | None, scope: Scope = "api") -> PolicyDocument:
+    """Save-time check: the parsed document, or PolicyError."""
+    return parse_document(xml, scope)
+
+
+def to_xml(doc: PolicyDocument) -> str:
+    """Serialize a document as indented XML (round-trips through `parse_document`)."""
+    root = Element("policies")
+    for name in SECTIONS:
+        policies = doc.section(name)
+        if policies is None:
+            continue
+        sec = Element(name)
+        for p in policies:
+            sec.append(p.to_element())
+        root.append(sec)
+    indent(root, space="    ")
+    return tostring(root, encoding="unicode")
+
+
+def _expand(own: tuple[Policy, ...] | None, parent: tuple[Policy, ...]) -> tuple[Policy, ...]:
+    """Replace `<base/>` in `own` with `parent`; a missing section inherits the parent."""
+    if own is None:
+        return parent
+    out: list[Policy] = []
+    for p in own:
+        if isinstance(p, Base):
+            out.extend(parent)
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+def merge(
+    api: PolicyDocument, products: list[PolicyDocument], global_: PolicyDocument
+) -> PolicyDocument:
+    """Merge scopes: API `<base/>` -> each product in order, product `<base/>` -> global.
+
+    The global policies are inserted once, at the first product's `<base/>`, so a global
+    counter is not hit twice when an API belongs to several products.
+    """
+    merged: dict[str, tuple[Policy, ...]] = {}
+    for name in SECTIONS:
+        glob = _expand(global_.section(name), ())
+        if products:
+            level: list[Policy] = []
+            used_global = False
+            for prod in products:
+                own = prod.section(name)
+                inherits = own is None or any(isinstance(p, Base) for p in own)
+                part = _expand(own, () if used_global else glob)
+                used_global = used_global or inherits
+                level.extend(part)
+            parent = tuple(level)
+        else:
+            parent = glob
+        merged[name.replace("-", "_")] = _expand(api.section(name), parent)
+    return PolicyDocument(**merged)
+
+
+def effective_document(
+    api_doc_xml: str | None, product_docs_xml: list[str | None], global_doc_xml: str | None
+) -> EffectivePolicy:
+    """The effective policy for one API, read leniently (inherited exclusions become warnings)."""
+    warnings: list[str] = []
+
+    def read(xml: str | None, scope: Scope, label: str) -> PolicyDocument:
+        local: list[str] = []
+        doc = parse_document(xml, scope, lenient=True, warnings=local)
+        warnings.extend(f"{label}: {w}" for w in local)
+        return doc
+
+    api = read(api_doc_xml, "api", "api")
+    products = [read(x, "product", f"product {i + 1}") for i, x in enumerate(product_docs_xml)]
+    glob = read(global_doc_xml, "global", "global")
+    return EffectivePolicy(merge(api, products, glob), tuple(warnings))

@@ -1,0 +1,57 @@
+"""Compile an effective document once; run its inbound policies for every handshake."""
+
+from __future__ import annotations
+
+from .context import HandshakeContext, Refusal
+from .document import EffectivePolicy, PolicyDocument
+from .model import Base, Step
+from .runtime import PolicyRuntime
+
+
+class CompiledPipeline:
+    """The inbound policies of one effective document as ready-to-await steps.
+
+    `run` evaluates them in document order and stops at the first refusal. On a refusal (or an
+    exception) it runs `ctx.release()` itself; after a successful run the gateway owns the
+    release callbacks and calls `ctx.release()` when the connection ends.
+    """
+
+    __slots__ = ("steps", "runtime", "document")
+
+    def __init__(
+        self, steps: tuple[Step, ...], runtime: PolicyRuntime, document: PolicyDocument
+    ) -> None:
+        self.steps = steps
+        self.runtime = runtime
+        self.document = document
+
+    def __bool__(self) -> bool:
+        return bool(self.steps)
+
+    async def run(self, ctx: HandshakeContext) -> Refusal | None:
+        steps = self.steps
+        if not steps:
+            return None
+        if ctx.client_ip is None:
+            ctx.client_ip = self.runtime.client_ip(ctx.peer_ip, ctx.headers)
+        if not ctx.region:
+            ctx.region = self.runtime.region
+        try:
+            for step in steps:
+                refusal = await step(ctx)
+                if refusal is not None:
+                    ctx.release()
+                    return refusal
+        except BaseException:
+            ctx.release()
+            raise
+        return None
+
+
+def compile_policy(
+    effective: EffectivePolicy | PolicyDocument, runtime: PolicyRuntime
+) -> CompiledPipeline:
+    """Build the pipeline for an effective document (do this once per catalog snapshot)."""
+    doc = effective.document if isinstance(effective, EffectivePolicy) else effective
+    steps = tuple(p.compile(runtime) for p in (doc.inbound or ()) if not isinstance(p, Base))
+    return CompiledPipeline(steps, runtime, doc)
