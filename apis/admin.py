@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from apis import services
+from apis import selectors, services
 from apis.models import Api, Gateway, GlobalPolicy, Product, Subscription
 
 
@@ -39,7 +39,7 @@ class ApiAdmin(admin.ModelAdmin):
     )
     list_filter = ("url_scheme", "subscription_required", "gateways", "products")
     search_fields = ("display_name", "name", "url_suffix", "backend_url", "description")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "effective_policy")
     inlines = [ApiGatewayInline, ProductApiInline]
     fieldsets = (
         (None, {"fields": ("display_name", "name", "description")}),
@@ -58,9 +58,20 @@ class ApiAdmin(admin.ModelAdmin):
             "Limits",
             {"fields": ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")},
         ),
-        ("onHandshake policy", {"fields": ("policy_xml",)}),
+        ("onHandshake policy", {"fields": ("policy_xml", "effective_policy")}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description="effective policy (with inherited scopes)")
+    def effective_policy(self, obj: Api) -> str:
+        if obj.pk is None:
+            return "-"
+        try:
+            effective = selectors.effective_policy(obj)
+        except Exception as exc:  # noqa: BLE001 - shown to the publisher, never raised
+            return format_html("<pre>{}</pre>", f"Cannot compute: {exc}")
+        notes = "".join(f"\n<!-- warning: {w} -->" for w in effective.warnings)
+        return format_html("<pre>{}</pre>", effective.to_xml() + notes)
 
 
 @admin.register(Product)

@@ -2,14 +2,12 @@
 
 from django.core.exceptions import ValidationError
 
+from gateway.policies import PolicyError, parse_document
+
 
 def check_policy_document(xml: str, *, scope: str, field: str) -> None:
     """Raise a field ValidationError naming the element and line when the document is invalid."""
     if not xml or not xml.strip():
-        return
-    try:
-        from gateway.policies import PolicyError, parse_document
-    except ImportError:  # the policy library is not installed in this build
         return
     try:
         parse_document(xml, scope=scope)

@@ -127,6 +127,19 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
 # Pages and the management API -------------------------------------------------------------------
 
 
+def effective_policy(api: Api):
+    """The API's onHandshake policy with `<base/>` filled in from its products and All APIs.
+
+    Products are taken in id order, as the gateway does; the result has `.to_xml()` and
+    `.warnings` (inherited policies that onHandshake skips).
+    """
+    from gateway.policies import effective_document
+
+    product_docs = list(api.products.order_by("id").values_list("policy_xml", flat=True))
+    global_xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
+    return effective_document(api.policy_xml, product_docs, global_xml or "")
+
+
 def api_list(*, search: str = "") -> QuerySet[Api]:
     qs = Api.objects.prefetch_related("products", "gateways")
     if search:

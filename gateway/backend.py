@@ -20,11 +20,23 @@ _FORWARDED_AS_IS = ("origin", "user-agent")
 class BackendRequest:
     """What the gateway sends to the backend; policies may change it before the connect."""
 
-    url: str
+    base: str  # scheme://host[:port][/path] of the API's backend, no trailing "/"
+    rest: str  # the client's path after the API URL suffix
+    query: str  # raw query string: the backend URL's own, then the client's minus the key
     subprotocols: list[str]
-    headers: dict[str, str] = field(default_factory=dict)
-    origin: str | None = None
-    user_agent: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # includes Origin and User-Agent
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}{self.rest or '/'}" + (f"?{self.query}" if self.query else "")
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+    def extra_headers(self) -> dict[str, str]:
+        """Headers other than Origin and User-Agent, which the client library sets itself."""
+        return {k: v for k, v in self.headers.items() if k.lower() not in _FORWARDED_AS_IS}
 
 
 def strip_query_param(query: str, name: str) -> str:
@@ -37,9 +49,8 @@ def strip_query_param(query: str, name: str) -> str:
     return "&".join(kept)
 
 
-def join_url(base: str, rest: str, *queries: str) -> str:
-    query = "&".join(q for q in queries if q)
-    return f"{base}{rest or '/'}" + (f"?{query}" if query else "")
+def join_queries(*queries: str) -> str:
+    return "&".join(q for q in queries if q)
 
 
 def parse_networks(values: list[str]) -> tuple:
@@ -79,10 +90,10 @@ async def open_backend(
     try:
         return await connect(
             request.url,
-            origin=request.origin,
+            origin=request.header("Origin"),
             subprotocols=request.subprotocols or None,
-            additional_headers=request.headers,
-            user_agent_header=request.user_agent,
+            additional_headers=request.extra_headers(),
+            user_agent_header=request.header("User-Agent"),
             compression=None,
             proxy=None,
             open_timeout=connect_timeout,

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from gateway.backend import open_backend, parse_networks
 from gateway.handshake import start_handshake
+from gateway.pipeline import run_policies
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import Relay
 from gateway.store import get_store
@@ -33,19 +34,29 @@ class GatewayConsumer(AsyncConsumer):
             return
         correlation_id = uuid.uuid4().hex
         started = time.perf_counter()
+        policy_ctx = None
         try:
             snapshot = await get_store().current()
             handshake = start_handshake(
                 snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES
             )
-            api = handshake.route.api
+            route = handshake.route
+            if route.pipeline is not None:
+                policy_ctx = await run_policies(
+                    route.pipeline,
+                    handshake=handshake,
+                    raw_headers=scope.get("headers") or [],
+                    product_names=product_names(snapshot, handshake),
+                )
             backend = await open_backend(
                 handshake.backend,
                 connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
-                max_size=api.max_message_bytes,
+                max_size=route.api.max_message_bytes,
                 keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
             )
         except Refusal as refusal:
+            if policy_ctx is not None:
+                policy_ctx.release()
             log.info(
                 "handshake refused status=%s reason=%s path=%s correlation=%s",
                 refusal.status,
@@ -55,6 +66,13 @@ class GatewayConsumer(AsyncConsumer):
             )
             await send_refusal(send, scope, refusal, correlation_id)
             return
+        try:
+            await self._relay(scope, receive, send, backend, route.api, started, correlation_id)
+        finally:
+            if policy_ctx is not None:
+                policy_ctx.release()
+
+    async def _relay(self, scope, receive, send, backend, api, started, correlation_id) -> None:
         try:
             await send({"type": "websocket.accept", "subprotocol": backend.subprotocol})
         except OSError:
@@ -84,3 +102,15 @@ class GatewayConsumer(AsyncConsumer):
             handshake_ms,
             correlation_id,
         )
+
+
+def product_names(snapshot, handshake) -> list[str]:
+    """The subscription's product, else every product that contains the API."""
+    subscription = handshake.subscription
+    if subscription is not None and subscription.product_id is not None:
+        return [snapshot.product_names.get(subscription.product_id, "")]
+    return [
+        snapshot.product_names[p]
+        for p in sorted(handshake.route.product_ids)
+        if p in snapshot.product_names
+    ]

@@ -13,7 +13,7 @@ from gateway.backend import (
     BackendRequest,
     forwarded_headers,
     is_trusted,
-    join_url,
+    join_queries,
     strip_query_param,
 )
 from gateway.refusal import Refusal
@@ -31,6 +31,7 @@ class Handshake:
     query: list[tuple[str, str]]
     client_ip: str
     scheme: str
+    presented_key: str | None
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -84,7 +85,7 @@ def start_handshake(
     raw_query = (scope.get("query_string") or b"").decode("latin-1")
     query = parse_query(raw_query)
 
-    subscription = None
+    subscription = presented = None
     if route.api.subscription_required:
         presented = keys.read_key(route, headers, query)
         subscription = keys.check_subscription(snapshot, route, presented, datetime.now(UTC))
@@ -92,17 +93,15 @@ def start_handshake(
     forwarded = forwarded_headers(
         headers, peer_ip=peer_ip, scheme=scheme, correlation_id=correlation_id
     )
+    for name in ("Origin", "User-Agent"):
+        if name.lower() in headers:
+            forwarded[name] = headers[name.lower()]
     backend = BackendRequest(
-        url=join_url(
-            route.backend_path,
-            rest,
-            route.backend_query,
-            strip_query_param(raw_query, route.api.key_query),
-        ),
+        base=route.backend_path,
+        rest=rest,
+        query=join_queries(route.backend_query, strip_query_param(raw_query, route.api.key_query)),
         subprotocols=list(scope.get("subprotocols") or ()),
         headers=forwarded,
-        origin=headers.get("origin"),
-        user_agent=headers.get("user-agent"),
     )
     return Handshake(
         route=route,
@@ -112,4 +111,5 @@ def start_handshake(
         query=query,
         client_ip=peer_ip,
         scheme=scheme,
+        presented_key=presented,
     )

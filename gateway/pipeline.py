@@ -1,5 +1,108 @@
-"""Compiles each API's effective onHandshake policy once per snapshot (none until policies land)."""
+"""onHandshake policies at the gateway: compiled once per snapshot, run once per handshake.
+
+The policy language lives in `gateway.policies` (pure Python); this module feeds it the
+catalog's documents and a handshake's context, and applies what the policies decide to the
+backend request.
+"""
+
+import logging
+from functools import cache
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+from django.conf import settings
+
+from gateway import policies
+from gateway.backend import BackendRequest
+from gateway.refusal import Refusal
+
+log = logging.getLogger("portico.gateway")
 
 
-def compile_route_pipeline(api, products, catalog):
-    return None
+@cache
+def policy_runtime() -> policies.PolicyRuntime:
+    """One runtime per process: rate-limit counters, JWKS caches and concurrency slots."""
+    return policies.PolicyRuntime(
+        limits_storage_uri=settings.PORTICO_LIMITS_STORAGE,
+        trusted_proxies=settings.PORTICO_TRUSTED_PROXIES,
+        region=settings.PORTICO_GATEWAY,
+        key_prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
+    )
+
+
+class BrokenPipeline:
+    """Stands in for a policy that no longer compiles: fail closed, never skip the policy."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    async def run(self, ctx) -> policies.Refusal:
+        return policies.Refusal(500, "The API's policy could not be evaluated.")
+
+
+def compile_route_pipeline(api, products: dict, catalog):
+    """The compiled effective policy of `api` (its products in id order, then All APIs)."""
+    product_docs = [products[pid].policy_xml for pid in api.product_ids if pid in products]
+    try:
+        effective = policies.effective_document(
+            api.policy_xml, product_docs, catalog.global_policy_xml
+        )
+        pipeline = policies.compile_policy(effective, policy_runtime())
+    except policies.PolicyError as exc:
+        log.error("policy of API %s does not compile: %s", api.name, exc)
+        return BrokenPipeline(str(exc))
+    for warning in effective.warnings:
+        log.warning("policy of API %s: %s", api.name, warning)
+    return pipeline if pipeline else None
+
+
+async def run_policies(pipeline, *, handshake, raw_headers, product_names):
+    """Run the inbound policies; raise Refusal, or apply their changes to the backend request."""
+    route, subscription = handshake.route, handshake.subscription
+    ctx = policies.HandshakeContext(
+        api_id=str(route.api.id),
+        api_name=route.api.name,
+        product_names=product_names,
+        subscription_id=str(subscription.id) if subscription else None,
+        subscription_name=subscription.name if subscription else None,
+        subscription_key=handshake.presented_key,
+        user_id=str(subscription.owner_id) if subscription and subscription.owner_id else None,
+        peer_ip=handshake.client_ip,
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
+        query=handshake.query,
+    )
+    try:
+        refusal = await pipeline.run(ctx)
+    except Exception as exc:  # a counter store down, a JWKS fetch crashing: fail closed
+        log.exception("policy evaluation failed for API %s", route.api.name)
+        raise Refusal(
+            503, "The gateway cannot evaluate the API's policy.", reason=f"policy error: {exc}"
+        ) from None
+    if refusal is not None:
+        raise Refusal(
+            refusal.status,
+            refusal.message,
+            reason=f"policy refused: {refusal.message}",
+            headers=dict(refusal.headers),
+            body=refusal.body,
+        )
+    apply_to_backend(handshake.backend, ctx)
+    return ctx
+
+
+def apply_to_backend(backend: BackendRequest, ctx: policies.HandshakeContext) -> None:
+    """set-header, set-query-parameter and set-backend-service, as the backend will see them."""
+    if ctx.backend_headers:
+        pairs = policies.apply_changes(list(backend.headers.items()), ctx.backend_headers)
+        merged: dict[str, str] = {}
+        for name, value in pairs:
+            merged[name] = f"{merged[name]}, {value}" if name in merged else value
+        backend.headers = merged
+    if ctx.backend_url:
+        backend_url = urlsplit(ctx.backend_url)
+        backend.base = f"{backend_url.scheme}://{backend_url.netloc}{backend_url.path.rstrip('/')}"
+        if backend_url.query:
+            backend.query = "&".join(q for q in (backend_url.query, backend.query) if q)
+    if ctx.backend_query:
+        pairs = parse_qsl(backend.query, keep_blank_values=True)
+        pairs = policies.apply_changes(pairs, ctx.backend_query, case_insensitive=False)
+        backend.query = urlencode(pairs, quote_via=quote)

@@ -14,13 +14,20 @@ class Refusal(Exception):
     """Raised anywhere in the handshake to refuse it; `reason` is for the log, never a secret."""
 
     def __init__(
-        self, status: int, message: str, *, reason: str = "", headers: dict | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        reason: str = "",
+        headers: dict | None = None,
+        body: str | None = None,
     ) -> None:
         super().__init__(status, message)
         self.status = status
         self.message = message
         self.reason = reason or message
         self.headers = headers or {}
+        self.custom_body = body  # return-response's own body, sent as it is
 
     def body(self, correlation_id: str) -> bytes:
         return json.dumps(
@@ -36,15 +43,16 @@ async def send_refusal(send, scope: dict, refusal: Refusal, correlation_id: str)
     if not supports_denial_response(scope):
         await send({"type": "websocket.close", "code": 1000})
         return
-    body = refusal.body(correlation_id)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-correlation-id", correlation_id.encode()),
-    ]
-    headers += [
-        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in refusal.headers.items()
-    ]
+    own = {k.lower(): v for k, v in refusal.headers.items() if k.lower() != "content-length"}
+    if refusal.custom_body is not None:
+        body = refusal.custom_body.encode()
+        own.setdefault("content-type", "text/plain; charset=utf-8")
+    else:
+        body = refusal.body(correlation_id)
+        own["content-type"] = "application/json"
+    own["content-length"] = str(len(body))
+    own["x-correlation-id"] = correlation_id
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in own.items()]
     await send(
         {"type": "websocket.http.response.start", "status": refusal.status, "headers": headers}
     )

@@ -134,3 +134,71 @@ def test_catalog_writes_bump_the_revision():
     after_create = catalog_revision()
     services.update_api(api=api, description="changed")
     assert before != after_create != catalog_revision()
+
+
+POLICY_WITH_CHECK = (
+    '<policies><inbound><base/><check-header name="X-Client" failed-check-httpcode="401" '
+    'failed-check-error-message="no"><value>web</value></check-header></inbound></policies>'
+)
+
+
+@pytest.mark.parametrize(
+    ("xml", "words"),
+    [
+        ("<policies><inbound>", "line 1"),
+        ("<policies><inbound><mystery/></inbound></policies>", "mystery"),
+        ("<policies><inbound><cors/></inbound></policies>", "cors"),
+        (
+            '<policies><inbound><rate-limit calls="x" renewal-period="60"/></inbound></policies>',
+            "calls",
+        ),
+        (
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            '<!ENTITY lol2 "&lol;&lol;">]><policies><inbound>&lol2;</inbound></policies>',
+            "",
+        ),
+        (
+            '<policies><inbound><set-header name="X" exists-action="override">'
+            '<value>@(System.IO.File.ReadAllText("x"))</value></set-header></inbound></policies>',
+            "expression",
+        ),
+    ],
+)
+def test_invalid_policy_documents_are_never_stored(xml, words):
+    api = make_api()
+    with pytest.raises(ValidationError) as excinfo:
+        services.update_api(api=api, policy_xml=xml)
+    message = excinfo.value.message_dict["policy_xml"][0]
+    assert words in message
+    api.refresh_from_db()
+    assert api.policy_xml == ""
+
+
+def test_base_is_refused_in_the_global_scope():
+    with pytest.raises(ValidationError) as excinfo:
+        services.set_global_policy(policy_xml="<policies><inbound><base/></inbound></policies>")
+    assert "global" in excinfo.value.message_dict["policy_xml"][0]
+
+
+def test_effective_policy_fills_base_from_products_then_all_apis():
+    from apis.selectors import effective_policy
+
+    services.set_global_policy(
+        policy_xml='<policies><inbound><ip-filter action="forbid"><address>10.0.0.1</address>'
+        "</ip-filter></inbound></policies>"
+    )
+    api = make_api(policy_xml="<policies><inbound><base/></inbound></policies>")
+    services.create_product(display_name="P", apis=[api], policy_xml=POLICY_WITH_CHECK)
+    xml = effective_policy(api).to_xml()
+    assert xml.index("ip-filter") < xml.index("check-header")
+    assert "<base" not in xml
+
+
+def test_admin_shows_the_effective_policy(admin_client):
+    from django.urls import reverse
+
+    api = make_api(policy_xml=POLICY_WITH_CHECK)
+    response = admin_client.get(reverse("admin:apis_api_change", args=[api.pk]))
+    body = response.content.decode()
+    assert "effective policy (with inherited scopes)" in body.lower()
+    assert "check-header" in body

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 from django.db import connection
@@ -39,6 +40,8 @@ def server_env(**overrides: str) -> dict[str, str]:
             "PORTICO_SHUTDOWN_GRACE_SECONDS": "3",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # Counters may live in a shared Redis: never reuse another run's.
+            "PORTICO_LIMITS_KEY_PREFIX": f"portico-test-{uuid.uuid4().hex}",
         }
     )
     env.update(overrides)

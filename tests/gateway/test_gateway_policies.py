@@ -1,0 +1,204 @@
+"""onHandshake policies enforced by the real gateway, at every scope, before the backend."""
+
+import base64
+import os
+import time
+import uuid
+
+import jwt
+import pytest
+
+from apis import services
+from tests.support.client import refused, run, ws_connect
+from tests.support.servers import ServerProcess, serve_current_catalog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def doc(inbound: str) -> str:
+    return f"<policies><inbound>{inbound}</inbound><backend><base/></backend></policies>"
+
+
+CHECK_HEADER = (
+    '<check-header name="X-Client" failed-check-httpcode="401" '
+    'failed-check-error-message="Unknown client" ignore-case="true">'
+    "<value>web</value></check-header>"
+)
+
+
+async def echo_once(url: str, **kwargs) -> str:
+    async with ws_connect(url, **kwargs) as ws:
+        await ws.send("hi")
+        return await ws.recv()
+
+
+def key_url(gateway, catalog, path="/echo") -> str:
+    return f"{gateway.ws_url}{path}?subscription-key={catalog.key}"
+
+
+def test_check_header_at_api_scope_refuses_then_allows(gateway, catalog, backend):
+    services.update_api(api=catalog.api, policy_xml=doc(f"<base/>{CHECK_HEADER}"))
+    serve_current_catalog(gateway)
+    result = run(refused(key_url(gateway, catalog)))
+    assert (result.status, result.body["message"]) == (401, "Unknown client")
+    assert backend.requests == []
+    headers = {"X-Client": "WEB"}
+    assert run(echo_once(key_url(gateway, catalog), additional_headers=headers)) == "hi"
+
+
+def test_product_scope_applies_through_base_and_not_without_it(gateway, catalog, backend):
+    services.update_product(product=catalog.product, policy_xml=doc(f"<base/>{CHECK_HEADER}"))
+    services.update_api(api=catalog.api, policy_xml=doc("<base/>"))
+    serve_current_catalog(gateway)
+    assert run(refused(key_url(gateway, catalog))).status == 401
+
+    services.update_api(api=catalog.api, policy_xml=doc(""))  # no <base/>: parents dropped
+    serve_current_catalog(gateway)
+    assert run(echo_once(key_url(gateway, catalog))) == "hi"
+
+
+def test_global_scope_ip_filter_reaches_every_api(gateway, catalog, backend):
+    services.set_global_policy(
+        policy_xml="<policies><inbound>"
+        '<ip-filter action="forbid"><address>127.0.0.1</address></ip-filter>'
+        "</inbound></policies>"
+    )
+    serve_current_catalog(gateway)
+    result = run(refused(key_url(gateway, catalog)))
+    assert result.status == 403
+    assert backend.requests == []
+    services.set_global_policy(policy_xml="")
+
+
+def test_rate_limit_by_key_answers_429_with_retry_after(gateway, catalog, backend):
+    counter = uuid.uuid4().hex
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            f'<rate-limit-by-key calls="2" renewal-period="60" counter-key="{counter}"/>'
+        ),
+    )
+    serve_current_catalog(gateway)
+    assert run(echo_once(key_url(gateway, catalog))) == "hi"
+    assert run(echo_once(key_url(gateway, catalog))) == "hi"
+    result = run(refused(key_url(gateway, catalog)))
+    assert result.status == 429
+    assert 0 < int(result.headers["retry-after"]) <= 60
+    assert len(backend.requests) == 2
+
+
+def test_quota_answers_403(gateway, catalog, backend):
+    services.update_api(api=catalog.api, policy_xml=doc('<quota calls="1" renewal-period="3600"/>'))
+    serve_current_catalog(gateway)
+    assert run(echo_once(key_url(gateway, catalog))) == "hi"
+    assert run(refused(key_url(gateway, catalog))).status == 403
+
+
+def test_set_header_and_query_parameter_reach_the_backend(gateway, catalog, backend):
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<set-header name="X-Subscription" exists-action="override">'
+            "<value>@(context.Subscription.Name)</value></set-header>"
+            '<set-header name="User-Agent" exists-action="delete"/>'
+            '<set-query-parameter name="tenant" exists-action="override">'
+            "<value>@(context.Api.Name)</value></set-query-parameter>"
+        ),
+    )
+    serve_current_catalog(gateway)
+    run(echo_once(key_url(gateway, catalog), user_agent_header="secret-agent"))
+    seen = backend.requests[-1]
+    assert seen.headers["x-subscription"] == "Test subscription"
+    assert "user-agent" not in seen.headers
+    assert seen.path == "/base/?tenant=echo"
+
+
+def test_validate_jwt_with_a_symmetric_key(gateway, catalog, backend):
+    secret = os.urandom(32)
+    key_b64 = base64.b64encode(secret).decode()
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<validate-jwt query-parameter-name="access_token">'
+            f"<issuer-signing-keys><key>{key_b64}</key></issuer-signing-keys>"
+            "<audiences><audience>portico</audience></audiences></validate-jwt>"
+        ),
+    )
+    serve_current_catalog(gateway)
+    good = jwt.encode({"aud": "portico", "exp": int(time.time()) + 60}, secret, "HS256")
+    wrong_aud = jwt.encode({"aud": "other", "exp": int(time.time()) + 60}, secret, "HS256")
+    unsigned = jwt.encode({"aud": "portico", "exp": int(time.time()) + 60}, None, "none")
+    base = key_url(gateway, catalog)
+    assert run(echo_once(f"{base}&access_token={good}")) == "hi"
+    for token in (wrong_aud, unsigned, "garbage"):
+        assert run(refused(f"{base}&access_token={token}")).status == 401
+    assert run(refused(base)).status == 401
+    assert good not in gateway.output()  # tokens are redacted from the log like keys
+
+
+def test_return_response_sends_the_publishers_own_refusal(gateway, catalog, backend):
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<return-response><set-status code="503" reason="Maintenance"/>'
+            '<set-header name="Retry-After" exists-action="override"><value>600</value>'
+            '</set-header><set-body>{"error": "down for maintenance"}</set-body>'
+            "</return-response>"
+        ),
+    )
+    serve_current_catalog(gateway)
+    result = run(refused(key_url(gateway, catalog)))
+    assert result.status == 503
+    assert result.body == {"error": "down for maintenance"}
+    assert result.headers["retry-after"] == "600"
+    assert backend.requests == []
+
+
+def test_limit_concurrency_frees_the_slot_when_a_client_vanishes(gateway, catalog, backend):
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc('<limit-concurrency key="@(context.Subscription.Id)" max-count="1"/>'),
+    )
+    serve_current_catalog(gateway)
+
+    async def scenario():
+        first = await ws_connect(key_url(gateway, catalog))
+        await first.send("hi")
+        await first.recv()
+        second = await refused(key_url(gateway, catalog))
+        first.transport.abort()  # vanish without a close frame
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                return second, await echo_once(key_url(gateway, catalog))
+            except AssertionError:
+                raise
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await __import__("asyncio").sleep(0.1)
+
+    second, third = run(scenario())
+    assert second.status == 429
+    assert third == "hi"
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (CI sets it)")
+def test_rate_limit_is_shared_by_two_gateway_processes_through_redis(catalog, backend, server_logs):
+    prefix = f"portico-shared-{uuid.uuid4().hex}"
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc('<rate-limit calls="3" renewal-period="60"/>'),
+    )
+    first = ServerProcess("uvicorn", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
+    second = ServerProcess("uvicorn", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
+    try:
+        serve_current_catalog(first, second)
+        assert run(echo_once(key_url(first, catalog))) == "hi"
+        assert run(echo_once(key_url(second, catalog))) == "hi"
+        assert run(echo_once(key_url(first, catalog))) == "hi"
+        assert run(refused(key_url(second, catalog))).status == 429
+        assert run(refused(key_url(first, catalog))).status == 429
+    finally:
+        first.stop()
+        second.stop()
