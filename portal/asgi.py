@@ -9,13 +9,17 @@ django_application = get_asgi_application()  # sets up Django before the gateway
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from gateway.probe import PROBE_PREFIX, probe_app  # noqa: E402
 from gateway.routing import application as gateway_application  # noqa: E402
 from gateway.status import STATUS_PATH, status_app  # noqa: E402
 
 
 async def http_application(scope, receive, send) -> None:
-    if scope["path"] == STATUS_PATH:
+    path = scope["path"]
+    if path == STATUS_PATH:
         await status_app(scope, receive, send)
+    elif path.startswith(PROBE_PREFIX + "/") and scope["method"] == "GET":
+        await probe_app(scope, receive, send)
     else:
         await django_application(scope, receive, send)
 

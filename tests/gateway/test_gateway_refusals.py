@@ -161,3 +161,21 @@ def test_keys_never_reach_the_gateway_log(gateway, catalog, backend):
     assert "handshake refused status=401" in output  # the log is being written...
     assert catalog.key not in output  # ...and never carries a key
     assert catalog.subscription.secondary_key not in output
+
+
+def test_probe_explains_a_refusal_the_browser_cannot_see(gateway, catalog, backend):
+    import json
+    import urllib.request
+
+    serve_current_catalog(gateway)
+
+    def probe(query: str) -> dict:
+        with urllib.request.urlopen(f"{gateway.http_url}/_portico/probe/echo?{query}") as r:
+            return json.load(r)
+
+    assert probe("")["statusCode"] == 401
+    assert probe("subscription-key=wrong")["statusCode"] == 401
+    accepted = probe(f"subscription-key={catalog.key}")
+    assert accepted["statusCode"] == 101
+    assert len(backend.requests) == 1  # the probe really opened (and closed) the backend leg
+    assert catalog.key not in gateway.output()

@@ -1,0 +1,3 @@
+"""Management REST API routes (under /api/)."""
+
+urlpatterns: list = []

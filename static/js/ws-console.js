@@ -1,0 +1,158 @@
+// The WebSocket test console shared by the publisher and developer pages (no build step).
+//
+// Markup: templates/includes/ws_console.html. Usage from a page:
+//   import { mountConsole } from "/static/js/ws-console.js";
+//   mountConsole(document.querySelector("[data-ws-console]"));
+// The root element carries data-key-param (the API's query parameter for the key).
+
+const te = new TextEncoder();
+
+function hexToBytes(text) {
+  const clean = text.replace(/[\s:]/g, "");
+  if (clean.length % 2 || /[^0-9a-f]/i.test(clean)) throw new Error("not valid hex");
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.substr(i * 2, 2), 16);
+  return out;
+}
+
+function base64ToBytes(text) {
+  const raw = atob(text.trim());
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
+
+function bytesToHex(bytes) {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
+}
+
+export function buildUrl(base, keyParam, key, extraQuery) {
+  const url = new URL(base);
+  for (const line of (extraQuery || "").split("\n")) {
+    const trimmed = line.trim();
+    if (!trimmed) continue;
+    const eq = trimmed.indexOf("=");
+    if (eq < 0) url.searchParams.append(trimmed, "");
+    else url.searchParams.append(trimmed.slice(0, eq), trimmed.slice(eq + 1));
+  }
+  if (key) url.searchParams.set(keyParam, key);
+  return url.toString();
+}
+
+function redact(url, keyParam) {
+  const u = new URL(url);
+  if (u.searchParams.has(keyParam)) u.searchParams.set(keyParam, "…");
+  return u.toString();
+}
+
+export function mountConsole(root) {
+  const $ = (name) => root.querySelector(`[data-role="${name}"]`);
+  const keyParam = root.dataset.keyParam || "subscription-key";
+  const log = $("log");
+  const status = $("status");
+  let socket = null;
+  let opened = false;
+
+  function entry(kind, detail, size) {
+    const li = document.createElement("li");
+    li.className = `log-${kind.toLowerCase()}`;
+    li.dataset.kind = kind;
+    const time = new Date().toISOString().slice(11, 23);
+    li.innerHTML = "<time></time> <strong></strong> <span class=size></span> <code></code>";
+    li.querySelector("time").textContent = time;
+    li.querySelector("strong").textContent = kind;
+    li.querySelector(".size").textContent = size === undefined ? "" : `${size} B`;
+    li.querySelector("code").textContent = detail;
+    log.prepend(li);
+  }
+
+  function setState(connected) {
+    $("connect").disabled = connected;
+    $("disconnect").disabled = !connected;
+    $("send").disabled = !connected;
+    status.textContent = connected ? "Connected" : "Disconnected";
+    root.dataset.state = connected ? "connected" : "disconnected";
+  }
+
+  async function explainFailure(url) {
+    // Browsers hide why a handshake failed; the gateway's probe runs it again and says.
+    try {
+      const target = new URL(url);
+      const probe = new URL(`/_portico/probe${target.pathname}${target.search}`, target);
+      probe.protocol = target.protocol === "wss:" ? "https:" : "http:";
+      const response = await fetch(probe, { credentials: "omit" });
+      const body = await response.json();
+      if (body.statusCode && body.statusCode !== 101) {
+        entry("Error", `Handshake refused: ${body.statusCode} ${body.message}`);
+        return;
+      }
+    } catch (err) {
+      /* the probe is best effort */
+    }
+    entry("Error", "The connection failed.");
+  }
+
+  $("connect").addEventListener("click", () => {
+    const key = $("key").value;
+    const url = buildUrl($("url").value, keyParam, key, $("query").value);
+    const protocols = $("protocols").value.split(",").map((p) => p.trim()).filter(Boolean);
+    entry("Info", `Connecting to ${redact(url, keyParam)}`);
+    try {
+      socket = new WebSocket(url, protocols);
+    } catch (err) {
+      entry("Error", err.message);
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    opened = false;
+    socket.addEventListener("open", () => {
+      opened = true;
+      setState(true);
+      entry("Connected", socket.protocol ? `subprotocol ${socket.protocol}` : "");
+    });
+    socket.addEventListener("message", (event) => {
+      if (typeof event.data === "string") {
+        entry("Received", event.data, te.encode(event.data).length);
+      } else {
+        const bytes = new Uint8Array(event.data);
+        entry("Received", `binary ${bytesToHex(bytes.slice(0, 64))}`, bytes.length);
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      setState(false);
+      if (!opened) {
+        explainFailure(url);
+      } else {
+        entry("Closed", `code ${event.code}${event.reason ? ` reason "${event.reason}"` : ""}`);
+      }
+      socket = null;
+    });
+  });
+
+  $("disconnect").addEventListener("click", () => {
+    if (socket) socket.close(1000, "closed from the console");
+  });
+
+  $("send").addEventListener("click", () => {
+    if (!socket) return;
+    const text = $("message").value;
+    const format = $("format").value;
+    try {
+      if (format === "text") {
+        socket.send(text);
+        entry("Sent", text, te.encode(text).length);
+      } else {
+        const bytes = format === "hex" ? hexToBytes(text) : base64ToBytes(text);
+        socket.send(bytes);
+        entry("Sent", `binary ${bytesToHex(bytes.slice(0, 64))}`, bytes.length);
+      }
+    } catch (err) {
+      entry("Error", `Cannot send: ${err.message}`);
+    }
+  });
+
+  $("clear").addEventListener("click", () => {
+    log.replaceChildren();
+  });
+  setState(false);
+}
+
+for (const root of document.querySelectorAll("[data-ws-console]")) mountConsole(root);
