@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from apis import views
+from apis import telemetry_urls, views
 
 app_name = "publisher"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    *telemetry_urls.urlpatterns,  # apis/<name>/metrics/, apis/<name>/logs/ (keep this line)
 ]

@@ -1,6 +1,6 @@
 """Developer portal pages: home, catalog, products, API pages, profile and subscriptions."""
 
-from django.urls import path
+from django.urls import include, path
 
 from portal import views
 
@@ -8,4 +8,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("usage/", include("portal.usage_urls")),  # subscription usage (metrics area)
+    path("tokens/", include("portal.token_urls")),  # personal access tokens (REST API area)
 ]

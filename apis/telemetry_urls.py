@@ -1,0 +1,3 @@
+"""Publisher pages for an API's metrics and connection logs."""
+
+urlpatterns: list = []

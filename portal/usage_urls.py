@@ -1,0 +1,3 @@
+"""A developer's usage of their subscriptions (connections, messages, bytes, quota)."""
+
+urlpatterns: list = []
