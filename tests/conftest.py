@@ -31,9 +31,12 @@ def gateway(django_db_setup, server_logs):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's chromium through Playwright; skipped, visibly, where it is not installed."""
+    """Debian's chromium through Playwright; skipped, visibly, where it is not installed.
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which must not outlive the browser tests."""
     from tests.support.browser import CHROMIUM_ARGS, chromium_path
 
     executable = chromium_path()

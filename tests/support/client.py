@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from websockets.asyncio.client import connect
@@ -32,7 +33,10 @@ async def refused(url: str, **kwargs) -> RefusedHandshake:
 
 
 def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, timeout=60))
+    """Run a client scenario to completion in its own thread and event loop (bounded to 60 s),
+    so it works even while Playwright holds an event loop in the test's thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, asyncio.wait_for(coro, timeout=60)).result()
 
 
 def ws_connect(url: str, **kwargs):
