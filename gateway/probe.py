@@ -6,13 +6,13 @@ backend connect; the backend leg is closed at once) and answers its status and J
 The key must be in the query string, as in the browser.
 """
 
-import json
 import uuid
 
 from django.conf import settings
 
 from gateway.backend import open_backend, parse_networks
 from gateway.handshake import start_handshake
+from gateway.httpjson import send_json
 from gateway.pipeline import run_policies
 from gateway.refusal import Refusal
 from gateway.store import get_store
@@ -58,14 +58,6 @@ async def probe_app(scope, receive, send) -> None:
     finally:
         if policy_ctx is not None:
             policy_ctx.release()
-    body = json.dumps(
-        {"statusCode": status, "message": message, "correlationId": correlation_id}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],
-        }
+    await send_json(
+        send, {"statusCode": status, "message": message, "correlationId": correlation_id}
     )
-    await send({"type": "http.response.body", "body": body})
