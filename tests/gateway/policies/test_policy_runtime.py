@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from policy_helpers import inbound, make_ctx, run_policy
 
@@ -177,36 +176,3 @@ def test_expressions_evaluate_against_context():
         "F": "u1",
         "G": "k",
     }
-
-
-def test_empty_pipeline_is_near_free():
-    p = pipeline("")
-    assert not p
-    ctx = make_ctx()
-
-    async def loop(n: int) -> float:
-        start = time.perf_counter()
-        for _ in range(n):
-            await p.run(ctx)
-        return (time.perf_counter() - start) / n
-
-    per_call = asyncio.run(loop(20000))
-    assert per_call < 50e-6, per_call
-
-
-def test_key_plus_rate_limit_by_key_is_fast():
-    xml = inbound(
-        '<check-header name="Ocp-Apim-Subscription-Key" failed-check-httpcode="401" />'
-        '<rate-limit-by-key calls="1000000" renewal-period="60" counter-key="@(context.Subscription.Id)" />'
-    )
-    p = pipeline(xml)
-
-    async def loop(n: int) -> float:
-        await p.run(make_ctx(headers=[("Ocp-Apim-Subscription-Key", "k")]))
-        start = time.perf_counter()
-        for _ in range(n):
-            assert await p.run(make_ctx(headers=[("Ocp-Apim-Subscription-Key", "k")])) is None
-        return (time.perf_counter() - start) / n
-
-    per_call = asyncio.run(loop(2000))
-    assert per_call < 500e-6, per_call
