@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from apis.models import Api, CatalogRevision, Gateway, GlobalPolicy, Product, Subscription
 
@@ -153,3 +153,162 @@ def published_products() -> QuerySet[Product]:
 
 def subscriptions_of(user) -> QuerySet[Subscription]:
     return Subscription.objects.filter(owner=user).select_related("product", "api")
+
+
+# Publisher pages (added for the publisher area) -------------------------------------------------
+
+
+def product_list(*, search: str = "") -> QuerySet[Product]:
+    qs = Product.objects.prefetch_related("apis", "groups")
+    if search:
+        qs = qs.filter(display_name__icontains=search)
+    return qs.order_by("display_name")
+
+
+def gateway_list() -> QuerySet[Gateway]:
+    return Gateway.objects.prefetch_related("apis").order_by("name")
+
+
+def subscription_list(*, state: str = "", product: Product | None = None) -> QuerySet[Subscription]:
+    qs = Subscription.objects.select_related("owner", "product", "api")
+    if state:
+        qs = qs.filter(state=state)
+    if product is not None:
+        qs = qs.filter(product=product)
+    return qs.order_by("-created_at", "-pk")
+
+
+def api_subscriptions(api: Api) -> QuerySet[Subscription]:
+    """The subscriptions scoped to exactly this API (deleted along with it)."""
+    return Subscription.objects.filter(api=api).select_related("owner").order_by("pk")
+
+
+def count_awaiting_approval() -> int:
+    return Subscription.objects.filter(state=Subscription.State.SUBMITTED).count()
+
+
+# Developer portal (added for the portal area) ---------------------------------------------------
+
+PORTAL_GUESTS_GROUP = "Guests"
+PORTAL_DEVELOPERS_GROUP = "Developers"
+PORTAL_ADMINISTRATORS_GROUP = "Administrators"
+
+
+def _sees_every_product(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_staff or user.groups.filter(name=PORTAL_ADMINISTRATORS_GROUP).exists()
+
+
+def portal_products(user, *, search: str = "") -> QuerySet[Product]:
+    """Published products this visitor may see: by group (Guests for anonymous visitors,
+    Developers and their own groups for signed-in users); staff and Administrators see all."""
+    qs = Product.objects.filter(state=Product.State.PUBLISHED)
+    if not _sees_every_product(user):
+        if getattr(user, "is_authenticated", False):
+            visible = Q(groups__name=PORTAL_DEVELOPERS_GROUP) | Q(groups__user=user)
+        else:
+            visible = Q(groups__name=PORTAL_GUESTS_GROUP)
+        qs = qs.filter(pk__in=Product.objects.filter(visible).values("pk"))
+    if search:
+        qs = qs.filter(Q(display_name__icontains=search) | Q(description__icontains=search))
+    return qs.prefetch_related("apis").order_by("display_name")
+
+
+def portal_apis(user, *, search: str = "") -> QuerySet[Api]:
+    """APIs this visitor may see: those in at least one product visible to them."""
+    qs = Api.objects.filter(products__in=portal_products(user).values("pk")).distinct()
+    if search:
+        qs = qs.filter(
+            Q(display_name__icontains=search)
+            | Q(description__icontains=search)
+            | Q(url_suffix__icontains=search)
+        )
+    return qs.order_by("display_name")
+
+
+def subscriptions_granting(user, api: Api) -> QuerySet[Subscription]:
+    """The user's active subscriptions whose keys open this API (all APIs, its product, itself)."""
+    if not getattr(user, "is_authenticated", False):
+        return Subscription.objects.none()
+    grants = (
+        Q(scope=Subscription.Scope.ALL_APIS)
+        | Q(scope=Subscription.Scope.API, api=api)
+        | Q(scope=Subscription.Scope.PRODUCT, product__in=api.products.values("pk"))
+    )
+    return (
+        Subscription.objects.filter(grants, owner=user, state=Subscription.State.ACTIVE)
+        .select_related("product", "api")
+        .order_by("created_at", "pk")
+    )
+
+
+# Management REST API (added for the API area) ---------------------------------------------------
+
+# A gateway that has not sent a heartbeat (every 30 s) for this long is reported offline.
+GATEWAY_ONLINE_SECONDS = 90
+
+
+def management_apis() -> QuerySet[Api]:
+    return Api.objects.prefetch_related("products", "gateways").order_by("name")
+
+
+def management_products() -> QuerySet[Product]:
+    return Product.objects.prefetch_related("apis").order_by("name")
+
+
+def management_gateways() -> QuerySet[Gateway]:
+    return Gateway.objects.prefetch_related("apis").order_by("name")
+
+
+def management_subscriptions(user) -> QuerySet[Subscription]:
+    """Every subscription for a publisher; only their own for anyone else."""
+    from apis.permissions import is_publisher
+
+    qs = Subscription.objects.select_related("owner", "product", "api")
+    qs = qs.order_by("-created_at", "-pk")
+    return qs if is_publisher(user) else qs.filter(owner=user)
+
+
+def management_users():
+    from django.contrib.auth import get_user_model
+    from django.db.models import Prefetch
+
+    subscriptions = Subscription.objects.select_related("product", "api").order_by("pk")
+    return (
+        get_user_model()
+        .objects.prefetch_related(Prefetch("subscriptions", queryset=subscriptions))
+        .order_by("username")
+    )
+
+
+def global_policy() -> GlobalPolicy:
+    """The All APIs policy row, or an unsaved empty one."""
+    return GlobalPolicy.objects.order_by("pk").first() or GlobalPolicy()
+
+
+def gateway_status(gateway: Gateway, now: datetime | None = None) -> str:
+    """Online when a node reported within GATEWAY_ONLINE_SECONDS, offline, or never seen."""
+    from django.utils import timezone
+
+    if gateway.last_seen_at is None:
+        return "never seen"
+    age = ((now or timezone.now()) - gateway.last_seen_at).total_seconds()
+    return "online" if age <= GATEWAY_ONLINE_SECONDS else "offline"
+
+
+def access_tokens_of(user):
+    from portal.models import PersonalAccessToken
+
+    return PersonalAccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def access_token_for(secret: str):
+    """The token whose hash matches `secret` (lookup by hash: no timing on the secret), or None."""
+    from portal.models import PersonalAccessToken, hash_token
+
+    return (
+        PersonalAccessToken.objects.select_related("user")
+        .filter(token_hash=hash_token(secret))
+        .first()
+    )

@@ -1,0 +1,104 @@
+"""Developer portal forms: sign-up, sign-in, profile, subscribing and renaming subscriptions."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.models import Group
+
+from apis.selectors import PORTAL_DEVELOPERS_GROUP
+
+User = get_user_model()
+
+
+def _email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
+    return User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists()
+
+
+class SignupForm(UserCreationForm):
+    """A new developer account: inactive until its e-mail address is confirmed."""
+
+    email = forms.EmailField(
+        label="E-mail", help_text="We send a link to this address to activate the account."
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if _email_taken(email):
+            raise forms.ValidationError("An account with this e-mail address already exists.")
+        return email
+
+    def save(self, commit: bool = True):
+        user = super().save(commit=False)
+        user.is_active = False
+        if commit:
+            user.save()
+            developers, _ = Group.objects.get_or_create(name=PORTAL_DEVELOPERS_GROUP)
+            user.groups.add(developers)
+        return user
+
+
+class PortalLoginForm(AuthenticationForm):
+    """Django's sign-in form, telling an unconfirmed account (right password) what to do."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            username = self.cleaned_data.get("username")
+            password = self.cleaned_data.get("password")
+            user = User.objects.filter(username=username, is_active=False).first()
+            if user is not None and password and user.check_password(password):
+                raise forms.ValidationError(
+                    "This account is not active yet: open the confirmation link we e-mailed "
+                    "to you.",
+                    code="inactive",
+                ) from None
+            raise
+
+
+class ProfileForm(forms.ModelForm):
+    """The signed-in user's name and e-mail address."""
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if not email:
+            raise forms.ValidationError("Enter an e-mail address.")
+        if _email_taken(email, exclude_pk=self.instance.pk):
+            raise forms.ValidationError("Another account uses this e-mail address.")
+        return email
+
+
+class SubscribeForm(forms.Form):
+    """Subscribe to a product; the legal terms must be accepted when the product has any."""
+
+    display_name = forms.CharField(
+        label="Subscription name",
+        max_length=100,
+        required=False,
+        help_text="Helps you tell your subscriptions apart; left empty, we name it for you.",
+    )
+    accept_terms = forms.BooleanField(label="I accept the legal terms", required=False)
+
+    def __init__(self, *args, product, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.product = product
+        if not product.legal_terms.strip():
+            del self.fields["accept_terms"]
+
+    def clean_accept_terms(self) -> bool:
+        accepted = self.cleaned_data.get("accept_terms")
+        if not accepted:
+            raise forms.ValidationError("Accept the legal terms to subscribe to this product.")
+        return accepted
+
+
+class RenameSubscriptionForm(forms.Form):
+    display_name = forms.CharField(label="Subscription name", max_length=100)

@@ -1,0 +1,96 @@
+"""Accounts: sign-up with e-mail confirmation (no model: a signed token) and the profile."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from apis import selectors
+from portal.forms import ProfileForm, SignupForm
+from portal.models import PortalSettings
+from portal.views.subscriptions import LIVE_STATES
+
+User = get_user_model()
+
+
+class ActivationTokenGenerator(PasswordResetTokenGenerator):
+    """Signed, expiring activation tokens; they stop working once the account is active."""
+
+    key_salt = "portal.views.accounts.ActivationTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp: int) -> str:
+        return f"{user.pk}{user.password}{user.is_active}{timestamp}"
+
+
+activation_tokens = ActivationTokenGenerator()
+
+
+def activation_path(user) -> str:
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("activate", args=[uidb64, activation_tokens.make_token(user)])
+
+
+def _send_activation_email(request: HttpRequest, user) -> None:
+    context = {"user": user, "link": request.build_absolute_uri(activation_path(user))}
+    send_mail(
+        subject="Activate your Portico developer account",
+        message=render_to_string("registration/activation_email.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if not PortalSettings.current().signup_enabled:
+        status = 403 if request.method == "POST" else 200
+        return render(request, "registration/signup_closed.html", status=status)
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            user = form.save()
+            _send_activation_email(request, user)
+        return render(request, "registration/signup_done.html", {"email": user.email})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)
+
+
+def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    try:
+        user = User.objects.get(pk=urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, OverflowError, User.DoesNotExist):
+        user = None
+    if user is None or not activation_tokens.check_token(user, token):
+        return render(request, "registration/activation_invalid.html", status=400)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    messages.success(request, "Your account is active: sign in to subscribe to products.")
+    return redirect("login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile was saved.")
+        return redirect("portal:profile")
+    context = {
+        "form": form,
+        "subscriptions": selectors.subscriptions_of(request.user).order_by("-created_at", "-pk"),
+        "live_states": LIVE_STATES,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/profile.html", context, status=status)

@@ -1,0 +1,103 @@
+"""An API's page: gateway URLs, how to pass the key, code samples and the "Try it" console."""
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from apis import selectors
+from apis.models import Api, Subscription
+
+KEY_PLACEHOLDER = "<your-key>"
+KEY = object()  # marks where a sample's key goes (shown masked until the visitor reveals it)
+
+
+@dataclass(frozen=True)
+class CodeSample:
+    slug: str
+    title: str
+    parts: tuple[tuple[str, bool], ...]  # (text, is_key) pieces of the sample
+
+
+def gateway_urls(request: HttpRequest, api: Api) -> list[str]:
+    """Where clients connect, for this request's host; the request's own scheme comes first."""
+    secure_first = ["wss", "ws"] if request.is_secure() else ["ws", "wss"]
+    schemes = {Api.Scheme.WS: ["ws"], Api.Scheme.WSS: ["wss"]}.get(api.url_scheme, secure_first)
+    return [f"{scheme}://{request.get_host()}/{api.url_suffix}" for scheme in schemes]
+
+
+def subscription_label(subscription: Subscription) -> str:
+    if subscription.product_id:
+        target = subscription.product.display_name
+    elif subscription.api_id:
+        target = subscription.api.display_name
+    else:
+        target = "All APIs"
+    name = subscription.display_name
+    return name if target.lower() in name.lower() else f"{name} ({target})"
+
+
+def _sample(slug: str, title: str, *pieces, key: str | None) -> CodeSample:
+    parts = []
+    for piece in pieces:
+        if piece is KEY:
+            parts.append((key, True) if key else (KEY_PLACEHOLDER, False))
+        else:
+            parts.append((piece, False))
+    return CodeSample(slug, title, tuple(parts))
+
+
+def code_samples(api: Api, url: str, key: str | None) -> list[CodeSample]:
+    """JavaScript (query parameter), Python `websockets` and `wscat` (header) samples."""
+    header = api.subscription_key_header
+    if api.subscription_required:
+        js_url = (f'"{url}?{quote(api.subscription_key_query)}=', KEY, '"')
+        py_headers = ("    headers = {", f'"{header}": "', KEY, '"}\n')
+        py_connect = f'connect("{url}", additional_headers=headers)'
+        wscat = (f'wscat -c "{url}" -H "{header}: ', KEY, '"\n')
+    else:
+        js_url, py_headers, py_connect = (f'"{url}"',), (), f'connect("{url}")'
+        wscat = (f'wscat -c "{url}"\n',)
+    javascript = _sample(
+        "javascript",
+        "JavaScript (browser)",
+        "// Browsers cannot set headers on a WebSocket handshake: the key goes in the query.\n",
+        "const socket = new WebSocket(",
+        *js_url,
+        ");\n",
+        'socket.addEventListener("open", () => socket.send("hello"));\n',
+        'socket.addEventListener("message", (event) => console.log(event.data));\n',
+        key=key,
+    )
+    python = _sample(
+        "python",
+        "Python (websockets)",
+        "import asyncio\n\nfrom websockets.asyncio.client import connect\n\n\n",
+        "async def main():\n",
+        *py_headers,
+        f"    async with {py_connect} as websocket:\n",
+        '        await websocket.send("hello")\n',
+        "        print(await websocket.recv())\n\n\n",
+        "asyncio.run(main())\n",
+        key=key,
+    )
+    return [javascript, python, _sample("wscat", "wscat", *wscat, key=key)]
+
+
+def api_detail(request: HttpRequest, name: str) -> HttpResponse:
+    api = get_object_or_404(selectors.portal_apis(request.user), name=name)
+    urls = gateway_urls(request, api)
+    granting = list(selectors.subscriptions_granting(request.user, api))
+    sample_key = granting[0].primary_key if granting else None
+    context = {
+        "api": api,
+        "gateway_urls": urls,
+        "products": selectors.portal_products(request.user).filter(apis=api),
+        "samples": code_samples(api, urls[0], sample_key),
+        "sample_key_label": subscription_label(granting[0]) if granting else "",
+        "console_urls": urls,
+        "console_keys": [{"label": subscription_label(s), "key": s.primary_key} for s in granting],
+        "key_param": api.subscription_key_query,
+    }
+    return render(request, "portal/api_detail.html", context)
