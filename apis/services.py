@@ -334,3 +334,95 @@ def rename_subscription(*, subscription: Subscription, display_name: str) -> Sub
     subscription.full_clean()
     subscription.save(update_fields=["display_name", "updated_at"])
     return subscription
+
+
+# Publisher pages (added for the publisher area) -------------------------------------------------
+
+
+@transaction.atomic
+def set_gateway_apis(*, gateway: Gateway, apis: Iterable[Api]) -> Gateway:
+    """Make `apis` exactly the APIs this gateway serves."""
+    gateway.apis.set(list(apis))
+    return gateway
+
+
+@transaction.atomic
+def ensure_publisher_console_subscription(*, user: AbstractBaseUser) -> Subscription:
+    """The publisher's built-in all-access subscription for the test console, made on demand."""
+    existing = (
+        Subscription.objects.select_for_update()
+        .filter(owner=user, is_builtin_all_access=True, state=State.ACTIVE)
+        .order_by("pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    subscription = Subscription(
+        display_name=f"Built-in all-access ({user.get_username()})"[:100],
+        owner=user,
+        scope=Subscription.Scope.ALL_APIS,
+        state=State.ACTIVE,
+        start_date=timezone.now(),
+        is_builtin_all_access=True,
+    )
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+# Gateway removal (management API) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def delete_gateway(*, gateway: Gateway) -> None:
+    if gateway.is_builtin:
+        raise ValidationError({"name": "The built-in managed gateway cannot be deleted."})
+    gateway.delete()
+
+
+# Personal access tokens (management API) --------------------------------------------------------
+
+TOKEN_TOUCH_SECONDS = 60  # last_used_at is written at most once a minute per token
+
+
+@transaction.atomic
+def create_access_token(*, user: AbstractBaseUser, name: str, expires_at=None):
+    """Create a token; returns (token, secret). Only the hash is stored: show the secret once."""
+    from portal.models import PersonalAccessToken, hash_token
+
+    secret = PersonalAccessToken.new_secret()
+    token = PersonalAccessToken(
+        user=user,
+        name=name,
+        token_prefix=secret[:12],
+        token_hash=hash_token(secret),
+        expires_at=expires_at,
+    )
+    token.full_clean()
+    token.save()
+    return token, secret
+
+
+@transaction.atomic
+def revoke_access_token(*, token) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def touch_access_token(*, token) -> None:
+    """Record a use, at most once a minute (a conditional update, no read-modify-write)."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from portal.models import PersonalAccessToken
+
+    now = timezone.now()
+    if token.last_used_at and (now - token.last_used_at).total_seconds() < TOKEN_TOUCH_SECONDS:
+        return
+    stale = now - timedelta(seconds=TOKEN_TOUCH_SECONDS)
+    PersonalAccessToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token.pk
+    ).update(last_used_at=now)
+    token.last_used_at = now

@@ -3,10 +3,35 @@
 from django.urls import path
 
 from apis import telemetry_urls, views
+from apis.views import api_pages, gateway_pages, product_pages, subscription_pages
 
 app_name = "publisher"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("apis/", api_pages.api_list, name="api-list"),
+    path("apis/add/", api_pages.api_create, name="api-create"),
+    path("apis/<slug:name>/", api_pages.api_settings, name="api-settings"),
+    path("apis/<slug:name>/policy/", api_pages.api_policy, name="api-policy"),
+    path("apis/<slug:name>/test/", api_pages.api_test, name="api-test"),
+    path("apis/<slug:name>/delete/", api_pages.api_delete, name="api-delete"),
+    path("products/", product_pages.product_list, name="product-list"),
+    path("products/add/", product_pages.product_create, name="product-create"),
+    path("products/<slug:name>/", product_pages.product_edit, name="product-edit"),
+    path("products/<slug:name>/policy/", product_pages.product_policy, name="product-policy"),
+    path(
+        "products/<slug:name>/subscriptions/",
+        product_pages.product_subscriptions,
+        name="product-subscriptions",
+    ),
+    path("gateways/", gateway_pages.gateway_list, name="gateway-list"),
+    path("gateways/add/", gateway_pages.gateway_create, name="gateway-create"),
+    path("gateways/<slug:name>/", gateway_pages.gateway_edit, name="gateway-edit"),
+    path("subscriptions/", subscription_pages.subscription_list, name="subscription-list"),
+    path(
+        "subscriptions/<int:pk>/action/",
+        subscription_pages.subscription_action,
+        name="subscription-action",
+    ),
     *telemetry_urls.urlpatterns,  # apis/<name>/metrics/, apis/<name>/logs/ (keep this line)
 ]

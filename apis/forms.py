@@ -1,0 +1,241 @@
+"""Publisher forms: each validates its fields, then saves through `apis.services`."""
+
+from django import forms
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from apis import services
+from apis.models import Api, Gateway, Product, Subscription
+from apis.validators import validate_backend_url, validate_url_suffix
+
+# Path words used by the publisher pages themselves (e.g. /publisher/apis/add/).
+RESERVED_NAMES = frozenset({"add"})
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError beside the form's fields (others go on top)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+
+
+class CatalogForm(forms.Form):
+    """A form whose save() runs a service and maps its refusals onto fields."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def save_with(self, service, **values):
+        try:
+            return service(**values)
+        except ValidationError as error:
+            apply_service_errors(self, error)
+            return None
+
+
+def _clean_unique_name(form: forms.Form, model, instance, label: str) -> str:
+    name = form.cleaned_data.get("name") or slugify(form.cleaned_data.get("display_name", ""))
+    name = name[:80]
+    if not name:
+        return name
+    if name in RESERVED_NAMES:
+        raise ValidationError(f"'{name}' is reserved by the publisher pages; choose another name.")
+    others = model.objects.filter(name=name)
+    if instance is not None:
+        others = others.exclude(pk=instance.pk)
+    if others.exists():
+        raise ValidationError(f"{label} named '{name}' already exists; choose another name.")
+    return name
+
+
+class ApiForm(CatalogForm):
+    """The "Add WebSocket API" form (and the API's Settings tab, with `instance`)."""
+
+    display_name = forms.CharField(max_length=100)
+    name = forms.SlugField(
+        max_length=80,
+        required=False,
+        help_text="Filled from the display name; letters, digits, '-' and '_'.",
+    )
+    backend_url = forms.CharField(
+        label="WebSocket URL",
+        max_length=2000,
+        validators=[validate_backend_url],
+        help_text="The backend, e.g. wss://backend.example.com/socket.",
+    )
+    url_scheme = forms.ChoiceField(label="URL scheme", choices=Api.Scheme.choices, initial="both")
+    url_suffix = forms.CharField(
+        label="API URL suffix",
+        max_length=200,
+        validators=[validate_url_suffix],
+        help_text="Clients connect to the gateway at this path.",
+    )
+    products = forms.ModelMultipleChoiceField(queryset=Product.objects.all(), required=False)
+    gateways = forms.ModelMultipleChoiceField(queryset=Gateway.objects.all(), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    subscription_required = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, instance: Api | None = None, **kwargs):
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                **{f: getattr(instance, f) for f in self.declared_fields if hasattr(instance, f)},
+                "products": list(instance.products.all()),
+                "gateways": list(instance.gateways.all()),
+            }
+        super().__init__(*args, **kwargs)
+        if instance is None and not self.is_bound:
+            self.initial.setdefault("gateways", [services.ensure_builtin_gateway()])
+        self.fields["products"].queryset = Product.objects.order_by("display_name")
+        self.fields["gateways"].queryset = Gateway.objects.order_by("name")
+
+    def clean_name(self) -> str:
+        return _clean_unique_name(self, Api, self.instance, "An API")
+
+    def clean_url_suffix(self) -> str:
+        suffix = self.cleaned_data["url_suffix"]
+        others = Api.objects.filter(url_suffix__iexact=suffix)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(f"The suffix '{suffix}' is already used by another API.")
+        return suffix
+
+    def save(self) -> Api | None:
+        values = dict(self.cleaned_data)
+        if self.instance is None:
+            return self.save_with(services.create_api, **values)
+        return self.save_with(services.update_api, api=self.instance, **values)
+
+
+class ApiSettingsForm(ApiForm):
+    """The Settings tab: the add form plus the key names and connection limits."""
+
+    subscription_key_header = forms.CharField(label="Header name", max_length=100)
+    subscription_key_query = forms.CharField(label="Query parameter name", max_length=100)
+    max_message_bytes = forms.IntegerField(label="Largest message (bytes)", min_value=1)
+    idle_timeout_seconds = forms.IntegerField(label="Idle timeout (seconds)", min_value=1)
+    max_duration_seconds = forms.IntegerField(label="Longest connection (seconds)", min_value=1)
+
+
+class PolicyForm(CatalogForm):
+    """An onHandshake policy document; the owner's service validates it."""
+
+    policy_xml = forms.CharField(
+        label="Policy document",
+        required=False,
+        strip=False,  # keep the lines where they are, so error line numbers match the editor
+        widget=forms.Textarea(attrs={"rows": 22, "class": "code", "spellcheck": "false"}),
+    )
+
+    def clean_policy_xml(self) -> str:
+        return self.cleaned_data["policy_xml"].replace("\r\n", "\n")
+
+
+class ProductForm(CatalogForm):
+    """Add or edit a product: state, approval, limits, terms, visibility and APIs."""
+
+    display_name = forms.CharField(max_length=100)
+    name = forms.SlugField(max_length=80, required=False, help_text="Filled from the display name.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    state = forms.ChoiceField(choices=Product.State.choices, initial=Product.State.NOT_PUBLISHED)
+    subscription_required = forms.BooleanField(required=False, initial=True)
+    approval_required = forms.BooleanField(required=False)
+    subscriptions_limit = forms.IntegerField(
+        min_value=0, required=False, help_text="Per user; empty for no limit."
+    )
+    legal_terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    groups = forms.ModelMultipleChoiceField(
+        label="Visible to groups", queryset=Group.objects.all(), required=False
+    )
+    apis = forms.ModelMultipleChoiceField(label="APIs", queryset=Api.objects.all(), required=False)
+
+    def __init__(self, *args, instance: Product | None = None, **kwargs):
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                **{f: getattr(instance, f) for f in self.declared_fields if hasattr(instance, f)},
+                "groups": list(instance.groups.all()),
+                "apis": list(instance.apis.all()),
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["groups"].queryset = Group.objects.order_by("name")
+        self.fields["apis"].queryset = Api.objects.order_by("display_name")
+
+    def clean_name(self) -> str:
+        return _clean_unique_name(self, Product, self.instance, "A product")
+
+    def save(self) -> Product | None:
+        values = dict(self.cleaned_data)
+        if self.instance is None:
+            return self.save_with(services.create_product, **values)
+        return self.save_with(services.update_product, product=self.instance, **values)
+
+
+class GatewayForm(CatalogForm):
+    """Add or edit a self-hosted gateway, and choose the APIs it serves."""
+
+    name = forms.SlugField(max_length=80, help_text="Gateway nodes run with PORTICO_GATEWAY=name.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    location_name = forms.CharField(label="Location", max_length=100, required=False)
+    location_city = forms.CharField(label="City", max_length=100, required=False)
+    location_district = forms.CharField(label="District", max_length=100, required=False)
+    location_country = forms.CharField(label="Country/region", max_length=100, required=False)
+    apis = forms.ModelMultipleChoiceField(label="APIs", queryset=Api.objects.all(), required=False)
+
+    def __init__(self, *args, instance: Gateway | None = None, **kwargs):
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                **{f: getattr(instance, f) for f in self.declared_fields if hasattr(instance, f)},
+                "apis": list(instance.apis.all()),
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["apis"].queryset = Api.objects.order_by("display_name")
+        if instance is not None and instance.is_builtin:
+            self.fields["name"].disabled = True
+            self.fields["name"].help_text = "The built-in gateway keeps its name."
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if name in RESERVED_NAMES:
+            raise ValidationError(f"'{name}' is reserved by the publisher pages; choose another.")
+        others = Gateway.objects.filter(name=name)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(f"A gateway named '{name}' already exists; choose another name.")
+        return name
+
+    def save(self) -> Gateway | None:
+        values = dict(self.cleaned_data)
+        apis = values.pop("apis")
+        try:
+            with transaction.atomic():
+                if self.instance is None:
+                    gateway = services.create_gateway(**values)
+                else:
+                    gateway = services.update_gateway(gateway=self.instance, **values)
+                return services.set_gateway_apis(gateway=gateway, apis=apis)
+        except ValidationError as error:
+            apply_service_errors(self, error)
+            return None
+
+
+class SubscriptionFilterForm(forms.Form):
+    """Filters of the subscriptions list."""
+
+    state = forms.ChoiceField(
+        choices=[("", "Any state"), *Subscription.State.choices],
+        required=False,
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.order_by("display_name"), required=False, empty_label="Any product"
+    )

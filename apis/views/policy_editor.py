@@ -1,0 +1,55 @@
+"""The onHandshake policy editor shared by the API and product pages."""
+
+import re
+import textwrap
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from apis.forms import PolicyForm
+from gateway.policies import SNIPPETS
+
+_LINE = re.compile(r"^line (\d+):")
+
+
+def policy_from_snippet(document: str) -> str:
+    """The policy element(s) of a snippet document: its <inbound> body without <base />."""
+    start = document.index("<inbound>") + len("<inbound>")
+    end = document.index("</inbound>")
+    lines = [line for line in document[start:end].splitlines() if line.strip() != "<base />"]
+    return textwrap.dedent("\n".join(lines)).strip() + "\n"
+
+
+def snippet_choices() -> list[dict[str, str]]:
+    """Every snippet, as a whole document (for an empty editor) and as a bare policy."""
+    return [
+        {"name": name, "document": document, "policy": policy_from_snippet(document)}
+        for name, document in SNIPPETS.items()
+    ]
+
+
+def error_line(form: PolicyForm) -> int | None:
+    """The line a PolicyError named, to mark it in the editor's gutter."""
+    for message in form.errors.get("policy_xml", []):
+        match = _LINE.match(message)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def policy_page(request, *, template: str, context: dict, current_xml: str, save, done: str):
+    """Show the editor; on POST validate and save with `save(policy_xml=...)`."""
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid() and form.save_with(save, **form.cleaned_data) is not None:
+            messages.success(request, "Policy saved.")
+            return redirect(done)
+    else:
+        form = PolicyForm(initial={"policy_xml": current_xml})
+    context = {
+        **context,
+        "form": form,
+        "snippets": snippet_choices(),
+        "error_line": error_line(form),
+    }
+    return render(request, template, context)
