@@ -43,7 +43,7 @@ def make_user(username: str, *, staff=False, publisher=False, superuser=False) -
     user.is_superuser = superuser
     user.save()
     if publisher:
-        user.groups.add(Group.objects.get(name=PUBLISHERS_GROUP))
+        user.groups.add(Group.objects.get_or_create(name=PUBLISHERS_GROUP)[0])
     return user
 
 

@@ -34,7 +34,7 @@ def product_data(**overrides) -> dict:
 
 def test_add_product_with_groups_and_apis(publisher):
     api = services.create_api(display_name="Echo", backend_url="ws://a.example/", url_suffix="e")
-    developers = Group.objects.get(name="Developers")
+    developers = Group.objects.get_or_create(name="Developers")[0]
     response = publisher.post(ADD, product_data(groups=[developers.pk], apis=[api.pk]))
     product = Product.objects.get()
     assert response.status_code == 302

@@ -22,7 +22,7 @@ def make_publisher(username: str) -> User:
     user = User.objects.create(
         username=username, is_staff=True, password=hasher.encode(PASSWORD, hasher.salt())
     )
-    user.groups.add(Group.objects.get(name=PUBLISHERS_GROUP))
+    user.groups.add(Group.objects.get_or_create(name=PUBLISHERS_GROUP)[0])
     return user
 
 
