@@ -1,13 +1,20 @@
 """Opening the backend leg: the URL and headers forwarded, and failures mapped to 502/504."""
 
+import asyncio
 import ipaddress
 import logging
+import ssl
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import unquote_plus
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
+from websockets.typing import Origin, Subprotocol
+from websockets.uri import parse_uri
 
+from gateway.backend_leg import BackendLeg
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")
@@ -85,30 +92,43 @@ async def open_backend(
     connect_timeout: float,
     max_size: int,
     keepalive: float | None,
-) -> ClientConnection:
+) -> BackendLeg:
     """Connect to the backend or raise a Refusal: 504 on timeout, 502 on any other failure."""
+    leg = None
     try:
-        return await connect(
-            request.url,
-            origin=request.header("Origin"),
-            subprotocols=request.subprotocols or None,
-            additional_headers=request.extra_headers(),
-            user_agent_header=request.header("User-Agent"),
-            compression=None,
-            proxy=None,
-            open_timeout=connect_timeout,
-            ping_interval=keepalive,
-            ping_timeout=keepalive,
-            close_timeout=1.0,
+        uri = parse_uri(request.url)
+        origin = request.header("Origin")
+        protocol = ClientProtocol(
+            uri,
+            origin=Origin(origin) if origin else None,
+            subprotocols=[Subprotocol(s) for s in request.subprotocols] or None,
             max_size=max_size,
-            max_queue=16,
-            write_limit=2**16,
         )
+        handshake = protocol.connect()
+        handshake.headers.update(Headers(request.extra_headers()))
+        if "User-Agent" in handshake.headers:
+            del handshake.headers["User-Agent"]
+        user_agent = request.header("User-Agent")
+        if user_agent:
+            handshake.headers["User-Agent"] = user_agent
+        protocol.send_request(handshake)
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(connect_timeout):
+            _, leg = await loop.create_connection(
+                lambda: BackendLeg(protocol, keepalive=keepalive),
+                uri.host,
+                uri.port,
+                ssl=_tls_context() if uri.secure else None,
+            )
+            await leg.opened
+        return leg
     except TimeoutError:
+        _abort(leg)
         raise Refusal(
             504, "The backend did not answer in time.", reason="backend timeout"
         ) from None
     except InvalidStatus as exc:
+        _abort(leg)
         status = exc.response.status_code
         raise Refusal(
             502,
@@ -116,10 +136,22 @@ async def open_backend(
             reason=f"backend answered HTTP {status} instead of 101",
         ) from None
     except (InvalidHandshake, WebSocketException) as exc:
+        _abort(leg)
         raise Refusal(
             502, "The backend's WebSocket handshake failed.", reason=f"backend handshake: {exc}"
         ) from None
     except OSError as exc:
+        _abort(leg)
         raise Refusal(
             502, "The backend is unreachable.", reason=f"backend unreachable: {exc.strerror or exc}"
         ) from None
+
+
+def _abort(leg: BackendLeg | None) -> None:
+    if leg is not None and leg.transport is not None:
+        leg.transport.abort()
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()

@@ -10,10 +10,10 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from gateway import closecodes
+from gateway.backend_leg import BackendLeg
 
 log = logging.getLogger("portico.gateway")
 
@@ -37,7 +37,7 @@ class Relay:
         *,
         receive,
         send,
-        backend: ClientConnection,
+        backend: BackendLeg,
         max_message_bytes: int,
         idle_timeout: float,
         max_duration: float,

@@ -1,0 +1,211 @@
+"""The backend leg: websockets' Sans-I/O ClientProtocol on a plain asyncio.Protocol.
+
+The `websockets` asyncio client costs a lock, an async context manager, an assembler and a
+queue per message; this leg parses frames in `data_received`, keeps whole messages in a
+bounded deque (reading pauses at `max_queue`) and writes frames straight to the transport,
+waiting only when the transport asks for backpressure. It offers the part of the
+`ClientConnection` interface the relay uses: `recv`, `send`, `close`, `subprotocol`, and
+`ConnectionClosed` carrying the close frames received and sent.
+"""
+
+import asyncio
+import collections
+
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Opcode
+from websockets.http11 import Response
+from websockets.protocol import State
+
+
+class BackendLeg(asyncio.Protocol):
+    """The backend connection: websockets' Sans-I/O ClientProtocol on a plain asyncio.Protocol.
+
+    Per message: one parse in data_received, a deque append, one future only when the reader
+    waits; send is a serialize + transport.write with no lock or context manager.
+    """
+
+    def __init__(self, protocol: ClientProtocol, *, keepalive: float | None, max_queue: int = 16):
+        self.protocol = protocol
+        self.loop = asyncio.get_running_loop()
+        self.transport = None
+        self.subprotocol = None
+        self.opened = self.loop.create_future()
+        self.lost = self.loop.create_future()
+        self.messages: collections.deque = collections.deque()
+        self.waiter: asyncio.Future | None = None
+        self.max_queue = max_queue
+        self.read_paused = False
+        self.write_paused = False
+        self.drain_waiter: asyncio.Future | None = None
+        self.fragments: list = []
+        self.fragment_text = False
+        self.keepalive = keepalive
+        self.activity = 0.0
+        self.ping_timer = None
+        self.pong_deadline = None
+
+    # asyncio.Protocol ---------------------------------------------------------------------
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        self.flush()
+
+    def data_received(self, data: bytes) -> None:
+        protocol = self.protocol
+        protocol.receive_data(data)
+        messages = self.messages
+        for event in protocol.events_received():
+            if type(event) is Response:
+                if protocol.handshake_exc is not None:
+                    if not self.opened.done():
+                        self.opened.set_exception(protocol.handshake_exc)
+                else:
+                    self.subprotocol = protocol.subprotocol
+                    if not self.opened.done():
+                        self.opened.set_result(None)
+                    if self.keepalive:
+                        self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
+                continue
+            opcode = event.opcode
+            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                if event.fin:
+                    data = event.data
+                    messages.append(data.decode() if opcode is Opcode.TEXT else bytes(data))
+                else:
+                    self.fragment_text = opcode is Opcode.TEXT
+                    self.fragments = [event.data]
+                    continue
+            elif opcode is Opcode.CONT:
+                self.fragments.append(event.data)
+                if not event.fin:
+                    continue
+                whole = b"".join(self.fragments)
+                self.fragments = []
+                messages.append(whole.decode() if self.fragment_text else whole)
+            elif opcode is Opcode.PONG:
+                self.pong_deadline_cancel()
+                continue
+            else:
+                continue  # ping (answered by the protocol) and close (handled below)
+        self.activity = self.loop.time()
+        self.flush()
+        if messages:
+            waiter = self.waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            if len(messages) >= self.max_queue and not self.read_paused:
+                self.read_paused = True
+                self.transport.pause_reading()
+        if protocol.state is State.CLOSED or protocol.close_expected():
+            self._wake()
+
+    def eof_received(self) -> None:
+        self.protocol.receive_eof()
+        self.flush()
+
+    def connection_lost(self, exc) -> None:
+        if self.protocol.state is not State.CLOSED:
+            self.protocol.receive_eof()
+        if not self.opened.done():
+            self.opened.set_exception(exc or ConnectionError("backend closed the connection"))
+        if not self.lost.done():
+            self.lost.set_result(None)
+        for timer in (self.ping_timer, self.pong_deadline):
+            if timer is not None:
+                timer.cancel()
+        self._wake()
+        if self.drain_waiter is not None and not self.drain_waiter.done():
+            self.drain_waiter.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        if self.drain_waiter is not None and not self.drain_waiter.done():
+            self.drain_waiter.set_result(None)
+
+    # helpers ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        transport = self.transport
+        for chunk in self.protocol.data_to_send():
+            if chunk:
+                transport.write(chunk)
+            elif transport.can_write_eof():
+                transport.write_eof()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _closed(self) -> ConnectionClosed:
+        protocol = self.protocol
+        return ConnectionClosed(
+            protocol.close_rcvd, protocol.close_sent, protocol.close_rcvd_then_sent
+        )
+
+    def _ping(self) -> None:
+        if self.protocol.state is not State.OPEN:
+            return
+        if self.loop.time() - self.activity >= self.keepalive and self.pong_deadline is None:
+            self.protocol.send_ping(b"")
+            self.flush()
+            self.pong_deadline = self.loop.call_later(self.keepalive, self._pong_timeout)
+        self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
+
+    def pong_deadline_cancel(self) -> None:
+        if self.pong_deadline is not None:
+            self.pong_deadline.cancel()
+            self.pong_deadline = None
+
+    def _pong_timeout(self) -> None:
+        self.pong_deadline = None
+        if self.protocol.state is State.OPEN:
+            self.protocol.fail(1011, "keepalive ping timeout")
+            self.flush()
+            self.transport.abort()
+
+    # the interface the relay uses (same as websockets' ClientConnection) ------------------
+    async def recv(self):
+        messages = self.messages
+        while not messages:
+            if self.lost.done() or self.protocol.state is not State.OPEN:
+                raise self._closed()
+            self.waiter = self.loop.create_future()
+            await self.waiter
+            self.waiter = None
+        message = messages.popleft()
+        if self.read_paused and len(messages) <= self.max_queue // 4:
+            self.read_paused = False
+            self.transport.resume_reading()
+        return message
+
+    async def send(self, payload) -> None:
+        protocol = self.protocol
+        if protocol.state is not State.OPEN:
+            raise self._closed()
+        if type(payload) is str:
+            protocol.send_text(payload.encode())
+        else:
+            protocol.send_binary(payload)
+        self.transport.write(b"".join(protocol.data_to_send()))
+        if self.write_paused:
+            self.drain_waiter = self.loop.create_future()
+            await self.drain_waiter
+            if self.lost.done():
+                raise self._closed()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code, reason)
+            self.flush()
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        if not self.lost.done():
+            timer = self.loop.call_later(1.0, self.transport.abort)  # bounded closing handshake
+            try:
+                await asyncio.shield(self.lost)
+            finally:
+                timer.cancel()
