@@ -280,3 +280,6 @@ class CatalogRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.revision}"
+
+
+from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute  # noqa: E402,F401

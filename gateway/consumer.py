@@ -18,6 +18,7 @@ from gateway.pipeline import run_policies
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import Relay
 from gateway.store import get_store
+from gateway.telemetry import get_recorder
 
 log = logging.getLogger("portico.gateway")
 
@@ -34,12 +35,15 @@ class GatewayConsumer(AsyncConsumer):
             return
         correlation_id = uuid.uuid4().hex
         started = time.perf_counter()
+        attempt = get_recorder().begin(scope, correlation_id)
         policy_ctx = None
         try:
             snapshot = await get_store().current()
+            attempt.saw(snapshot)
             handshake = start_handshake(
                 snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES
             )
+            attempt.identify(handshake)
             route = handshake.route
             if route.pipeline is not None:
                 policy_ctx = await run_policies(
@@ -48,12 +52,14 @@ class GatewayConsumer(AsyncConsumer):
                     raw_headers=scope.get("headers") or [],
                     product_names=product_names(snapshot, handshake),
                 )
+            attempt.backend_connecting()
             backend = await open_backend(
                 handshake.backend,
                 connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
                 max_size=route.api.max_message_bytes,
                 keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
             )
+            attempt.backend_connected()
         except Refusal as refusal:
             if policy_ctx is not None:
                 policy_ctx.release()
@@ -63,19 +69,31 @@ class GatewayConsumer(AsyncConsumer):
                 refusal.reason,
                 scope.get("path", ""),
                 correlation_id,
+                extra={"correlation_id": correlation_id},
             )
+            attempt.refused(refusal)
             await send_refusal(send, scope, refusal, correlation_id)
             return
+        except BaseException as exc:
+            if policy_ctx is not None:
+                policy_ctx.release()
+            attempt.failed(f"{type(exc).__name__}: {exc}")
+            raise
         try:
-            await self._relay(scope, receive, send, backend, route.api, started, correlation_id)
+            await self._relay(
+                scope, receive, send, backend, route.api, started, correlation_id, attempt
+            )
         finally:
             if policy_ctx is not None:
                 policy_ctx.release()
 
-    async def _relay(self, scope, receive, send, backend, api, started, correlation_id) -> None:
+    async def _relay(
+        self, scope, receive, send, backend, api, started, correlation_id, attempt
+    ) -> None:
         try:
             await send({"type": "websocket.accept", "subprotocol": backend.subprotocol})
         except OSError:
+            attempt.failed("client went away before the handshake was accepted")
             await backend.close(1001, "client went away")
             return
         handshake_ms = (time.perf_counter() - started) * 1000
@@ -88,7 +106,11 @@ class GatewayConsumer(AsyncConsumer):
             max_duration=api.max_duration_seconds,
             full_close_range=supports_denial_response(scope),
         )
-        stats = await relay.run()
+        attempt.accepted(relay.stats, handshake_ms)
+        try:
+            stats = await relay.run()
+        finally:
+            attempt.closed()
         log.debug(
             "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB handshake=%.1fms "
             "correlation=%s",
@@ -101,6 +123,7 @@ class GatewayConsumer(AsyncConsumer):
             stats.bytes_down,
             handshake_ms,
             correlation_id,
+            extra={"correlation_id": correlation_id},
         )
 
 

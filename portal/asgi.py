@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from gateway.probe import PROBE_PREFIX, probe_app  # noqa: E402
 from gateway.routing import application as gateway_application  # noqa: E402
 from gateway.status import STATUS_PATH, status_app  # noqa: E402
+from gateway.telemetry.endpoint import METRICS_PATH, metrics_app  # noqa: E402
 
 
 async def http_application(scope, receive, send) -> None:
@@ -20,6 +21,8 @@ async def http_application(scope, receive, send) -> None:
         await status_app(scope, receive, send)
     elif path.startswith(PROBE_PREFIX + "/") and scope["method"] == "GET":
         await probe_app(scope, receive, send)
+    elif path == METRICS_PATH:
+        await metrics_app(scope, receive, send)
     else:
         await django_application(scope, receive, send)
 

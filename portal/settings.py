@@ -164,15 +164,30 @@ PORTICO_TRUSTED_PROXIES = env_list("PORTICO_TRUSTED_PROXIES")
 PORTICO_LIMITS_STORAGE = env_str("PORTICO_LIMITS_STORAGE") or (REDIS_URL or "memory://")
 PORTICO_LIMITS_KEY_PREFIX = env_str("PORTICO_LIMITS_KEY_PREFIX") or "portico"
 
+# Telemetry: connection logs, per-minute figures, /metrics and the log format.
+PORTICO_TELEMETRY_ENABLED = env_bool("PORTICO_TELEMETRY_ENABLED", True)
+PORTICO_TELEMETRY_RETENTION_DAYS = env_int("PORTICO_TELEMETRY_RETENTION_DAYS", 30, minimum=1)
+PORTICO_TELEMETRY_BUFFER_SIZE = env_int("PORTICO_TELEMETRY_BUFFER_SIZE", 10000, minimum=1)
+PORTICO_TELEMETRY_BATCH_SIZE = env_int("PORTICO_TELEMETRY_BATCH_SIZE", 500, minimum=1)
+PORTICO_TELEMETRY_FLUSH_MS = env_int("PORTICO_TELEMETRY_FLUSH_MS", 1000, minimum=10)
+PORTICO_METRICS_TOKEN = env_str("PORTICO_METRICS_TOKEN")
+PORTICO_METRICS_ALLOWED_NETWORKS = env_list(
+    "PORTICO_METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]
+)
+PORTICO_LOG_JSON = env_bool("PORTICO_LOG_JSON", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "gateway.telemetry.jsonlog.JsonFormatter"},
+    },
     "filters": {"redact": {"()": "gateway.logredact.RedactSecrets"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": "json" if PORTICO_LOG_JSON else "plain",
             "filters": ["redact"],
         }
     },

@@ -1,3 +1,9 @@
 """A developer's usage of their subscriptions (connections, messages, bytes, quota)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from portal import usage_views
+
+urlpatterns: list = [
+    path("<int:subscription_id>/", usage_views.subscription_usage, name="subscription-usage"),
+]

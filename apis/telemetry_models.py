@@ -1,0 +1,114 @@
+"""Telemetry models: one row per connection attempt, and per-minute figures for the charts."""
+
+from django.db import models
+
+# Catalog ids are kept as plain integers (no foreign keys): a record written after its API or
+# subscription was deleted must still be stored, and the names are copied for reading later.
+
+
+class ConnectionLog(models.Model):
+    """One connection attempt through a gateway, from handshake to close (never the key)."""
+
+    class State(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Refused"
+        BACKEND_FAILED = "backend_failed", "Backend failed"
+        ERROR = "error", "Gateway error"
+
+    correlation_id = models.CharField(max_length=32, db_index=True)
+    gateway = models.CharField(max_length=80)
+    api_id = models.BigIntegerField(null=True, blank=True)
+    api_name = models.CharField(max_length=80, blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    product_name = models.CharField(max_length=80, blank=True)
+    subscription_id = models.BigIntegerField(null=True, blank=True)
+    subscription_name = models.CharField(max_length=100, blank=True)
+    client_ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300, blank=True, help_text="Request path, no query.")
+    started_at = models.DateTimeField()
+    state = models.CharField(max_length=16, choices=State.choices)
+    status = models.PositiveSmallIntegerField(help_text="101 when accepted, else the refusal's.")
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it was refused.")
+    backend_connect_ms = models.FloatField(null=True, blank=True)
+    handshake_ms = models.FloatField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    close_code = models.PositiveIntegerField(null=True, blank=True)
+    close_reason = models.CharField(max_length=200, blank=True)
+    closed_by = models.CharField(max_length=10, blank=True)
+    messages_up = models.BigIntegerField(default=0)
+    bytes_up = models.BigIntegerField(default=0)
+    messages_down = models.BigIntegerField(default=0)
+    bytes_down = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["api_id", "started_at"], name="connlog_api_started"),
+            models.Index(fields=["subscription_id", "started_at"], name="connlog_sub_started"),
+            models.Index(fields=["started_at"], name="connlog_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.correlation_id} {self.state} {self.status}"
+
+
+class UsageMinute(models.Model):
+    """Per minute, gateway, API and subscription (0 = none): attempts, traffic and latency."""
+
+    minute = models.DateTimeField()
+    gateway = models.CharField(max_length=80)
+    api_id = models.BigIntegerField(default=0)
+    subscription_id = models.BigIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    backend_failed = models.PositiveIntegerField(default=0)
+    active_max = models.PositiveIntegerField(default=0, help_text="Most open at one sample.")
+    messages_up = models.BigIntegerField(default=0)
+    bytes_up = models.BigIntegerField(default=0)
+    messages_down = models.BigIntegerField(default=0)
+    bytes_down = models.BigIntegerField(default=0)
+    handshake_ms_sum = models.FloatField(default=0)
+    handshake_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["minute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minute", "gateway", "api_id", "subscription_id"], name="usage_minute_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["api_id", "minute"], name="usage_api_minute"),
+            models.Index(fields=["subscription_id", "minute"], name="usage_sub_minute"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} api {self.api_id} sub {self.subscription_id}"
+
+
+class RefusalMinute(models.Model):
+    """Per minute, gateway, API and subscription: refused attempts by state and HTTP status."""
+
+    minute = models.DateTimeField()
+    gateway = models.CharField(max_length=80)
+    api_id = models.BigIntegerField(default=0)
+    subscription_id = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=16)
+    status = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["minute"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minute", "gateway", "api_id", "subscription_id", "state", "status"],
+                name="refusal_minute_key",
+            )
+        ]
+        indexes = [models.Index(fields=["api_id", "minute"], name="refusal_api_minute")]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} api {self.api_id} {self.status} x{self.count}"

@@ -1,0 +1,82 @@
+"""Telemetry writes: connection records in batches, per-minute upserts, pruning by age."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute
+
+_LOG_FIELDS = {f.name for f in ConnectionLog._meta.concrete_fields} - {"id"}
+_USAGE_KEY = ("minute", "gateway", "api_id", "subscription_id")
+_REFUSAL_KEY = (*_USAGE_KEY, "state", "status")
+_USAGE_SUMS = (
+    "accepted",
+    "refused",
+    "backend_failed",
+    "messages_up",
+    "bytes_up",
+    "messages_down",
+    "bytes_down",
+    "handshake_ms_sum",
+    "handshake_count",
+)
+
+
+@transaction.atomic
+def write_batch(
+    *, records: list[dict], usage: list[dict] = (), refusals: list[dict] = (), batch_size=500
+) -> None:
+    """Store a gateway's batch: records as they are, figures added to their minute's row."""
+    if records:
+        ConnectionLog.objects.bulk_create(
+            [ConnectionLog(**{k: v for k, v in r.items() if k in _LOG_FIELDS}) for r in records],
+            batch_size=batch_size,
+        )
+    for row in usage:
+        _add_usage(row)
+    for row in refusals:
+        _upsert(
+            RefusalMinute,
+            {k: row[k] for k in _REFUSAL_KEY},
+            {"count": row["count"]},
+            {"count": F("count") + row["count"]},
+        )
+
+
+def _add_usage(row: dict) -> None:
+    key = {k: row[k] for k in _USAGE_KEY}
+    sums = {k: row[k] for k in _USAGE_SUMS if row.get(k)}
+    updates = {k: F(k) + v for k, v in sums.items()}
+    if row.get("active_max"):
+        updates["active_max"] = Greatest(F("active_max"), Value(row["active_max"]))
+        sums["active_max"] = row["active_max"]
+    if updates:
+        _upsert(UsageMinute, key, sums, updates)
+
+
+def _upsert(model, key: dict, values: dict, updates: dict) -> None:
+    """Add to the row with `key`, creating it; works alike on SQLite and PostgreSQL."""
+    if model.objects.filter(**key).update(**updates):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: another writer may create the row first
+            model.objects.create(**key, **values)
+    except IntegrityError:
+        model.objects.filter(**key).update(**updates)
+
+
+def prune(*, older_than: datetime | None = None, days: int | None = None) -> dict[str, int]:
+    """Delete connection records and per-minute figures from before `older_than` (or `days`)."""
+    if older_than is None:
+        older_than = timezone.now() - timedelta(days=days or 0)
+    deleted = {}
+    with transaction.atomic():
+        deleted["connection logs"] = ConnectionLog.objects.filter(
+            started_at__lt=older_than
+        ).delete()[0]
+        deleted["usage minutes"] = UsageMinute.objects.filter(minute__lt=older_than).delete()[0]
+        deleted["refusal minutes"] = RefusalMinute.objects.filter(minute__lt=older_than).delete()[0]
+    return deleted

@@ -1,0 +1,26 @@
+"""Gateway telemetry: connection records, per-minute figures, Prometheus metrics, JSON logs."""
+
+from functools import cache
+
+
+@cache
+def get_recorder():
+    """The process-wide recorder, writing through `apis.telemetry_services` in a worker thread."""
+    from channels.db import database_sync_to_async
+    from django.conf import settings
+
+    from apis import telemetry_services
+    from gateway.backend import parse_networks
+    from gateway.telemetry.recorder import Recorder
+
+    writer = None
+    if settings.PORTICO_TELEMETRY_ENABLED:
+        writer = database_sync_to_async(telemetry_services.write_batch)
+    return Recorder(
+        gateway=settings.PORTICO_GATEWAY,
+        writer=writer,
+        buffer_size=settings.PORTICO_TELEMETRY_BUFFER_SIZE,
+        batch_size=settings.PORTICO_TELEMETRY_BATCH_SIZE,
+        flush_ms=settings.PORTICO_TELEMETRY_FLUSH_MS,
+        trusted_proxies=parse_networks(settings.PORTICO_TRUSTED_PROXIES),
+    )

@@ -1,0 +1,69 @@
+"""Prometheus metrics of one gateway process, in their own registry, with bounded labels only.
+
+Labels are the gateway name, the API name, a state, an HTTP status, a direction or a closing
+side: never a key, an IP address or a subscription id.
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+HANDSHAKE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class GatewayMetrics:
+    """The metric families; `child` caches label lookups so a connection pays a dict lookup."""
+
+    def __init__(self, gateway: str, registry: CollectorRegistry | None = None) -> None:
+        self.gateway = gateway
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.attempts = Counter(
+            "portico_connection_attempts",
+            "WebSocket connection attempts by outcome and HTTP status (101 = accepted).",
+            ["gateway", "api", "state", "status"],
+            registry=r,
+        )
+        self.active = Gauge(
+            "portico_active_connections",
+            "WebSocket connections open now.",
+            ["gateway", "api"],
+            registry=r,
+        )
+        self.messages = Counter(
+            "portico_messages",
+            "Messages relayed (up = client to backend), sampled while connections are open.",
+            ["gateway", "api", "direction"],
+            registry=r,
+        )
+        self.bytes = Counter(
+            "portico_message_bytes",
+            "Message payload bytes relayed, sampled while connections are open.",
+            ["gateway", "api", "direction"],
+            registry=r,
+        )
+        self.handshake = Histogram(
+            "portico_handshake_seconds",
+            "Time from the client's handshake to its acceptance (policies and backend connect).",
+            ["gateway", "api"],
+            buckets=HANDSHAKE_BUCKETS,
+            registry=r,
+        )
+        self.closes = Counter(
+            "portico_connection_closes",
+            "Accepted connections that ended, by the side that closed.",
+            ["gateway", "api", "closed_by"],
+            registry=r,
+        )
+        self.dropped = Counter(
+            "portico_telemetry_dropped_records",
+            "Connection records dropped because the recorder's buffer was full or a write failed.",
+            ["gateway"],
+            registry=r,
+        )
+        self._children: dict[tuple, object] = {}
+
+    def child(self, family, *labels: str):
+        key = (id(family), *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = family.labels(self.gateway, *labels)
+        return found

@@ -1,0 +1,211 @@
+"""The in-process recorder: takes finished connection records without blocking, writes batches.
+
+The consumer hands over a small dict per connection (`finish`); it goes into a bounded deque
+and a background task writes it with the per-minute figures every `flush_ms` or as soon as
+`batch_size` records wait. A full buffer drops the record and counts it. Open connections are
+sampled at each flush (their `RelayStats` integers are read, never touched) for the traffic and
+active-connection figures, so the relay's per-message path stays as it was.
+"""
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from gateway.backend import is_trusted
+from gateway.telemetry.attempt import ACCEPTED, Attempt
+from gateway.telemetry.metrics import GatewayMetrics
+from gateway.telemetry.minutes import MinuteTable, minute_of
+
+log = logging.getLogger("portico.telemetry")
+
+Writer = Callable[..., Awaitable[None]]  # writer(records=[...], usage=[...], refusals=[...])
+DROP_WARNING_SECONDS = 10.0
+
+
+class Recorder:
+    def __init__(
+        self,
+        *,
+        gateway: str,
+        writer: Writer | None,
+        buffer_size: int,
+        batch_size: int,
+        flush_ms: int,
+        metrics: GatewayMetrics | None = None,
+        trusted_proxies: tuple = (),
+    ) -> None:
+        self.gateway = gateway
+        self.writer = writer  # None: keep only the Prometheus metrics
+        self.buffer_size = buffer_size
+        self.batch_size = batch_size
+        self.flush_seconds = flush_ms / 1000
+        self.metrics = metrics or GatewayMetrics(gateway)
+        self.trusted_proxies = trusted_proxies
+        self.records: deque[dict] = deque()
+        self.minutes = MinuteTable()
+        self.live: dict[int, Attempt] = {}
+        self.dropped = 0
+        self._dropped_warned = 0
+        self._last_warning = float("-inf")
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._active_written: dict[tuple, int] = {}
+
+    # called by the consumer (on the event loop; never awaits) ------------------------------------
+
+    def begin(self, scope: dict, correlation_id: str) -> Attempt:
+        self._ensure_task()
+        return Attempt(self, scope, correlation_id)
+
+    def client_ip(self, handshake) -> str:
+        """The peer, or the first X-Forwarded-For address when the peer is a trusted proxy."""
+        forwarded = handshake.headers.get("x-forwarded-for")
+        if forwarded and is_trusted(handshake.client_ip, self.trusted_proxies):
+            return forwarded.split(",")[0].strip()[:45]
+        return handshake.client_ip
+
+    def opened(self, attempt: Attempt) -> None:
+        self.live[id(attempt)] = attempt
+        m = self.metrics
+        m.child(m.active, attempt.api_name).inc()
+        m.child(m.handshake, attempt.api_name).observe(attempt.handshake_ms / 1000)
+
+    def finish(self, attempt: Attempt, state: str, status: int, reason: str, error="") -> None:
+        attempt.done = True
+        m = self.metrics
+        m.child(m.attempts, attempt.api_name, state, str(status)).inc()
+        if self.live.pop(id(attempt), None) is not None:
+            self._sample(attempt)
+            m.child(m.active, attempt.api_name).dec()
+            m.child(m.closes, attempt.api_name, attempt.stats.closed_by or "unknown").inc()
+        self._count_attempt(attempt, state, status)
+        if self.writer is None:
+            return
+        if len(self.records) >= self.buffer_size:
+            self._drop(1)
+            return
+        self.records.append(attempt.record(state, status, reason, error))
+        if len(self.records) >= self.batch_size and self._wake is not None:
+            self._wake.set()
+
+    # per-minute figures ------------------------------------------------------------
+
+    def _count_attempt(self, attempt: Attempt, state: str, status: int) -> None:
+        minute = minute_of(attempt.started_at)
+        api, sub = attempt.api_id or 0, attempt.subscription_id or 0
+        counts = self.minutes.counts((minute, api, sub))
+        if state == ACCEPTED:
+            counts.accepted += 1
+            counts.handshake_ms_sum += attempt.handshake_ms or 0.0
+            counts.handshake_count += 1
+        else:
+            if state == "backend_failed":
+                counts.backend_failed += 1
+            else:
+                counts.refused += 1
+            self.minutes.refusal((minute, api, sub, state, status))
+
+    def _sample(self, attempt: Attempt, minute=None) -> None:
+        """Add what an open connection relayed since its last sample: four integer reads."""
+        stats = attempt.stats
+        now = (stats.messages_up, stats.bytes_up, stats.messages_down, stats.bytes_down)
+        before = attempt.sampled
+        if now == before:
+            return
+        attempt.sampled = now
+        mu, bu, md, bd = (a - b for a, b in zip(now, before, strict=True))
+        if minute is None:
+            minute = minute_of(_utcnow())
+        counts = self.minutes.counts((minute, attempt.api_id or 0, attempt.subscription_id or 0))
+        counts.messages_up += mu
+        counts.bytes_up += bu
+        counts.messages_down += md
+        counts.bytes_down += bd
+        m, api = self.metrics, attempt.api_name
+        m.child(m.messages, api, "up").inc(mu)
+        m.child(m.bytes, api, "up").inc(bu)
+        m.child(m.messages, api, "down").inc(md)
+        m.child(m.bytes, api, "down").inc(bd)
+
+    def sample_live(self) -> None:
+        """Traffic of every open connection, and the most open at once per API and subscription."""
+        minute = minute_of(_utcnow())
+        open_now: dict[tuple, int] = {}
+        for attempt in list(self.live.values()):
+            self._sample(attempt, minute)
+            key = (minute, attempt.api_id or 0, attempt.subscription_id or 0)
+            open_now[key] = open_now.get(key, 0) + 1
+        for key, count in open_now.items():
+            if count > self._active_written.get(key, 0):
+                self._active_written[key] = count
+                counts = self.minutes.counts(key)
+                counts.active_max = max(counts.active_max, count)
+        if len(self._active_written) > 10_000 or any(k[0] != minute for k in self._active_written):
+            self._active_written = {k: v for k, v in self._active_written.items() if k[0] == minute}
+
+    # dropping ------------------------------------------------------------
+
+    def _drop(self, count: int) -> None:
+        self.dropped += count
+        self.metrics.child(self.metrics.dropped).inc(count)
+        now = time.monotonic()
+        if now - self._last_warning >= DROP_WARNING_SECONDS:
+            log.warning(
+                "telemetry buffer full (%d records): dropped %d connection record(s) "
+                "since the last warning, %d in all",
+                self.buffer_size,
+                self.dropped - self._dropped_warned,
+                self.dropped,
+            )
+            self._last_warning, self._dropped_warned = now, self.dropped
+
+    # flushing ------------------------------------------------------------
+
+    def _ensure_task(self) -> None:
+        if self._task is None or self._task.done():
+            if self.writer is None:
+                return
+            self._wake = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.flush_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep recording; the batch is counted as dropped
+                log.exception("telemetry flush failed")
+
+    async def flush(self) -> int:
+        """Write what has gathered; returns how many connection records were written."""
+        self.sample_live()
+        records = [self.records.popleft() for _ in range(len(self.records))]
+        if not records and not self.minutes:
+            return 0
+        usage, refusals = self.minutes.take(self.gateway)
+        for record in records:
+            record["gateway"] = self.gateway
+        try:
+            await self.writer(records=records, usage=usage, refusals=refusals)
+        except Exception:
+            self._drop(len(records))
+            raise
+        return len(records)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
