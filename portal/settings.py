@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
     "apis",
     "gateway",
     "portal",
@@ -204,4 +206,30 @@ LOGGING = {
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # Management API (apis/api): personal access tokens for scripts, the session for the browser.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apis.api.authentication.PersonalAccessTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "apis.api.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apis.api.exceptions.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Portico management API",
+    "DESCRIPTION": "Manage WebSocket APIs, products, gateways, subscriptions and policies.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStateEnum": "apis.models.Product.State",
+        "SubscriptionStateEnum": "apis.models.Subscription.State",
+        "PrimarySecondaryEnum": [("primary", "primary"), ("secondary", "secondary")],
+    },
 }

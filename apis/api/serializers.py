@@ -1,0 +1,255 @@
+"""Serializers of the management API: shapes and field checks here, every write in apis.services."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apis import selectors, services
+from apis.models import Api, Gateway, Product, Subscription
+
+
+def mask(secret: str) -> str:
+    """Enough of a key to tell two apart, never enough to use it."""
+    return "…" + secret[-4:] if secret else ""
+
+
+def names(queryset, **kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="name", queryset=queryset, many=True, required=False, **kwargs
+    )
+
+
+class ApiSerializer(serializers.ModelSerializer):
+    products = names(Product.objects.all())
+    gateways = names(Gateway.objects.all(), help_text="Defaults to the built-in gateway.")
+
+    class Meta:
+        model = Api
+        fields = [
+            "id",
+            "name",
+            "display_name",
+            "description",
+            "backend_url",
+            "url_scheme",
+            "url_suffix",
+            "subscription_required",
+            "subscription_key_header",
+            "subscription_key_query",
+            "max_message_bytes",
+            "idle_timeout_seconds",
+            "max_duration_seconds",
+            "products",
+            "gateways",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create(self, validated_data) -> Api:
+        return services.create_api(**validated_data)
+
+    def update(self, instance: Api, validated_data) -> Api:
+        return services.update_api(api=instance, **validated_data)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    apis = names(Api.objects.all())
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "name",
+            "display_name",
+            "description",
+            "state",
+            "subscription_required",
+            "approval_required",
+            "subscriptions_limit",
+            "legal_terms",
+            "apis",
+            "created_at",
+            "updated_at",
+        ]
+
+    def create(self, validated_data) -> Product:
+        return services.create_product(**validated_data)
+
+    def update(self, instance: Product, validated_data) -> Product:
+        return services.update_product(product=instance, **validated_data)
+
+
+class GatewaySerializer(serializers.ModelSerializer):
+    apis = names(Api.objects.all(), help_text="The APIs this gateway serves.")
+    status = serializers.SerializerMethodField(help_text="From the nodes' heartbeats.")
+
+    class Meta:
+        model = Gateway
+        fields = [
+            "id",
+            "name",
+            "description",
+            "kind",
+            "location_name",
+            "location_city",
+            "location_district",
+            "location_country",
+            "apis",
+            "status",
+            "last_seen_at",
+            "node_count",
+            "node_version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["last_seen_at", "node_count", "node_version"]
+
+    @extend_schema_field(serializers.ChoiceField(["online", "offline", "never seen"]))
+    def get_status(self, gateway: Gateway) -> str:
+        return selectors.gateway_status(gateway)
+
+    @transaction.atomic
+    def create(self, validated_data) -> Gateway:
+        apis = validated_data.pop("apis", None)
+        gateway = services.create_gateway(**validated_data)
+        if apis is not None:
+            services.set_gateway_apis(gateway=gateway, apis=apis)
+        return gateway
+
+    @transaction.atomic
+    def update(self, instance: Gateway, validated_data) -> Gateway:
+        apis = validated_data.pop("apis", None)
+        gateway = services.update_gateway(gateway=instance, **validated_data)
+        if apis is not None:
+            services.set_gateway_apis(gateway=gateway, apis=apis)
+        return gateway
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Username; empty for a standalone subscription.",
+    )
+    product = serializers.SlugRelatedField(
+        slug_field="name", queryset=Product.objects.all(), required=False, allow_null=True
+    )
+    api = serializers.SlugRelatedField(
+        slug_field="name", queryset=Api.objects.all(), required=False, allow_null=True
+    )
+    state = serializers.ChoiceField(
+        Subscription.State.choices,
+        required=False,
+        help_text="Defaults to submitted when the product needs approval, else active.",
+    )
+    primary_key = serializers.SerializerMethodField(help_text="Masked: use listSecrets.")
+    secondary_key = serializers.SerializerMethodField(help_text="Masked: use listSecrets.")
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "display_name",
+            "owner",
+            "scope",
+            "product",
+            "api",
+            "state",
+            "state_comment",
+            "primary_key",
+            "secondary_key",
+            "created_at",
+            "start_date",
+            "expiration_date",
+            "end_date",
+            "updated_at",
+        ]
+        read_only_fields = ["state_comment", "start_date", "end_date"]
+
+    def get_primary_key(self, subscription: Subscription) -> str:
+        return mask(subscription.primary_key)
+
+    def get_secondary_key(self, subscription: Subscription) -> str:
+        return mask(subscription.secondary_key)
+
+    def create(self, validated_data) -> Subscription:
+        return services.create_subscription(**validated_data)
+
+
+class SubscriptionRenameSerializer(SubscriptionSerializer):
+    """Only the display name of an existing subscription changes; the rest has actions."""
+
+    class Meta(SubscriptionSerializer.Meta):
+        read_only_fields = [f for f in SubscriptionSerializer.Meta.fields if f != "display_name"]
+
+    def update(self, instance: Subscription, validated_data) -> Subscription:
+        name = validated_data.get("display_name", instance.display_name)
+        return services.rename_subscription(subscription=instance, display_name=name)
+
+
+class StateChangeSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RegenerateKeySerializer(serializers.Serializer):
+    key = serializers.ChoiceField(["primary", "secondary"])
+
+
+class SubscriptionSecretsSerializer(serializers.Serializer):
+    primary_key = serializers.CharField(read_only=True)
+    secondary_key = serializers.CharField(read_only=True)
+
+
+class RegenerateTokenSerializer(serializers.Serializer):
+    token = serializers.ChoiceField(["primary", "secondary"])
+
+
+class GatewaySecretsSerializer(serializers.Serializer):
+    primary_token = serializers.CharField(read_only=True)
+    secondary_token = serializers.CharField(read_only=True)
+
+
+class UserSubscriptionSerializer(serializers.ModelSerializer):
+    product = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    api = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "display_name", "scope", "product", "api", "state"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    subscriptions = UserSubscriptionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = get_user_model()
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "date_joined",
+            "last_login",
+            "subscriptions",
+        ]
+
+
+class PolicySerializer(serializers.Serializer):
+    policy_xml = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The <policies> document; empty for none.",
+    )
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class EffectivePolicySerializer(serializers.Serializer):
+    policy_xml = serializers.CharField(read_only=True)
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)

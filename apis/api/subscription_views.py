@@ -1,0 +1,101 @@
+"""Subscriptions: create, list, lifecycle actions, key regeneration and audited key reads."""
+
+import logging
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apis import selectors, services
+from apis.api import filters, serializers
+from apis.api.concurrency import ConcurrencyMixin, with_etag
+from apis.api.permissions import SubscriptionAccess
+from apis.models import Subscription
+
+audit = logging.getLogger("portico.audit")
+
+
+def transition(name: str):
+    """A POST `{id}/<name>/` action applying one lifecycle step through apis.services."""
+
+    def handler(self, request, *args, **kwargs):
+        subscription = self.get_object()
+        body = serializers.StateChangeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        subscription = services.change_subscription_state(
+            subscription=subscription, action=name, comment=body.validated_data["comment"]
+        )
+        data = serializers.SubscriptionSerializer(subscription).data
+        return with_etag(Response(data), subscription)
+
+    handler.__name__ = name
+    handler.__doc__ = f"{name.capitalize()} the subscription."
+    decorated = action(detail=True, methods=["post"])(handler)
+    return extend_schema(
+        request=serializers.StateChangeSerializer, responses=serializers.SubscriptionSerializer
+    )(decorated)
+
+
+class SubscriptionViewSet(
+    ConcurrencyMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Keys are masked everywhere except `listSecrets`, which is written to the audit log."""
+
+    queryset = Subscription.objects.none()  # per user: see get_queryset
+    serializer_class = serializers.SubscriptionSerializer
+    permission_classes = [SubscriptionAccess]
+    filterset_class = filters.SubscriptionFilterSet
+    ordering_fields = ["created_at", "display_name", "state", "updated_at"]
+    lookup_value_regex = r"[0-9]+"
+
+    approve = transition("approve")
+    reject = transition("reject")
+    suspend = transition("suspend")
+    reactivate = transition("reactivate")
+    cancel = transition("cancel")
+
+    def get_queryset(self):
+        return selectors.management_subscriptions(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return serializers.SubscriptionRenameSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        request=serializers.RegenerateKeySerializer, responses=serializers.SubscriptionSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="regenerateKey", url_name="regenerate-key")
+    def regenerate_key(self, request, *args, **kwargs):
+        subscription = self.get_object()
+        body = serializers.RegenerateKeySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        which = body.validated_data["key"]
+        subscription = services.regenerate_subscription_key(subscription=subscription, which=which)
+        audit.info(
+            "subscription key regenerated: subscription=%s key=%s by user=%s (id %s)",
+            subscription.pk,
+            which,
+            request.user.get_username(),
+            request.user.pk,
+        )
+        data = serializers.SubscriptionSerializer(subscription).data
+        return with_etag(Response(data), subscription)
+
+    @extend_schema(request=None, responses=serializers.SubscriptionSecretsSerializer)
+    @action(detail=True, methods=["post"], url_path="listSecrets", url_name="list-secrets")
+    def list_secrets(self, request, *args, **kwargs):
+        subscription = self.get_object()
+        audit.info(
+            "subscription keys read: subscription=%s by user=%s (id %s)",
+            subscription.pk,
+            request.user.get_username(),
+            request.user.pk,
+        )
+        return Response(serializers.SubscriptionSecretsSerializer(subscription).data)

@@ -1,0 +1,111 @@
+"""Catalog resources of the management API: APIs, products, gateways and users."""
+
+import logging
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apis import selectors, services
+from apis.api import filters, serializers
+from apis.api.concurrency import ConcurrencyMixin
+from apis.api.permissions import IsAdmin, IsPublisher
+from apis.api.policy_views import EffectivePolicyMixin, PolicyActionMixin
+
+audit = logging.getLogger("portico.audit")
+SLUG = r"[-a-zA-Z0-9_]+"
+
+
+class ApiViewSet(ConcurrencyMixin, PolicyActionMixin, EffectivePolicyMixin, viewsets.ModelViewSet):
+    queryset = selectors.management_apis()
+    serializer_class = serializers.ApiSerializer
+    permission_classes = [IsPublisher]
+    filterset_class = filters.ApiFilterSet
+    ordering_fields = ["name", "display_name", "url_suffix", "created_at", "updated_at"]
+    lookup_field = "name"
+    lookup_value_regex = SLUG
+
+    def perform_destroy(self, instance) -> None:
+        services.delete_api(api=instance)
+
+    def save_policy(self, obj, xml: str):
+        return services.update_api(api=obj, policy_xml=xml)
+
+
+class ProductViewSet(ConcurrencyMixin, PolicyActionMixin, viewsets.ModelViewSet):
+    queryset = selectors.management_products()
+    serializer_class = serializers.ProductSerializer
+    permission_classes = [IsPublisher]
+    filterset_class = filters.ProductFilterSet
+    ordering_fields = ["name", "display_name", "state", "created_at", "updated_at"]
+    lookup_field = "name"
+    lookup_value_regex = SLUG
+
+    def perform_destroy(self, instance) -> None:
+        services.delete_product(product=instance)
+
+    def save_policy(self, obj, xml: str):
+        return services.update_product(product=obj, policy_xml=xml)
+
+
+class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
+    """Publishers manage gateways and their APIs; only admins see or rotate node tokens."""
+
+    queryset = selectors.management_gateways()
+    serializer_class = serializers.GatewaySerializer
+    permission_classes = [IsPublisher]
+    filterset_class = filters.GatewayFilterSet
+    ordering_fields = ["name", "kind", "last_seen_at", "created_at"]
+    lookup_field = "name"
+    lookup_value_regex = SLUG
+
+    def get_permissions(self):
+        if self.action in ("list_secrets", "regenerate_token"):
+            return [IsAdmin()]
+        return super().get_permissions()
+
+    def perform_destroy(self, instance) -> None:
+        services.delete_gateway(gateway=instance)
+
+    @extend_schema(request=None, responses=serializers.GatewaySecretsSerializer)
+    @action(detail=True, methods=["post"], url_path="listSecrets", url_name="list-secrets")
+    def list_secrets(self, request, *args, **kwargs):
+        gateway = self.get_object()
+        audit.info(
+            "gateway node tokens read: gateway=%s by user=%s (id %s)",
+            gateway.name,
+            request.user.get_username(),
+            request.user.pk,
+        )
+        return Response(serializers.GatewaySecretsSerializer(gateway).data)
+
+    @extend_schema(
+        request=serializers.RegenerateTokenSerializer, responses=serializers.GatewaySerializer
+    )
+    @action(detail=True, methods=["post"], url_path="regenerateToken", url_name="regenerate-token")
+    def regenerate_token(self, request, *args, **kwargs):
+        gateway = self.get_object()
+        body = serializers.RegenerateTokenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        which = body.validated_data["token"]
+        gateway = services.regenerate_gateway_token(gateway=gateway, which=which)
+        audit.info(
+            "gateway node token regenerated: gateway=%s token=%s by user=%s (id %s)",
+            gateway.name,
+            which,
+            request.user.get_username(),
+            request.user.pk,
+        )
+        return Response(serializers.GatewaySerializer(gateway).data)
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Users and their subscriptions (admins only)."""
+
+    queryset = selectors.management_users()
+    serializer_class = serializers.UserSerializer
+    permission_classes = [IsAdmin]
+    filterset_class = filters.UserFilterSet
+    ordering_fields = ["username", "date_joined", "last_login"]
+    lookup_value_regex = r"[0-9]+"

@@ -1,0 +1,1 @@
+"""`portico`: a command-line client of the management REST API."""

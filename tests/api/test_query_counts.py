@@ -1,0 +1,47 @@
+"""Every list answers in a bounded number of queries, however many rows it holds."""
+
+import pytest
+
+from apis import services
+from apis.models import Product
+
+pytestmark = pytest.mark.django_db
+
+LISTS = [
+    ("publisher", "/api/v1/apis/"),
+    ("publisher", "/api/v1/products/"),
+    ("publisher", "/api/v1/gateways/"),
+    ("publisher", "/api/v1/subscriptions/"),
+    ("dev", "/api/v1/subscriptions/"),
+    ("admin", "/api/v1/users/"),
+    ("publisher", "/api/v1/catalog/"),
+]
+
+
+def grow(users, n: int, start: int) -> None:
+    for i in range(start, start + n):
+        gateway = services.create_gateway(name=f"gw-{i}")
+        api = services.create_api(
+            display_name=f"Api {i}",
+            backend_url=f"wss://b{i}.example/ws",
+            url_suffix=f"api-{i}",
+            gateways=[gateway],
+        )
+        product = services.create_product(
+            display_name=f"Product {i}", state=Product.State.PUBLISHED, apis=[api]
+        )
+        services.create_subscription(display_name=f"S {i}", owner=users["dev"], product=product)
+
+
+@pytest.mark.parametrize(("role", "path"), LISTS)
+def test_list_queries_do_not_grow_with_rows(
+    role, path, client_for, users, objects, django_assert_max_num_queries
+):
+    client = client_for(role)
+    grow(users, 3, 0)
+    with django_assert_max_num_queries(12) as small:
+        assert client.get(path).status_code == 200
+    grow(users, 12, 3)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(path)
+    assert response.status_code == 200

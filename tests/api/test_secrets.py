@@ -1,0 +1,57 @@
+"""Keys are masked in ordinary responses and read only through the audited listSecrets action."""
+
+import logging
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_keys_never_appear_in_get_responses(client_for, objects):
+    client = client_for("publisher")
+    keys = [objects.own.primary_key, objects.own.secondary_key]
+    bodies = [
+        client.get("/api/v1/subscriptions/").content,
+        client.get(f"/api/v1/subscriptions/{objects.own.pk}/").content,
+        client_for("admin").get("/api/v1/users/").content,
+    ]
+    for body in bodies:
+        for key in keys:
+            assert key.encode() not in body
+    detail = client.get(f"/api/v1/subscriptions/{objects.own.pk}/").json()
+    assert detail["primary_key"] == "…" + objects.own.primary_key[-4:]
+
+
+def test_list_secrets_returns_the_keys_and_writes_an_audit_line(client_for, objects, caplog):
+    caplog.set_level(logging.INFO, logger="portico.audit")
+    response = client_for("dev").post(f"/api/v1/subscriptions/{objects.own.pk}/listSecrets/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "primary_key": objects.own.primary_key,
+        "secondary_key": objects.own.secondary_key,
+    }
+    lines = [r.getMessage() for r in caplog.records if r.name == "portico.audit"]
+    assert len(lines) == 1
+    assert f"subscription={objects.own.pk}" in lines[0] and "user=dev" in lines[0]
+    assert objects.own.primary_key not in caplog.text
+    assert objects.own.secondary_key not in caplog.text
+
+
+def test_regenerate_replaces_exactly_one_key(client_for, objects):
+    before = (objects.own.primary_key, objects.own.secondary_key)
+    url = f"/api/v1/subscriptions/{objects.own.pk}/regenerateKey/"
+    response = client_for("dev").post(url, {"key": "secondary"}, format="json")
+    assert response.status_code == 200
+    objects.own.refresh_from_db()
+    assert objects.own.primary_key == before[0]
+    assert objects.own.secondary_key != before[1]
+    assert objects.own.secondary_key not in response.content.decode()
+
+
+def test_gateway_node_tokens_are_for_admins_and_audited(client_for, objects, caplog):
+    caplog.set_level(logging.INFO, logger="portico.audit")
+    url = f"/api/v1/gateways/{objects.gateway.name}/"
+    assert objects.gateway.primary_token not in client_for("publisher").get(url).content.decode()
+    secrets = client_for("admin").post(url + "listSecrets/").json()
+    assert secrets["primary_token"] == objects.gateway.primary_token
+    assert "gateway=edge" in caplog.text and objects.gateway.primary_token not in caplog.text
