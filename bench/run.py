@@ -30,6 +30,8 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import policies as bench_policies  # bench/policies.py (the script's folder is on sys.path)
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = sys.executable
@@ -552,6 +554,11 @@ ROWS = [
     ("handshakes/s (8 loops)", ("handshake", "handshakes_per_s"), "{:,.0f}"),
     ("handshake p50 ms", ("handshake", "p50_ms"), "{:.2f}"),
     ("proxy CPU ms / handshake", ("handshake", "proxy_cpu_ms_per_handshake"), "{:.2f}"),
+    (
+        "proxy CPU ms / handshake + policies",
+        ("handshake_policies", "proxy_cpu_ms_per_handshake"),
+        "{:.2f}",
+    ),
     ("client CPU % (handshakes)", ("handshake", "client_cpu_pct"), "{:.0f}"),
     ("other processes CPU % (handshakes)", ("handshake", "other_cpu_pct"), "{:.0f}"),
     ("KiB / idle proxied connection", ("idle", "kib_per_connection"), "{:.1f}"),
@@ -576,6 +583,11 @@ def verdicts(results: dict) -> dict[str, tuple[str, str]]:
     )
     p_hs = pick(results, "portico", "handshake", "proxy_cpu_ms_per_handshake")
     out["proxy CPU ms / handshake"] = (f"<= {MAX_HANDSHAKE_MS} ms", judge(p_hs, MAX_HANDSHAKE_MS))
+    p_hs = pick(results, "portico", "handshake_policies", "proxy_cpu_ms_per_handshake")
+    out["proxy CPU ms / handshake + policies"] = (
+        f"<= {MAX_HANDSHAKE_MS} ms",
+        judge(p_hs, MAX_HANDSHAKE_MS),
+    )
     out["KiB / idle proxied connection"] = (
         f"<= {MAX_IDLE_KIB:g} KiB",
         judge(pick(results, "portico", "idle", "kib_per_connection"), MAX_IDLE_KIB),
@@ -795,9 +807,16 @@ def main(argv: list[str] | None = None) -> int:
                     args.portico_root, env, port, backend_port, tmp / "portico.log"
                 )
                 try:
-                    results["portico"] = measure(
-                        "portico", url, descendants(proc.pid), backend.pid, args
-                    )
+                    pids = descendants(proc.pid)
+                    results["portico"] = measure("portico", url, pids, backend.pid, args)
+                    if "handshake" in args.tests:
+                        log(f"portico: handshakes with policies ({bench_policies.LABEL})")
+                        bench_policies.apply(PYTHON, args.portico_root, env, port)
+                        guarded = f"{url}&access_token={bench_policies.token()}"
+                        bound = args.warmup + args.duration + 60
+                        results["portico"]["handshake_policies"] = measure_handshakes(
+                            guarded, [*pids, backend.pid], pids, backend.pid, args, bound
+                        )
                 finally:
                     CHILDREN.stop(proc, timeout=10)
                     CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
