@@ -15,6 +15,7 @@ from apis.permissions import is_publisher
 from apis.telemetry_charts import usage_charts
 from apis.telemetry_forms import LogFilterForm
 from apis.telemetry_models import ConnectionLog
+from apis.views.api_pages import api_tabs
 
 PAGE_SIZE = 50
 CSV_LIMIT = 100_000
@@ -65,6 +66,8 @@ def api_metrics(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "api": api,
         "tab": "metrics",
+        "tabs": api_tabs(api, "metrics"),
+        "section": "apis",
         "series": series,
         "charts": usage_charts(series),
         "ranges": [(k, label) for k, (label, _s, _b) in selectors.RANGES.items()],
@@ -86,7 +89,15 @@ def api_logs(request: HttpRequest, name: str) -> HttpResponse:
     page = Paginator(logs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"api": api, "tab": "logs", "form": form, "page": page, "query": query.urlencode()}
+    context = {
+        "api": api,
+        "tab": "logs",
+        "tabs": api_tabs(api, "logs"),
+        "section": "apis",
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+    }
     return render(request, "apis/telemetry/logs.html", context)
 
 
@@ -130,5 +141,12 @@ def log_detail(request: HttpRequest, name: str, log_id: int) -> HttpResponse:
     return render(
         request,
         "apis/telemetry/log_detail.html",
-        {"api": api, "tab": "logs", "record": record, "fields": fields},
+        {
+            "api": api,
+            "tab": "logs",
+            "tabs": api_tabs(api, "logs"),
+            "section": "apis",
+            "record": record,
+            "fields": fields,
+        },
     )

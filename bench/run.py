@@ -524,6 +524,21 @@ def measure_handshakes(url, pids, proxy_pids, backend_pid, args, bound) -> dict:
     return hs
 
 
+def measure_recording_off(args, env: dict, backend_port: int, backend_pid: int, tmp: Path):
+    """The round-trip test again on a Portico with telemetry recording turned off."""
+    log("portico (recording off): round trips, 50 connections x 64 B text")
+    port = free_port()
+    env = {**env, "PORTICO_TELEMETRY_ENABLED": "0"}
+    proc, url = start_portico(args.portico_root, env, port, backend_port, tmp / "portico-off.log")
+    try:
+        pids = descendants(proc.pid)
+        bound = args.warmup + args.duration + 60
+        return measure_rtt(url, [*pids, backend_pid], pids, backend_pid, args, bound)
+    finally:
+        CHILDREN.stop(proc, timeout=10)
+        CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
@@ -544,6 +559,11 @@ ROWS = [
     ("p50 latency ms (50 conn)", ("rtt", "p50_ms"), "{:.3f}"),
     ("p99 latency ms (50 conn)", ("rtt", "p99_ms"), "{:.3f}"),
     ("proxy CPU us / relayed msg (64 B)", ("rtt", "proxy_cpu_us_per_relayed_msg"), "{:.1f}"),
+    (
+        "  same, telemetry recording off",
+        ("rtt_recording_off", "proxy_cpu_us_per_relayed_msg"),
+        "{:.1f}",
+    ),
     ("proxy CPU % (50 conn, 64 B)", ("rtt", "proxy_cpu_pct"), "{:.0f}"),
     ("backend CPU us / msg (64 B)", ("rtt", "backend_cpu_us_per_msg"), "{:.1f}"),
     ("client CPU % (50 conn, 64 B)", ("rtt", "client_cpu_pct"), "{:.0f}"),
@@ -820,6 +840,10 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     CHILDREN.stop(proc, timeout=10)
                     CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
+                if "rtt" in args.tests:
+                    results["portico"]["rtt_recording_off"] = measure_recording_off(
+                        args, env, backend_port, backend.pid, tmp
+                    )
     finally:
         CHILDREN.stop_all()
         if not args.keep_tmp:

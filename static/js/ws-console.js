@@ -39,8 +39,8 @@ export function buildUrl(base, keyParam, key, extraQuery) {
 
 function redact(url, keyParam) {
   const u = new URL(url);
-  if (u.searchParams.has(keyParam)) u.searchParams.set(keyParam, "…");
-  return u.toString();
+  if (u.searchParams.has(keyParam)) u.searchParams.set(keyParam, "KEY");
+  return u.toString().replace(`${encodeURIComponent(keyParam)}=KEY`, `${keyParam}=…`);
 }
 
 export function mountConsole(root) {
