@@ -528,7 +528,12 @@ def measure_recording_off(args, env: dict, backend_port: int, backend_pid: int, 
     """The round-trip test again on a Portico with telemetry recording turned off."""
     log("portico (recording off): round trips, 50 connections x 64 B text")
     port = free_port()
-    env = {**env, "PORTICO_TELEMETRY_ENABLED": "0"}
+    # A database of its own: the handshake test left its policy set on the first one's API.
+    env = {
+        **env,
+        "PORTICO_TELEMETRY_ENABLED": "0",
+        "DATABASE_URL": f"sqlite:///{tmp}/db-recording-off.sqlite3",
+    }
     proc, url = start_portico(args.portico_root, env, port, backend_port, tmp / "portico-off.log")
     try:
         pids = descendants(proc.pid)
