@@ -1,20 +1,17 @@
 """Publisher pages for one API: the Metrics tab (SVG charts), the Logs tab, CSV, one record."""
 
 import csv
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from apis import telemetry_selectors as selectors
 from apis.models import Api
-from apis.permissions import is_publisher
 from apis.telemetry_charts import usage_charts
 from apis.telemetry_forms import LogFilterForm
 from apis.telemetry_models import ConnectionLog
+from apis.views.access import publisher_required
 from apis.views.api_pages import api_tabs
 
 PAGE_SIZE = 50
@@ -46,17 +43,6 @@ CSV_COLUMNS = [
     "bytes_down",
     "error",
 ]
-
-
-def publisher_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not is_publisher(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @publisher_required
