@@ -16,7 +16,8 @@ def uvicorn_config(*, host: str, port: int) -> uvicorn.Config:
         ws_ping_interval=settings.PORTICO_KEEPALIVE_SECONDS or None,
         ws_ping_timeout=settings.PORTICO_KEEPALIVE_SECONDS or None,
         ws_per_message_deflate=False,
-        lifespan="off",
+        # Lifespan only to flush telemetry at shutdown, after open connections have closed.
+        lifespan="on",
         # Access lines would print query strings, which can carry subscription keys.
         access_log=False,
         server_header=False,

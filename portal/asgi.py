@@ -9,6 +9,7 @@ django_application = get_asgi_application()  # sets up Django before the gateway
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from gateway.lifecycle import lifespan_app  # noqa: E402
 from gateway.probe import PROBE_PREFIX, probe_app  # noqa: E402
 from gateway.routing import application as gateway_application  # noqa: E402
 from gateway.status import STATUS_PATH, status_app  # noqa: E402
@@ -27,4 +28,6 @@ async def http_application(scope, receive, send) -> None:
         await django_application(scope, receive, send)
 
 
-application = ProtocolTypeRouter({"http": http_application, "websocket": gateway_application})
+application = ProtocolTypeRouter(
+    {"http": http_application, "websocket": gateway_application, "lifespan": lifespan_app}
+)

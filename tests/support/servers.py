@@ -98,7 +98,8 @@ class ServerProcess:
         raise TimeoutError(f"{self.kind} never served revision {revision}: {self.status()}")
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def _wait_ready(self) -> None:

@@ -1,0 +1,35 @@
+"""Process start and stop for a gateway node: on shutdown, write what telemetry still holds."""
+
+import asyncio
+import logging
+
+from gateway.store import get_store
+from gateway.telemetry import get_recorder
+
+log = logging.getLogger("portico.gateway")
+
+SHUTDOWN_FLUSH_SECONDS = 5.0
+
+
+async def lifespan_app(scope, receive, send) -> None:
+    """ASGI lifespan: nothing to start; at shutdown (after connections closed), flush."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def shutdown() -> None:
+    recorder = get_recorder()
+    if recorder.writer is not None:
+        try:
+            written = await asyncio.wait_for(recorder.flush(), SHUTDOWN_FLUSH_SECONDS)
+            log.info("telemetry flushed at shutdown: %d connection record(s)", written)
+        except Exception:  # noqa: BLE001 - shutting down either way; the drop is counted
+            log.exception("telemetry flush at shutdown failed")
+    recorder.stop()
+    get_store().stop()
