@@ -81,6 +81,13 @@ def test_signup_turned_off_says_so_and_creates_nothing(client):
     assert not User.objects.filter(username="newdev").exists() and not mail.outbox
 
 
+def test_sign_up_link_shows_only_while_sign_up_is_open(client):
+    signup_link = f'href="{reverse("signup")}"'
+    assert signup_link in client.get(reverse("portal:home")).content.decode()
+    PortalSettings.objects.create(signup_enabled=False)
+    assert signup_link not in client.get(reverse("portal:home")).content.decode()
+
+
 def test_sign_out_is_a_post(client):
     user = User.objects.create_user("dev", password=PASSWORD)
     client.force_login(user)
