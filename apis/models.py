@@ -245,13 +245,6 @@ class Subscription(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def covers(self, api: "Api") -> bool:
-        if self.scope == self.Scope.ALL_APIS:
-            return True
-        if self.scope == self.Scope.API:
-            return self.api_id == api.pk
-        return api.products.filter(pk=self.product_id).exists()
-
 
 class GlobalPolicy(models.Model):
     """The "All APIs" scope: one onHandshake policy document inherited by every API."""

@@ -147,10 +147,6 @@ def api_list(*, search: str = "") -> QuerySet[Api]:
     return qs.order_by("display_name")
 
 
-def published_products() -> QuerySet[Product]:
-    return Product.objects.filter(state=Product.State.PUBLISHED).prefetch_related("apis")
-
-
 def subscriptions_of(user) -> QuerySet[Subscription]:
     return Subscription.objects.filter(owner=user).select_related("product", "api")
 

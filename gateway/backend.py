@@ -1,7 +1,6 @@
 """Opening the backend leg: the URL and headers forwarded, and failures mapped to 502/504."""
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 from dataclasses import dataclass, field
@@ -58,20 +57,6 @@ def strip_query_param(query: str, name: str) -> str:
 
 def join_queries(*queries: str) -> str:
     return "&".join(q for q in queries if q)
-
-
-def parse_networks(values: list[str]) -> tuple:
-    return tuple(ipaddress.ip_network(v, strict=False) for v in values)
-
-
-def is_trusted(peer_ip: str, networks: tuple) -> bool:
-    if not networks or not peer_ip:
-        return False
-    try:
-        address = ipaddress.ip_address(peer_ip)
-    except ValueError:
-        return False
-    return any(address in network for network in networks)
 
 
 def forwarded_headers(

@@ -41,7 +41,7 @@ class BackendLeg(asyncio.Protocol):
         self.fragments: list = []
         self.fragment_text = False
         self.keepalive = keepalive
-        self.activity = 0.0
+        self.heard = False  # anything received since the last keepalive check
         self.ping_timer = None
         self.pong_deadline = None
 
@@ -87,12 +87,10 @@ class BackendLeg(asyncio.Protocol):
                 continue
             else:
                 continue  # ping (answered by the protocol) and close (handled below)
-        self.activity = self.loop.time()
+        self.heard = True
         self.flush()
         if messages:
-            waiter = self.waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._wake()
             if len(messages) >= self.max_queue and not self.read_paused:
                 self.read_paused = True
                 self.transport.pause_reading()
@@ -148,10 +146,11 @@ class BackendLeg(asyncio.Protocol):
     def _ping(self) -> None:
         if self.protocol.state is not State.OPEN:
             return
-        if self.loop.time() - self.activity >= self.keepalive and self.pong_deadline is None:
+        if not self.heard and self.pong_deadline is None:  # quiet for a whole interval
             self.protocol.send_ping(b"")
             self.flush()
             self.pong_deadline = self.loop.call_later(self.keepalive, self._pong_timeout)
+        self.heard = False
         self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
 
     def pong_deadline_cancel(self) -> None:

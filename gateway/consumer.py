@@ -10,19 +10,13 @@ import time
 import uuid
 
 from channels.consumer import AsyncConsumer
-from django.conf import settings
 
-from gateway.backend import open_backend, parse_networks
-from gateway.handshake import start_handshake
-from gateway.pipeline import run_policies
+from gateway.connect import open_connection
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import Relay
-from gateway.store import get_store
 from gateway.telemetry import get_recorder
 
 log = logging.getLogger("portico.gateway")
-
-_TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
 
 
 class GatewayConsumer(AsyncConsumer):
@@ -36,33 +30,9 @@ class GatewayConsumer(AsyncConsumer):
         correlation_id = uuid.uuid4().hex
         started = time.perf_counter()
         attempt = get_recorder().begin(scope, correlation_id)
-        policy_ctx = None
         try:
-            snapshot = await get_store().current()
-            attempt.saw(snapshot)
-            handshake = start_handshake(
-                snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES
-            )
-            attempt.identify(handshake)
-            route = handshake.route
-            if route.pipeline is not None:
-                policy_ctx = await run_policies(
-                    route.pipeline,
-                    handshake=handshake,
-                    raw_headers=scope.get("headers") or [],
-                    product_names=product_names(snapshot, handshake),
-                )
-            attempt.backend_connecting()
-            backend = await open_backend(
-                handshake.backend,
-                connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
-                max_size=route.api.max_message_bytes,
-                keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
-            )
-            attempt.backend_connected()
+            opened = await open_connection(scope, correlation_id=correlation_id, attempt=attempt)
         except Refusal as refusal:
-            if policy_ctx is not None:
-                policy_ctx.release()
             log.info(
                 "handshake refused status=%s reason=%s path=%s correlation=%s",
                 refusal.status,
@@ -75,17 +45,21 @@ class GatewayConsumer(AsyncConsumer):
             await send_refusal(send, scope, refusal, correlation_id)
             return
         except BaseException as exc:
-            if policy_ctx is not None:
-                policy_ctx.release()
             attempt.failed(f"{type(exc).__name__}: {exc}")
             raise
         try:
             await self._relay(
-                scope, receive, send, backend, route.api, started, correlation_id, attempt
+                scope,
+                receive,
+                send,
+                opened.backend,
+                opened.handshake.route.api,
+                started,
+                correlation_id,
+                attempt,
             )
         finally:
-            if policy_ctx is not None:
-                policy_ctx.release()
+            opened.release()
 
     async def _relay(
         self, scope, receive, send, backend, api, started, correlation_id, attempt
@@ -125,15 +99,3 @@ class GatewayConsumer(AsyncConsumer):
             correlation_id,
             extra={"correlation_id": correlation_id},
         )
-
-
-def product_names(snapshot, handshake) -> list[str]:
-    """The subscription's product, else every product that contains the API."""
-    subscription = handshake.subscription
-    if subscription is not None and subscription.product_id is not None:
-        return [snapshot.product_names.get(subscription.product_id, "")]
-    return [
-        snapshot.product_names[p]
-        for p in sorted(handshake.route.product_ids)
-        if p in snapshot.product_names
-    ]

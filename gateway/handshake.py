@@ -6,16 +6,17 @@ status the client will see, before the backend is ever contacted.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from apis.selectors import SubscriptionEntry
 from gateway import keys
 from gateway.backend import (
     BackendRequest,
     forwarded_headers,
-    is_trusted,
     join_queries,
     strip_query_param,
 )
+from gateway.policies.clientaddr import client_ip, is_trusted
 from gateway.refusal import Refusal
 from gateway.snapshot import Route, Snapshot
 
@@ -29,7 +30,8 @@ class Handshake:
     backend: BackendRequest
     headers: dict[str, str]
     query: list[tuple[str, str]]
-    client_ip: str
+    peer_ip: str  # the socket peer
+    client_ip: str  # the client behind trusted proxies (the peer when there are none)
     scheme: str
     presented_key: str | None
 
@@ -42,12 +44,6 @@ def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
         text = value.decode("latin-1")
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
-
-
-def parse_query(raw: str) -> list[tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
-    return parse_qsl(raw, keep_blank_values=True)
 
 
 def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted: tuple) -> str:
@@ -83,7 +79,7 @@ def start_handshake(
             reason=f"scheme {scheme} not accepted",
         )
     raw_query = (scope.get("query_string") or b"").decode("latin-1")
-    query = parse_query(raw_query)
+    query = parse_qsl(raw_query, keep_blank_values=True)
 
     subscription = presented = None
     if route.api.subscription_required:
@@ -109,7 +105,8 @@ def start_handshake(
         backend=backend,
         headers=headers,
         query=query,
-        client_ip=peer_ip,
+        peer_ip=peer_ip,
+        client_ip=client_ip(peer_ip, [headers.get("x-forwarded-for", "")], trusted_proxies),
         scheme=scheme,
         presented_key=presented,
     )

@@ -66,7 +66,8 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         subscription_name=subscription.name if subscription else None,
         subscription_key=handshake.presented_key,
         user_id=str(subscription.owner_id) if subscription and subscription.owner_id else None,
-        peer_ip=handshake.client_ip,
+        peer_ip=handshake.peer_ip,
+        client_ip=handshake.client_ip,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
         query=handshake.query,
     )

@@ -8,17 +8,11 @@ The key must be in the query string, as in the browser.
 
 import uuid
 
-from django.conf import settings
-
-from gateway.backend import open_backend, parse_networks
-from gateway.handshake import start_handshake
+from gateway.connect import NoRecord, open_connection
 from gateway.httpjson import send_json
-from gateway.pipeline import run_policies
 from gateway.refusal import Refusal
-from gateway.store import get_store
 
 PROBE_PREFIX = "/_portico/probe"
-_TRUSTED = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
 
 
 async def probe_app(scope, receive, send) -> None:
@@ -33,31 +27,13 @@ async def probe_app(scope, receive, send) -> None:
         "subprotocols": [],
     }
     status, message = 101, "The handshake would be accepted."
-    policy_ctx = None
     try:
-        snapshot = await get_store().current()
-        handshake = start_handshake(
-            snapshot, ws_scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED
-        )
-        if handshake.route.pipeline is not None:
-            policy_ctx = await run_policies(
-                handshake.route.pipeline,
-                handshake=handshake,
-                raw_headers=scope.get("headers") or [],
-                product_names=[],
-            )
-        backend = await open_backend(
-            handshake.backend,
-            connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
-            max_size=handshake.route.api.max_message_bytes,
-            keepalive=None,
-        )
-        await backend.close(1000, "probe")
+        opened = await open_connection(ws_scope, correlation_id=correlation_id, attempt=NoRecord())
     except Refusal as refusal:
         status, message = refusal.status, refusal.message
-    finally:
-        if policy_ctx is not None:
-            policy_ctx.release()
+    else:
+        await opened.backend.close(1000, "probe")
+        opened.release()
     await send_json(
         send, {"statusCode": status, "message": message, "correlationId": correlation_id}
     )

@@ -146,12 +146,11 @@ class Relay:
         try:
             while True:
                 data = await recv()
+                stats.messages_down += 1
                 if type(data) is str:
-                    stats.messages_down += 1
                     stats.bytes_down += len(data) if data.isascii() else len(data.encode())
                     await send({"type": "websocket.send", "text": data})
                 else:
-                    stats.messages_down += 1
                     stats.bytes_down += len(data)
                     await send({"type": "websocket.send", "bytes": data})
         except ConnectionClosed as closed:

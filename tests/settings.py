@@ -17,7 +17,8 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = VAR_DIR / "test-static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
-# One test database file per test run, so runs side by side never share (or delete) a file.
+# A file (not :memory:) so the server subprocesses the tests start see the test data, and one
+# file per test run, so runs side by side never share (or delete) a file.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": str(VAR_DIR / f"test-portico-{os.getpid()}.sqlite3")

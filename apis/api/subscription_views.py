@@ -1,7 +1,5 @@
 """Subscriptions: create, list, lifecycle actions, key regeneration and audited key reads."""
 
-import logging
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -9,11 +7,10 @@ from rest_framework.response import Response
 
 from apis import selectors, services
 from apis.api import filters, serializers
+from apis.api.audit import audit
 from apis.api.concurrency import ConcurrencyMixin, with_etag
 from apis.api.permissions import SubscriptionAccess
 from apis.models import Subscription
-
-audit = logging.getLogger("portico.audit")
 
 
 def transition(name: str):
@@ -78,13 +75,7 @@ class SubscriptionViewSet(
         body.is_valid(raise_exception=True)
         which = body.validated_data["key"]
         subscription = services.regenerate_subscription_key(subscription=subscription, which=which)
-        audit.info(
-            "subscription key regenerated: subscription=%s key=%s by user=%s (id %s)",
-            subscription.pk,
-            which,
-            request.user.get_username(),
-            request.user.pk,
-        )
+        audit(request, "subscription key regenerated", subscription=subscription.pk, key=which)
         data = serializers.SubscriptionSerializer(subscription).data
         return with_etag(Response(data), subscription)
 
@@ -92,10 +83,5 @@ class SubscriptionViewSet(
     @action(detail=True, methods=["post"], url_path="listSecrets", url_name="list-secrets")
     def list_secrets(self, request, *args, **kwargs):
         subscription = self.get_object()
-        audit.info(
-            "subscription keys read: subscription=%s by user=%s (id %s)",
-            subscription.pk,
-            request.user.get_username(),
-            request.user.pk,
-        )
+        audit(request, "subscription keys read", subscription=subscription.pk)
         return Response(serializers.SubscriptionSecretsSerializer(subscription).data)

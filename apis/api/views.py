@@ -1,7 +1,5 @@
 """Catalog resources of the management API: APIs, products, gateways and users."""
 
-import logging
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -9,11 +7,11 @@ from rest_framework.response import Response
 
 from apis import selectors, services
 from apis.api import filters, serializers
+from apis.api.audit import audit
 from apis.api.concurrency import ConcurrencyMixin
 from apis.api.permissions import IsAdmin, IsPublisher
 from apis.api.policy_views import EffectivePolicyMixin, PolicyActionMixin
 
-audit = logging.getLogger("portico.audit")
 SLUG = r"[-a-zA-Z0-9_]+"
 
 
@@ -72,12 +70,7 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="listSecrets", url_name="list-secrets")
     def list_secrets(self, request, *args, **kwargs):
         gateway = self.get_object()
-        audit.info(
-            "gateway node tokens read: gateway=%s by user=%s (id %s)",
-            gateway.name,
-            request.user.get_username(),
-            request.user.pk,
-        )
+        audit(request, "gateway node tokens read", gateway=gateway.name)
         return Response(serializers.GatewaySecretsSerializer(gateway).data)
 
     @extend_schema(
@@ -90,13 +83,7 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
         body.is_valid(raise_exception=True)
         which = body.validated_data["token"]
         gateway = services.regenerate_gateway_token(gateway=gateway, which=which)
-        audit.info(
-            "gateway node token regenerated: gateway=%s token=%s by user=%s (id %s)",
-            gateway.name,
-            which,
-            request.user.get_username(),
-            request.user.pk,
-        )
+        audit(request, "gateway node token regenerated", gateway=gateway.name, token=which)
         return Response(serializers.GatewaySerializer(gateway).data)
 
 

@@ -13,6 +13,8 @@ from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from . import clientaddr
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -37,9 +39,7 @@ class PolicyRuntime:
         jwks_max_age: float = 3600.0,
     ) -> None:
         self.limits_storage_uri = limits_storage_uri
-        self.trusted_proxies: tuple[IPNetwork, ...] = tuple(
-            ipaddress.ip_network(p, strict=False) for p in trusted_proxies
-        )
+        self.trusted_proxies: tuple[IPNetwork, ...] = clientaddr.parse_networks(trusted_proxies)
         self.jwks_cooldown = jwks_cooldown
         self.http_timeout = http_timeout
         self.region = region
@@ -124,42 +124,10 @@ class PolicyRuntime:
         return self._slots.get(key, 0)
 
     # -- client address ---------------------------------------------------------------------
-    def _trusted(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-            addr = addr.ipv4_mapped
-        return any(addr in net for net in self.trusted_proxies)
-
     def client_ip(self, peer_ip: str, headers: list[tuple[str, str]]) -> str:
-        """The client's address: the socket peer, unless the peer is a trusted proxy.
-
-        Behind trusted proxies, `X-Forwarded-For` is read right to left, skipping trusted hops;
-        the first untrusted hop is the client (hops further left could be forged by it).
-        """
-        if not self.trusted_proxies or not peer_ip:
-            return peer_ip
-        try:
-            peer = ipaddress.ip_address(peer_ip)
-        except ValueError:
-            return peer_ip
-        if not self._trusted(peer):
-            return peer_ip
-        hops = [
-            h.strip()
-            for k, v in headers
-            if k.lower() == "x-forwarded-for"
-            for h in v.split(",")
-            if h.strip()
-        ]
-        client = peer_ip
-        for hop in reversed(hops):
-            try:
-                addr = ipaddress.ip_address(hop.strip("[]"))
-            except ValueError:
-                break
-            client = str(addr)
-            if not self._trusted(addr):
-                break
-        return client
+        """The client's address from the socket peer and trusted `X-Forwarded-For` hops."""
+        forwarded = (v for k, v in headers if k.lower() == "x-forwarded-for")
+        return clientaddr.client_ip(peer_ip, forwarded, self.trusted_proxies)
 
     async def aclose(self) -> None:
         """Release the counter storage connections of the running loop (tests, shutdown)."""

@@ -10,7 +10,6 @@ def get_recorder():
     from django.conf import settings
 
     from apis import telemetry_services
-    from gateway.backend import parse_networks
     from gateway.telemetry.recorder import Recorder
 
     writer = None
@@ -22,5 +21,4 @@ def get_recorder():
         buffer_size=settings.PORTICO_TELEMETRY_BUFFER_SIZE,
         batch_size=settings.PORTICO_TELEMETRY_BATCH_SIZE,
         flush_ms=settings.PORTICO_TELEMETRY_FLUSH_MS,
-        trusted_proxies=parse_networks(settings.PORTICO_TRUSTED_PROXIES),
     )

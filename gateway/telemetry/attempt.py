@@ -70,7 +70,7 @@ class Attempt:
             self.api_id, self.api_name = found[0].api.id, found[0].api.name
 
     def identify(self, handshake) -> None:
-        self.client_ip = self.recorder.client_ip(handshake) or self.client_ip
+        self.client_ip = handshake.client_ip[:45] or self.client_ip
         subscription = handshake.subscription
         if subscription is None:
             return

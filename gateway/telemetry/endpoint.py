@@ -6,7 +6,7 @@ import ipaddress
 from django.conf import settings
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from gateway.backend import parse_networks
+from gateway.policies.clientaddr import parse_networks
 from gateway.telemetry import get_recorder
 
 METRICS_PATH = "/metrics"

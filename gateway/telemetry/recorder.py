@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from gateway.backend import is_trusted
 from gateway.telemetry.attempt import ACCEPTED, Attempt
 from gateway.telemetry.metrics import GatewayMetrics
 from gateway.telemetry.minutes import MinuteTable, minute_of
@@ -35,7 +34,6 @@ class Recorder:
         batch_size: int,
         flush_ms: int,
         metrics: GatewayMetrics | None = None,
-        trusted_proxies: tuple = (),
     ) -> None:
         self.gateway = gateway
         self.writer = writer  # None: keep only the Prometheus metrics
@@ -43,7 +41,6 @@ class Recorder:
         self.batch_size = batch_size
         self.flush_seconds = flush_ms / 1000
         self.metrics = metrics or GatewayMetrics(gateway)
-        self.trusted_proxies = trusted_proxies
         self.records: deque[dict] = deque()
         self.minutes = MinuteTable()
         self.live: dict[int, Attempt] = {}
@@ -59,13 +56,6 @@ class Recorder:
     def begin(self, scope: dict, correlation_id: str) -> Attempt:
         self._ensure_task()
         return Attempt(self, scope, correlation_id)
-
-    def client_ip(self, handshake) -> str:
-        """The peer, or the first X-Forwarded-For address when the peer is a trusted proxy."""
-        forwarded = handshake.headers.get("x-forwarded-for")
-        if forwarded and is_trusted(handshake.client_ip, self.trusted_proxies):
-            return forwarded.split(",")[0].strip()[:45]
-        return handshake.client_ip
 
     def opened(self, attempt: Attempt) -> None:
         self.live[id(attempt)] = attempt

@@ -8,19 +8,12 @@ from django.urls import reverse
 from apis import services
 from apis.models import Subscription
 from apis.views.subscription_pages import ACTIONS
+from tests.support.lifecycle import ALLOWED_TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 State = Subscription.State
 
-ALLOWED = {
-    ("approve", State.SUBMITTED): State.ACTIVE,
-    ("reject", State.SUBMITTED): State.REJECTED,
-    ("suspend", State.ACTIVE): State.SUSPENDED,
-    ("reactivate", State.SUSPENDED): State.ACTIVE,
-    ("cancel", State.SUBMITTED): State.CANCELLED,
-    ("cancel", State.ACTIVE): State.CANCELLED,
-    ("cancel", State.SUSPENDED): State.CANCELLED,
-}
+ALLOWED = ALLOWED_TRANSITIONS  # the pages offer every action but "expire"
 CASES = [(action, state) for action in ACTIONS for state in State.values]
 
 

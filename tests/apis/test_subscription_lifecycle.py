@@ -7,21 +7,12 @@ from django.core.exceptions import ValidationError
 from apis import services
 from apis.models import Subscription
 from apis.services import TRANSITIONS
+from tests.support.lifecycle import ALLOWED_TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 State = Subscription.State
 
-ALLOWED = {
-    ("approve", State.SUBMITTED): State.ACTIVE,
-    ("reject", State.SUBMITTED): State.REJECTED,
-    ("suspend", State.ACTIVE): State.SUSPENDED,
-    ("reactivate", State.SUSPENDED): State.ACTIVE,
-    ("cancel", State.SUBMITTED): State.CANCELLED,
-    ("cancel", State.ACTIVE): State.CANCELLED,
-    ("cancel", State.SUSPENDED): State.CANCELLED,
-    ("expire", State.ACTIVE): State.EXPIRED,
-    ("expire", State.SUSPENDED): State.EXPIRED,
-}
+ALLOWED = ALLOWED_TRANSITIONS
 ALL_CASES = [(action, state) for action in TRANSITIONS for state in State.values]
 
 

@@ -1,0 +1,85 @@
+"""From a client's handshake to an open backend leg: route, key, policies, backend connect.
+
+Shared by the gateway consumer and the probe, so both answer a handshake the same way. The
+`attempt` hears each step (telemetry); anything refused raises `Refusal`, having released
+what the policies held.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from gateway.backend import open_backend
+from gateway.backend_leg import BackendLeg
+from gateway.handshake import Handshake, start_handshake
+from gateway.pipeline import run_policies
+from gateway.policies import HandshakeContext
+from gateway.policies.clientaddr import parse_networks
+from gateway.store import get_store
+
+_TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
+
+
+@dataclass(slots=True)
+class OpenedConnection:
+    handshake: Handshake
+    backend: BackendLeg
+    policy_ctx: HandshakeContext | None
+
+    def release(self) -> None:
+        """Free what the policies hold for this connection (limit-concurrency slots)."""
+        if self.policy_ctx is not None:
+            self.policy_ctx.release()
+
+
+class NoRecord:
+    """An attempt that records nothing (the probe must not count as a connection)."""
+
+    def saw(self, snapshot) -> None: ...
+    def identify(self, handshake) -> None: ...
+    def backend_connecting(self) -> None: ...
+    def backend_connected(self) -> None: ...
+
+
+async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
+    policy_ctx = None
+    try:
+        snapshot = await get_store().current()
+        attempt.saw(snapshot)
+        handshake = start_handshake(
+            snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES
+        )
+        attempt.identify(handshake)
+        route = handshake.route
+        if route.pipeline is not None:
+            policy_ctx = await run_policies(
+                route.pipeline,
+                handshake=handshake,
+                raw_headers=scope.get("headers") or [],
+                product_names=product_names(snapshot, handshake),
+            )
+        attempt.backend_connecting()
+        backend = await open_backend(
+            handshake.backend,
+            connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
+            max_size=route.api.max_message_bytes,
+            keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
+        )
+        attempt.backend_connected()
+    except BaseException:
+        if policy_ctx is not None:
+            policy_ctx.release()
+        raise
+    return OpenedConnection(handshake, backend, policy_ctx)
+
+
+def product_names(snapshot, handshake) -> list[str]:
+    """The subscription's product, else every product that contains the API."""
+    subscription = handshake.subscription
+    if subscription is not None and subscription.product_id is not None:
+        return [snapshot.product_names.get(subscription.product_id, "")]
+    return [
+        snapshot.product_names[p]
+        for p in sorted(handshake.route.product_ids)
+        if p in snapshot.product_names
+    ]
