@@ -193,8 +193,19 @@ def update_product(
     return product
 
 
+class InUse(Exception):
+    """A delete refused because other rows depend on the object (the caller may force it)."""
+
+
 @transaction.atomic
-def delete_product(*, product: Product) -> None:
+def delete_product(*, product: Product, force: bool = False) -> None:
+    """Delete a product; its subscriptions go with it only when the caller says so."""
+    count = product.subscriptions.count()
+    if count and not force:
+        noun = "subscription" if count == 1 else "subscriptions"
+        raise InUse(
+            f"product '{product.name}' has {count} {noun}; pass force=true to delete them too"
+        )
     product.delete()
 
 

@@ -13,6 +13,12 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the resource's current state."
+    default_code = "conflict"
+
+
 def flatten(detail, field: str | None = None) -> list[dict]:
     """DRF's nested error detail as a flat list of {field, message, code}."""
     if isinstance(detail, dict):

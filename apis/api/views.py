@@ -1,6 +1,6 @@
 """Catalog resources of the management API: APIs, products, gateways and users."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,6 +9,7 @@ from apis import selectors, services
 from apis.api import filters, serializers
 from apis.api.audit import audit
 from apis.api.concurrency import ConcurrencyMixin
+from apis.api.exceptions import Conflict
 from apis.api.permissions import IsAdmin, IsPublisher
 from apis.api.policy_views import EffectivePolicyMixin, PolicyActionMixin
 
@@ -40,8 +41,25 @@ class ProductViewSet(ConcurrencyMixin, PolicyActionMixin, viewsets.ModelViewSet)
     lookup_field = "name"
     lookup_value_regex = SLUG
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "force",
+                bool,
+                description="Also delete the product's subscriptions (refused with 409 otherwise).",
+            )
+        ],
+        responses={204: None},
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance) -> None:
-        services.delete_product(product=instance)
+        force = self.request.query_params.get("force", "").lower() in ("1", "true", "yes")
+        try:
+            services.delete_product(product=instance, force=force)
+        except services.InUse as exc:
+            raise Conflict(str(exc)) from None
 
     def save_policy(self, obj, xml: str):
         return services.update_product(product=obj, policy_xml=xml)

@@ -83,7 +83,13 @@ def product_create(c: Client, args):
 
 
 def product_delete(c: Client, args):
-    c.call("DELETE", f"products/{args.name}/")
+    params = {"force": "true"} if args.force else None
+    try:
+        c.call("DELETE", f"products/{args.name}/", params=params)
+    except CliError as exc:
+        if str(exc).startswith("409 "):
+            raise CliError(f"{exc} (portico product delete {args.name} --force)") from None
+        raise
     emit({"deleted": args.name}, as_json=args.json)
 
 

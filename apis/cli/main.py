@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", choices=["published", "not_published"])
     p.add_argument("--approval-required", action="store_true", default=None)
     p.add_argument("--api", action="append", help="repeat for several APIs")
-    verb(product, "delete", commands.product_delete).add_argument("name")
+    p = verb(product, "delete", commands.product_delete)
+    p.add_argument("name")
+    p.add_argument("--force", action="store_true", help="also delete its subscriptions")
 
     gateway = verbs("gateway", "gateways")
     verb(gateway, "list", commands.gateway_list)

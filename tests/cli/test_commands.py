@@ -109,3 +109,22 @@ def test_token_and_url_from_the_config_file(portico, publisher_token, gateway, t
     done = portico("gateway", "list", PORTICO_TOKEN=None, PORTICO_URL=None)
     assert done.code == 0, done.err
     assert [line.split()[0] for line in done.out.splitlines()] == ["NAME", "edge"]
+
+
+def test_product_delete_refuses_with_subscriptions_unless_forced(portico):
+    product = services.create_product(display_name="Starter", state=Product.State.PUBLISHED)
+    for n in range(3):
+        services.create_subscription(display_name=f"Sub {n}", product=product)
+
+    refused = portico("product", "delete", "starter")
+    assert refused.code == 1
+    assert refused.err.strip() == (
+        "portico: error: 409 product 'starter' has 3 subscriptions; "
+        "pass force=true to delete them too (portico product delete starter --force)"
+    )
+    assert Subscription.objects.filter(product=product).count() == 3
+
+    forced = portico("product", "delete", "starter", "--force")
+    assert forced.code == 0, forced.err
+    assert not Product.objects.filter(name="starter").exists()
+    assert Subscription.objects.count() == 0
