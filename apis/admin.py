@@ -1,11 +1,11 @@
-"""Django admin for the catalog: lists, filters, lifecycle actions, masked keys."""
+"""Django admin for the catalog: lists, filters, lifecycle actions, masked keys, access tokens."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from apis import selectors, services
-from apis.models import Api, Gateway, GlobalPolicy, Product, Subscription
+from apis.models import Api, Gateway, GlobalPolicy, PersonalAccessToken, Product, Subscription
 
 
 def mask(secret: str) -> str:
@@ -226,3 +226,23 @@ class GlobalPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "user",
+        "token_prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("revoked_at",)
+    search_fields = ("name", "user__username", "token_prefix")
+    readonly_fields = ("token_prefix", "created_at", "last_used_at")
+    raw_id_fields = ("user",)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # tokens are created in the portal, where the secret is shown once

@@ -275,4 +275,5 @@ class CatalogRevision(models.Model):
         return f"revision {self.revision}"
 
 
-from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute  # noqa: E402,F401
+# Personal access tokens live in their own module; importing them here registers the model.
+from apis.tokens import PersonalAccessToken, hash_token  # noqa: E402,F401

@@ -294,14 +294,14 @@ def gateway_status(gateway: Gateway, now: datetime | None = None) -> str:
 
 
 def access_tokens_of(user):
-    from portal.models import PersonalAccessToken
+    from apis.models import PersonalAccessToken
 
     return PersonalAccessToken.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
 def access_token_for(secret: str):
     """The token whose hash matches `secret` (lookup by hash: no timing on the secret), or None."""
-    from portal.models import PersonalAccessToken, hash_token
+    from apis.models import PersonalAccessToken, hash_token
 
     return (
         PersonalAccessToken.objects.select_related("user")

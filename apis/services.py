@@ -399,7 +399,7 @@ TOKEN_TOUCH_SECONDS = 60  # last_used_at is written at most once a minute per to
 @transaction.atomic
 def create_access_token(*, user: AbstractBaseUser, name: str, expires_at=None):
     """Create a token; returns (token, secret). Only the hash is stored: show the secret once."""
-    from portal.models import PersonalAccessToken, hash_token
+    from apis.models import PersonalAccessToken, hash_token
 
     secret = PersonalAccessToken.new_secret()
     token = PersonalAccessToken(
@@ -427,7 +427,7 @@ def touch_access_token(*, token) -> None:
 
     from django.db.models import Q
 
-    from portal.models import PersonalAccessToken
+    from apis.models import PersonalAccessToken
 
     now = timezone.now()
     if token.last_used_at and (now - token.last_used_at).total_seconds() < TOKEN_TOUCH_SECONDS:

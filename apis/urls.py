@@ -1,8 +1,8 @@
-"""Publisher pages: APIs, products, gateways and subscriptions."""
+"""Publisher pages: APIs, products, gateways and subscriptions (telemetry adds its own tabs)."""
 
 from django.urls import path
 
-from apis import telemetry_urls, views
+from apis import views
 from apis.views import api_pages, gateway_pages, product_pages, subscription_pages
 
 app_name = "publisher"
@@ -33,5 +33,4 @@ urlpatterns = [
         subscription_pages.subscription_action,
         name="subscription-action",
     ),
-    *telemetry_urls.urlpatterns,  # apis/<name>/metrics/, apis/<name>/logs/ (keep this line)
 ]

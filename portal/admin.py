@@ -1,8 +1,8 @@
-"""Django admin for the portal's own models: portal settings and personal access tokens."""
+"""Django admin for the portal's own model: the portal settings."""
 
 from django.contrib import admin
 
-from portal.models import PersonalAccessToken, PortalSettings
+from portal.models import PortalSettings
 
 
 @admin.register(PortalSettings)
@@ -14,23 +14,3 @@ class PortalSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(PersonalAccessToken)
-class PersonalAccessTokenAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "user",
-        "token_prefix",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-    )
-    list_filter = ("revoked_at",)
-    search_fields = ("name", "user__username", "token_prefix")
-    readonly_fields = ("token_prefix", "created_at", "last_used_at")
-    raw_id_fields = ("user",)
-
-    def has_add_permission(self, request) -> bool:
-        return False  # tokens are created in the portal, where the secret is shown once

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc assets served from here, not a CDN
     "apis",
+    "apis.telemetry.apps.TelemetryConfig",
     "gateway",
     "portal",
 ]

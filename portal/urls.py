@@ -3,15 +3,21 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apis import urls as publisher_urls
+from apis.telemetry import urls as telemetry_urls
 from portal import views
 
 admin.site.site_header = "Portico administration"
 admin.site.site_title = "Portico admin"
 
+# The catalog's publisher pages plus telemetry's Metrics and Logs tabs, under one namespace: the
+# catalog never imports telemetry, so the site joins them here.
+publisher = ([*publisher_urls.urlpatterns, *telemetry_urls.urlpatterns], publisher_urls.app_name)
+
 urlpatterns = [
     path("", include("portal.portal_urls")),  # developer portal (namespace "portal")
     path("accounts/", include("portal.account_urls")),  # sign up/in/out, password reset
-    path("publisher/", include("apis.urls")),  # publisher pages (namespace "publisher")
+    path("publisher/", include(publisher)),  # publisher pages (namespace "publisher")
     path("api/", include("apis.api.urls")),  # management REST API, schema, docs
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -4,9 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from apis import telemetry_selectors
 from apis.models import Subscription
-from apis.telemetry_charts import usage_charts
+from apis.telemetry import selectors as telemetry_selectors
+from apis.telemetry.charts import usage_charts
 
 
 @login_required

@@ -5,11 +5,11 @@ from functools import cache
 
 @cache
 def get_recorder():
-    """The process-wide recorder, writing through `apis.telemetry_services` in a worker thread."""
+    """The process-wide recorder, writing through `apis.telemetry.services` in a worker thread."""
     from channels.db import database_sync_to_async
     from django.conf import settings
 
-    from apis import telemetry_services
+    from apis.telemetry import services as telemetry_services
     from gateway.telemetry.recorder import Recorder
 
     writer = None

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apis import services
-from portal.models import PersonalAccessToken, hash_token
+from apis.models import PersonalAccessToken, hash_token
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.auth.models import User
 
-from apis.telemetry_models import ConnectionLog, UsageMinute
+from apis.telemetry.models import ConnectionLog, UsageMinute
 from tests.support.browser import screenshot
 from tests.support.client import refused, run, ws_connect
 from tests.support.servers import serve_current_catalog

@@ -10,7 +10,7 @@ from django.db.models import Sum
 from websockets.exceptions import ConnectionClosed
 
 from apis import services
-from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute
+from apis.telemetry.models import ConnectionLog, RefusalMinute, UsageMinute
 from tests.support.backend import free_port
 from tests.support.client import refused, run, ws_connect
 from tests.support.servers import ServerProcess, serve_current_catalog

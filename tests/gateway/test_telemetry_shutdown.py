@@ -2,7 +2,7 @@
 
 import pytest
 
-from apis.telemetry_models import ConnectionLog
+from apis.telemetry.models import ConnectionLog
 from tests.support.client import refused, run, ws_connect
 from tests.support.servers import ServerProcess, serve_current_catalog
 

@@ -5,8 +5,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from apis import services, telemetry_services
+from apis import services
 from apis.models import Product
+from apis.telemetry import services as telemetry_services
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute
+from apis.telemetry.models import ConnectionLog, RefusalMinute, UsageMinute
 
 # range key -> (label, span, bucket)
 RANGES: dict[str, tuple[str, timedelta, timedelta]] = {

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apis import telemetry_services
+from apis.telemetry import services
 
 
 class Command(BaseCommand):
@@ -21,6 +21,6 @@ class Command(BaseCommand):
         if days < 1:
             self.stderr.write("--days must be at least 1")
             raise SystemExit(2)
-        deleted = telemetry_services.prune(days=days)
+        deleted = services.prune(days=days)
         summary = ", ".join(f"{n} {what}" for what, n in deleted.items())
         self.stdout.write(f"Deleted {summary} older than {days} day(s).")

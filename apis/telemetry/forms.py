@@ -2,7 +2,7 @@
 
 from django import forms
 
-from apis.telemetry_models import ConnectionLog
+from apis.telemetry.models import ConnectionLog
 
 RANGE_CHOICES = [("1h", "Last hour"), ("24h", "Last day"), ("7d", "Last 7 days")]
 RANGE_CHOICES += [("30d", "Last 30 days")]
@@ -24,7 +24,7 @@ class LogFilterForm(forms.Form):
         ]
 
     def filters(self) -> dict:
-        """Keyword arguments for `telemetry_selectors.connection_logs` (defaults if invalid)."""
+        """Keyword arguments for `selectors.connection_logs` (defaults if invalid)."""
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "since": data.get("since") or "24h",

@@ -6,11 +6,11 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from apis import telemetry_selectors as selectors
 from apis.models import Api
-from apis.telemetry_charts import usage_charts
-from apis.telemetry_forms import LogFilterForm
-from apis.telemetry_models import ConnectionLog
+from apis.telemetry import selectors
+from apis.telemetry.charts import usage_charts
+from apis.telemetry.forms import LogFilterForm
+from apis.telemetry.models import ConnectionLog
 from apis.views.access import publisher_required
 from apis.views.api_pages import api_tabs
 

@@ -7,7 +7,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute
+from apis.telemetry.models import ConnectionLog, RefusalMinute, UsageMinute
 
 _LOG_FIELDS = {f.name for f in ConnectionLog._meta.concrete_fields} - {"id"}
 _USAGE_KEY = ("minute", "gateway", "api_id", "subscription_id")

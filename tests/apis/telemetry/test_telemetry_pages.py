@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from apis import services, telemetry_services
-from apis.telemetry_models import ConnectionLog, RefusalMinute, UsageMinute
+from apis import services
+from apis.telemetry import services as telemetry_services
+from apis.telemetry.models import ConnectionLog, RefusalMinute, UsageMinute
 
 pytestmark = pytest.mark.django_db
 

@@ -44,6 +44,7 @@ class ConnectionLog(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        db_table = "apis_connectionlog"  # created by the catalog app before telemetry had its own
         ordering = ["-started_at", "-id"]
         indexes = [
             models.Index(fields=["api_id", "started_at"], name="connlog_api_started"),
@@ -74,6 +75,7 @@ class UsageMinute(models.Model):
     handshake_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "apis_usageminute"  # created by the catalog app before telemetry had its own
         ordering = ["minute"]
         constraints = [
             models.UniqueConstraint(
@@ -101,6 +103,7 @@ class RefusalMinute(models.Model):
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "apis_refusalminute"  # created by the catalog app before telemetry had its own
         ordering = ["minute"]
         constraints = [
             models.UniqueConstraint(

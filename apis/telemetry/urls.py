@@ -1,0 +1,13 @@
+"""Publisher pages for an API's metrics and connection logs (wired into the publisher namespace
+by the site's URLconf, next to the catalog's pages)."""
+
+from django.urls import path
+
+from apis.telemetry import views
+
+urlpatterns: list = [
+    path("apis/<slug:name>/metrics/", views.api_metrics, name="api-metrics"),
+    path("apis/<slug:name>/logs/", views.api_logs, name="api-logs"),
+    path("apis/<slug:name>/logs.csv", views.api_logs_csv, name="api-logs-csv"),
+    path("apis/<slug:name>/logs/<int:log_id>/", views.log_detail, name="log-detail"),
+]
