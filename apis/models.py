@@ -111,7 +111,8 @@ class Api(models.Model):
             self.name = slugify(self.display_name)[:80]
         if not self.name:
             raise ValidationError({"name": "Enter a name or a display name to derive it from."})
-        if self.max_message_bytes < 1:
+        # clean() runs even when clean_fields() failed, so the value may not be a number here.
+        if isinstance(self.max_message_bytes, int) and self.max_message_bytes < 1:
             raise ValidationError({"max_message_bytes": "Must be at least 1 byte."})
         from apis.policy_validation import check_policy_document
 

@@ -8,7 +8,7 @@ nothing is deleted. Subscriptions and keys are never part of a catalog.
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from rest_framework import exceptions
 
 from apis import selectors, services
@@ -71,46 +71,108 @@ def _entry(obj, fields, **extra) -> dict:
     return {"name": obj.name, **{f: getattr(obj, f) for f in fields}, **extra}
 
 
-@contextmanager
-def _located(where: str):
-    """Name the catalog entry in validation errors: `apis[2].backend_url`."""
-    try:
-        yield
-    except ValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-        raise exceptions.ValidationError(
-            {f"{where}.{k}" if k not in ("", "__all__") else where: v for k, v in detail.items()}
-        ) from None
+class _Errors:
+    """Every problem found in one document, keyed by where it is (`apis[2].backend_url`)."""
+
+    def __init__(self) -> None:
+        self.detail: dict[str, list[str]] = {}
+
+    def add(self, where: str, message) -> None:
+        self.detail.setdefault(where, []).append(str(message))
+
+    def __len__(self) -> int:
+        return len(self.detail)
+
+    @contextmanager
+    def located(self, where: str):
+        """Record the block's model validation errors under `where` and carry on."""
+        try:
+            with transaction.atomic():  # a failed write leaves nothing half-done behind
+                yield
+        except ValidationError as exc:
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            for key, messages in detail.items():
+                for message in messages:
+                    self.add(f"{where}.{key}" if key not in ("", "__all__") else where, message)
 
 
-def _check_shape(document) -> None:
+_MODELS = {"gateways": Gateway, "apis": Api, "products": Product}
+
+
+def _type_error(field, value) -> str | None:
+    """Why `value` cannot go into model `field` (None when it can), before any model code runs."""
+    if value is None:
+        return None if field.null else "This field cannot be null."
+    if isinstance(field, models.BooleanField):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(field, models.IntegerField):
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif isinstance(field, models.CharField | models.TextField):
+        ok, expected = isinstance(value, str), "a string"
+    else:
+        return None
+    return None if ok else f"Expected {expected}, not {value!r}."[:200]
+
+
+def _check_shape(document, errors: _Errors) -> dict:
+    """The entries that can be applied; what is wrong with the rest goes to `errors`."""
     if not isinstance(document, dict):
-        raise exceptions.ValidationError({"document": "A catalog is a mapping."})
+        errors.add("document", "A catalog is a mapping.")
+        return {}
     if document.get("version", VERSION) != VERSION:
-        raise exceptions.ValidationError({"version": f"Only version {VERSION} is understood."})
-    unknown = set(document) - {"version", "global_policy", *SECTIONS}
-    if unknown:
-        raise exceptions.ValidationError({k: "Unknown section." for k in sorted(unknown)})
+        errors.add("version", f"Only version {VERSION} is understood.")
+        return {}
+    for key in sorted(set(document) - {"version", "global_policy", *SECTIONS}):
+        errors.add(key, "Unknown section.")
+    usable: dict = {}
+    if "global_policy" in document:
+        xml = document["global_policy"]
+        if xml is None or isinstance(xml, str):
+            usable["global_policy"] = xml
+        else:
+            errors.add("global_policy", "Expected a string.")
     for section, fields in SECTIONS.items():
-        entries = document.get(section, [])
+        if section not in document:
+            continue
+        entries = document[section]
         if not isinstance(entries, list):
-            raise exceptions.ValidationError({section: "Expected a list."})
+            errors.add(section, "Expected a list.")
+            continue
+        usable[section] = []
         allowed = {"name", *fields} | ({"apis"} if section != "apis" else set())
         for i, entry in enumerate(entries):
+            where = f"{section}[{i}]"
             if not isinstance(entry, dict) or not entry.get("name"):
-                raise exceptions.ValidationError({f"{section}[{i}]": "Needs a name."})
-            extra = set(entry) - allowed
-            if extra:
-                raise exceptions.ValidationError(
-                    {f"{section}[{i}].{k}": "Unknown field." for k in sorted(extra)}
-                )
+                errors.add(where, "Needs a name.")
+                continue
+            clean = {}
+            for key, value in entry.items():
+                if key not in allowed:
+                    errors.add(f"{where}.{key}", "Unknown field.")
+                elif key == "apis":
+                    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                        clean[key] = value
+                    else:
+                        errors.add(f"{where}.apis", "Expected a list of API names.")
+                elif key == "name" and not isinstance(value, str):
+                    errors.add(f"{where}.name", "Expected a string.")
+                elif problem := _type_error(_MODELS[section]._meta.get_field(key), value):
+                    errors.add(f"{where}.{key}", problem)
+                else:
+                    clean[key] = value
+            if "name" in clean:
+                usable[section].append((where, clean))
+    return usable
 
 
-def _resolve_apis(names, where: str) -> list[Api]:
+def _resolve_apis(names, where: str, errors: _Errors, failed: set[str]) -> list[Api] | None:
     found = {a.name: a for a in Api.objects.filter(name__in=names)}
-    missing = sorted(set(names) - set(found))
+    # An API whose own entry failed is already reported; do not report it again as unknown.
+    missing = sorted(set(names) - set(found) - failed)
     if missing:
-        raise exceptions.ValidationError({where: f"Unknown API(s): {', '.join(missing)}."})
+        errors.add(where, f"Unknown API(s): {', '.join(missing)}.")
+    if set(names) - set(found):
+        return None
     return [found[n] for n in names]
 
 
@@ -120,45 +182,62 @@ def _changes(obj, entry: dict, fields) -> dict:
 
 @transaction.atomic
 def apply_catalog(document) -> dict:
-    """Create or update everything the document names; returns what was created and updated."""
-    _check_shape(document)
+    """Create or update everything the document names; returns what was created and updated.
+
+    Every error in the document is reported at once (400, each naming its entry and field),
+    and then nothing is applied.
+    """
+    errors = _Errors()
+    usable = _check_shape(document, errors)
     done: dict[str, list[str]] = {"created": [], "updated": []}
-    if "global_policy" in document:
-        xml = document["global_policy"] or ""
+    if "global_policy" in usable:
+        xml = usable["global_policy"] or ""
         if selectors.global_policy().policy_xml != xml:
-            with _located("global_policy"):
+            with errors.located("global_policy"):
                 services.set_global_policy(policy_xml=xml)
             done["updated"].append("global policy")
 
-    for i, entry in enumerate(document.get("gateways", [])):
+    failed_gateways: set[str] = set()
+    for where, entry in usable.get("gateways", []):
         fields = {f: entry[f] for f in GATEWAY_FIELDS if f in entry}
         gateway = Gateway.objects.filter(name=entry["name"]).first()
-        with _located(f"gateways[{i}]"):
+        before = len(errors)
+        with errors.located(where):
             if gateway is None:
                 services.create_gateway(name=entry["name"], **fields)
                 done["created"].append(f"gateway {entry['name']}")
             elif changed := _changes(gateway, entry, GATEWAY_FIELDS):
                 services.update_gateway(gateway=gateway, **changed)
                 done["updated"].append(f"gateway {entry['name']}")
+        if len(errors) != before:
+            failed_gateways.add(entry["name"])
 
     # Gateways' assignments are set below; a new API starts on none when the file lists gateways.
-    start_on = [] if "gateways" in document else None
-    for i, entry in enumerate(document.get("apis", [])):
+    start_on = [] if "gateways" in usable else None
+    failed_apis: set[str] = set()
+    for where, entry in usable.get("apis", []):
         api = Api.objects.filter(name=entry["name"]).first()
         fields = {f: entry[f] for f in API_FIELDS if f in entry}
-        with _located(f"apis[{i}]"):
+        before = len(errors)
+        with errors.located(where):
             if api is None:
                 services.create_api(name=entry["name"], gateways=start_on, **fields)
                 done["created"].append(f"api {entry['name']}")
             elif changed := _changes(api, entry, API_FIELDS):
                 services.update_api(api=api, **changed)
                 done["updated"].append(f"api {entry['name']}")
+        if len(errors) != before or not Api.objects.filter(name=entry["name"]).exists():
+            failed_apis.add(entry["name"])
 
-    for i, entry in enumerate(document.get("products", [])):
+    for where, entry in usable.get("products", []):
         product = Product.objects.filter(name=entry["name"]).first()
         fields = {f: entry[f] for f in PRODUCT_FIELDS if f in entry}
-        apis = _resolve_apis(entry["apis"], f"products[{i}].apis") if "apis" in entry else None
-        with _located(f"products[{i}]"):
+        apis = None
+        if "apis" in entry:
+            apis = _resolve_apis(entry["apis"], f"{where}.apis", errors, failed_apis)
+            if apis is None:
+                continue
+        with errors.located(where):
             if product is None:
                 services.create_product(name=entry["name"], apis=apis or (), **fields)
                 done["created"].append(f"product {entry['name']}")
@@ -171,14 +250,19 @@ def apply_catalog(document) -> dict:
                 services.update_product(product=product, apis=apis, **changed)
                 done["updated"].append(f"product {entry['name']}")
 
-    for i, entry in enumerate(document.get("gateways", [])):
-        if "apis" not in entry:
+    for where, entry in usable.get("gateways", []):
+        if "apis" not in entry or entry["name"] in failed_gateways:
             continue
         gateway = Gateway.objects.get(name=entry["name"])
-        apis = _resolve_apis(entry["apis"], f"gateways[{i}].apis")
+        apis = _resolve_apis(entry["apis"], f"{where}.apis", errors, failed_apis)
+        if apis is None:
+            continue
         if {a.pk for a in apis} != set(gateway.apis.values_list("pk", flat=True)):
             services.set_gateway_apis(gateway=gateway, apis=apis)
             label = f"gateway {entry['name']}"
             if label not in done["created"] + done["updated"]:
                 done["updated"].append(label)
+    if errors:
+        # Raised inside the transaction: everything applied above is rolled back.
+        raise exceptions.ValidationError(errors.detail)
     return done

@@ -79,3 +79,18 @@ def test_apply_refuses_a_bad_file_and_changes_nothing(portico, tmp_path):
     assert portico("export").out == before  # atomic: the valid change was not applied either
     (tmp_path / "junk.yaml").write_text("apis: [unclosed")
     assert portico("apply", "-f", "junk.yaml").err.startswith("portico: error: junk.yaml")
+
+
+def test_apply_reports_every_error_on_one_line(portico, tmp_path):
+    (tmp_path / "typed.yaml").write_text(
+        "apis:\n"
+        "- name: chat\n  display_name: Chat\n  backend_url: wss://chat.example/ws\n"
+        "  url_suffix: chat\n  max_message_bytes: lots\n"
+        "- name: feed\n  display_name: Feed\n  backend_url: ftp://feed\n  url_suffix: feed\n"
+    )
+    done = portico("apply", "-f", "typed.yaml")
+    assert done.code == 1
+    assert len(done.err.strip().splitlines()) == 1
+    assert done.err.startswith("portico: error: 400 ")
+    assert "apis[0].max_message_bytes" in done.err and "apis[1].backend_url" in done.err
+    assert not Api.objects.exists()
