@@ -26,6 +26,8 @@ def policy_runtime() -> policies.PolicyRuntime:
         trusted_proxies=settings.PORTICO_TRUSTED_PROXIES,
         region=settings.PORTICO_GATEWAY,
         key_prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
+        counter_timeout=settings.PORTICO_COUNTERS_TIMEOUT_SECONDS,
+        counters_fail_open=settings.PORTICO_COUNTERS_FAIL_OPEN,
     )
 
 

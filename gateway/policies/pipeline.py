@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .context import HandshakeContext, Refusal
+from .counters import CountersUnavailable
 from .document import EffectivePolicy, PolicyDocument
 from .model import Base, Step
 from .runtime import PolicyRuntime
@@ -38,7 +39,10 @@ class CompiledPipeline:
             ctx.region = self.runtime.region
         try:
             for step in steps:
-                refusal = await step(ctx)
+                try:
+                    refusal = await step(ctx)
+                except CountersUnavailable as exc:
+                    refusal = self.runtime.counters_unavailable(exc)
                 if refusal is not None:
                     ctx.release()
                     return refusal

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -14,6 +16,13 @@ from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimite
 from limits.storage import storage_from_string
 
 from . import clientaddr
+from .context import Refusal
+from .counters import COUNTERS_DOWN_MESSAGE, BoundedLimiter, CountersUnavailable
+from .redis_counters import count_fresh_calls_only
+
+log = logging.getLogger("portico.gateway")
+
+COUNTERS_WARNING_EVERY = 10.0  # seconds: one warning line per outage interval, not per handshake
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -24,6 +33,8 @@ class PolicyRuntime:
     `limits_storage_uri` is `memory://` (per process) or `redis://host:port/db` (shared between
     gateway processes). `trusted_proxies` are networks whose `X-Forwarded-For` is believed.
     `key_prefix` namespaces every counter key (tests and multi-tenant Redis use it).
+    `counter_timeout` bounds every counter call (a Redis that is down or stalled answers a quick
+    503, or lets the handshake through uncounted when `counters_fail_open`).
     Concurrency slots (limit-concurrency) are counted in this process only.
     """
 
@@ -37,6 +48,8 @@ class PolicyRuntime:
         *,
         key_prefix: str = "portico",
         jwks_max_age: float = 3600.0,
+        counter_timeout: float = 0.3,
+        counters_fail_open: bool = False,
     ) -> None:
         self.limits_storage_uri = limits_storage_uri
         self.trusted_proxies: tuple[IPNetwork, ...] = clientaddr.parse_networks(trusted_proxies)
@@ -45,6 +58,9 @@ class PolicyRuntime:
         self.region = region
         self.key_prefix = key_prefix
         self.jwks_max_age = jwks_max_age
+        self.counter_timeout = counter_timeout
+        self.counters_fail_open = counters_fail_open
+        self._counters_warned = 0.0
         self._storages: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Storage] = (
             weakref.WeakKeyDictionary()
         )
@@ -62,19 +78,54 @@ class PolicyRuntime:
         if not uri.startswith("async+"):
             uri = "async+" + uri
         if uri.startswith(("async+redis", "async+rediss")):
-            return storage_from_string(uri, implementation="redispy")  # type: ignore[return-value]
+            # redis-py waits 5 s per socket operation and retries by default: bound both, so
+            # a Redis that is down costs a handshake at most the counter timeout.
+            timeout = self.counter_timeout
+            storage = storage_from_string(
+                uri,
+                implementation="redispy",
+                wrap_exceptions=True,
+                socket_connect_timeout=timeout,
+                socket_timeout=timeout,
+                retry=None,
+            )
+            return count_fresh_calls_only(storage, timeout=timeout)  # type: ignore[return-value]
         return storage_from_string(uri)  # type: ignore[return-value]
 
-    def limiters(self) -> tuple[MovingWindowRateLimiter, FixedWindowRateLimiter]:
-        """(moving-window, fixed-window) limiters bound to the running event loop."""
+    def limiters(self) -> tuple[BoundedLimiter, BoundedLimiter]:
+        """(moving-window, fixed-window) limiters bound to the running event loop.
+
+        Each call raises `CountersUnavailable` when the store fails or is slower than
+        `counter_timeout`."""
         loop = asyncio.get_running_loop()
         pair = self._limiters.get(loop)
         if pair is None:
             storage = self._make_storage()
             self._storages[loop] = storage
-            pair = (MovingWindowRateLimiter(storage), FixedWindowRateLimiter(storage))
+            timeout = self.counter_timeout
+            pair = (
+                BoundedLimiter(MovingWindowRateLimiter(storage), timeout),
+                BoundedLimiter(FixedWindowRateLimiter(storage), timeout),
+            )
             self._limiters[loop] = pair
         return pair
+
+    def counters_unavailable(self, exc: CountersUnavailable) -> Refusal | None:
+        """What a counter policy does when its store fails: 503, or pass uncounted (fail open).
+
+        Either way the failed call counted nothing here; the handshake's other holdings are
+        released by the pipeline on a refusal."""
+        now = time.monotonic()
+        if now - self._counters_warned >= COUNTERS_WARNING_EVERY:
+            self._counters_warned = now
+            log.warning(
+                "rate-limit/quota counters unavailable (%s): %s",
+                exc,
+                "letting handshakes through uncounted" if self.counters_fail_open else "503",
+            )
+        if self.counters_fail_open:
+            return None
+        return Refusal(503, COUNTERS_DOWN_MESSAGE)
 
     def counter_key(self, *parts: str) -> str:
         return ":".join((self.key_prefix, *parts))
