@@ -44,3 +44,17 @@ class PersonalAccessToken(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def refusal(self) -> str | None:
+        """Why this token cannot authenticate now, or None when it can.
+
+        The one rule: a token works while it is neither revoked nor expired and its user is
+        active staff (only staff can create tokens; losing staff or being deactivated ends them).
+        """
+        if not self.is_active:
+            return "Invalid, revoked or expired token."
+        if not self.user.is_active:
+            return "This token's user is deactivated."
+        if not self.user.is_staff:
+            return "This token's user is no longer staff: tokens work only for staff users."
+        return None

@@ -10,7 +10,7 @@ PREFIX = "pat_"
 
 
 class PersonalAccessTokenAuthentication(authentication.BaseAuthentication):
-    """Look the token up by its SHA-256 hash; refuse revoked, expired and inactive-user tokens."""
+    """Look the token up by its SHA-256 hash; refuse revoked/expired tokens and non-staff users."""
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
@@ -21,8 +21,10 @@ class PersonalAccessTokenAuthentication(authentication.BaseAuthentication):
         if not secret.startswith(PREFIX) or " " in secret:
             raise exceptions.AuthenticationFailed("Malformed bearer token: expected pat_….")
         token = selectors.access_token_for(secret)
-        if token is None or not token.is_active or not token.user.is_active:
+        if token is None:
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired token.")
+        if refusal := token.refusal():
+            raise exceptions.AuthenticationFailed(refusal)
         services.touch_access_token(token=token)
         return token.user, token
 

@@ -98,3 +98,26 @@ def test_developers_cannot_have_token_pages(client, users):
     assert client.get(reverse("portal:token-list")).status_code == 403
     assert client.post(reverse("portal:token-create"), {"name": "x"}).status_code == 403
     assert not PersonalAccessToken.objects.exists()
+
+
+def test_tokens_work_only_while_their_user_is_active_staff(users):
+    """The rule (README): a token stops working when its user loses staff or is deactivated."""
+    publisher = users["publisher"]
+    _, secret = services.create_access_token(user=publisher, name="ci")
+    assert call(secret).status_code == 200
+
+    publisher.is_staff = False
+    publisher.save()
+    refused = call(secret)
+    assert refused.status_code == 401
+    assert "staff" in refused.json()["errors"][0]["message"]
+
+    publisher.is_staff = True
+    publisher.save()
+    assert call(secret).status_code == 200
+
+    # A developer's token (say, made before they lost staff) opens not even their own rows.
+    _, dev_secret = services.create_access_token(user=users["dev"], name="old")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {dev_secret}")
+    assert client.get("/api/v1/subscriptions/").status_code == 401
