@@ -15,7 +15,8 @@ from gateway.handshake import Handshake, start_handshake
 from gateway.pipeline import run_policies
 from gateway.policies import HandshakeContext
 from gateway.policies.clientaddr import parse_networks
-from gateway.store import get_store
+from gateway.refusal import Refusal
+from gateway.store import CatalogUnavailable, get_store
 
 _TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
 
@@ -44,7 +45,15 @@ class NoRecord:
 async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
     policy_ctx = None
     try:
-        snapshot = await get_store().current()
+        try:
+            snapshot = await get_store().current()
+        except CatalogUnavailable as exc:
+            raise Refusal(
+                503,
+                "The gateway has not loaded its catalog yet. Try again shortly.",
+                reason=f"no catalog: {exc}",
+                headers={"Retry-After": "1"},
+            ) from None
         attempt.saw(snapshot)
         handshake = start_handshake(
             snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES

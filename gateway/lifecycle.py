@@ -1,4 +1,4 @@
-"""Process start and stop for a gateway node: on shutdown, write what telemetry still holds."""
+"""Process start and stop for a gateway node: load the catalog at start, flush telemetry at stop."""
 
 import asyncio
 import logging
@@ -12,10 +12,12 @@ SHUTDOWN_FLUSH_SECONDS = 5.0
 
 
 async def lifespan_app(scope, receive, send) -> None:
-    """ASGI lifespan: nothing to start; at shutdown (after connections closed), flush."""
+    """ASGI lifespan: start loading the catalog (in the background, so the server listens and
+    answers 503 until it is there); at shutdown (after connections closed), flush."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            get_store().start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await shutdown()

@@ -3,7 +3,9 @@
 Browsers never show why a WebSocket handshake failed (the page only sees close code 1006), so
 the test consoles ask this endpoint, which runs the same handshake (route, key, policies,
 backend connect; the backend leg is closed at once) and answers its status and JSON message.
-The key must be in the query string, as in the browser.
+The key must be in the query string, as in the browser. The consoles live on the portal's pages,
+which may be another origin than the gateway node: the answer allows any origin (it never uses
+cookies, and a page could open the WebSocket itself anyway).
 """
 
 import uuid
@@ -35,5 +37,7 @@ async def probe_app(scope, receive, send) -> None:
         await opened.backend.close(1000, "probe")
         opened.release()
     await send_json(
-        send, {"statusCode": status, "message": message, "correlationId": correlation_id}
+        send,
+        {"statusCode": status, "message": message, "correlationId": correlation_id},
+        headers=[(b"access-control-allow-origin", b"*")],
     )

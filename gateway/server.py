@@ -1,12 +1,21 @@
-"""How a gateway node runs: uvicorn with the options the relay needs."""
+"""How a gateway node runs: uvicorn with the options the relay needs, on its own listening socket.
+
+Workers of one node (`gateway.workers`) each bind the same port with SO_REUSEPORT and let the
+kernel balance new connections between them.
+"""
+
+import socket
 
 import uvicorn
 from django.conf import settings
 
+DATA_PLANE = "gateway.asgi:application"
+BOTH_PLANES = "portal.asgi:application"  # the demo: portal and gateway in one process
 
-def uvicorn_config(*, host: str, port: int) -> uvicorn.Config:
+
+def uvicorn_config(*, host: str, port: int, app: str = DATA_PLANE) -> uvicorn.Config:
     return uvicorn.Config(
-        "portal.asgi:application",
+        app,
         host=host,
         port=port,
         loop="auto",
@@ -27,5 +36,27 @@ def uvicorn_config(*, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def serve(*, host: str, port: int) -> None:
-    uvicorn.Server(uvicorn_config(host=host, port=port)).run()
+def bound_socket(host: str, port: int, *, shared: bool = False) -> socket.socket:
+    """A bound TCP socket (uvicorn makes it listen); `shared` lets the other workers bind it too.
+
+    Only workers of one supervisor share: a lone process binds exclusively, so a port already
+    taken fails at once instead of silently splitting traffic with a stranger.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(False)
+    return sock
+
+
+def serve(*, host: str, port: int, app: str = DATA_PLANE, shared: bool = False) -> None:
+    """Serve in this process until SIGTERM/SIGINT, which drains open connections gracefully."""
+    sock = bound_socket(host, port, shared=shared)
+    uvicorn.Server(uvicorn_config(host=host, port=port, app=app)).run(sockets=[sock])

@@ -26,7 +26,7 @@ def server_logs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def gateway(django_db_setup, server_logs):
     """Portico on uvicorn (the production server), shared by the tests of a session."""
-    server = ServerProcess("uvicorn", server_logs)
+    server = ServerProcess("combined", server_logs)
     yield server
     server.stop()
 

@@ -31,7 +31,7 @@ def test_client_vanishing_without_close_frame_releases_the_backend_leg(gateway, 
 
 
 def test_sigterm_closes_both_legs(catalog, backend, server_logs):
-    server = ServerProcess("uvicorn", server_logs)
+    server = ServerProcess("gateway", server_logs)
     try:
         serve_current_catalog(server)
 

@@ -190,8 +190,8 @@ def test_rate_limit_is_shared_by_two_gateway_processes_through_redis(catalog, ba
         api=catalog.api,
         policy_xml=doc('<rate-limit calls="3" renewal-period="60"/>'),
     )
-    first = ServerProcess("uvicorn", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
-    second = ServerProcess("uvicorn", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
+    first = ServerProcess("gateway", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
+    second = ServerProcess("gateway", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
     try:
         serve_current_catalog(first, second)
         assert run(echo_once(key_url(first, catalog))) == "hi"

@@ -30,7 +30,7 @@ RATE_LIMIT = (
 def recorded(django_db_setup, server_logs):
     """A gateway that flushes every 100 ms, logs JSON and guards /metrics with a token only."""
     server = ServerProcess(
-        "uvicorn",
+        "gateway",
         server_logs,
         PORTICO_TELEMETRY_FLUSH_MS="100",
         PORTICO_LOG_JSON="1",

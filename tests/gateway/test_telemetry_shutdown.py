@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_sigterm_flushes_the_records_still_buffered(catalog, backend, server_logs):
     # A flush interval far longer than the test: only the shutdown can write these records.
-    server = ServerProcess("uvicorn", server_logs, PORTICO_TELEMETRY_FLUSH_MS="600000")
+    server = ServerProcess("gateway", server_logs, PORTICO_TELEMETRY_FLUSH_MS="600000")
     try:
         serve_current_catalog(server)
 

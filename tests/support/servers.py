@@ -1,4 +1,11 @@
-"""Real ASGI servers (uvicorn through `manage.py run_gateway`, or Daphne) in subprocesses."""
+"""Real ASGI servers in subprocesses, one kind per role.
+
+- "gateway": the data plane, `manage.py run_gateway` (`workers=` sets --workers, default 1);
+- "portal": the control plane, `manage.py run_portal`;
+- "combined" (alias "uvicorn"): both planes in one uvicorn process, as the demo serves them, for
+  tests that need pages and WebSocket APIs on one origin;
+- "daphne": both planes on Daphne.
+"""
 
 import json
 import os
@@ -6,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -51,13 +59,28 @@ def server_env(**overrides: str) -> dict[str, str]:
 class ServerProcess:
     """One server subprocess on a free loopback port; its output goes to a file to read back."""
 
-    def __init__(self, kind: str, log_dir: Path, **env: str) -> None:
-        self.kind = kind
-        self.port = free_port()
-        self.log_path = log_dir / f"{kind}-{self.port}.log"
-        if kind == "uvicorn":
+    def __init__(
+        self,
+        kind: str,
+        log_dir: Path,
+        *,
+        workers: int = 1,
+        ready: str = "catalog",
+        port: int | None = None,
+        **env: str,
+    ) -> None:
+        """`ready`: "catalog" waits until the catalog is served, "listening" for any answer."""
+        self.kind = "combined" if kind == "uvicorn" else kind
+        self.port = port or free_port()
+        self.log_path = log_dir / f"{self.kind}-{self.port}-{uuid.uuid4().hex[:6]}.log"
+        if self.kind == "gateway":
             command = [sys.executable, "manage.py", "run_gateway", "--port", str(self.port)]
-        elif kind == "daphne":
+            command += ["--workers", str(workers)]
+        elif self.kind == "portal":
+            command = [sys.executable, "manage.py", "run_portal", "--port", str(self.port)]
+        elif self.kind == "combined":
+            command = [sys.executable, "-m", "tests.support.combined_server", str(self.port)]
+        elif self.kind == "daphne":
             command = [
                 sys.executable,
                 "-m",
@@ -70,11 +93,12 @@ class ServerProcess:
             ]
         else:
             raise ValueError(kind)
+        self.command = command
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=server_env(**env), stdout=self._log, stderr=subprocess.STDOUT
         )
-        self._wait_ready()
+        self._wait_ready(ready)
 
     @property
     def ws_url(self) -> str:
@@ -102,16 +126,27 @@ class ServerProcess:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
 
-    def _wait_ready(self) -> None:
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """GET `path`: (status, headers, body), whatever the status."""
+        try:
+            with urllib.request.urlopen(f"{self.http_url}{path}", timeout=5) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def _wait_ready(self, ready: str) -> None:
+        path = "/healthz" if self.kind == "portal" else "/_portico/gateway"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited early:\n{self.output()}")
             try:
-                self.status()
-                return
+                status, _, _ = self.get(path)
             except OSError:
-                time.sleep(0.1)
+                status = 0
+            if status == 200 or (status and ready == "listening"):
+                return
+            time.sleep(0.1)
         raise RuntimeError(f"{self.kind} did not start:\n{self.output()}")
 
     def terminate(self, timeout: float = 15.0) -> int:

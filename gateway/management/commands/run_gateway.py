@@ -1,21 +1,63 @@
-"""Serve Portico (portal pages and the WebSocket gateway) with uvicorn, tuned for the gateway."""
+"""Serve the data plane (WebSocket APIs, /_portico/status, /metrics) with N worker processes."""
+
+import os
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from gateway.server import serve
+from gateway.workers import Supervisor, port_is_free
+
+DRAIN_EXTRA_SECONDS = 15.0  # on top of the connections' grace: lifespan flush and exit
+
+
+def shared_counters() -> bool:
+    return not settings.PORTICO_LIMITS_STORAGE.startswith(("memory", "async+memory"))
 
 
 class Command(BaseCommand):
-    help = "Serve the portal and the WebSocket gateway with uvicorn (real HTTP refusals)."
+    help = "Serve the WebSocket gateway (data plane only) with uvicorn, in N worker processes."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-
-    def handle(self, *args, host: str, port: int, **options) -> None:
-        self.stdout.write(
-            f"Portico gateway '{settings.PORTICO_GATEWAY}' on http://{host}:{port}/ "
-            f"(WebSocket APIs at ws://{host}:{port}/<suffix>)"
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="worker processes sharing the port (default: the number of CPUs)",
         )
-        serve(host=host, port=port)
+        # Set by the supervisor for each worker it starts.
+        parser.add_argument("--worker", action="store_true", help="(internal)")
+
+    def handle(self, *args, host: str, port: int, workers: int, worker: bool, **opts) -> None:
+        if worker:
+            serve(host=host, port=port, shared=True)
+            return
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        if workers > 1 and not shared_counters():
+            raise CommandError(
+                f"--workers {workers} needs shared counters: without them every worker keeps "
+                "its own rate-limit, quota and limit-concurrency counts, so each limit would be "
+                f"multiplied by {workers}. Set REDIS_URL (or PORTICO_LIMITS_STORAGE) to a Redis "
+                "every worker and node shares, or run with --workers 1."
+            )
+        self.stdout.write(
+            f"Portico gateway '{settings.PORTICO_GATEWAY}': WebSocket APIs at "
+            f"ws://{host}:{port}/<suffix>, status at http://{host}:{port}/_portico/status "
+            f"({workers} worker{'s' if workers > 1 else ''})"
+        )
+        if workers == 1:
+            serve(host=host, port=port)
+            return
+        if not port_is_free(host, port):
+            raise CommandError(f"{host}:{port} is already in use; choose another --port")
+        supervisor = Supervisor(
+            host=host,
+            port=port,
+            workers=workers,
+            manage_py=settings.BASE_DIR / "manage.py",
+            drain_seconds=settings.PORTICO_SHUTDOWN_GRACE_SECONDS + DRAIN_EXTRA_SECONDS,
+        )
+        raise SystemExit(supervisor.run())

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from apis.demo import load_demo
-from gateway.server import serve
+from gateway.server import BOTH_PLANES, serve
 
 
 class Command(BaseCommand):
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write("\n".join(lines))
         try:
-            serve(host=host, port=port)
+            serve(host=host, port=port, app=BOTH_PLANES)
         finally:
             echo.terminate()
             echo.wait(timeout=5)
