@@ -23,10 +23,12 @@ class SeenRequest:
     closed_reason: str | None = None
     closed_at: float | None = None
     received: list = field(default_factory=list)
+    remote: str = ""  # the connecting gateway's address
 
 
 class BackendServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.requests: list[SeenRequest] = []
         self.open_connections = 0
         self.port = 0
@@ -37,7 +39,7 @@ class BackendServer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     def start(self) -> "BackendServer":
         self._thread.start()
@@ -69,7 +71,7 @@ class BackendServer:
         self._stop = self._loop.create_future()
         async with serve(
             self._handle,
-            "127.0.0.1",
+            self.host,
             0,
             max_size=2 * 1024 * 1024,
             compression=None,
@@ -91,6 +93,7 @@ class BackendServer:
             path=request.path,
             headers={k.lower(): v for k, v in request.headers.raw_items()},
             subprotocol=connection.subprotocol,
+            remote=connection.remote_address[0],
         )
         self.requests.append(seen)
         self.open_connections += 1
