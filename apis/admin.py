@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apis import selectors, services
 from apis.models import Api, Gateway, GlobalPolicy, PersonalAccessToken, Product, Subscription
@@ -66,12 +66,15 @@ class ApiAdmin(admin.ModelAdmin):
     def effective_policy(self, obj: Api) -> str:
         if obj.pk is None:
             return "-"
-        try:
-            effective = selectors.effective_policy(obj)
-        except Exception as exc:  # noqa: BLE001 - shown to the publisher, never raised
-            return format_html("<pre>{}</pre>", f"Cannot compute: {exc}")
-        notes = "".join(f"\n<!-- warning: {w} -->" for w in effective.warnings)
-        return format_html("<pre>{}</pre>", effective.to_xml() + notes)
+        parts = []
+        for variant in selectors.effective_policies(obj):
+            if variant.effective is None:
+                text = f"Cannot compute: {variant.error}"
+            else:
+                notes = "".join(f"\n<!-- warning: {w} -->" for w in variant.effective.warnings)
+                text = variant.effective.to_xml() + notes
+            parts.append(format_html("<p>For {}:</p><pre>{}</pre>", variant.applies_to, text))
+        return format_html_join("", "{}", ((part,) for part in parts))
 
 
 @admin.register(Product)

@@ -127,17 +127,55 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
 # Pages and the management API -------------------------------------------------------------------
 
 
-def effective_policy(api: Api):
-    """The API's onHandshake policy with `<base/>` filled in from its products and All APIs.
+NO_PRODUCT_APPLIES_TO = (
+    "all-APIs and API-scoped subscriptions, and handshakes without a subscription key"
+)
 
-    Products are taken in id order, as the gateway does; the result has `.to_xml()` and
-    `.warnings` (inherited policies that onHandshake skips).
+
+@dataclass(frozen=True)
+class EffectiveVariant:
+    """The effective policy one group of callers gets: a product's subscribers, or no product.
+
+    `effective` has `.to_xml()`, `.inbound` and `.warnings`; it is None when a stored document
+    no longer parses (then `error` says why).
+    """
+
+    product: Product | None
+    applies_to: str
+    effective: object | None
+    error: str = ""
+
+
+def effective_policy(api: Api, product: Product | None = None):
+    """The policy a handshake to `api` runs: the API's document with `<base/>` filled in.
+
+    As in Azure, only the subscription's own product's policy applies: with `product`, API ->
+    that product -> All APIs (what its subscribers get); without, API -> All APIs (all-APIs and
+    API-scoped subscriptions). The result has `.to_xml()`, `.inbound` and `.warnings`.
     """
     from gateway.policies import effective_document
 
-    product_docs = list(api.products.order_by("id").values_list("policy_xml", flat=True))
+    product_docs = [product.policy_xml] if product is not None else []
     global_xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
     return effective_document(api.policy_xml, product_docs, global_xml or "")
+
+
+def effective_policies(api: Api) -> list[EffectiveVariant]:
+    """The API's effective policy for each of its products' subscribers, then without a product."""
+    from gateway.policies import PolicyError
+
+    variants = []
+    for product in [*api.products.order_by("id"), None]:
+        applies_to = (
+            NO_PRODUCT_APPLIES_TO
+            if product is None
+            else f"subscribers of product {product.display_name} ({product.name})"
+        )
+        try:
+            variants.append(EffectiveVariant(product, applies_to, effective_policy(api, product)))
+        except PolicyError as error:
+            variants.append(EffectiveVariant(product, applies_to, None, str(error)))
+    return variants
 
 
 def api_list(*, search: str = "") -> QuerySet[Api]:

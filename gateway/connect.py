@@ -60,9 +60,10 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         )
         attempt.identify(handshake)
         route = handshake.route
-        if route.pipeline is not None:
+        pipeline = route.pipeline_for(handshake.subscription)
+        if pipeline is not None:
             policy_ctx = await run_policies(
-                route.pipeline,
+                pipeline,
                 handshake=handshake,
                 raw_headers=scope.get("headers") or [],
                 product_names=product_names(snapshot, handshake),

@@ -41,20 +41,34 @@ class BrokenPipeline:
         return policies.Refusal(500, "The API's policy could not be evaluated.")
 
 
-def compile_route_pipeline(api, products: dict, catalog):
-    """The compiled effective policy of `api` (its products in id order, then All APIs)."""
-    product_docs = [products[pid].policy_xml for pid in api.product_ids if pid in products]
-    try:
-        effective = policies.effective_document(
-            api.policy_xml, product_docs, catalog.global_policy_xml
-        )
-        pipeline = policies.compile_policy(effective, policy_runtime())
-    except policies.PolicyError as exc:
-        log.error("policy of API %s does not compile: %s", api.name, exc)
-        return BrokenPipeline(str(exc))
-    for warning in effective.warnings:
-        log.warning("policy of API %s: %s", api.name, warning)
-    return pipeline if pipeline else None
+def compile_route_pipelines(api, products: dict, catalog) -> dict:
+    """The compiled effective policies of `api`, one per way a handshake can reach it.
+
+    As in Azure, only the subscription's own product's policy applies: key `product_id` is
+    API -> that product -> All APIs, for subscriptions to that product; key None is API ->
+    All APIs, for all-APIs and API-scoped subscriptions and keyless handshakes. Compiled once
+    per snapshot, so picking one at the handshake is a dict lookup. Empty ones are left out.
+    """
+    pipelines: dict = {}
+    for product_id in (None, *api.product_ids):
+        if product_id is not None and product_id not in products:
+            continue
+        product_docs = [] if product_id is None else [products[product_id].policy_xml]
+        label = "" if product_id is None else f" (product {products[product_id].name})"
+        try:
+            effective = policies.effective_document(
+                api.policy_xml, product_docs, catalog.global_policy_xml
+            )
+            pipeline = policies.compile_policy(effective, policy_runtime())
+        except policies.PolicyError as exc:
+            log.error("policy of API %s%s does not compile: %s", api.name, label, exc)
+            pipelines[product_id] = BrokenPipeline(str(exc))
+            continue
+        for warning in effective.warnings:
+            log.warning("policy of API %s%s: %s", api.name, label, warning)
+        if pipeline:
+            pipelines[product_id] = pipeline
+    return pipelines
 
 
 async def run_policies(pipeline, *, handshake, raw_headers, product_names):
@@ -64,6 +78,11 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         api_id=str(route.api.id),
         api_name=route.api.name,
         product_names=product_names,
+        product_id=(
+            str(subscription.product_id)
+            if subscription is not None and subscription.scope == "product"
+            else None
+        ),
         subscription_id=str(subscription.id) if subscription else None,
         subscription_name=subscription.name if subscription else None,
         subscription_key=handshake.presented_key,

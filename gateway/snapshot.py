@@ -27,7 +27,14 @@ class Route:
     backend_query: str
     accepts_ws: bool
     accepts_wss: bool
-    pipeline: object | None = None  # the compiled onHandshake policies, when there are any
+    # The compiled onHandshake policies by product id (None: no product), only non-empty ones.
+    pipelines: dict = field(default_factory=dict)
+
+    def pipeline_for(self, subscription: SubscriptionEntry | None):
+        """This handshake's policies: its subscription's product's, else the no-product ones."""
+        if subscription is not None and subscription.scope == "product":
+            return self.pipelines.get(subscription.product_id)
+        return self.pipelines.get(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +63,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
     routes: dict[str, Route] = {}
     for api in catalog.apis:
         backend = urlsplit(api.backend_url)
-        pipeline = compile_pipeline(api, products, catalog) if compile_pipeline else None
+        pipelines = compile_pipeline(api, products, catalog) if compile_pipeline else {}
         routes[api.url_suffix] = Route(
             api=api,
             product_ids=frozenset(api.product_ids),
@@ -65,7 +72,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
             backend_query=backend.query,
             accepts_ws=api.url_scheme in ("ws", "both"),
             accepts_wss=api.url_scheme in ("wss", "both"),
-            pipeline=pipeline,
+            pipelines=pipelines,
         )
     by_key: dict[bytes, tuple[SubscriptionEntry, str]] = {}
     for sub in catalog.subscriptions:

@@ -153,11 +153,11 @@ def get_store() -> SnapshotStore:
     """The process-wide store (one gateway per process, named by PORTICO_GATEWAY)."""
     global _store
     if _store is None:
-        from gateway.pipeline import compile_route_pipeline
+        from gateway.pipeline import compile_route_pipelines
 
         _store = SnapshotStore(
             settings.PORTICO_GATEWAY,
             settings.PORTICO_SNAPSHOT_POLL_SECONDS,
-            compile_pipeline=compile_route_pipeline,
+            compile_pipeline=compile_route_pipelines,
         )
     return _store

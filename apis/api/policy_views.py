@@ -39,8 +39,21 @@ class EffectivePolicyMixin:
         serializer_class=EffectivePolicySerializer,
     )
     def effective_policy(self, request, *args, **kwargs):
-        effective = selectors.effective_policy(self.get_object())
-        data = {"policy_xml": effective.to_xml(), "warnings": list(effective.warnings)}
+        """Only the subscription's own product's policy applies (as in Azure): the top level is
+        what all-APIs and API-scoped subscriptions get, `products` what each product's get."""
+        variants = selectors.effective_policies(self.get_object())
+
+        def part(variant) -> dict:
+            if variant.effective is None:
+                return {"applies_to": variant.applies_to, "policy_xml": "", "error": variant.error}
+            return {
+                "applies_to": variant.applies_to,
+                "policy_xml": variant.effective.to_xml(),
+                "warnings": list(variant.effective.warnings),
+            }
+
+        data = part(variants[-1])
+        data["products"] = [{"product": v.product.name, **part(v)} for v in variants[:-1]]
         return Response(EffectivePolicySerializer(data).data)
 
 

@@ -250,6 +250,22 @@ class PolicySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class EffectivePolicySerializer(serializers.Serializer):
+class EffectivePolicyPartSerializer(serializers.Serializer):
+    applies_to = serializers.CharField(read_only=True, help_text="Who gets this policy.")
     policy_xml = serializers.CharField(read_only=True)
-    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True, required=False)
+    error = serializers.CharField(
+        read_only=True, required=False, help_text="Why a stored document cannot be merged."
+    )
+
+
+class ProductEffectivePolicySerializer(EffectivePolicyPartSerializer):
+    product = serializers.CharField(read_only=True, help_text="The product's name.")
+
+
+class EffectivePolicySerializer(EffectivePolicyPartSerializer):
+    """Top level: all-APIs and API-scoped subscriptions (no product's policy applies to them)."""
+
+    products = ProductEffectivePolicySerializer(
+        many=True, read_only=True, help_text="What each product's subscribers get."
+    )

@@ -169,9 +169,12 @@ def policy_effective(c: Client, args):
     if args.json:
         emit(data, as_json=True)
         return
-    print(data["policy_xml"])
-    for warning in data["warnings"]:
-        print(f"warning: {warning}", file=sys.stderr)
+    # Only the subscription's own product's policy applies, so there is one policy per product.
+    for part in [*data.get("products", []), data]:
+        print(f"<!-- for {part['applies_to']} -->")
+        print(part["policy_xml"] or f"<!-- cannot compute: {part.get('error', '')} -->")
+        for warning in part.get("warnings", []):
+            print(f"warning: {warning}", file=sys.stderr)
 
 
 def user_list(c: Client, args):

@@ -169,7 +169,8 @@ def quota_usage(subscription, *, now: datetime | None = None) -> list[QuotaUse]:
         apis = Api.objects.all()
     uses = []
     for api in apis.order_by("name")[:50]:
-        for policy in effective_policy(api).inbound:
+        product = subscription.product if subscription.scope == "product" else None
+        for policy in effective_policy(api, product).inbound:
             if not isinstance(policy, Quota):
                 continue
             used = ConnectionLog.objects.filter(

@@ -10,7 +10,6 @@ from apis.forms import ApiForm, ApiSettingsForm
 from apis.models import Api, Product
 from apis.views.access import optional_url, publisher_required
 from apis.views.policy_editor import policy_page
-from gateway.policies import PolicyError
 
 
 def api_status(api: Api) -> tuple[str, str]:
@@ -91,14 +90,7 @@ def api_settings(request: HttpRequest, name: str) -> HttpResponse:
 def api_policy(request: HttpRequest, name: str) -> HttpResponse:
     api = _api(name)
     context = _api_context(request, api, "policy")
-    try:
-        effective = selectors.effective_policy(api)
-        context["effective_xml"], context["effective_warnings"] = (
-            effective.to_xml(),
-            effective.warnings,
-        )
-    except PolicyError as error:
-        context["effective_error"] = str(error)
+    context["effective_variants"] = selectors.effective_policies(api)
     return policy_page(
         request,
         template="apis/api_policy.html",

@@ -45,6 +45,7 @@ class HandshakeContext:
     api_id: str = ""
     api_name: str = ""
     product_names: list[str] = field(default_factory=list)
+    product_id: str | None = None  # the subscription's product, whose policy is running
     subscription_id: str | None = None
     subscription_name: str | None = None
     subscription_key: str | None = None

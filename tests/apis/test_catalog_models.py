@@ -188,10 +188,12 @@ def test_effective_policy_fills_base_from_products_then_all_apis():
         "</ip-filter></inbound></policies>"
     )
     api = make_api(policy_xml="<policies><inbound><base/></inbound></policies>")
-    services.create_product(display_name="P", apis=[api], policy_xml=POLICY_WITH_CHECK)
-    xml = effective_policy(api).to_xml()
+    product = services.create_product(display_name="P", apis=[api], policy_xml=POLICY_WITH_CHECK)
+    xml = effective_policy(api, product).to_xml()  # what the product's subscribers get
     assert xml.index("ip-filter") < xml.index("check-header")
     assert "<base" not in xml
+    xml = effective_policy(api).to_xml()  # all-APIs and API-scoped subscriptions
+    assert "ip-filter" in xml and "check-header" not in xml
 
 
 def test_admin_shows_the_effective_policy(admin_client):

@@ -42,8 +42,33 @@ def test_editor_page_lists_snippets_and_shows_the_effective_policy(publisher, ap
     html = response.content.decode()
     assert 'id="policy-snippets"' in html and "check-header" in html
     assert len(response.context["snippets"]) == len(snippet_choices()) == len(SNIPPETS)
-    assert "rate-limit" in response.context["effective_xml"]  # inherited from the product
+    gold, no_product = response.context["effective_variants"]
+    assert gold.product == product and "rate-limit" in gold.effective.to_xml()  # inherited
+    assert "rate-limit" not in no_product.effective.to_xml()  # not for other subscriptions
     assert product.apis.count() == 1
+
+
+def test_effective_policy_says_which_products_part_applies_to_whom(publisher, api):
+    """Item 8 of issue 12: only the subscription's own product's policy applies."""
+    services.create_product(
+        display_name="Gold",
+        apis=[api],
+        policy_xml=DOC.format(
+            '<ip-filter action="forbid"><address>10.0.0.1</address></ip-filter>\n'
+        ),
+    )
+    services.create_product(
+        display_name="Closed",
+        apis=[api],
+        policy_xml=DOC.format('<return-response><set-status code="503"/></return-response>\n'),
+    )
+    html = publisher.get(reverse("publisher:api-policy", args=["echo"])).content.decode()
+    gold = html.index("For subscribers of product Gold")
+    closed = html.index("For subscribers of product Closed")
+    rest = html.index("For all-APIs and API-scoped subscriptions")
+    assert "ip-filter" in html[gold:closed] and "return-response" not in html[gold:closed]
+    assert "return-response" in html[closed:rest] and "ip-filter" not in html[closed:rest]
+    assert "return-response" not in html[rest:] and "ip-filter" not in html[rest:]
 
 
 def test_valid_policy_is_saved(publisher, api):
@@ -52,7 +77,8 @@ def test_valid_policy_is_saved(publisher, api):
     assert response.status_code == 302 and response["Location"] == url
     api.refresh_from_db()
     assert api.policy_xml == SNIPPETS["check-header"]
-    assert "X-Client" in publisher.get(url).context["effective_xml"]
+    variants = publisher.get(url).context["effective_variants"]
+    assert "X-Client" in variants[-1].effective.to_xml()
 
 
 def test_broken_policy_shows_the_error_with_its_line_and_keeps_the_text(publisher, api):

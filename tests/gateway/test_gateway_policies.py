@@ -202,3 +202,32 @@ def test_rate_limit_is_shared_by_two_gateway_processes_through_redis(catalog, ba
     finally:
         first.stop()
         second.stop()
+
+
+def test_only_the_subscriptions_own_product_policy_applies(gateway, catalog, backend):
+    """Item 8 of issue 12: product B's return-response must not refuse product A's subscribers."""
+    closed = services.create_product(
+        display_name="Closed",
+        state="published",
+        apis=[catalog.api],
+        policy_xml=doc(
+            '<base/><return-response><set-status code="503" reason="Closed"/>'
+            "<set-body>closed product</set-body></return-response>"
+        ),
+    )
+    services.update_product(product=catalog.product, policy_xml=doc(f"<base/>{CHECK_HEADER}"))
+    closed_sub = services.create_subscription(display_name="Closed sub", product=closed)
+    all_apis = services.create_subscription(display_name="All", scope="all_apis")
+    api_only = services.create_subscription(display_name="API", scope="api", api=catalog.api)
+    serve_current_catalog(gateway)
+
+    url = f"{gateway.ws_url}/echo?subscription-key="
+    client = {"X-Client": "web"}
+    # Starter's subscriber gets Starter's check-header and nothing of Closed's.
+    assert run(refused(url + catalog.key)).status == 401
+    assert run(echo_once(url + catalog.key, additional_headers=client)) == "hi"
+    # Closed's subscriber gets Closed's refusal, not Starter's check-header.
+    assert run(refused(url + closed_sub.primary_key, additional_headers=client)).status == 503
+    # All-APIs and API-scoped subscriptions get no product's policy.
+    assert run(echo_once(url + all_apis.primary_key)) == "hi"
+    assert run(echo_once(url + api_only.primary_key)) == "hi"
