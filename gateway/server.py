@@ -9,6 +9,8 @@ import socket
 import uvicorn
 from django.conf import settings
 
+from gateway.uvicorn_protocols import GatewayHttpProtocol, GatewayWebSocketProtocol
+
 DATA_PLANE = "gateway.asgi:application"
 BOTH_PLANES = "portal.asgi:application"  # the demo: portal and gateway in one process
 
@@ -19,7 +21,9 @@ def uvicorn_config(*, host: str, port: int, app: str = DATA_PLANE) -> uvicorn.Co
         host=host,
         port=port,
         loop="auto",
-        ws="websockets-sansio",
+        # httptools and websockets-sansio, with handshake timeouts and bounded closes.
+        http=GatewayHttpProtocol,
+        ws=GatewayWebSocketProtocol,
         # The consumer enforces each API's own limit; this is only the ceiling for all of them.
         ws_max_size=settings.PORTICO_MAX_MESSAGE_BYTES_CEILING,
         ws_ping_interval=settings.PORTICO_KEEPALIVE_SECONDS or None,
