@@ -96,6 +96,12 @@ class Api(models.Model):
     max_duration_seconds = models.PositiveIntegerField(
         default=7200, help_text="Close (1001) a connection open this long."
     )
+    asyncapi_contract = models.JSONField(
+        "AsyncAPI contract",
+        default=dict,
+        blank=True,
+        help_text="Channels and messages read from an AsyncAPI document (apis.asyncapi).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -43,6 +43,7 @@ _API_FIELDS = {
     "max_message_bytes",
     "idle_timeout_seconds",
     "max_duration_seconds",
+    "asyncapi_contract",
 }
 _PRODUCT_FIELDS = {
     "display_name",

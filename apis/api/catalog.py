@@ -12,6 +12,7 @@ from django.db import models, transaction
 from rest_framework import exceptions
 
 from apis import selectors, services
+from apis.asyncapi.catalog_entry import asyncapi_entry, contract_changes
 from apis.models import Api, Gateway, Product
 
 VERSION = 1
@@ -59,7 +60,7 @@ def export_catalog() -> dict:
             _entry(g, GATEWAY_FIELDS, apis=sorted(a.name for a in g.apis.all()))
             for g in selectors.management_gateways()
         ],
-        "apis": [_entry(a, API_FIELDS) for a in selectors.management_apis()],
+        "apis": [_entry(a, API_FIELDS, **asyncapi_entry(a)) for a in selectors.management_apis()],
         "products": [
             _entry(p, PRODUCT_FIELDS, apis=sorted(a.name for a in p.apis.all()))
             for p in selectors.management_products()
@@ -139,7 +140,7 @@ def _check_shape(document, errors: _Errors) -> dict:
             errors.add(section, "Expected a list.")
             continue
         usable[section] = []
-        allowed = {"name", *fields} | ({"apis"} if section != "apis" else set())
+        allowed = {"name", *fields} | ({"apis"} if section != "apis" else {"asyncapi"})
         for i, entry in enumerate(entries):
             where = f"{section}[{i}]"
             if not isinstance(entry, dict) or not entry.get("name"):
@@ -149,6 +150,8 @@ def _check_shape(document, errors: _Errors) -> dict:
             for key, value in entry.items():
                 if key not in allowed:
                     errors.add(f"{where}.{key}", "Unknown field.")
+                elif key == "asyncapi":  # an AsyncAPI document, checked when applied
+                    clean[key] = value
                 elif key == "apis":
                     if isinstance(value, list) and all(isinstance(v, str) for v in value):
                         clean[key] = value
@@ -220,10 +223,11 @@ def apply_catalog(document) -> dict:
         fields = {f: entry[f] for f in API_FIELDS if f in entry}
         before = len(errors)
         with errors.located(where):
+            fields |= contract_changes(api, entry)  # the `asyncapi` document, checked
             if api is None:
                 services.create_api(name=entry["name"], gateways=start_on, **fields)
                 done["created"].append(f"api {entry['name']}")
-            elif changed := _changes(api, entry, API_FIELDS):
+            elif changed := _changes(api, entry, API_FIELDS) | contract_changes(api, entry):
                 services.update_api(api=api, **changed)
                 done["updated"].append(f"api {entry['name']}")
         if len(errors) != before or not Api.objects.filter(name=entry["name"]).exists():

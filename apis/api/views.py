@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from apis import selectors, services
 from apis.api import filters, serializers
+from apis.api.asyncapi_views import AsyncApiActionsMixin
 from apis.api.audit import audit
 from apis.api.concurrency import ConcurrencyMixin
 from apis.api.exceptions import Conflict
@@ -16,7 +17,13 @@ from apis.api.policy_views import EffectivePolicyMixin, PolicyActionMixin
 SLUG = r"[-a-zA-Z0-9_]+"
 
 
-class ApiViewSet(ConcurrencyMixin, PolicyActionMixin, EffectivePolicyMixin, viewsets.ModelViewSet):
+class ApiViewSet(
+    ConcurrencyMixin,
+    PolicyActionMixin,
+    EffectivePolicyMixin,
+    AsyncApiActionsMixin,
+    viewsets.ModelViewSet,
+):
     queryset = selectors.management_apis()
     serializer_class = serializers.ApiSerializer
     permission_classes = [IsPublisher]

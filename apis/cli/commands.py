@@ -55,6 +55,32 @@ def api_update(c: Client, args):
     emit(c.call("PATCH", f"apis/{args.api}/", body, if_match=current.etag).data, as_json=args.json)
 
 
+def api_import(c: Client, args):
+    """Create or update an API from an AsyncAPI document (YAML or JSON, sent as text)."""
+    body = {"document": sys.stdin.read() if args.asyncapi == "-" else _read(args.asyncapi)}
+    body |= _fields(
+        args,
+        {
+            "suffix": "url_suffix",
+            "name": "name",
+            "server": "server",
+            "backend": "backend_url",
+            "product": "products",
+            "gateway": "gateways",
+        },
+    )
+    emit(c.call("POST", "apis/import-asyncapi/", body).data, as_json=args.json)
+
+
+def api_asyncapi(c: Client, args):
+    """Print the API as an AsyncAPI 3.0 document (YAML, or JSON with --json)."""
+    document = c.get(f"apis/{args.name}/asyncapi", format="json")
+    if args.json:
+        emit(document, as_json=True)
+    else:
+        sys.stdout.write(to_yaml(document))
+
+
 def api_delete(c: Client, args):
     c.call("DELETE", f"apis/{args.name}/")
     emit({"deleted": args.name}, as_json=args.json)

@@ -30,6 +30,10 @@ class Case:
 
 
 NEW_API = {"display_name": "New", "backend_url": "wss://new.example/ws", "url_suffix": "new"}
+ASYNCAPI = (
+    "asyncapi: 3.0.0\ninfo: {title: Feed, version: '1'}\n"
+    "servers: {s: {host: feed.example, protocol: wss}}\n"
+)
 NEW_PRODUCT = {"display_name": "Pro", "apis": ["chat"], "state": "published"}
 NEW_SUBSCRIPTION = {
     "display_name": "Team",
@@ -139,6 +143,15 @@ CASES = [
     Case("publisher", "get", "/api/v1/users/", status=403),
     Case("dev", "get", "/api/v1/users/", status=403),
     Case(None, "get", "/api/v1/users/", status=401),
+    # AsyncAPI import and export
+    Case("publisher", "post", "/api/v1/apis/import-asyncapi/", {"document": ASYNCAPI, "url_suffix": "aa"}, 201),
+    Case("publisher", "post", "/api/v1/apis/import-asyncapi/", {"document": {"asyncapi": "3.0.0"}, "url_suffix": "aa"}, 400, "document"),
+    Case("publisher", "post", "/api/v1/apis/import-asyncapi/", {"document": ASYNCAPI}, 400, "url_suffix"),
+    Case("dev", "post", "/api/v1/apis/import-asyncapi/", {"document": ASYNCAPI, "url_suffix": "aa"}, 403),
+    Case("publisher", "get", "/api/v1/apis/{api}/asyncapi"),
+    Case("publisher", "get", "/api/v1/apis/{api}/asyncapi?format=yaml"),
+    Case("publisher", "get", "/api/v1/apis/{api}/asyncapi?format=xml", status=400, field="format"),
+    Case("dev", "get", "/api/v1/apis/{api}/asyncapi", status=403),
     # All APIs policy
     Case("publisher", "get", "/api/v1/policies/global"),
     Case("publisher", "put", "/api/v1/policies/global", {"policy_xml": "<policies><inbound /></policies>"}),

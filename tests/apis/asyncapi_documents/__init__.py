@@ -1,0 +1,9 @@
+"""Realistic AsyncAPI documents (2.6 and 3.0, YAML and JSON) used by the tests and the README."""
+
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def text(name: str) -> str:
+    return (HERE / name).read_text()
