@@ -6,11 +6,12 @@ import ipaddress
 from django.conf import settings
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from gateway.policies.clientaddr import parse_networks
+from gateway.policies.clientaddr import client_ip, is_trusted, parse_networks
 from gateway.telemetry import get_recorder
 
 METRICS_PATH = "/metrics"
 _ALLOWED = parse_networks(settings.PORTICO_METRICS_ALLOWED_NETWORKS)
+_TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
 
 
 def _bearer(scope: dict) -> str:
@@ -21,14 +22,39 @@ def _bearer(scope: dict) -> str:
     return ""
 
 
+_FORWARDING = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
+
+
+def reader_address(scope: dict) -> str | None:
+    """Whom to judge: the peer, or the client a trusted proxy forwards; None when unknown.
+
+    A request carrying forwarding headers came through a proxy, which may run on this very host
+    (so its peer is loopback): such a request is judged by its client, never by the peer. Only a
+    trusted proxy's `X-Forwarded-For` names that client (the project's one rule, clientaddr); from
+    any other peer, or with only `Forwarded` / `X-Real-IP`, the client is unknown: remote.
+    """
+    peer = (scope.get("client") or ("", 0))[0]
+    headers = scope.get("headers") or ()
+    if not any(name.lower() in _FORWARDING for name, _ in headers):
+        return peer
+    if not is_trusted(peer, _TRUSTED_PROXIES):
+        return None
+    forwarded_for = [v.decode("latin-1") for n, v in headers if n.lower() == b"x-forwarded-for"]
+    if not forwarded_for:
+        return None
+    return client_ip(peer, forwarded_for, _TRUSTED_PROXIES)
+
+
 def allowed(scope: dict) -> bool:
     token = settings.PORTICO_METRICS_TOKEN
     presented = _bearer(scope)
     if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
         return True
-    peer = (scope.get("client") or ("", 0))[0]
+    reader = reader_address(scope)
+    if reader is None:
+        return False
     try:
-        address = ipaddress.ip_address(peer)
+        address = ipaddress.ip_address(reader)
     except ValueError:
         return False
     return any(address in network for network in _ALLOWED)
