@@ -1,9 +1,10 @@
 """Reads from the catalog, including the plain-data view of it that a gateway process serves."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from apis.models import Api, CatalogRevision, Gateway, GlobalPolicy, Product, Subscription
 
@@ -31,6 +32,7 @@ class ProductEntry:
     id: int
     name: str
     policy_xml: str
+    published: bool = True  # an unpublished product's subscriptions no longer connect
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,9 @@ class GatewayCatalog:
     products: tuple[ProductEntry, ...]
     subscriptions: tuple[SubscriptionEntry, ...]
     global_policy_xml: str
+    # (id, state) of subscriptions that ended lately: the reason given when their open
+    # connections are closed ("subscription cancelled" rather than a guess).
+    ended_subscriptions: tuple[tuple[int, str], ...] = ()
 
 
 # Subscriptions in these states are kept in a gateway's snapshot (others simply do not match).
@@ -66,6 +71,12 @@ LIVE_SUBSCRIPTION_STATES = (
     Subscription.State.SUSPENDED,
     Subscription.State.SUBMITTED,
 )
+ENDED_SUBSCRIPTION_STATES = (
+    Subscription.State.CANCELLED,
+    Subscription.State.EXPIRED,
+    Subscription.State.REJECTED,
+)
+ENDED_LATELY = timedelta(days=1)  # longer than any gateway takes to see the change
 
 
 def catalog_revision() -> int:
@@ -99,8 +110,13 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             )
         )
     products = tuple(
-        ProductEntry(id=p["id"], name=p["name"], policy_xml=p["policy_xml"])
-        for p in Product.objects.order_by("id").values("id", "name", "policy_xml")
+        ProductEntry(
+            id=p["id"],
+            name=p["name"],
+            policy_xml=p["policy_xml"],
+            published=p["state"] == Product.State.PUBLISHED,
+        )
+        for p in Product.objects.order_by("id").values("id", "name", "policy_xml", "state")
     )
     subscriptions = tuple(
         SubscriptionEntry(**row)
@@ -120,8 +136,23 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             name=F("display_name"),
         )
     )
+    ended = tuple(
+        Subscription.objects.filter(
+            state__in=ENDED_SUBSCRIPTION_STATES, end_date__gte=timezone.now() - ENDED_LATELY
+        )
+        .order_by("id")
+        .values_list("id", "state")
+    )
     global_xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
-    return GatewayCatalog(revision, True, tuple(apis), products, subscriptions, global_xml or "")
+    return GatewayCatalog(
+        revision,
+        True,
+        tuple(apis),
+        products,
+        subscriptions,
+        global_xml or "",
+        ended_subscriptions=ended,
+    )
 
 
 # Pages and the management API -------------------------------------------------------------------

@@ -14,6 +14,8 @@ from channels.consumer import AsyncConsumer
 from gateway.connect import open_connection
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import Relay
+from gateway.revocation import live_connections
+from gateway.store import get_store
 from gateway.telemetry import get_recorder
 
 log = logging.getLogger("portico.gateway")
@@ -53,7 +55,7 @@ class GatewayConsumer(AsyncConsumer):
                 receive,
                 send,
                 opened.backend,
-                opened.handshake.route.api,
+                opened.handshake,
                 started,
                 correlation_id,
                 attempt,
@@ -62,8 +64,9 @@ class GatewayConsumer(AsyncConsumer):
             opened.release()
 
     async def _relay(
-        self, scope, receive, send, backend, api, started, correlation_id, attempt
+        self, scope, receive, send, backend, handshake, started, correlation_id, attempt
     ) -> None:
+        api = handshake.route.api
         try:
             await send({"type": "websocket.accept", "subprotocol": backend.subprotocol})
         except OSError:
@@ -81,9 +84,12 @@ class GatewayConsumer(AsyncConsumer):
             full_close_range=supports_denial_response(scope),
         )
         attempt.accepted(relay.stats, handshake_ms)
+        live = live_connections()
+        live.add(relay, handshake, get_store().snapshot)
         try:
             stats = await relay.run()
         finally:
+            live.remove(relay)
             attempt.closed()
         log.debug(
             "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB handshake=%.1fms "

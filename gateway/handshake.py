@@ -34,6 +34,7 @@ class Handshake:
     client_ip: str  # the client behind trusted proxies (the peer when there are none)
     scheme: str
     presented_key: str | None
+    key_index: bytes = b""  # the key's index in the snapshot, to tell later if it was replaced
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -109,4 +110,5 @@ def start_handshake(
         client_ip=client_ip(peer_ip, [headers.get("x-forwarded-for", "")], trusted_proxies),
         scheme=scheme,
         presented_key=presented,
+        key_index=snapshot.key_index(presented) if subscription is not None else b"",
     )

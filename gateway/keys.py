@@ -45,6 +45,10 @@ def check_subscription(
         raise Refusal(401, INVALID_KEY_MESSAGE, reason="invalid subscription key")
     if not covers(subscription, route):
         raise Refusal(401, INVALID_KEY_MESSAGE, reason="key's subscription does not cover the API")
+    if subscription.product_id in snapshot.unpublished_products:
+        raise Refusal(
+            403, "The subscription's product is not published.", reason="product unpublished"
+        )
     if subscription.state == "suspended":
         raise Refusal(403, "Subscription is suspended.", reason="subscription suspended")
     if subscription.state != "active":

@@ -210,9 +210,18 @@ class Relay:
         if self._closing is None:
             self._closing = self._loop.create_task(self._close_both(closecodes.GOING_AWAY, why))
 
-    async def _close_both(self, code: int, reason: str) -> None:
+    def revoke(self, reason: str) -> None:
+        """Access was withdrawn: close the client with 1008 and the backend with 1001, now."""
+        if not self.stats.closed_by:
+            self._record("gateway", closecodes.POLICY_VIOLATION, reason)
+        if self._closing is None:
+            self._closing = self._loop.create_task(
+                self._close_both(closecodes.POLICY_VIOLATION, reason, closecodes.GOING_AWAY)
+            )
+
+    async def _close_both(self, code: int, reason: str, backend_code: int | None = None) -> None:
         await self._close_client(code, reason)
-        await self._close_backend(code, reason)
+        await self._close_backend(backend_code or code, reason)
         self._timers.append(self._loop.call_later(CLIENT_CLOSE_GRACE, self._give_up_on_client))
 
     def _watch_idle(self) -> None:

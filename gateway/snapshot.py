@@ -45,6 +45,15 @@ class Snapshot:
     subscriptions_by_key: dict[bytes, tuple[SubscriptionEntry, str]] = field(default_factory=dict)
     product_names: dict[int, str] = field(default_factory=dict)
     max_suffix_segments: int = 1
+    # For revoking open connections when a new snapshot arrives (see gateway.revocation).
+    routes_by_api: dict[int, Route] = field(default_factory=dict)
+    subscriptions_by_id: dict[int, SubscriptionEntry] = field(default_factory=dict)
+    ended_subscriptions: dict[int, str] = field(default_factory=dict)
+    unpublished_products: frozenset[int] = frozenset()
+
+    def key_index(self, presented: str) -> bytes:
+        """The `subscriptions_by_key` index of a presented key (never the key itself)."""
+        return key_digest(presented)
 
     def find_route(self, path: str) -> tuple[Route, str] | None:
         """Longest suffix that matches whole leading segments of `path`; returns the path rest."""
@@ -85,4 +94,8 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         subscriptions_by_key=by_key,
         product_names={p.id: p.name for p in catalog.products},
         max_suffix_segments=max((s.count("/") + 1 for s in routes), default=1),
+        routes_by_api={route.api.id: route for route in routes.values()},
+        subscriptions_by_id={sub.id: sub for sub in catalog.subscriptions},
+        ended_subscriptions=dict(catalog.ended_subscriptions),
+        unpublished_products=frozenset(p.id for p in catalog.products if not p.published),
     )

@@ -1,0 +1,133 @@
+"""Revocation of open connections: when access is withdrawn, close what it had let through.
+
+Each process keeps a registry of its live connections and what granted them (API, subscription,
+the key's index, product). Whenever the store swaps in a new snapshot, whatever its source, every
+grant is checked against it; a connection whose access is gone is closed through its relay
+(client 1008 with the reason, backend 1001). A subscription's expiration date is a timer set at
+the handshake. Nothing here runs per message: registering and unregistering happen once each.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from gateway import keys
+from gateway.snapshot import Snapshot
+from gateway.store import get_store
+
+log = logging.getLogger("portico.gateway")
+
+ENDED_REASONS = {
+    "cancelled": "subscription cancelled",
+    "expired": "subscription expired",
+    "rejected": "subscription rejected",
+}
+
+
+@dataclass(slots=True)
+class Grant:
+    """What let one connection in; never holds the key itself."""
+
+    api_id: int
+    subscription_id: int | None = None
+    product_id: int | None = None  # the subscription's product, for product-scoped ones
+    key_index: bytes = b""
+    expiry_timer: object | None = None
+
+
+def withdrawn(grant: Grant, snapshot: Snapshot, now: datetime) -> str | None:
+    """Why `grant` no longer holds in `snapshot` (a short reason, no secret), or None."""
+    route = snapshot.routes_by_api.get(grant.api_id)
+    if route is None:
+        return "API removed from this gateway"
+    if grant.subscription_id is None:
+        return None
+    subscription = snapshot.subscriptions_by_id.get(grant.subscription_id)
+    if subscription is None:
+        ended = snapshot.ended_subscriptions.get(grant.subscription_id)
+        if ended is not None:
+            return ENDED_REASONS.get(ended, f"subscription {ended}")
+        if grant.product_id is not None and grant.product_id not in snapshot.product_names:
+            return "product deleted"
+        return "subscription deleted"
+    if subscription.state == "suspended":
+        return "subscription suspended"
+    if subscription.state != "active":
+        return f"subscription {subscription.state}"
+    if subscription.expiration_date is not None and subscription.expiration_date <= now:
+        return "subscription expired"
+    if subscription.product_id in snapshot.unpublished_products:
+        return "product unpublished"
+    if not keys.covers(subscription, route):
+        return "API removed from the product"
+    found = snapshot.subscriptions_by_key.get(grant.key_index)
+    if found is None or found[0].id != grant.subscription_id:
+        return "key regenerated"
+    return None
+
+
+class LiveConnections:
+    """This process's open connections and their grants."""
+
+    def __init__(self) -> None:
+        self._live: dict[object, Grant] = {}  # relay -> grant
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def add(self, relay, handshake, current: Snapshot | None) -> None:
+        """Register a connection accepted under `current`'s predecessor or `current` itself."""
+        subscription = handshake.subscription
+        grant = Grant(api_id=handshake.route.api.id)
+        if subscription is not None:
+            grant.subscription_id = subscription.id
+            grant.product_id = subscription.product_id
+            grant.key_index = handshake.key_index
+            expires = subscription.expiration_date
+            if expires is not None:
+                delay = (expires - datetime.now(UTC)).total_seconds()
+                grant.expiry_timer = asyncio.get_running_loop().call_later(
+                    max(0.0, delay), relay.revoke, "subscription expired"
+                )
+        self._live[relay] = grant
+        # A swap during the backend connect was not checked against this connection yet.
+        if current is not None:
+            reason = withdrawn(grant, current, datetime.now(UTC))
+            if reason is not None:
+                relay.revoke(reason)
+                self.remove(relay)
+
+    def remove(self, relay) -> None:
+        grant = self._live.pop(relay, None)
+        if grant is not None and grant.expiry_timer is not None:
+            grant.expiry_timer.cancel()
+
+    def on_swap(self, old: Snapshot | None, new: Snapshot) -> None:
+        """The store's listener: close every connection whose grant the new snapshot withdrew."""
+        if not self._live:
+            return
+        now = datetime.now(UTC)
+        revoked = 0
+        for relay, grant in list(self._live.items()):
+            reason = withdrawn(grant, new, now)
+            if reason is not None:
+                relay.revoke(reason)
+                self.remove(relay)
+                revoked += 1
+        if revoked:
+            log.info(
+                "revision %s: closed %d connection(s) whose access ended", new.revision, revoked
+            )
+
+
+_live: LiveConnections | None = None
+
+
+def live_connections() -> LiveConnections:
+    """The process-wide registry, listening to the process's snapshot store."""
+    global _live
+    if _live is None:
+        _live = LiveConnections()
+        get_store().add_listener(_live.on_swap)
+    return _live
