@@ -1,7 +1,13 @@
-"""A logging filter that keeps secrets out of log lines: query strings and key-like values."""
+"""A logging filter that keeps secrets out of log lines: query strings and credential headers.
+
+It runs on every record at every level: at DEBUG, uvicorn's WebSocket protocol and the
+`websockets` client (the backend leg) print each handshake header as `< name: value` /
+`> Name: value`, so credential-bearing headers are redacted by name wherever they appear.
+"""
 
 import logging
 import re
+from collections.abc import Iterable
 
 # Any "?query" inside a path-like token: query strings can carry subscription keys and tokens.
 _QUERY = re.compile(r"(/[^\s\"'?]*)\?[^\s\"']*")
@@ -9,13 +15,64 @@ _SECRET_PAIR = re.compile(
     r"(?i)\b(subscription-key|ocp-apim-subscription-key|access_token|token|key|password)"
     r"(\s*[=:]\s*)[^\s&\"',;]+"
 )
+# Header names that carry credentials: exact names, and any name containing one of these words.
+_SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
+_SECRET_WORDS = ("key", "token", "secret", "auth", "password", "passwd", "cookie", "session",
+                 "credential", "signature", "jwt", "csrf", "xsrf")  # fmt: skip
+# Header names that are secret only because an API says so (its subscription key header).
+_configured: frozenset[str] = frozenset()
+
+# `< name: value` / `> Name: value` (websockets' and uvicorn's DEBUG lines), or a bare
+# `Name: value` line inside a longer message (a dumped request or response).
+_HEADER_LINE = re.compile(
+    r"(?m)^(?P<lead>[ \t]*(?:[<>][ \t]+)?)(?P<name>[!#$%&'*+.^_`|~0-9A-Za-z-]+)"
+    r"(?P<sep>:[ \t]*)(?P<value>[^\r\n]*)$"
+)
+# Headers printed as Python pairs: ('authorization', 'Bearer …') or (b'cookie', b'…').
+_HEADER_PAIR = re.compile(r"""\((?P<q1>b?['"])(?P<name>[^'"]+)['"],\s*(?P<q2>b?['"])[^'"]*['"]\)""")
+# Credentials in a scheme anywhere in free text: "Bearer eyJ…", "Basic dXNlcjpw…".
+_SCHEME = re.compile(r"(?i)\b(Bearer|Basic|Digest|Negotiate)\s+[A-Za-z0-9\-._~+/=]{4,}")
 # Uvicorn's WebSocket protocols log this after every *successful* denial response (they never mark
 # the handshake complete on that path); the response was sent, so the line is only noise.
 _UVICORN_DENIAL_NOISE = "ASGI callable returned without completing handshake."
+REDACTED = "[redacted]"
+
+
+def remember_secret_headers(names: Iterable[str]) -> None:
+    """Treat these header names (the APIs' configured key headers) as secret from now on."""
+    global _configured
+    _configured = frozenset(n.strip().lower() for n in names if n and n.strip())
+
+
+def is_secret_header(name: str) -> bool:
+    name = name.lower()
+    return (
+        name in _SECRET_HEADERS
+        or name in _configured
+        or any(word in name for word in _SECRET_WORDS)
+    )
+
+
+def _header_line(match: re.Match) -> str:
+    if not is_secret_header(match["name"]):
+        return match[0]
+    return f"{match['lead']}{match['name']}{match['sep']}{REDACTED}"
+
+
+def _header_pair(match: re.Match) -> str:
+    if not is_secret_header(match["name"]):
+        return match[0]
+    q1, q2 = match["q1"], match["q2"]
+    return f"({q1}{match['name']}{q1[-1]}, {q2}{REDACTED}{q2[-1]})"
 
 
 def scrub(text: str) -> str:
     text = _QUERY.sub(r"\1?[redacted]", text)
+    if ":" in text:
+        text = _HEADER_LINE.sub(_header_line, text)
+    if "(" in text:
+        text = _HEADER_PAIR.sub(_header_pair, text)
+    text = _SCHEME.sub(rf"\1 {REDACTED}", text)
     return _SECRET_PAIR.sub(r"\1\2[redacted]", text)
 
 
@@ -27,4 +84,10 @@ class RedactSecrets(logging.Filter):
         cleaned = scrub(message)
         if cleaned != message:
             record.msg, record.args = cleaned, ()
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text: a traceback's repr of headers is scrubbed here once.
+            record.exc_text = scrub(_TRACEBACKS.formatException(record.exc_info))
         return True
+
+
+_TRACEBACKS = logging.Formatter()

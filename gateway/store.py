@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from apis import selectors, services
+from gateway.logredact import remember_secret_headers
 from gateway.snapshot import Snapshot, build_snapshot
 
 log = logging.getLogger("portico.gateway")
@@ -69,6 +70,7 @@ class SnapshotStore:
     def _swap(self, new: Snapshot) -> None:
         """Serve `new` from now on and tell the listeners; the only place a snapshot changes."""
         old, self.snapshot = self.snapshot, new
+        remember_secret_headers(route.api.key_header for route in new.routes.values())
         for listener in self._listeners:
             try:
                 listener(old, new)
