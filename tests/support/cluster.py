@@ -6,6 +6,7 @@ loopback address, see tests/support/netns.py); HAProxy balances the client side 
 and forwards the shared Redis into the nodes' network. Every process is stopped by its PID.
 """
 
+import secrets
 import shutil
 import signal
 import socket
@@ -22,7 +23,10 @@ from pathlib import Path
 
 from tests.support.haproxy import Forward, HAProxy, HAProxyConfig
 from tests.support.netns import LoopbackNetwork, NamespaceNetwork
-from tests.support.servers import ROOT, server_env
+from tests.support.servers import ROOT, server_env, test_database_url
+
+# Reached on addresses other than loopback, as in production: DEBUG off (it refuses public hosts).
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50)}
 
 
 def free_port_on(address: str) -> int:
@@ -102,7 +106,9 @@ class Cluster:
     portal: Proc | None = None
     node_procs: dict[int, Proc] = field(default_factory=dict)
     haproxy: HAProxy | None = None
+    managed: bool = False  # nodes read the database (managed gateway) instead of the portal
     node_redis_url: str = ""
+    node_database_url: str = ""
     socket_dir: Path | None = field(default=None, init=False, repr=False)
 
     @property
@@ -125,7 +131,7 @@ class Cluster:
         argv = [sys.executable, "manage.py", "run_portal"]
         argv += ["--host", self.network.host, "--port", str(self.portal_port)]
         hosts = f"localhost,127.0.0.1,{self.network.host}"
-        environment = server_env(ALLOWED_HOSTS=hosts, REDIS_URL=self.redis_url, **env)
+        environment = server_env(ALLOWED_HOSTS=hosts, REDIS_URL=self.redis_url, **PRODUCTION, **env)
         ready = self.control_url + "/healthz"
         self.portal = Proc("portal", argv, environment, self.work_dir, ready)
         return self.portal.wait_ready()
@@ -140,15 +146,22 @@ class Cluster:
         address = self.network.address(index)
         argv = [sys.executable, "manage.py", "run_gateway", "--workers", "1"]
         argv += ["--host", address, "--port", str(self.node_port)]
+        if self.managed:
+            source = {"DATABASE_URL": self.node_database_url or test_database_url()}
+        else:
+            source = {
+                "DATABASE_URL": "",
+                "PORTICO_CONTROL_URL": self.control_url,
+                "PORTICO_GATEWAY_TOKEN": self.token,
+            }
         environment = server_env(
-            DATABASE_URL="",
+            **source,
             PORTICO_GATEWAY=self.gateway,
-            PORTICO_CONTROL_URL=self.control_url,
-            PORTICO_GATEWAY_TOKEN=self.token,
             PORTICO_VAR_DIR=str(self.var_dir(index)),
             REDIS_URL=self.node_redis_url or self.redis_url,
             PORTICO_LIMITS_KEY_PREFIX=self.limits_prefix,
             ALLOWED_HOSTS=f"localhost,127.0.0.1,{address}",
+            **PRODUCTION,
             **env,
         )
         proc = Proc(
@@ -174,15 +187,13 @@ class Cluster:
 
     def start_haproxy(self) -> HAProxy:
         self._choose_node_port()
-        forwards = []
+        forwards: list[Forward] = []
         if isinstance(self.network, NamespaceNetwork):
-            # Nodes live in their own namespaces: the host's loopback Redis is forwarded to them.
-            redis = urllib.parse.urlsplit(self.redis_url)
-            port = free_port_on(self.network.host)
-            forwards.append(
-                Forward((self.network.host, port), (redis.hostname or "127.0.0.1", redis.port))
-            )
-            self.node_redis_url = redis._replace(netloc=f"{self.network.host}:{port}").geturl()
+            # Nodes live in their own namespaces: the host's loopback services reach them
+            # through HAProxy on the host's address in their network.
+            self.node_redis_url = self._forward(self.redis_url, forwards)
+            if self.managed:
+                self.node_database_url = self._forward(test_database_url(), forwards)
         config = HAProxyConfig(
             port=free_port_on("127.0.0.1"),
             nodes=[
@@ -194,6 +205,16 @@ class Cluster:
         )
         self.haproxy = HAProxy(config, self.work_dir)
         return self.haproxy
+
+    def _forward(self, url: str, forwards: list[Forward]) -> str:
+        """Add a TCP forward for `url`'s host and port; the URL the nodes use instead."""
+        parts = urllib.parse.urlsplit(url)
+        port = free_port_on(self.network.host)
+        target_port = parts.port or {"redis": 6379, "postgres": 5432}[parts.scheme]
+        forwards.append(Forward((self.network.host, port), (parts.hostname, target_port)))
+        userinfo = parts.netloc.rpartition("@")[0]
+        netloc = f"{userinfo}@" if userinfo else ""
+        return parts._replace(netloc=f"{netloc}{self.network.host}:{port}").geturl()
 
     def _short_dir(self) -> Path:
         # A Unix socket's path must stay under 108 bytes; pytest's tmp_path may not.
