@@ -77,6 +77,11 @@ class Proc:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def terminate(self) -> None:
+        """SIGTERM: a graceful drain begins."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
     def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM (a graceful drain), then SIGKILL if it does not exit in time."""
         if self.process.poll() is None:
@@ -222,8 +227,16 @@ class Cluster:
             self.socket_dir = Path(tempfile.mkdtemp(prefix="portico-"))
         return self.socket_dir
 
+    def start_nodes(self) -> None:
+        """Every node, started together (each takes seconds to import and load)."""
+        procs = [self.start_node(index, wait=False) for index in range(self.nodes)]
+        for proc in procs:
+            proc.wait_ready()
+
     def stop(self) -> None:
         """Everything, in reverse order of need; safe to call twice."""
+        for proc in self.node_procs.values():
+            proc.terminate()  # all drain at once
         for index in list(self.node_procs):
             self.stop_node(index)
         self.stop_portal()
