@@ -17,6 +17,8 @@ from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.protocol import State
 
+from gateway.tcpreset import reset
+
 
 class BackendLeg(asyncio.Protocol):
     """The backend connection: websockets' Sans-I/O ClientProtocol on a plain asyncio.Protocol.
@@ -163,7 +165,7 @@ class BackendLeg(asyncio.Protocol):
         if self.protocol.state is State.OPEN:
             self.protocol.fail(1011, "keepalive ping timeout")
             self.flush()
-            self.transport.abort()
+            reset(self.transport)
 
     # the interface the relay uses (same as websockets' ClientConnection) ------------------
     async def recv(self):
@@ -203,7 +205,7 @@ class BackendLeg(asyncio.Protocol):
             self.read_paused = False
             self.transport.resume_reading()
         if not self.lost.done():
-            timer = self.loop.call_later(1.0, self.transport.abort)  # bounded closing handshake
+            timer = self.loop.call_later(1.0, reset, self.transport)  # bounded closing handshake
             try:
                 await asyncio.shield(self.lost)
             finally:

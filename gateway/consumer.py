@@ -10,10 +10,11 @@ import time
 import uuid
 
 from channels.consumer import AsyncConsumer
+from django.conf import settings
 
 from gateway.connect import open_connection
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
-from gateway.relay import Relay
+from gateway.relay import ABORT_EXTENSION, Relay
 from gateway.revocation import live_connections
 from gateway.store import get_store
 from gateway.telemetry import get_recorder
@@ -82,6 +83,8 @@ class GatewayConsumer(AsyncConsumer):
             idle_timeout=api.idle_timeout_seconds,
             max_duration=api.max_duration_seconds,
             full_close_range=supports_denial_response(scope),
+            close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
+            can_abort=ABORT_EXTENSION in (scope.get("extensions") or {}),
         )
         attempt.accepted(relay.stats, handshake_ms)
         live = live_connections()

@@ -3,7 +3,10 @@
 The client leg is the ASGI receive/send pair; the backend leg is a `websockets` connection.
 Per message there is no database work, no thread hop and no log line: one await to read, one to
 write, two integer updates. Both legs are bounded (the server pauses reading while a message
-waits; `websockets` keeps at most `max_queue` messages), so a slow reader applies backpressure.
+waits; the backend leg keeps a bounded queue), so a slow reader applies backpressure. Closing
+never waits on a peer without a bound: a client that does not take its close frame within the
+close grace is dropped (aborted where the server offers `portico.abort`), so the idle timeout and
+maximum duration hold whatever the client does.
 """
 
 import asyncio
@@ -17,7 +20,7 @@ from gateway.backend_leg import BackendLeg
 
 log = logging.getLogger("portico.gateway")
 
-CLIENT_CLOSE_GRACE = 2.0  # how long to wait for the client's side after the backend went away
+ABORT_EXTENSION = "portico.abort"  # offered by gateway.uvicorn_protocols
 
 
 @dataclass(slots=True)
@@ -42,6 +45,8 @@ class Relay:
         idle_timeout: float,
         max_duration: float,
         full_close_range: bool,
+        close_grace: float = 2.0,
+        can_abort: bool = False,
     ) -> None:
         self.receive = receive
         self.send = send
@@ -50,6 +55,8 @@ class Relay:
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
         self.full_close_range = full_close_range
+        self.close_grace = close_grace  # how long a client gets to take (and answer) our close
+        self.can_abort = can_abort  # the server drops a client on {"type": "portico.abort"}
         self.stats = RelayStats()
         self._client_closed = False
         self._loop = asyncio.get_running_loop()
@@ -84,6 +91,10 @@ class Relay:
             if self._idle_timer is not None:
                 self._idle_timer.cancel()
             await self._close_backend(1001, "gateway closing")
+            if self._gave_up:
+                pump.cancel()  # it may wait on a client that no longer reads
+            if self._closing is not None and not self._closing.done():
+                self._closing.cancel()
             if not pump.done():
                 try:
                     await asyncio.wait_for(pump, timeout=1.0)
@@ -176,7 +187,7 @@ class Relay:
                 self._record("backend", closecodes.ABNORMAL, reason)
         await self._close_client(code, reason)
         # Uvicorn reports the client's disconnect at once; other servers when the client answers.
-        self._timers.append(self._loop.call_later(CLIENT_CLOSE_GRACE, self._give_up_on_client))
+        self._timers.append(self._loop.call_later(self.close_grace, self._give_up_on_client))
 
     # closing ----------------------------------------------------------------------------------
 
@@ -189,9 +200,22 @@ class Relay:
         self._client_closed = True
         code = closecodes.for_server(code, full_range=self.full_close_range)
         try:
-            await self.send({"type": "websocket.close", "code": code, "reason": reason})
+            # A client that stopped reading leaves the server waiting to write: bounded here.
+            async with asyncio.timeout(self.close_grace):
+                await self.send({"type": "websocket.close", "code": code, "reason": reason})
+        except TimeoutError:
+            log.debug("client did not take the close frame within %.1f s", self.close_grace)
+            await self._abort_client()
         except (OSError, RuntimeError):
             pass  # already gone
+
+    async def _abort_client(self) -> None:
+        """Drop the client's connection now, where the server can (uvicorn with our protocol)."""
+        if self.can_abort:
+            try:
+                await self.send({"type": ABORT_EXTENSION})
+            except (OSError, RuntimeError):
+                pass
 
     async def _close_backend(self, code: int, reason: str) -> None:
         try:
@@ -203,6 +227,8 @@ class Relay:
         if self._main is not None and not self._main.done():
             self._gave_up = True
             self._main.cancel()
+            if self.can_abort:
+                self._loop.create_task(self._abort_client())
 
     def _expire(self, why: str) -> None:
         if not self.stats.closed_by:
@@ -220,9 +246,11 @@ class Relay:
             )
 
     async def _close_both(self, code: int, reason: str, backend_code: int | None = None) -> None:
+        # The backend leg closes at once, whatever the client does with its close frame.
+        backend = self._loop.create_task(self._close_backend(backend_code or code, reason))
         await self._close_client(code, reason)
-        await self._close_backend(backend_code or code, reason)
-        self._timers.append(self._loop.call_later(CLIENT_CLOSE_GRACE, self._give_up_on_client))
+        self._timers.append(self._loop.call_later(self.close_grace, self._give_up_on_client))
+        await backend
 
     def _watch_idle(self) -> None:
         total = self.stats.messages_up + self.stats.messages_down

@@ -20,9 +20,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
-log = logging.getLogger("portico.gateway")
+from gateway.relay import ABORT_EXTENSION
+from gateway.tcpreset import reset
 
-ABORT_EXTENSION = "portico.abort"
+log = logging.getLogger("portico.gateway")
 
 
 class GatewayHttpProtocol(HttpToolsProtocol):
@@ -126,4 +127,4 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
     def _abort(self) -> None:
         self.abort_timer = None
         if not self.disconnected:
-            self.transport.abort()
+            reset(self.transport)

@@ -1,7 +1,8 @@
 """A real `websockets` backend for the tests: echoes, records what it saw, obeys '!' commands.
 
 Commands (text messages): "!close <code> <reason>", "!drop" (no close frame), "!send-bytes <n>",
-"!send-text <n>"; anything else is echoed. The request path "/reject" answers HTTP 403.
+"!send-text <n>", "!flood <count> <size>" (binary messages, as fast as the gateway takes them;
+`flood_sent` counts them); anything else is echoed. The request path "/reject" answers HTTP 403.
 """
 
 import asyncio
@@ -31,6 +32,7 @@ class BackendServer:
         self.host = host
         self.requests: list[SeenRequest] = []
         self.open_connections = 0
+        self.flood_sent = 0  # messages "!flood" got out so far (the last flood)
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future | None = None
@@ -128,6 +130,13 @@ class BackendServer:
             await connection.send(b"\xab" * int(arg))
         elif verb == "!send-text":
             await connection.send("é" * int(arg))
+        elif verb == "!flood":
+            count, _, size = arg.partition(" ")
+            payload = b"\xab" * int(size)
+            self.flood_sent = 0
+            for _ in range(int(count)):
+                await connection.send(payload)
+                self.flood_sent += 1
         return False
 
 
