@@ -128,7 +128,7 @@ def _parse_section(
         cls = POLICY_TYPES.get(child.tag)
         if cls is None:
             raise child.error(f"unknown policy <{child.tag}>")
-        out.append(cls.parse(child))
+        out.append(cls.parse(child).in_scope(scope))
     return tuple(out)
 
 

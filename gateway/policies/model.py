@@ -34,6 +34,10 @@ class Policy:
     def compile(self, runtime: PolicyRuntime) -> Step:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def in_scope(self, scope: str) -> Policy:
+        """This policy as read from a document of `scope`; counters use it to pick their key."""
+        return self
+
 
 @dataclass(frozen=True, kw_only=True)
 class Base(Policy):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 from xml.etree.ElementTree import Element
 
@@ -19,6 +20,21 @@ if TYPE_CHECKING:
     from .runtime import PolicyRuntime
 
 
+def subscription_counter(prefix: str, scope: str, ctx: HandshakeContext) -> str:
+    """The counter of a rate-limit or quota: per subscription, and per the scope it was set at.
+
+    At product scope one counter per subscription covers all of the product's APIs (Azure's
+    product limit; only that product's subscribers run its policy). At API and All APIs scope
+    each API counts on its own, so two APIs with the same numbers never share a counter.
+    Handshakes without a subscription share one "anonymous" counter per API.
+    """
+    subscription = ctx.subscription_id or "anonymous"
+    if scope == "product":
+        return f"{prefix}:product:{ctx.product_id or ''}:{subscription}"
+    where = "global" if scope == "global" else "api"
+    return f"{prefix}:{where}:{ctx.api_id}:{subscription}"
+
+
 def _unsupported(a: Attrs, *names: str) -> None:
     for name in names:
         if name in a.node.attrib:
@@ -27,9 +43,8 @@ def _unsupported(a: Attrs, *names: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class RateLimit(Policy):
-    """At most `calls` handshakes per `renewal_period` seconds per subscription (sliding window).
-
-    Handshakes without a subscription share one "anonymous" counter.
+    """At most `calls` handshakes per `renewal_period` seconds per subscription (sliding window),
+    counted per API, or per product at product scope (see `subscription_counter`).
     """
 
     tag: ClassVar[str] = "rate-limit"
@@ -38,6 +53,7 @@ class RateLimit(Policy):
     retry_after_header_name: str | None = None
     retry_after_variable_name: str | None = None
     remaining_calls_variable_name: str | None = None
+    scope: str = field(default="api", compare=False, repr=False)
 
     @classmethod
     def _common(cls, node: Node) -> tuple[Attrs, dict[str, object]]:
@@ -76,8 +92,11 @@ class RateLimit(Policy):
         set_attr(el, "remaining-calls-variable-name", self.remaining_calls_variable_name)
         return el
 
+    def in_scope(self, scope: str) -> RateLimit:
+        return dataclasses.replace(self, scope=scope)
+
     def _key(self, ctx: HandshakeContext) -> str:
-        return "rl:" + (ctx.subscription_id or "anonymous")
+        return subscription_counter("rl", self.scope, ctx)
 
     def _cost(self) -> int:
         return 1
@@ -115,7 +134,9 @@ class RateLimit(Policy):
 
 @dataclass(frozen=True, kw_only=True)
 class RateLimitByKey(RateLimit):
-    """At most `calls` handshakes per `renewal_period` seconds per evaluated `counter_key`."""
+    """At most `calls` handshakes per `renewal_period` seconds per evaluated `counter_key`.
+
+    As in Azure, one counter per key value whatever the scope or API that sets the policy."""
 
     tag: ClassVar[str] = "rate-limit-by-key"
     counter_key: Value
@@ -130,11 +151,13 @@ class RateLimitByKey(RateLimit):
 
 @dataclass(frozen=True, kw_only=True)
 class Quota(Policy):
-    """At most `calls` handshakes per `renewal_period` seconds per subscription (fixed window)."""
+    """At most `calls` handshakes per `renewal_period` seconds per subscription (fixed window),
+    counted per API, or per product at product scope (see `subscription_counter`)."""
 
     tag: ClassVar[str] = "quota"
     calls: int
     renewal_period: int
+    scope: str = field(default="api", compare=False, repr=False)
 
     @classmethod
     def parse(cls, node: Node) -> Quota:
@@ -159,8 +182,11 @@ class Quota(Policy):
             set_value_attr(el, "counter-key", self.counter_key)
         return el
 
+    def in_scope(self, scope: str) -> Quota:
+        return dataclasses.replace(self, scope=scope)
+
     def _key(self, ctx: HandshakeContext) -> str:
-        return "q:" + (ctx.subscription_id or "anonymous")
+        return subscription_counter("q", self.scope, ctx)
 
     def compile(self, runtime: PolicyRuntime) -> Step:
         item = RateLimitItemPerSecond(self.calls, self.renewal_period)

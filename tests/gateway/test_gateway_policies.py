@@ -231,3 +231,23 @@ def test_only_the_subscriptions_own_product_policy_applies(gateway, catalog, bac
     # All-APIs and API-scoped subscriptions get no product's policy.
     assert run(echo_once(url + all_apis.primary_key)) == "hi"
     assert run(echo_once(url + api_only.primary_key)) == "hi"
+
+
+def test_two_apis_with_the_same_rate_limit_count_apart(gateway, catalog, backend):
+    """Item 9 of issue 12: equal `<rate-limit>`s on two APIs used to share one counter."""
+    limit = doc('<rate-limit calls="2" renewal-period="60"/>')
+    services.update_api(api=catalog.api, policy_xml=limit)
+    other = services.create_api(
+        display_name="Echo two",
+        backend_url=f"{backend.url}/two",
+        url_suffix="echo-two",
+        gateways=[catalog.gateway],
+        products=[catalog.product],
+        policy_xml=limit,
+    )
+    assert other.products.filter(pk=catalog.product.pk).exists()
+    serve_current_catalog(gateway)
+    for path in ("/echo", "/echo-two"):
+        assert run(echo_once(key_url(gateway, catalog, path))) == "hi"
+        assert run(echo_once(key_url(gateway, catalog, path))) == "hi"
+        assert run(refused(key_url(gateway, catalog, path))).status == 429

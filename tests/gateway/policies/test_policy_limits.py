@@ -55,6 +55,68 @@ def test_rate_limit_counts_per_subscription(runtime):
     assert [x and x.status for x in r] == [None, None, 429]
 
 
+def scoped_statuses(runtime: PolicyRuntime, api_xml, product_xml, global_xml, ctxs) -> list:
+    """Statuses of handshakes through API -> product -> All APIs documents, as the gateway
+    compiles them for a product's subscribers (or API -> All APIs when `product_xml` is None)."""
+    products = [] if product_xml is None else [product_xml]
+    p = compile_policy(effective_document(api_xml, products, global_xml), runtime)
+
+    async def go():
+        return [await p.run(make_ctx(**kw)) for kw in ctxs]
+
+    return [r and r.status for r in asyncio.run(go())]
+
+
+LIMITS = {
+    "rate-limit": ('<rate-limit calls="2" renewal-period="60" />', 429),
+    "quota": ('<quota calls="2" renewal-period="3600" />', 403),
+}
+
+
+@pytest.mark.parametrize("tag", list(LIMITS))
+def test_api_scope_counters_are_per_api(runtime, tag):
+    """Issue 12 item 9: two APIs with the same numbers used to share one counter."""
+    policy, status = LIMITS[tag]
+    xml = inbound(policy)
+    seq = [{"api_id": "1"}] * 3 + [{"api_id": "2"}] * 3
+    assert scoped_statuses(runtime, xml, None, None, seq) == [None, None, status] * 2
+
+
+@pytest.mark.parametrize("tag", list(LIMITS))
+def test_global_scope_counters_are_per_api_and_apart_from_api_scope(runtime, tag):
+    policy, status = LIMITS[tag]
+    api_xml, global_xml = inbound(f"<base />{policy}"), inbound(policy)
+    seq = [{"api_id": "1"}] * 3 + [{"api_id": "2"}] * 3
+    # The API's own counter and the All APIs one each allow two: the third is refused.
+    assert scoped_statuses(runtime, api_xml, None, global_xml, seq) == [None, None, status] * 2
+
+
+@pytest.mark.parametrize("tag", list(LIMITS))
+def test_product_scope_counter_covers_the_products_apis_per_subscription(runtime, tag):
+    policy, status = LIMITS[tag]
+    product_xml = inbound(f"<base />{policy}")
+    mine = {"product_id": "7", "subscription_id": "s1"}
+    seq = [
+        {**mine, "api_id": "1"},
+        {**mine, "api_id": "2"},
+        {**mine, "api_id": "1"},
+        {"product_id": "7", "subscription_id": "s2", "api_id": "1"},
+    ]
+    assert scoped_statuses(runtime, None, product_xml, None, seq) == [None, None, status, None]
+
+
+def test_by_key_counters_are_shared_by_every_api_and_scope(runtime):
+    policy = '<rate-limit-by-key calls="2" renewal-period="60" counter-key="shared" />'
+    at_api = compile_policy(effective_document(inbound(policy), [], None), runtime)
+    at_global = compile_policy(effective_document(None, [], inbound(policy)), runtime)
+
+    async def go():
+        first = [await at_api.run(make_ctx(api_id="1")) for _ in range(2)]
+        return first + [await at_global.run(make_ctx(api_id="2"))]
+
+    assert [r and r.status for r in asyncio.run(go())] == [None, None, 429]
+
+
 def test_rate_limit_by_key_separate_counters(runtime):
     xml = inbound(
         '<rate-limit-by-key calls="2" renewal-period="60" counter-key="@(context.Request.IpAddress)" />'
