@@ -2,15 +2,18 @@
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apis import services
+from apis.asyncapi.reading import read
 from apis.models import Api, Product, Subscription
 
 DEMO_BACKEND_URL = "ws://127.0.0.1:9001/"
+ECHO_ASYNCAPI = Path(__file__).with_name("demo_echo_asyncapi.yaml")  # the Echo API's contract
 
 
 @dataclass
@@ -58,6 +61,9 @@ def load_demo(*, backend_url: str = DEMO_BACKEND_URL) -> DemoResult:
         )
     else:
         services.update_api(api=api, backend_url=backend_url, gateways=[gateway])
+    contract = read(ECHO_ASYNCAPI.read_text(), need_backend=False).contract
+    if api.asyncapi_contract != contract:
+        services.update_api(api=api, asyncapi_contract=contract)
 
     product = Product.objects.filter(name="starter").first()
     if product is None:

@@ -11,7 +11,7 @@ from apis.models import Api, Gateway, Product, Subscription
 from apis.validators import validate_backend_url, validate_url_suffix
 
 # Path words used by the publisher pages themselves (e.g. /publisher/apis/add/).
-RESERVED_NAMES = frozenset({"add"})
+RESERVED_NAMES = frozenset({"add", "import"})
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:

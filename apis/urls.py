@@ -3,7 +3,7 @@
 from django.urls import path
 
 from apis import views
-from apis.views import api_pages, gateway_pages, product_pages, subscription_pages
+from apis.views import api_pages, asyncapi_pages, gateway_pages, product_pages, subscription_pages
 
 app_name = "publisher"
 
@@ -11,9 +11,11 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("apis/", api_pages.api_list, name="api-list"),
     path("apis/add/", api_pages.api_create, name="api-create"),
+    path("apis/import/", asyncapi_pages.api_import, name="api-import"),
     path("apis/<slug:name>/", api_pages.api_settings, name="api-settings"),
     path("apis/<slug:name>/policy/", api_pages.api_policy, name="api-policy"),
     path("apis/<slug:name>/test/", api_pages.api_test, name="api-test"),
+    path("apis/<slug:name>/asyncapi/", asyncapi_pages.api_asyncapi, name="api-asyncapi"),
     path("apis/<slug:name>/delete/", api_pages.api_delete, name="api-delete"),
     path("products/", product_pages.product_list, name="product-list"),
     path("products/add/", product_pages.product_create, name="product-create"),

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from apis import selectors, services
+from apis.asyncapi.presentation import console_data
 from apis.forms import ApiForm, ApiSettingsForm
 from apis.models import Api, Product
 from apis.views.access import optional_url, publisher_required
@@ -35,6 +36,7 @@ def api_tabs(api: Api, current: str) -> list[dict]:
         ("settings", "Settings", reverse("publisher:api-settings", args=[api.name])),
         ("policy", "onHandshake", reverse("publisher:api-policy", args=[api.name])),
         ("test", "Test", reverse("publisher:api-test", args=[api.name])),
+        ("asyncapi", "AsyncAPI", reverse("publisher:api-asyncapi", args=[api.name])),
         ("metrics", "Metrics", optional_url("publisher:api-metrics", name=api.name)),
         ("logs", "Logs", optional_url("publisher:api-logs", name=api.name)),
     ]
@@ -113,6 +115,7 @@ def api_test(request: HttpRequest, name: str) -> HttpResponse:
             {"label": "Built-in all-access (secondary key)", "key": subscription.secondary_key},
         ],
         "key_param": api.subscription_key_query,
+        "console_asyncapi": console_data(api.asyncapi_contract),
     }
     return render(request, "apis/api_test.html", context)
 

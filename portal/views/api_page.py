@@ -3,10 +3,12 @@
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from apis import selectors
+from apis.asyncapi.presentation import console_data, display_channels
+from apis.asyncapi.writing import export_document, to_yaml
 from apis.models import Api, Subscription
 
 KEY_PLACEHOLDER = "<your-key>"
@@ -99,5 +101,21 @@ def api_detail(request: HttpRequest, name: str) -> HttpResponse:
         "console_urls": urls,
         "console_keys": [{"label": subscription_label(s), "key": s.primary_key} for s in granting],
         "key_param": api.subscription_key_query,
+        "asyncapi_channels": display_channels(api.asyncapi_contract),
+        "console_asyncapi": console_data(api.asyncapi_contract),
     }
     return render(request, "portal/api_detail.html", context)
+
+
+def api_asyncapi(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+    """The API as an AsyncAPI 3.0 document, for the developers who may see the API."""
+    api = get_object_or_404(selectors.portal_apis(request.user), name=name)
+    document = export_document(api, host=request.get_host())
+    if fmt == "yaml":
+        response = HttpResponse(to_yaml(document), content_type="application/yaml")
+    elif fmt == "json":
+        response = JsonResponse(document, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    else:
+        raise Http404("Unknown format.")
+    response["Content-Disposition"] = f'attachment; filename="{api.name}-asyncapi.{fmt}"'
+    return response

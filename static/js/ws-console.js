@@ -5,6 +5,8 @@
 //   mountConsole(document.querySelector("[data-ws-console]"));
 // The root element carries data-key-param (the API's query parameter for the key).
 
+import { contractOf, matchReceived } from "./asyncapi-match.js";
+
 const te = new TextEncoder();
 
 function hexToBytes(text) {
@@ -50,6 +52,7 @@ export function mountConsole(root) {
   const status = $("status");
   let socket = null;
   let opened = false;
+  const contract = contractOf(root); // the API's AsyncAPI messages, when it has some
 
   function entry(kind, detail, size) {
     const li = document.createElement("li");
@@ -62,6 +65,18 @@ export function mountConsole(root) {
     li.querySelector(".size").textContent = size === undefined ? "" : `${size} B`;
     li.querySelector("code").textContent = detail;
     log.prepend(li);
+    return li;
+  }
+
+  function markMatches(li, text) {
+    // Say which message of the AsyncAPI document a received message is (a structural match).
+    if (!contract.receive.length) return;
+    const names = matchReceived(contract.receive, text);
+    const badge = document.createElement("span");
+    badge.className = names.length ? "badge match" : "badge no-match";
+    badge.dataset.matches = names.join(", ");
+    badge.textContent = names.length ? `matches ${names.join(", ")}` : "matches no message of the contract";
+    li.append(" ", badge);
   }
 
   function setState(connected) {
@@ -110,7 +125,7 @@ export function mountConsole(root) {
     });
     socket.addEventListener("message", (event) => {
       if (typeof event.data === "string") {
-        entry("Received", event.data, te.encode(event.data).length);
+        markMatches(entry("Received", event.data, te.encode(event.data).length), event.data);
       } else {
         const bytes = new Uint8Array(event.data);
         entry("Received", `binary ${bytesToHex(bytes.slice(0, 64))}`, bytes.length);
@@ -148,6 +163,16 @@ export function mountConsole(root) {
       entry("Error", `Cannot send: ${err.message}`);
     }
   });
+
+  const example = $("example");
+  if (example) {
+    example.addEventListener("change", () => {
+      const chosen = contract.examples[Number(example.value)];
+      if (!chosen || example.value === "") return;
+      $("message").value = chosen.text;
+      $("format").value = "text";
+    });
+  }
 
   $("clear").addEventListener("click", () => {
     log.replaceChildren();
