@@ -8,6 +8,7 @@ what the policies held.
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 
 from gateway.backend import open_backend
 from gateway.backend_leg import BackendLeg
@@ -19,6 +20,10 @@ from gateway.refusal import Refusal
 from gateway.store import CatalogUnavailable, get_store
 
 _TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
+# The portal's own cookies reach the gateway's host; they are never forwarded to a backend.
+_OWN_COOKIES = frozenset(
+    {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, CookieStorage.cookie_name}
+)
 
 
 @dataclass(slots=True)
@@ -56,7 +61,11 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
             ) from None
         attempt.saw(snapshot)
         handshake = start_handshake(
-            snapshot, scope, correlation_id=correlation_id, trusted_proxies=_TRUSTED_PROXIES
+            snapshot,
+            scope,
+            correlation_id=correlation_id,
+            trusted_proxies=_TRUSTED_PROXIES,
+            own_cookies=_OWN_COOKIES,
         )
         attempt.identify(handshake)
         route = handshake.route

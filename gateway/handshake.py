@@ -16,6 +16,7 @@ from gateway.backend import (
     join_queries,
     strip_query_param,
 )
+from gateway.forwarding import client_headers
 from gateway.policies.clientaddr import client_ip, is_trusted
 from gateway.refusal import Refusal
 from gateway.snapshot import Route, Snapshot
@@ -60,7 +61,12 @@ def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted
 
 
 def start_handshake(
-    snapshot: Snapshot, scope: dict, *, correlation_id: str, trusted_proxies: tuple
+    snapshot: Snapshot,
+    scope: dict,
+    *,
+    correlation_id: str,
+    trusted_proxies: tuple,
+    own_cookies: frozenset[str] = frozenset(),
 ) -> Handshake:
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
@@ -87,12 +93,12 @@ def start_handshake(
         presented = keys.read_key(route, headers, query)
         subscription = keys.check_subscription(snapshot, route, presented, datetime.now(UTC))
 
-    forwarded = forwarded_headers(
-        headers, peer_ip=peer_ip, scheme=scheme, correlation_id=correlation_id
+    forwarded = client_headers(
+        scope.get("headers") or (), key_header=route.api.key_header, own_cookies=own_cookies
     )
-    for name in ("Origin", "User-Agent"):
-        if name.lower() in headers:
-            forwarded[name] = headers[name.lower()]
+    forwarded.update(
+        forwarded_headers(headers, peer_ip=peer_ip, scheme=scheme, correlation_id=correlation_id)
+    )
     backend = BackendRequest(
         base=route.backend_path,
         rest=rest,

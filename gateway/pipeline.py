@@ -90,6 +90,7 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         peer_ip=handshake.peer_ip,
         client_ip=handshake.client_ip,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
+        forwarded_headers=list(handshake.backend.headers.items()),
         query=handshake.query,
     )
     try:
@@ -115,10 +116,11 @@ def apply_to_backend(backend: BackendRequest, ctx: policies.HandshakeContext) ->
     """set-header, set-query-parameter and set-backend-service, as the backend will see them."""
     if ctx.backend_headers:
         pairs = policies.apply_changes(list(backend.headers.items()), ctx.backend_headers)
-        merged: dict[str, str] = {}
+        merged: dict[str, tuple[str, str]] = {}  # by lower-case name: (name as first seen, value)
         for name, value in pairs:
-            merged[name] = f"{merged[name]}, {value}" if name in merged else value
-        backend.headers = merged
+            seen = merged.get(name.lower())
+            merged[name.lower()] = (seen[0], f"{seen[1]}, {value}") if seen else (name, value)
+        backend.headers = dict(merged.values())
     if ctx.backend_url:
         backend_url = urlsplit(ctx.backend_url)
         backend.base = f"{backend_url.scheme}://{backend_url.netloc}{backend_url.path.rstrip('/')}"

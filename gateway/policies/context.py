@@ -52,6 +52,9 @@ class HandshakeContext:
     user_id: str | None = None
     peer_ip: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # The headers the backend gets before the policies change them (None: all of `headers`);
+    # set-header's "skip" looks here, since some client headers are never forwarded.
+    forwarded_headers: list[tuple[str, str]] | None = None
     query: list[tuple[str, str]] = field(default_factory=list)
     client_ip: str | None = None  # filled by the pipeline (trusted X-Forwarded-For) if None
     region: str = ""  # filled by the pipeline from the runtime if empty

@@ -141,7 +141,11 @@ def _present(ctx: HandshakeContext, name: str, query: bool) -> bool:
     for ch in reversed(changes):
         if same(ch.name):
             return ch.action != "delete"
-    return bool(ctx.query_values(name) if query else ctx.header_values(name))
+    if query:
+        return bool(ctx.query_values(name))
+    if ctx.forwarded_headers is not None:
+        return any(same(k) for k, _ in ctx.forwarded_headers)
+    return bool(ctx.header_values(name))
 
 
 def _change_step(name: str, action: str, values: tuple[Value, ...], *, query: bool) -> Step:

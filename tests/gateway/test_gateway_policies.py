@@ -251,3 +251,38 @@ def test_two_apis_with_the_same_rate_limit_count_apart(gateway, catalog, backend
         assert run(echo_once(key_url(gateway, catalog, path))) == "hi"
         assert run(echo_once(key_url(gateway, catalog, path))) == "hi"
         assert run(refused(key_url(gateway, catalog, path))).status == 429
+
+
+def test_client_headers_reach_the_backend_and_skip_append_see_them(gateway, catalog, backend):
+    """Item 10 of issue 12: the backend got only Origin, User-Agent and X-Forwarded-*."""
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<set-header name="X-Tenant" exists-action="skip"><value>default</value></set-header>'
+            '<set-header name="X-Absent" exists-action="skip"><value>filled</value></set-header>'
+            '<set-header name="X-Trace" exists-action="append"><value>gw</value></set-header>'
+        ),
+    )
+    serve_current_catalog(gateway)
+    sent = {
+        "X-Tenant": "acme",
+        "X-Trace": "client",
+        "Authorization": "Bearer for-the-backend",
+        "Ocp-Apim-Subscription-Key": catalog.key,
+        "Cookie": "sessionid=portal-session; theme=dark; csrftoken=portal-csrf; messages=m",
+        "Proxy-Authorization": "Basic cHJveHk6cHc=",
+        "TE": "trailers",
+        "Keep-Alive": "timeout=5",
+    }
+    url = f"{gateway.ws_url}/echo"
+    assert run(echo_once(url, additional_headers=sent)) == "hi"
+    seen = backend.requests[-1].headers
+    assert seen["x-tenant"] == "acme"  # skip: the client's header is there, so it stays
+    assert seen["x-absent"] == "filled"
+    assert seen["x-trace"] == "client, gw"  # append: added to the client's value
+    assert seen["authorization"] == "Bearer for-the-backend"
+    assert seen["cookie"] == "theme=dark"  # the portal's own cookies never reach a backend
+    for name in ("ocp-apim-subscription-key", "proxy-authorization", "te", "keep-alive"):
+        assert name not in seen, name
+    assert seen["x-forwarded-for"] == "127.0.0.1"
+    assert seen["host"] == f"127.0.0.1:{backend.port}"

@@ -129,6 +129,18 @@ def test_set_header_and_query_effects():
     ]
 
 
+def test_skip_looks_at_what_is_forwarded_not_at_every_client_header():
+    """A client header the gateway never forwards (the key header) does not make skip skip."""
+    xml = inbound(
+        '<set-header name="Ocp-Apim-Subscription-Key" exists-action="skip"><value>k</value></set-header>'
+        '<set-header name="X-Tenant" exists-action="skip"><value>default</value></set-header>'
+    )
+    client = [("ocp-apim-subscription-key", "secret"), ("x-tenant", "acme")]
+    ctx = make_ctx(headers=client, forwarded_headers=[("x-tenant", "acme")])
+    assert run(xml, ctx) is None
+    assert ctx.backend_headers == [Change("set", "Ocp-Apim-Subscription-Key", ("k",))]
+
+
 def test_set_backend_service_and_return_response():
     xml = inbound('<set-backend-service base-url="wss://other.example/ws" />')
     ctx = make_ctx()
