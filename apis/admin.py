@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from apis import selectors, services
+from apis.asyncapi.contract import messages as contract_messages
 from apis.models import Api, Gateway, GlobalPolicy, PersonalAccessToken, Product, Subscription
 
 
@@ -39,7 +40,7 @@ class ApiAdmin(admin.ModelAdmin):
     )
     list_filter = ("url_scheme", "subscription_required", "gateways", "products")
     search_fields = ("display_name", "name", "url_suffix", "backend_url", "description")
-    readonly_fields = ("created_at", "updated_at", "effective_policy")
+    readonly_fields = ("created_at", "updated_at", "effective_policy", "asyncapi_messages")
     inlines = [ApiGatewayInline, ProductApiInline]
     fieldsets = (
         (None, {"fields": ("display_name", "name", "description")}),
@@ -59,8 +60,22 @@ class ApiAdmin(admin.ModelAdmin):
             {"fields": ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")},
         ),
         ("onHandshake policy", {"fields": ("policy_xml", "effective_policy")}),
+        ("AsyncAPI", {"fields": ("asyncapi_messages",)}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description="messages (import a document from the publisher pages or API)")
+    def asyncapi_messages(self, obj: Api) -> str:
+        rows = [
+            (channel["name"], message["name"], ", ".join(message["directions"]) or "-")
+            for channel, message in contract_messages(obj)
+        ]
+        if not rows:
+            return "No AsyncAPI document imported."
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join("", "<li>{} · {} (client: {})</li>", rows),
+        )
 
     @admin.display(description="effective policy (with inherited scopes)")
     def effective_policy(self, obj: Api) -> str:

@@ -1,6 +1,7 @@
 """Parse an AsyncAPI document from YAML or JSON text into plain JSON-compatible data, bounded."""
 
 import json
+import re
 
 import yaml
 
@@ -11,7 +12,11 @@ MAX_NODES = 200_000  # counted with YAML aliases expanded, so an alias bomb stop
 MAX_DEPTH = 100
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it: fast, and it caps nesting itself.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """Safe YAML without timestamps: `version: 2024-01-01` stays the string it looks like."""
 
 
@@ -19,6 +24,21 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def _flow_too_deep(text: str) -> bool:
+    """Brackets nested deeper than MAX_DEPTH (PyYAML's pure-Python parser is quadratic in it).
+
+    Brackets inside strings count too: a document needs more than MAX_DEPTH unclosed ones in
+    its text for a false alarm.
+    """
+    depth = 0
+    for bracket in _NOT_BRACKETS.sub("", text):
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            return True
+    return False
 
 
 def _refuse(message: str) -> AsyncApiError:
@@ -34,6 +54,8 @@ def parse_text(text: str | bytes) -> dict:
             raise _refuse("The document is not UTF-8 text.") from None
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         raise _refuse(f"The document is larger than {MAX_DOCUMENT_BYTES // 1024} KiB.")
+    if _flow_too_deep(text):
+        raise _refuse(f"The document nests deeper than {MAX_DEPTH} levels.")
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
@@ -43,7 +65,7 @@ def parse_text(text: str | bytes) -> dict:
             raise _refuse(f"The document nests deeper than {MAX_DEPTH} levels.") from None
     else:
         try:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a safe loader's subclass)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

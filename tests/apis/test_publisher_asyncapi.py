@@ -103,3 +103,22 @@ def test_the_asyncapi_tab_updates_an_api_keeping_its_backend_when_asked(publishe
     assert api.asyncapi_contract["channels"][0]["name"] == "feed"
     body = publisher.get(tab).content.decode()
     assert "Price update" in body and "BTCUSD" in body  # message title, enum in the tree
+
+
+def test_the_admin_change_page_lists_the_messages_read_only(admin_client):
+    from django.urls import reverse
+
+    from apis.asyncapi.reading import read
+
+    contract = read(text("market-data-3.0.yaml"), need_backend=False).contract
+    api = services.create_api(
+        display_name="Feed",
+        backend_url="ws://f.example/",
+        url_suffix="f",
+        asyncapi_contract=contract,
+    )
+    response = admin_client.get(reverse("admin:apis_api_change", args=[api.pk]))
+    body = response.content.decode()
+    assert "<li>feed · subscribe (client: send)</li>" in body
+    assert "<li>feed · update (client: receive)</li>" in body
+    assert "asyncapi_contract" not in response.context["adminform"].form.fields
