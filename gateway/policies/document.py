@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 from xml.etree.ElementTree import Element, indent, tostring
 
 from .backend import ReturnResponse, SetBackendService
 from .concurrency import LimitConcurrency
+from .errors import PolicyError
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
 from .jwt_validation import ValidateJwt
@@ -57,6 +59,68 @@ EXCLUDED_ON_HANDSHAKE = frozenset(
         "validate-status-code",
     }
 )
+
+
+# Policies Azure API Management has that Portico's onHandshake does not run. Unlike the
+# exclusions above they are refused in every mode (skipping a <choose> or a <retry> would
+# change what the document means), but with a clearer message than "unknown policy".
+AZURE_ONLY = frozenset(
+    {
+        "authentication-basic",
+        "authentication-certificate",
+        "authentication-managed-identity",
+        "azure-openai-emit-token-metric",
+        "azure-openai-semantic-cache-lookup",
+        "azure-openai-semantic-cache-store",
+        "azure-openai-token-limit",
+        "cache-lookup-value",
+        "cache-remove-value",
+        "cache-store-value",
+        "choose",
+        "emit-metric",
+        "find-and-replace",
+        "forward-request",
+        "get-authorization-context",
+        "include-fragment",
+        "invoke-dapr-binding",
+        "llm-content-safety",
+        "llm-emit-token-metric",
+        "llm-semantic-cache-lookup",
+        "llm-semantic-cache-store",
+        "llm-token-limit",
+        "log-to-eventhub",
+        "proxy",
+        "publish-to-dapr",
+        "redirect-content-urls",
+        "retry",
+        "rewrite-uri",
+        "send-one-way-request",
+        "send-request",
+        "set-status",
+        "trace",
+        "validate-azure-ad-token",
+        "validate-client-certificate",
+        "validate-graphql-request",
+        "validate-odata-request",
+        "wait",
+    }
+)
+# Azure's named values: {{name}} anywhere in the text. Portico has none yet, so the literal
+# text would be used (a client sending "{{my-secret}}" would pass a check-header).
+_NAMED_VALUE = re.compile(r"\{\{.*?\}\}")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def refuse_named_values(xml: str) -> None:
+    """Raise PolicyError at the first `{{name}}` outside comments, naming its line."""
+    text = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), xml)
+    found = _NAMED_VALUE.search(text)
+    if found:
+        raise PolicyError(
+            f"named values such as {found[0]} are not supported yet; "
+            "write the value itself, or use a policy expression",
+            line=text.count("\n", 0, found.start()) + 1,
+        )
 
 
 @dataclass(frozen=True)
@@ -125,6 +189,10 @@ def _parse_section(
                 warnings.append(f"line {child.line}: skipped inherited policy: {reason}")
                 continue
             raise child.error(reason)
+        if child.tag in AZURE_ONLY:
+            raise child.error(
+                f"<{child.tag}> is not available in the onHandshake policy of a WebSocket API"
+            )
         cls = POLICY_TYPES.get(child.tag)
         if cls is None:
             raise child.error(f"unknown policy <{child.tag}>")
@@ -147,6 +215,7 @@ def parse_document(
     root = parse_xml(xml or "")
     if root is None:
         return PolicyDocument()
+    refuse_named_values(xml or "")
     if root.tag != "policies":
         raise root.error("the document element must be <policies>")
     Attrs(root).done()

@@ -239,3 +239,45 @@ def test_required_claim_separator_kept():
     claim = doc.inbound[1].required_claims[0]  # type: ignore[attr-defined]
     assert claim.separator == " "
     assert parse_document(doc.to_xml()) == doc
+
+
+NAMED_VALUE_DOCS = [
+    (
+        '<policies><inbound>\n<check-header name="X-Secret">\n<value>{{my-secret}}</value>'
+        "</check-header></inbound></policies>",
+        3,
+    ),
+    (
+        '<policies><inbound>\n<set-header name="X">\n<value>a</value></set-header>\n'
+        '<set-backend-service base-url="wss://{{backend-host}}/ws" /></inbound></policies>',
+        4,
+    ),
+]
+
+
+@pytest.mark.parametrize(("xml", "line"), NAMED_VALUE_DOCS)
+@pytest.mark.parametrize("scope", ["api", "product", "global"])
+def test_named_values_are_refused_with_their_line(xml, line, scope):
+    """Issue 12 item 11: `{{name}}` was taken literally."""
+    err = refuse(xml, scope)
+    assert err.line == line, str(err)
+    assert "named values" in str(err) and "{{" in str(err)
+    with pytest.raises(PolicyError):  # the gateway fails closed on a stored one, too
+        parse_document(xml, scope, lenient=True)
+
+
+def test_named_values_in_comments_are_ignored():
+    xml = "<policies><inbound>\n<!-- later: {{my-secret}} -->\n</inbound></policies>"
+    assert parse_document(xml).inbound == ()
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["retry", "send-request", "send-one-way-request", "cache-lookup", "mock-response",
+     "forward-request", "choose", "cache-lookup-value", "log-to-eventhub", "rewrite-uri"],
+)  # fmt: skip
+def test_azure_policies_portico_lacks_are_named_as_such(tag):
+    err = refuse(f"<policies><inbound>\n<{tag} /></inbound></policies>")
+    assert err.line == 2
+    assert f"<{tag}> is not available in the onHandshake policy" in str(err)
+    assert "unknown" not in str(err)
