@@ -3,6 +3,8 @@
 import uvicorn
 from django.core.management.base import BaseCommand
 
+from portal.collected_static import ensure_collected
+
 
 class Command(BaseCommand):
     help = "Serve the portal, admin and management API (control plane only) with uvicorn."
@@ -12,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8080)
 
     def handle(self, *args, host: str, port: int, **options) -> None:
+        ensure_collected(self.stdout.write)  # pages need their CSS and scripts (DEBUG off)
         self.stdout.write(f"Portico portal on http://{host}:{port}/ (admin at /admin/)")
         uvicorn.run(
             "portal.asgi:control_plane",
