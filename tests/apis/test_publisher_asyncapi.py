@@ -1,6 +1,7 @@
 """Publisher pages: add an API from AsyncAPI (upload or paste), and each API's AsyncAPI tab."""
 
 import pytest
+import yaml
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -122,3 +123,37 @@ def test_the_admin_change_page_lists_the_messages_read_only(admin_client):
     assert "<li>feed · subscribe (client: send)</li>" in body
     assert "<li>feed · update (client: receive)</li>" in body
     assert "asyncapi_contract" not in response.context["adminform"].form.fields
+
+
+def test_an_api_added_by_the_form_exports_a_valid_document_and_its_console_has_examples(
+    publisher,
+):
+    from apis.asyncapi import schema_check
+
+    form = {
+        "display_name": "Hand Made",
+        "backend_url": "wss://hand.example/socket",
+        "url_scheme": "both",
+        "url_suffix": "hand",
+        "subscription_required": "on",
+        "gateways": [services.ensure_builtin_gateway().pk],
+    }
+    assert publisher.post("/publisher/apis/add/", form).status_code == 302
+    tab = publisher.get("/publisher/apis/hand-made/asyncapi/").content.decode()
+    download = tab.split('href="')[1:]
+    yaml_url = next(u.split('"')[0] for u in download if "asyncapi?format=yaml" in u)
+    document = yaml.safe_load(publisher.get(yaml_url).content)
+    assert schema_check.check(document) == "3.0.0"
+    assert document["info"]["title"] == "Hand Made" and "channels" not in document
+    assert (
+        "Example from the AsyncAPI document"
+        not in publisher.get("/publisher/apis/hand-made/test/").content.decode()
+    )
+
+    publisher.post(
+        "/publisher/apis/hand-made/asyncapi/",
+        {"document_text": text("market-data-3.0.yaml"), "backend_url": "wss://hand.example/"},
+    )
+    console = publisher.get("/publisher/apis/hand-made/test/").content.decode()
+    assert "Example from the AsyncAPI document" in console
+    assert "feed · Subscribe · btc" in console
