@@ -50,7 +50,11 @@ class AsyncApiImportForm(CatalogForm):
         max_length=80, required=False, help_text="Left empty, derived from the document's title."
     )
     products = forms.ModelMultipleChoiceField(queryset=Product.objects.all(), required=False)
-    gateways = forms.ModelMultipleChoiceField(queryset=Gateway.objects.all(), required=False)
+    gateways = forms.ModelMultipleChoiceField(
+        queryset=Gateway.objects.all(),
+        required=False,
+        help_text="Left empty, the built-in managed gateway.",
+    )
 
     def __init__(self, *args, instance: Api | None = None, **kwargs):
         self.instance = instance
@@ -77,6 +81,11 @@ class AsyncApiImportForm(CatalogForm):
             if upload.size > MAX_DOCUMENT_BYTES:
                 raise ValidationError("The file is larger than 1 MiB.")
             source = upload.read()
+            try:  # shown again in the text box, so a second try needs no new upload
+                self.data = self.data.copy()
+                self.data["document_text"] = source.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                pass
         else:
             source = data.get("document_text", "")
         if not source or not source.strip():

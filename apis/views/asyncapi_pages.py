@@ -31,7 +31,7 @@ def api_import(request: HttpRequest) -> HttpResponse:
             verb = "Added" if created else "Updated"
             messages.success(request, f"{verb} the WebSocket API {api.display_name} from AsyncAPI.")
             return redirect("publisher:api-asyncapi", api.name)
-    context = {"form": form, "host": request.get_host(), "section": "apis"}
+    context = {"form": form, "section": "apis"}
     return render(request, "apis/api_import.html", context)
 
 
