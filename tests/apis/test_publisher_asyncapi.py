@@ -40,7 +40,7 @@ def test_upload_with_several_servers_asks_which_then_creates(publisher):
     assert form.errors["server"] == ["The document lists several ws/wss servers: choose one."]
     # the choice is offered as a list of the document's ws/wss servers
     assert b'<option value="beta">beta: wss://beta-ws.kraken.com:443</option>' in response.content
-    assert b"<option value=\"metrics\"" not in response.content  # the kafka server is no choice
+    assert b'<option value="metrics"' not in response.content  # the kafka server is no choice
 
     data = {"document_file": upload("kraken-2.6.yaml"), "url_suffix": "kraken", "server": "beta"}
     response = publisher.post(IMPORT, data)
