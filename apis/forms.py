@@ -8,7 +8,15 @@ from django.utils.text import slugify
 
 from apis import services
 from apis.models import Api, Gateway, Product, Subscription
-from apis.validators import validate_backend_url, validate_url_suffix
+from apis.validators import (
+    validate_backend_url,
+    validate_header_name,
+    validate_query_param_name,
+    validate_url_suffix,
+)
+
+# Multiple choices as a checkbox list: one click never silently drops the other choices.
+CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "choice-list"})
 
 # Path words used by the publisher pages themselves (e.g. /publisher/apis/add/).
 RESERVED_NAMES = frozenset({"add", "import"})
@@ -77,8 +85,18 @@ class ApiForm(CatalogForm):
         validators=[validate_url_suffix],
         help_text="Clients connect to the gateway at this path.",
     )
-    products = forms.ModelMultipleChoiceField(queryset=Product.objects.all(), required=False)
-    gateways = forms.ModelMultipleChoiceField(queryset=Gateway.objects.all(), required=False)
+    products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.all(),
+        required=False,
+        widget=CHECKBOXES,
+        help_text="Developers reach the API through the published products it is in.",
+    )
+    gateways = forms.ModelMultipleChoiceField(
+        queryset=Gateway.objects.all(),
+        required=False,
+        widget=CHECKBOXES,
+        help_text="The gateways that serve the API; on none, no client can connect.",
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     subscription_required = forms.BooleanField(required=False, initial=True)
 
@@ -116,13 +134,60 @@ class ApiForm(CatalogForm):
 
 
 class ApiSettingsForm(ApiForm):
-    """The Settings tab: the add form plus the key names and connection limits."""
+    """The Settings tab: the add form plus the key names and connection limits, in groups."""
 
-    subscription_key_header = forms.CharField(label="Header name", max_length=100)
-    subscription_key_query = forms.CharField(label="Query parameter name", max_length=100)
-    max_message_bytes = forms.IntegerField(label="Largest message (bytes)", min_value=1)
-    idle_timeout_seconds = forms.IntegerField(label="Idle timeout (seconds)", min_value=1)
-    max_duration_seconds = forms.IntegerField(label="Longest connection (seconds)", min_value=1)
+    subscription_key_header = forms.CharField(
+        label="Header name",
+        max_length=100,
+        validators=[validate_header_name],
+        help_text="The request header that carries the subscription key.",
+    )
+    subscription_key_query = forms.CharField(
+        label="Query parameter name",
+        max_length=100,
+        validators=[validate_query_param_name],
+        help_text="The query parameter that carries the key (browsers can only use this one).",
+    )
+    max_message_bytes = forms.IntegerField(
+        label="Largest message (bytes)",
+        min_value=1,
+        help_text=Api._meta.get_field("max_message_bytes").help_text,
+        widget=forms.NumberInput(attrs={"class": "number"}),
+    )
+    idle_timeout_seconds = forms.IntegerField(
+        label="Idle timeout (seconds)",
+        min_value=1,
+        help_text=Api._meta.get_field("idle_timeout_seconds").help_text,
+        widget=forms.NumberInput(attrs={"class": "number"}),
+    )
+    max_duration_seconds = forms.IntegerField(
+        label="Longest connection (seconds)",
+        min_value=1,
+        help_text=Api._meta.get_field("max_duration_seconds").help_text,
+        widget=forms.NumberInput(attrs={"class": "number"}),
+    )
+
+    # Like the admin: what the API is, how clients reach it, what they need, what limits apply.
+    SECTIONS = (
+        ("", ("display_name", "name", "description")),
+        ("Connection", ("backend_url", "url_scheme", "url_suffix", "gateways")),
+        (
+            "Subscription",
+            ("subscription_required", "subscription_key_header", "subscription_key_query"),
+        ),
+        ("Products", ("products",)),
+        ("Limits", ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")),
+    )
+
+    def sections(self) -> list[tuple[str, list]]:
+        """(legend, bound fields) per group; a field no group names joins the first group."""
+        listed = {name for _legend, names in self.SECTIONS for name in names}
+        groups = [
+            (legend, [self[n] for n in names if n in self.fields])
+            for legend, names in self.SECTIONS
+        ]
+        groups[0][1].extend(self[n] for n in self.fields if n not in listed)
+        return groups
 
 
 class PolicyForm(CatalogForm):
@@ -153,9 +218,15 @@ class ProductForm(CatalogForm):
     )
     legal_terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     groups = forms.ModelMultipleChoiceField(
-        label="Visible to groups", queryset=Group.objects.all(), required=False
+        label="Visible to groups",
+        queryset=Group.objects.all(),
+        required=False,
+        widget=CHECKBOXES,
+        help_text="Guests: anonymous visitors; Developers: every signed-in developer.",
     )
-    apis = forms.ModelMultipleChoiceField(label="APIs", queryset=Api.objects.all(), required=False)
+    apis = forms.ModelMultipleChoiceField(
+        label="APIs", queryset=Api.objects.all(), required=False, widget=CHECKBOXES
+    )
 
     def __init__(self, *args, instance: Product | None = None, **kwargs):
         self.instance = instance
@@ -188,7 +259,9 @@ class GatewayForm(CatalogForm):
     location_city = forms.CharField(label="City", max_length=100, required=False)
     location_district = forms.CharField(label="District", max_length=100, required=False)
     location_country = forms.CharField(label="Country/region", max_length=100, required=False)
-    apis = forms.ModelMultipleChoiceField(label="APIs", queryset=Api.objects.all(), required=False)
+    apis = forms.ModelMultipleChoiceField(
+        label="APIs", queryset=Api.objects.all(), required=False, widget=CHECKBOXES
+    )
 
     def __init__(self, *args, instance: Gateway | None = None, **kwargs):
         self.instance = instance
@@ -239,3 +312,71 @@ class SubscriptionFilterForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.order_by("display_name"), required=False, empty_label="Any product"
     )
+
+
+class StateChangeForm(forms.Form):
+    """The optional reason for a state change; the developer sees it as the note."""
+
+    comment = forms.CharField(
+        label="Reason (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the developer as the note on the subscription.",
+    )
+
+
+class SubscriptionCreateForm(CatalogForm):
+    """A publisher adds a subscription for a user (or a standalone one) to any scope."""
+
+    display_name = forms.CharField(label="Display name", max_length=100)
+    owner = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Nobody (standalone subscription)",
+        help_text="The developer who sees the subscription and its keys in the portal.",
+    )
+    scope = forms.ChoiceField(
+        choices=Subscription.Scope.choices,
+        initial=Subscription.Scope.PRODUCT,
+        widget=forms.RadioSelect,
+        help_text="Which APIs the keys open.",
+    )
+    product = forms.ModelChoiceField(queryset=None, required=False, help_text="For scope Product.")
+    api = forms.ModelChoiceField(
+        label="API", queryset=None, required=False, help_text="For scope API."
+    )
+    state = forms.ChoiceField(
+        choices=[
+            (s, label)
+            for s, label in Subscription.State.choices
+            if s in (Subscription.State.ACTIVE, Subscription.State.SUBMITTED)
+        ],
+        initial=Subscription.State.ACTIVE,
+        help_text="Active keys work at once; submitted ones wait for approval.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = get_user_model().objects.order_by("username")
+        self.fields["product"].queryset = Product.objects.order_by("display_name")
+        self.fields["api"].queryset = Api.objects.order_by("display_name")
+
+    def clean(self):
+        data = super().clean()
+        scope = data.get("scope")
+        if scope == Subscription.Scope.PRODUCT and not data.get("product"):
+            self.add_error("product", "Choose the product this subscription opens.")
+        if scope == Subscription.Scope.API and not data.get("api"):
+            self.add_error("api", "Choose the API this subscription opens.")
+        # The other scope's choice is ignored rather than refused: the form keeps both lists.
+        if scope != Subscription.Scope.PRODUCT:
+            data["product"] = None
+        if scope != Subscription.Scope.API:
+            data["api"] = None
+        return data
+
+    def save(self) -> Subscription | None:
+        return self.save_with(services.create_subscription, **self.cleaned_data)

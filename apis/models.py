@@ -10,11 +10,26 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apis.validators import validate_backend_url, validate_header_name, validate_url_suffix
+from apis.validators import (
+    validate_backend_url,
+    validate_header_name,
+    validate_query_param_name,
+    validate_url_suffix,
+)
 
 BUILTIN_GATEWAY_NAME = "managed"
 DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_KEY_QUERY = "subscription-key"
+
+
+def underivable_name(display_name: str) -> dict[str, str]:
+    """The error when no name is given and none can be made from the display name."""
+    if display_name:
+        return {
+            "display_name": f"“{display_name}” has no letters or digits to make a name from: "
+            "add some, or enter a name yourself."
+        }
+    return {"name": "Enter a name or a display name to derive it from."}
 
 
 def generate_secret() -> str:
@@ -116,7 +131,12 @@ class Api(models.Model):
         if not self.name and self.display_name:
             self.name = slugify(self.display_name)[:80]
         if not self.name:
-            raise ValidationError({"name": "Enter a name or a display name to derive it from."})
+            raise ValidationError(underivable_name(self.display_name))
+        if self.subscription_key_query:
+            try:
+                validate_query_param_name(self.subscription_key_query)
+            except ValidationError as error:
+                raise ValidationError({"subscription_key_query": error.messages}) from None
         # clean() runs even when clean_fields() failed, so the value may not be a number here.
         if isinstance(self.max_message_bytes, int) and self.max_message_bytes < 1:
             raise ValidationError({"max_message_bytes": "Must be at least 1 byte."})
@@ -160,7 +180,7 @@ class Product(models.Model):
         if not self.name and self.display_name:
             self.name = slugify(self.display_name)[:80]
         if not self.name:
-            raise ValidationError({"name": "Enter a name or a display name to derive it from."})
+            raise ValidationError(underivable_name(self.display_name))
         from apis.policy_validation import check_policy_document
 
         check_policy_document(self.policy_xml, scope="product", field="policy_xml")

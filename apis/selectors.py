@@ -220,6 +220,26 @@ def subscriptions_of(user) -> QuerySet[Subscription]:
     return Subscription.objects.filter(owner=user).select_related("product", "api")
 
 
+# How the owner's pages order subscriptions: working ones first, finished ones (cancelled,
+# rejected, expired) last; newest first within each group.
+_FINISHED_STATES = (
+    Subscription.State.CANCELLED,
+    Subscription.State.REJECTED,
+    Subscription.State.EXPIRED,
+)
+
+
+def subscriptions_for_owner_page(user) -> QuerySet[Subscription]:
+    from django.db.models import Case, IntegerField, Value, When
+
+    finished = Case(
+        When(state__in=_FINISHED_STATES, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return subscriptions_of(user).order_by(finished, "-created_at", "-pk")
+
+
 # Publisher pages (added for the publisher area) -------------------------------------------------
 
 
@@ -305,6 +325,20 @@ def subscriptions_granting(user, api: Api) -> QuerySet[Subscription]:
         Subscription.objects.filter(grants, owner=user, state=Subscription.State.ACTIVE)
         .select_related("product", "api")
         .order_by("created_at", "pk")
+    )
+
+
+def subscriptions_opening(api: Api) -> QuerySet[Subscription]:
+    """Every active subscription, whoever owns it, whose keys open this API (publisher console)."""
+    grants = (
+        Q(scope=Subscription.Scope.ALL_APIS)
+        | Q(scope=Subscription.Scope.API, api=api)
+        | Q(scope=Subscription.Scope.PRODUCT, product__in=api.products.values("pk"))
+    )
+    return (
+        Subscription.objects.filter(grants, state=Subscription.State.ACTIVE)
+        .select_related("owner", "product", "api")
+        .order_by("display_name", "pk")
     )
 
 

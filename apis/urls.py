@@ -3,7 +3,14 @@
 from django.urls import path
 
 from apis import views
-from apis.views import api_pages, asyncapi_pages, gateway_pages, product_pages, subscription_pages
+from apis.views import (
+    api_pages,
+    asyncapi_pages,
+    gateway_pages,
+    policy_pages,
+    product_pages,
+    subscription_pages,
+)
 
 app_name = "publisher"
 
@@ -29,7 +36,19 @@ urlpatterns = [
     path("gateways/", gateway_pages.gateway_list, name="gateway-list"),
     path("gateways/add/", gateway_pages.gateway_create, name="gateway-create"),
     path("gateways/<slug:name>/", gateway_pages.gateway_edit, name="gateway-edit"),
+    path("policy/", policy_pages.global_policy, name="global-policy"),
     path("subscriptions/", subscription_pages.subscription_list, name="subscription-list"),
+    path("subscriptions/add/", subscription_pages.subscription_create, name="subscription-create"),
+    path(
+        "subscriptions/<int:pk>/keys/",
+        subscription_pages.subscription_keys,
+        name="subscription-keys",
+    ),
+    path(
+        "subscriptions/<int:pk>/regenerate/<str:which>/",
+        subscription_pages.subscription_regenerate,
+        name="subscription-regenerate",
+    ),
     path(
         "subscriptions/<int:pk>/action/",
         subscription_pages.subscription_action,

@@ -1,4 +1,4 @@
-"""Field validators for the catalog: backend WebSocket URLs, URL suffixes, header names."""
+"""Field validators for the catalog: backend URLs, URL suffixes, header and query names."""
 
 import re
 from urllib.parse import urlsplit
@@ -11,6 +11,24 @@ RESERVED_SUFFIX_PREFIXES = frozenset(
 )
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_SEGMENT_CHAR = re.compile(r"[A-Za-z0-9._~-]")
+# Query parameter names are limited to URL "unreserved" characters (no percent-encoding).
+_QUERY_CHAR = re.compile(r"[A-Za-z0-9._~-]")
+
+
+def describe_char(char: str) -> str:
+    """A character as an error message names it: a space, a tab, '?', or its code point."""
+    if char == " ":
+        return "a space"
+    if char == "\t":
+        return "a tab"
+    if not char.isprintable():
+        return f"the control character U+{ord(char):04X}"
+    return f"'{char}'"
+
+
+def first_bad_char(value: str, allowed: re.Pattern) -> str | None:
+    return next((c for c in value if not allowed.fullmatch(c)), None)
 
 
 def validate_backend_url(value: str) -> None:
@@ -39,6 +57,13 @@ def validate_url_suffix(value: str) -> None:
         raise ValidationError(
             f"'{segments[0]}' is reserved by Portico; choose another suffix.", code="reserved"
         )
+    bad = first_bad_char(value.replace("/", ""), _SEGMENT_CHAR)
+    if bad is not None:
+        raise ValidationError(
+            f"The suffix cannot contain {describe_char(bad)}: use letters, digits, '.', '_', "
+            "'~' or '-', with '/' between path segments.",
+            code="character",
+        )
     for segment in segments:
         if not segment or segment in (".", "..") or not _SEGMENT.match(segment):
             raise ValidationError(
@@ -51,3 +76,13 @@ def validate_url_suffix(value: str) -> None:
 def validate_header_name(value: str) -> None:
     if not _TOKEN.match(value):
         raise ValidationError("Enter a valid HTTP header name.", code="header")
+
+
+def validate_query_param_name(value: str) -> None:
+    bad = first_bad_char(value, _QUERY_CHAR)
+    if not value or bad is not None:
+        what = f"cannot contain {describe_char(bad)}" if bad else "cannot be empty"
+        raise ValidationError(
+            f"A query parameter name {what}: use letters, digits, '.', '_', '~' or '-'.",
+            code="query_name",
+        )

@@ -25,6 +25,10 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ("username", "email")
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         if _email_taken(email):
@@ -43,6 +47,10 @@ class SignupForm(UserCreationForm):
 
 class PortalLoginForm(AuthenticationForm):
     """Django's sign-in form, telling an unconfirmed account (right password) what to do."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def clean(self):
         try:

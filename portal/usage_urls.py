@@ -5,5 +5,6 @@ from django.urls import path
 from portal import usage_views
 
 urlpatterns: list = [
+    path("", usage_views.usage_index, name="usage"),
     path("<int:subscription_id>/", usage_views.subscription_usage, name="subscription-usage"),
 ]

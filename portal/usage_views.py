@@ -4,9 +4,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from apis import selectors
 from apis.models import Subscription
 from apis.telemetry import selectors as telemetry_selectors
 from apis.telemetry.charts import usage_charts
+
+
+@login_required
+def usage_index(request: HttpRequest) -> HttpResponse:
+    """The way in from the menu: each of the user's subscriptions, linked to its usage."""
+    subscriptions = selectors.subscriptions_for_owner_page(request.user)
+    return render(request, "portal/usage/index.html", {"subscriptions": subscriptions})
 
 
 @login_required

@@ -1,17 +1,5 @@
-"""The audit trail of the management API: who read or replaced a secret (never the secret)."""
+"""The management API's audit trail: the shared helper in apis.audit (pages use it too)."""
 
-import logging
+from apis.audit import audit
 
-log = logging.getLogger("portico.audit")
-
-
-def audit(request, event: str, **fields) -> None:
-    """One line: the event, its fields (ids and names only), and the acting user."""
-    details = " ".join(f"{name}={value}" for name, value in fields.items())
-    log.info(
-        "%s: %s by user=%s (id %s)",
-        event,
-        details,
-        request.user.get_username(),
-        request.user.pk,
-    )
+__all__ = ["audit"]

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from apis import selectors, services
 from apis.asyncapi.presentation import console_data
+from apis.config_warnings import api_warnings
 from apis.forms import ApiForm, ApiSettingsForm
 from apis.models import Api, Product
 from apis.views.access import optional_url, publisher_required
@@ -83,6 +84,7 @@ def api_settings(request: HttpRequest, name: str) -> HttpResponse:
             return redirect("publisher:api-settings", saved.name)
         api.refresh_from_db()  # the failed save left typed values on the instance
     context = {**_api_context(request, api, "settings"), "form": form}
+    context["warnings"] = api_warnings(api)
     context["host"] = request.get_host()
     context["gateway_urls"] = gateway_urls(request, api)
     return render(request, "apis/api_settings.html", context)
@@ -107,6 +109,14 @@ def api_policy(request: HttpRequest, name: str) -> HttpResponse:
 def api_test(request: HttpRequest, name: str) -> HttpResponse:
     api = _api(name)
     subscription = services.ensure_publisher_console_subscription(user=request.user)
+    # Other subscriptions' keys are read only when chosen, through the audited key endpoint.
+    sources = []
+    for other in selectors.subscriptions_opening(api).exclude(pk=subscription.pk):
+        owner = other.owner.get_username() if other.owner else "standalone"
+        url = reverse("publisher:subscription-keys", args=[other.pk])
+        for which in ("primary", "secondary"):
+            label = f"{other.display_name} · {owner} ({which} key)"
+            sources.append({"label": label, "url": url, "which": which})
     context = {
         **_api_context(request, api, "test"),
         "console_urls": gateway_urls(request, api),
@@ -114,6 +124,7 @@ def api_test(request: HttpRequest, name: str) -> HttpResponse:
             {"label": "Built-in all-access (primary key)", "key": subscription.primary_key},
             {"label": "Built-in all-access (secondary key)", "key": subscription.secondary_key},
         ],
+        "console_key_sources": sources,
         "key_param": api.subscription_key_query,
         "console_asyncapi": console_data(api.asyncapi_contract),
     }

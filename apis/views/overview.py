@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apis import selectors
+from apis.config_warnings import all_warnings
 from apis.views.access import publisher_required
 
 
@@ -14,6 +15,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "product_count": selectors.product_list().count(),
         "gateway_count": selectors.gateway_list().count(),
         "awaiting_approval": selectors.count_awaiting_approval(),
+        "warnings": all_warnings(),
         "section": "overview",
     }
     return render(request, "apis/index.html", context)

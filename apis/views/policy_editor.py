@@ -20,10 +20,21 @@ def policy_from_snippet(document: str) -> str:
     return textwrap.dedent("\n".join(lines)).strip() + "\n"
 
 
-def snippet_choices() -> list[dict[str, str]]:
+def without_base(document: str) -> str:
+    """The document without its `<base />` lines (the global scope has no parent)."""
+    return "".join(
+        line for line in document.splitlines(keepends=True) if line.strip() != "<base />"
+    )
+
+
+def snippet_choices(scope: str = "api") -> list[dict[str, str]]:
     """Every snippet, as a whole document (for an empty editor) and as a bare policy."""
     return [
-        {"name": name, "document": document, "policy": policy_from_snippet(document)}
+        {
+            "name": name,
+            "document": without_base(document) if scope == "global" else document,
+            "policy": policy_from_snippet(document),
+        }
         for name, document in SNIPPETS.items()
     ]
 
@@ -37,7 +48,9 @@ def error_line(form: PolicyForm) -> int | None:
     return None
 
 
-def policy_page(request, *, template: str, context: dict, current_xml: str, save, done: str):
+def policy_page(
+    request, *, template: str, context: dict, current_xml: str, save, done: str, scope="api"
+):
     """Show the editor; on POST validate and save with `save(policy_xml=...)`."""
     if request.method == "POST":
         form = PolicyForm(request.POST)
@@ -49,7 +62,7 @@ def policy_page(request, *, template: str, context: dict, current_xml: str, save
     context = {
         **context,
         "form": form,
-        "snippets": snippet_choices(),
+        "snippets": snippet_choices(scope),
         "error_line": error_line(form),
     }
     return render(request, template, context)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from apis import selectors, services
+from apis.config_warnings import product_warnings
 from apis.forms import ProductForm
 from apis.models import Product
 from apis.views.access import publisher_required
@@ -68,9 +69,9 @@ def product_edit(request: HttpRequest, name: str) -> HttpResponse:
             messages.success(request, f"Saved the product {saved.display_name}.")
             return redirect("publisher:product-edit", saved.name)
         product.refresh_from_db()
-    return render(
-        request, "apis/product_form.html", {**_context(product, "settings"), "form": form}
-    )
+    context = {**_context(product, "settings"), "form": form}
+    context["warnings"] = product_warnings(product)
+    return render(request, "apis/product_form.html", context)
 
 
 @publisher_required

@@ -89,7 +89,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect("portal:profile")
     context = {
         "form": form,
-        "subscriptions": selectors.subscriptions_of(request.user).order_by("-created_at", "-pk"),
+        "subscriptions": selectors.subscriptions_for_owner_page(request.user),
         "live_states": LIVE_STATES,
     }
     status = 400 if request.method == "POST" else 200

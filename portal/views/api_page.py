@@ -99,7 +99,12 @@ def api_detail(request: HttpRequest, name: str) -> HttpResponse:
         "samples": code_samples(api, urls[0], sample_key),
         "sample_key_label": subscription_label(granting[0]) if granting else "",
         "console_urls": urls,
-        "console_keys": [{"label": subscription_label(s), "key": s.primary_key} for s in granting],
+        "console_keys": [
+            {"label": f"{subscription_label(s)}{suffix}", "key": getattr(s, field)}
+            for s in granting
+            for suffix, field in ((" · primary", "primary_key"), (" · secondary", "secondary_key"))
+        ],
+        "usage_subscriptions": granting,
         "key_param": api.subscription_key_query,
         "asyncapi_channels": display_channels(api.asyncapi_contract),
         "console_asyncapi": console_data(api.asyncapi_contract),

@@ -31,7 +31,7 @@ def _own_subscription(request: HttpRequest, pk: int) -> Subscription:
 
 @login_required
 def subscription_list(request: HttpRequest) -> HttpResponse:
-    subscriptions = selectors.subscriptions_of(request.user).order_by("-created_at", "-pk")
+    subscriptions = selectors.subscriptions_for_owner_page(request.user)
     context = {"subscriptions": subscriptions, "live_states": LIVE_STATES}
     return render(request, "portal/subscription_list.html", context)
 

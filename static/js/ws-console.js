@@ -39,10 +39,52 @@ export function buildUrl(base, keyParam, key, extraQuery) {
   return url.toString();
 }
 
+const MASKED = "•••";
+
 function redact(url, keyParam) {
   const u = new URL(url);
   if (u.searchParams.has(keyParam)) u.searchParams.set(keyParam, "KEY");
-  return u.toString().replace(`${encodeURIComponent(keyParam)}=KEY`, `${keyParam}=…`);
+  return u.toString().replace(`${encodeURIComponent(keyParam)}=KEY`, `${keyParam}=${MASKED}`);
+}
+
+// Every text that reaches the log loses the key, whatever put it there (an error message
+// quoting the URL, a backend echoing the query, a typed message).
+function scrub(text, key) {
+  if (!key || !text) return text;
+  let out = String(text);
+  for (const form of new Set([key, encodeURIComponent(key)])) out = out.split(form).join(MASKED);
+  return out;
+}
+
+function csrfToken(root) {
+  const input = root.querySelector("[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+// The key chosen in the console: a key in the page, a pasted one, or one read on use
+// through the publisher's audited key endpoint.
+async function chosenKey(root) {
+  const select = root.querySelector('[data-role="key"]');
+  const option = select.selectedOptions[0];
+  if (!option || option.value === "") return "";
+  if (option.value === "@paste") return root.querySelector('[data-role="pasted-key"]').value.trim();
+  if (option.dataset.keysUrl) {
+    const response = await fetch(option.dataset.keysUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken(root) },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`cannot read the key (HTTP ${response.status})`);
+    return (await response.json())[option.dataset.which];
+  }
+  return option.value;
+}
+
+// On a page served over plain HTTP the gateway has no TLS either: prefer a ws:// URL.
+function preferPlainWs(select) {
+  if (window.location.protocol !== "http:") return;
+  const plain = Array.from(select.options).find((o) => o.value.startsWith("ws://"));
+  if (plain) select.value = plain.value;
 }
 
 export function mountConsole(root) {
@@ -50,9 +92,11 @@ export function mountConsole(root) {
   const keyParam = root.dataset.keyParam || "subscription-key";
   const log = $("log");
   const status = $("status");
+  const newestFirst = $("newest-first");
   let socket = null;
   let opened = false;
   const contract = contractOf(root); // the API's AsyncAPI messages, when it has some
+  let currentKey = "";
 
   function entry(kind, detail, size) {
     const li = document.createElement("li");
@@ -63,8 +107,9 @@ export function mountConsole(root) {
     li.querySelector("time").textContent = time;
     li.querySelector("strong").textContent = kind;
     li.querySelector(".size").textContent = size === undefined ? "" : `${size} B`;
-    li.querySelector("code").textContent = detail;
-    log.prepend(li);
+    li.querySelector("code").textContent = scrub(detail, currentKey);
+    if (newestFirst && !newestFirst.checked) log.append(li);
+    else log.prepend(li);
     return li;
   }
 
@@ -79,14 +124,14 @@ export function mountConsole(root) {
     li.append(" ", badge);
   }
 
-  function setState(connected) {
-    $("connect").disabled = connected;
+  function setState(state) {
+    const connected = state === "connected";
+    $("connect").disabled = state !== "disconnected";
     $("disconnect").disabled = !connected;
     $("send").disabled = !connected;
-    status.textContent = connected ? "Connected" : "Disconnected";
-    root.dataset.state = connected ? "connected" : "disconnected";
+    status.textContent = { connected: "Connected", connecting: "Connecting…" }[state] || "Disconnected";
+    root.dataset.state = state;
   }
-
   async function explainFailure(url) {
     // Browsers hide why a handshake failed; the gateway's probe runs it again and says.
     try {
@@ -105,22 +150,39 @@ export function mountConsole(root) {
     entry("Error", "The connection failed.");
   }
 
-  $("connect").addEventListener("click", () => {
-    const key = $("key").value;
-    const url = buildUrl($("url").value, keyParam, key, $("query").value);
+  $("connect").addEventListener("click", async () => {
+    setState("connecting");
+    let key;
+    try {
+      key = await chosenKey(root);
+    } catch (err) {
+      entry("Error", err.message);
+      setState("disconnected");
+      return;
+    }
+    currentKey = key;
+    let url;
+    try {
+      url = buildUrl($("url").value, keyParam, key, $("query").value);
+    } catch (err) {
+      entry("Error", err.message);
+      setState("disconnected");
+      return;
+    }
     const protocols = $("protocols").value.split(",").map((p) => p.trim()).filter(Boolean);
     entry("Info", `Connecting to ${redact(url, keyParam)}`);
     try {
       socket = new WebSocket(url, protocols);
     } catch (err) {
       entry("Error", err.message);
+      setState("disconnected");
       return;
     }
     socket.binaryType = "arraybuffer";
     opened = false;
     socket.addEventListener("open", () => {
       opened = true;
-      setState(true);
+      setState("connected");
       entry("Connected", socket.protocol ? `subprotocol ${socket.protocol}` : "");
     });
     socket.addEventListener("message", (event) => {
@@ -132,7 +194,7 @@ export function mountConsole(root) {
       }
     });
     socket.addEventListener("close", (event) => {
-      setState(false);
+      setState("disconnected");
       if (!opened) {
         explainFailure(url);
       } else {
@@ -146,7 +208,7 @@ export function mountConsole(root) {
     if (socket) socket.close(1000, "closed from the console");
   });
 
-  $("send").addEventListener("click", () => {
+  function send() {
     if (!socket) return;
     const text = $("message").value;
     const format = $("format").value;
@@ -162,6 +224,14 @@ export function mountConsole(root) {
     } catch (err) {
       entry("Error", `Cannot send: ${err.message}`);
     }
+  }
+
+  $("send").addEventListener("click", send);
+  $("message").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      send();
+    }
   });
 
   const example = $("example");
@@ -173,11 +243,21 @@ export function mountConsole(root) {
       $("format").value = "text";
     });
   }
+  $("key").addEventListener("change", () => {
+    $("paste-field").hidden = $("key").value !== "@paste";
+    if (!$("paste-field").hidden) $("pasted-key").focus();
+  });
+  if (newestFirst) {
+    newestFirst.addEventListener("change", () => {
+      log.replaceChildren(...Array.from(log.children).reverse());
+    });
+  }
+  preferPlainWs($("url"));
 
   $("clear").addEventListener("click", () => {
     log.replaceChildren();
   });
-  setState(false);
+  setState("disconnected");
 }
 
 for (const root of document.querySelectorAll("[data-ws-console]")) mountConsole(root);

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from apis import services
@@ -121,10 +122,68 @@ def test_duplicate_name_and_suffix_are_refused(publisher):
 
 
 def test_a_refusal_from_the_service_lands_on_its_field(publisher):
-    """A display name with nothing to slugify passes the form; the model refuses the name."""
+    """A display name with nothing to slugify: the display name is blamed, saying why."""
     errors = errors_of(publisher.post(ADD, valid(display_name="!!!", name="")))
-    assert errors["name"] == ["Enter a name or a display name to derive it from."]
+    assert errors == {
+        "display_name": [
+            "“!!!” has no letters or digits to make a name from: add some, or enter a name "
+            "yourself."
+        ]
+    }
     assert Api.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("suffix", "message"),
+    [
+        ("sub key", "The suffix cannot contain a space: "),
+        ("chat?x", "The suffix cannot contain '?': "),
+        ("café", "The suffix cannot contain 'é': "),
+        ("a//b", "Use path segments of letters"),
+    ],
+)
+def test_the_suffix_error_names_the_bad_character(publisher, suffix, message):
+    errors = errors_of(publisher.post(ADD, valid(url_suffix=suffix)))
+    assert errors["url_suffix"][0].startswith(message)
+
+
+def test_a_query_parameter_name_with_a_space_is_refused_beside_its_field(publisher):
+    api = services.create_api(display_name="Echo", backend_url="ws://a.example/", url_suffix="e")
+    url = reverse("publisher:api-settings", args=["echo"])
+    data = {
+        **valid(display_name="Echo", name="echo", url_suffix="e"),
+        "subscription_key_header": "X-Key",
+        "subscription_key_query": "sub key",
+        "max_message_bytes": 100,
+        "idle_timeout_seconds": 10,
+        "max_duration_seconds": 10,
+    }
+    errors = errors_of(publisher.post(url, data))
+    assert errors == {
+        "subscription_key_query": [
+            "A query parameter name cannot contain a space: use letters, digits, '.', '_', '~' "
+            "or '-'."
+        ]
+    }
+    api.refresh_from_db()
+    assert api.subscription_key_query == "subscription-key"
+    with pytest.raises(ValidationError) as refused:
+        services.update_api(api=api, subscription_key_query="sub key")  # the REST API's path
+    assert list(refused.value.message_dict) == ["subscription_key_query"]
+
+
+def test_the_settings_tab_is_grouped_with_help_texts_and_warns_about_dead_configuration(
+    publisher,
+):
+    services.create_api(
+        display_name="Echo", backend_url="ws://a.example/", url_suffix="e", gateways=[]
+    )
+    html = publisher.get(reverse("publisher:api-settings", args=["echo"])).content.decode()
+    for legend in ("Connection", "Subscription", "Limits"):
+        assert f"<legend>{legend}</legend>" in html
+    assert "Close (1001) after this long without a message either way." in html
+    assert "On no gateway: no client can connect to this API." in html
+    assert "In no product:" in html
 
 
 def test_settings_tab_edits_the_api(publisher, product):

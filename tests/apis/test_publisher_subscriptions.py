@@ -92,4 +92,4 @@ def test_product_subscriptions_page_lists_only_that_product(publisher, product):
     services.create_subscription(display_name="Elsewhere", scope="all_apis")
     page = publisher.get(reverse("publisher:product-subscriptions", args=["gold"]))
     assert [r["subscription"] for r in page.context["rows"]] == [mine]
-    assert 'name="next" value="/publisher/products/gold/subscriptions/"' in page.content.decode()
+    assert "next=/publisher/products/gold/subscriptions/" in page.content.decode()

@@ -82,7 +82,10 @@ def test_signed_in_page_fills_in_the_key_masked_and_offers_only_granting_keys(cl
     assert f'?ticker-key=<span class="secret" data-secret="{key}">' in body
     assert "<your-key>" not in body.split("Code samples")[1].split("Try it")[0]
     console = body.split("data-ws-console")[1]
-    assert f'<option value="{key}">Prod (Gold)</option>' in console
+    assert f'<option value="{key}">Prod (Gold) · primary</option>' in console
+    secondary = granting.secondary_key
+    assert f'<option value="{secondary}">Prod (Gold) · secondary</option>' in console
+    assert '<option value="@paste">Paste a key…</option>' in console
     assert "Unrelated" not in console and cancelled.primary_key not in body
 
 
@@ -98,7 +101,12 @@ def test_all_apis_and_api_scoped_subscriptions_also_grant_the_api(client, setup)
         k["label"]
         for k in client.get(reverse("portal:api", args=[api.name])).context["console_keys"]
     ]
-    assert labels == ["Everything (All APIs)", "Just this (Ticker)"]
+    assert labels == [
+        "Everything (All APIs) · primary",
+        "Everything (All APIs) · secondary",
+        "Just this (Ticker) · primary",
+        "Just this (Ticker) · secondary",
+    ]
 
 
 def test_open_api_samples_have_no_key(client, setup):

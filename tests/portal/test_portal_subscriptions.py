@@ -140,3 +140,26 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, bobs_subscription):
         response = client.post(url)
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
     assert keys(bobs_subscription)[2] == Subscription.State.ACTIVE
+
+
+def test_pending_shows_no_keys_cancelled_sorts_last_and_usage_is_linked(client, alice, product):
+    gone = services.create_subscription(display_name="Gone", owner=alice, product=product)
+    services.cancel_subscription(subscription=gone)
+    pending = services.create_subscription(
+        display_name="Pending", owner=alice, product=product, state=Subscription.State.SUBMITTED
+    )
+    live = services.create_subscription(display_name="Live", owner=alice, product=product)
+    page = client.get(reverse("portal:subscriptions"))
+    assert [s.display_name for s in page.context["subscriptions"]] == ["Live", "Pending", "Gone"]
+    html = page.content.decode()
+    card = html.split(f'id="subscription-{pending.pk}"')[1].split("</section>")[0]
+    assert pending.primary_key not in html and "data-key-row" not in card
+    assert "Pending approval" in card
+    assert reverse("portal:subscription_regenerate", args=[pending.pk, "primary"]) not in html
+    for sub in (live, pending, gone):
+        assert reverse("portal:subscription-usage", args=[sub.pk]) in html
+    assert f'href="{reverse("portal:usage")}"' in html  # the menu
+    index = client.get(reverse("portal:usage")).content.decode()
+    assert reverse("portal:subscription-usage", args=[live.pk]) in index
+    api_page = client.get(reverse("portal:api", args=["ticker"])).content.decode()
+    assert reverse("portal:subscription-usage", args=[live.pk]) in api_page
