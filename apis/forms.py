@@ -342,9 +342,11 @@ class SubscriptionCreateForm(CatalogForm):
         widget=forms.RadioSelect,
         help_text="Which APIs the keys open.",
     )
-    product = forms.ModelChoiceField(queryset=None, required=False, help_text="For scope Product.")
+    product = forms.ModelChoiceField(
+        label="Which product", queryset=None, required=False, help_text="For scope Product."
+    )
     api = forms.ModelChoiceField(
-        label="API", queryset=None, required=False, help_text="For scope API."
+        label="Which API", queryset=None, required=False, help_text="For scope API."
     )
     state = forms.ChoiceField(
         choices=[

@@ -1,7 +1,7 @@
 // Checkbox lists say what is chosen below the list, so a long, scrolled list hides nothing.
 (function () {
   "use strict";
-  for (const list of document.querySelectorAll(".choice-list")) {
+  for (const list of document.querySelectorAll("div.choice-list")) {
     const summary = document.createElement("p");
     summary.className = "choice-summary";
     summary.setAttribute("aria-live", "polite");

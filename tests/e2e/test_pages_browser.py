@@ -1,0 +1,275 @@
+"""Issue 13 in a real browser at phone (390 px) and desktop (1280 px) widths.
+
+Each page load checks several things: no sideways scroll, the collapsing menu, ask-first
+subscription actions with a reason, audited key reads and regeneration, adding a
+subscription, the All APIs policy page, and both test consoles (any key, ws:// first,
+coloured state, Ctrl+Enter, log order, no key in the log). Screenshots of the main pages at
+both widths go to artifacts/screenshots/ (git-ignored) for a reviewer.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.models import Group, User
+from playwright.sync_api import expect
+
+from apis import services
+from apis.models import Subscription
+from tests.support.browser import screenshot
+from tests.support.servers import serve_current_catalog
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "pages-browser-pass-1"
+WIDTHS = [390, 1280]
+
+
+def make_user(username: str, **fields) -> User:
+    """A user whose hash the server can check (the tests' MD5 hasher is test-only)."""
+    hasher = PBKDF2PasswordHasher()
+    return User.objects.create(
+        username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
+    )
+
+
+def open_page(browser, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def sign_in(page, gateway, username: str) -> None:
+    page.goto(f"{gateway.http_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def fits(page, width: int) -> None:
+    """The page does not scroll sideways at this width."""
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at {width} px"
+
+
+def menu_link(page, width: int, name: str):
+    """A link of the top menu, opening the collapsed menu first on a phone."""
+    toggle = page.get_by_role("button", name="Menu")
+    menu = page.get_by_role("navigation", name="Main")
+    if width < 768:
+        expect(toggle).to_be_visible()
+        expect(menu).to_be_hidden()
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+    else:
+        expect(toggle).to_be_hidden()
+    link = menu.get_by_role("link", name=name, exact=True)
+    expect(link).to_be_visible()
+    return link
+
+
+def console_checks(page, key: str) -> None:
+    """Connected and Disconnected look different, Ctrl+Enter sends, the log order toggles,
+    and no line of the log shows the key."""
+    console = page.locator("[data-ws-console]")
+    status = console.locator("[data-role=status]")
+    assert console.locator("select[data-role=url]").input_value().startswith("ws://")
+    idle_colour = status.evaluate("e => getComputedStyle(e).backgroundColor")
+    console.get_by_role("button", name="Connect", exact=True).click()
+    expect(status).to_have_text("Connected", timeout=20_000)
+    assert status.evaluate("e => getComputedStyle(e).backgroundColor") != idle_colour
+    message = console.get_by_label("Message")
+    message.fill("first")
+    message.press("Control+Enter")
+    log = console.locator("[data-role=log]")
+    expect(log.locator("li[data-kind=Received]")).to_have_count(1)
+    message.fill("second")
+    message.press("Control+Enter")
+    expect(log.locator("li[data-kind=Received]")).to_have_count(2)
+    received = log.locator("li[data-kind=Received] code")
+    assert received.all_inner_texts() == ["second", "first"]  # newest first by default
+    console.get_by_label("Newest first").uncheck()
+    assert received.all_inner_texts() == ["first", "second"]
+    text = log.inner_text()
+    assert key not in text and "subscription-key=•••" in text
+    console.get_by_role("button", name="Disconnect").click()
+    expect(status).to_have_text("Disconnected")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, browser, width):
+    make_user("boss", is_staff=True, is_superuser=True)
+    dev = make_user("dana", email="dana@example.com")
+    active = services.create_subscription(
+        display_name="Dana's app", owner=dev, product=catalog.product
+    )
+    waiting = services.create_subscription(
+        display_name="Dana's test", owner=dev, product=catalog.product, state="submitted"
+    )
+    page = open_page(browser, width)
+    base = gateway.http_url
+    sign_in(page, gateway, "boss")
+
+    # Overview: the published product visible to nobody is called out; the menu collapses.
+    page.goto(f"{base}/publisher/")
+    fits(page, width)
+    expect(page.locator("[data-role=config-warnings]")).to_contain_text("visible to no group")
+    expect(menu_link(page, width, "Publisher")).to_have_attribute("href", "/publisher/")
+
+    page.goto(f"{base}/publisher/apis/")
+    fits(page, width)
+    screenshot(page, f"pages-publisher-api-list-{width}")
+
+    page.get_by_role("link", name="Add WebSocket API").click()
+    fits(page, width)
+    expect(page.get_by_role("checkbox", name="managed")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Starter")).not_to_be_checked()
+    screenshot(page, f"pages-publisher-add-api-{width}")
+
+    page.goto(f"{base}/publisher/apis/echo/")
+    fits(page, width)
+    for legend in ("Connection", "Subscription", "Limits"):
+        expect(page.locator("legend", has_text=legend)).to_be_visible()
+
+    # Subscriptions: the built-in one has no state actions; Cancel asks first with a reason.
+    page.goto(f"{base}/publisher/apis/echo/test/")  # creates the built-in subscription
+    page.goto(f"{base}/publisher/subscriptions/")
+    fits(page, width)
+    screenshot(page, f"pages-publisher-subscriptions-{width}")
+    builtin = Subscription.objects.get(is_builtin_all_access=True)
+    builtin_row = page.locator(f"tr[data-subscription='{builtin.pk}']")
+    expect(builtin_row.get_by_role("link", name=re.compile("^Cancel"))).to_have_count(0)
+    expect(builtin_row.locator(".row-actions")).to_have_text("built in")
+    waiting_row = page.locator(f"tr[data-subscription='{waiting.pk}']")
+    expect(waiting_row.get_by_role("link", name="Reject Dana's test")).to_have_class(
+        re.compile("danger")
+    )
+
+    row = page.locator(f"tr[data-subscription='{active.pk}']")
+    primary = row.locator("[data-key-row=primary] .secret")
+    assert active.primary_key not in primary.inner_text()
+    row.get_by_role("button", name="Show the primary key of Dana's app").click()
+    expect(primary).to_have_text(active.primary_key)
+    assert "subscription keys read: subscription=%d" % active.pk in gateway.output()
+    assert active.primary_key not in gateway.output()
+
+    row.get_by_role("link", name="Regenerate the secondary key of Dana's app").click()
+    fits(page, width)
+    page.get_by_role("button", name="Regenerate the secondary key").click()
+    expect(page.locator(".messages")).to_contain_text("was regenerated")
+    old_secondary = active.secondary_key
+    active.refresh_from_db()
+    assert active.secondary_key != old_secondary
+
+    row.get_by_role("link", name="Cancel Dana's app").click()
+    expect(page.get_by_role("heading", name="Cancel Dana's app?")).to_be_visible()
+    fits(page, width)
+    active.refresh_from_db()
+    assert active.state == "active"  # asking changed nothing
+    page.get_by_label("Reason (optional)").fill("Replaced by the new plan")
+    page.get_by_role("button", name="Cancel the subscription").click()
+    expect(page.locator(".messages")).to_contain_text("Dana's app is now cancelled.")
+    active.refresh_from_db()
+    assert (active.state, active.state_comment) == ("cancelled", "Replaced by the new plan")
+
+    page.get_by_role("link", name="Add subscription").click()
+    fits(page, width)
+    page.get_by_label("Display name").fill("Partner feed")
+    page.get_by_label("Owner").select_option(label="dana")
+    page.get_by_label("Which API").select_option(label="Echo")
+    page.get_by_role("radio", name="API", exact=True).check()
+    page.get_by_label("State").select_option("submitted")
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator(".messages")).to_contain_text("Added the subscription Partner feed")
+    added = Subscription.objects.get(display_name="Partner feed")
+    assert (added.owner, added.scope, added.api, added.state) == (
+        dev, "api", catalog.api, "submitted"
+    )  # fmt: skip
+
+    # All APIs policy: the same editor, snippets and line-numbered errors.
+    page.goto(f"{base}/publisher/apis/")
+    page.get_by_role("link", name="All APIs policy").click()
+    fits(page, width)
+    page.get_by_label("Insert a policy").select_option(label="check-header")
+    page.get_by_role("button", name="Insert at cursor").click()
+    editor = page.get_by_label("Policy document")
+    document = editor.input_value()
+    assert "<base />" not in document and '<check-header name="X-Client"' in document
+    editor.fill(document.replace('failed-check-httpcode="401"', 'failed-check-httpcode="x"'))
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.locator(".policy-error")).to_contain_text("line 3")
+    expect(page.locator(".gutter .error-line")).to_have_text("3")
+    fits(page, width)
+    editor.fill("")
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.locator(".messages")).to_contain_text("Policy saved.")
+
+    # The test console with another subscription's key, read on use (and audited).
+    page.goto(f"{base}/publisher/apis/echo/test/")
+    fits(page, width)
+    serve_current_catalog(gateway)
+    page.get_by_label("Subscription key").select_option(
+        label="Test subscription · standalone (primary key)"
+    )
+    console_checks(page, catalog.key)
+    assert f"subscription={catalog.subscription.pk}" in gateway.output()
+    fits(page, width)
+    page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_developer_pages_at_phone_and_desktop_width(gateway, backend, catalog, browser, width):
+    developers = Group.objects.get_or_create(name="Developers")[0]
+    services.update_product(product=catalog.product, groups=[developers])
+    dev = make_user("devon", email="devon@example.com")
+    dev.groups.add(developers)
+    old = services.create_subscription(display_name="Old", owner=dev, product=catalog.product)
+    services.cancel_subscription(subscription=old, comment="Replaced by Main")
+    services.create_subscription(
+        display_name="Waiting", owner=dev, product=catalog.product, state="submitted"
+    )
+    main = services.create_subscription(display_name="Main", owner=dev, product=catalog.product)
+    serve_current_catalog(gateway)
+    page = open_page(browser, width)
+    base = gateway.http_url
+
+    page.goto(f"{base}/accounts/signup/")
+    fits(page, width)
+    page.get_by_role("button", name="Sign up").click()
+    username = page.get_by_label("Username")
+    expect(username).to_have_attribute("aria-invalid", "true")
+    described = username.get_attribute("aria-describedby").split()
+    assert "id_username_error" in described
+    expect(page.locator("#id_username_error")).to_contain_text("This field is required")
+
+    sign_in(page, gateway, "devon")
+    page.goto(f"{base}/")
+    menu_link(page, width, "My subscriptions").click()
+    fits(page, width)
+    screenshot(page, f"pages-developer-subscriptions-{width}")
+    names = page.locator("section.subscription h3").all_inner_texts()
+    assert names == ["Main", "Waiting", "Old"]
+    waiting_card = page.locator("section.subscription", has_text="Waiting")
+    expect(waiting_card.locator("[data-key-row]")).to_have_count(0)
+    expect(waiting_card.get_by_role("button", name=re.compile("^(Show|Copy)"))).to_have_count(0)
+    expect(page.locator("section.subscription", has_text="Old")).to_contain_text(
+        "Replaced by Main"
+    )
+    main_card = page.locator(f"#subscription-{main.pk}")
+    main_card.get_by_role("link", name="Usage of Main").click()
+    expect(page.get_by_role("heading", name="Usage of Main")).to_be_visible()
+    fits(page, width)
+    menu_link(page, width, "Usage").click()
+    expect(page.get_by_role("link", name="Main")).to_be_visible()
+    fits(page, width)
+
+    # The API page links the usage; its console takes a pasted key and never logs it.
+    page.goto(f"{base}/apis/echo/")
+    fits(page, width)
+    expect(page.locator("[data-role=usage-links]").get_by_role("link", name="Main")).to_be_visible()
+    page.get_by_label("Subscription key").select_option(label="Paste a key…")
+    page.get_by_label("Key to use").fill(main.secondary_key)
+    console_checks(page, main.secondary_key)
+    fits(page, width)
+    page.context.close()
