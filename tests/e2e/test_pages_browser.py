@@ -151,7 +151,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     assert active.primary_key not in primary.inner_text()
     row.get_by_role("button", name="Show the primary key of Dana's app").click()
     expect(primary).to_have_text(active.primary_key)
-    assert "subscription keys read: subscription=%d" % active.pk in gateway.output()
+    assert f"subscription keys read: subscription={active.pk}" in gateway.output()
     assert active.primary_key not in gateway.output()
 
     row.get_by_role("link", name="Regenerate the secondary key of Dana's app").click()
@@ -253,9 +253,7 @@ def test_developer_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     waiting_card = page.locator("section.subscription", has_text="Waiting")
     expect(waiting_card.locator("[data-key-row]")).to_have_count(0)
     expect(waiting_card.get_by_role("button", name=re.compile("^(Show|Copy)"))).to_have_count(0)
-    expect(page.locator("section.subscription", has_text="Old")).to_contain_text(
-        "Replaced by Main"
-    )
+    expect(page.locator("section.subscription", has_text="Old")).to_contain_text("Replaced by Main")
     main_card = page.locator(f"#subscription-{main.pk}")
     main_card.get_by_role("link", name="Usage of Main").click()
     expect(page.get_by_role("heading", name="Usage of Main")).to_be_visible()
