@@ -8,6 +8,7 @@ both widths go to artifacts/screenshots/ (git-ignored) for a reviewer.
 """
 
 import re
+import time
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -45,6 +46,16 @@ def sign_in(page, gateway, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def logged(gateway, text: str, timeout: float = 10.0) -> bool:
+    """Whether the server printed `text` (bounded wait: its log is written asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in gateway.output():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def fits(page, width: int) -> None:
@@ -151,7 +162,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     assert active.primary_key not in primary.inner_text()
     row.get_by_role("button", name="Show the primary key of Dana's app").click()
     expect(primary).to_have_text(active.primary_key)
-    assert f"subscription keys read: subscription={active.pk}" in gateway.output()
+    assert logged(gateway, f"subscription keys read: subscription={active.pk} ")
     assert active.primary_key not in gateway.output()
 
     row.get_by_role("link", name="Regenerate the secondary key of Dana's app").click()
@@ -213,7 +224,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
         label="Test subscription · standalone (primary key)"
     )
     console_checks(page, catalog.key)
-    assert f"subscription={catalog.subscription.pk}" in gateway.output()
+    assert logged(gateway, f"subscription keys read: subscription={catalog.subscription.pk} ")
     fits(page, width)
     page.context.close()
 
