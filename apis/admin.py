@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 
 from apis import selectors, services
@@ -119,37 +120,31 @@ class GatewayAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "location_country")
     search_fields = ("name", "description", "location_name", "location_city")
-    readonly_fields = (
-        "masked_primary_token",
-        "masked_secondary_token",
-        "last_seen_at",
-        "node_count",
-        "node_version",
-        "created_at",
-        "updated_at",
-    )
-    exclude = ("primary_token", "secondary_token")
+    readonly_fields = ("last_seen_at", "node_count", "node_version", "created_at", "updated_at")
     actions = ["regenerate_primary_token", "regenerate_secondary_token"]
 
-    @admin.display(description="primary token")
-    def masked_primary_token(self, obj: Gateway) -> str:
-        return mask(obj.primary_token)
+    def _regenerate(self, request, queryset, which: str):
+        # Only the hash is stored: the new tokens are on this response and nowhere else.
+        tokens = [
+            (gateway.name, services.regenerate_gateway_token(gateway=gateway, which=which))
+            for gateway in queryset
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"New {which} node tokens",
+            "which": which,
+            "tokens": tokens,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/apis/gateway/new_tokens.html", context)
 
-    @admin.display(description="secondary token")
-    def masked_secondary_token(self, obj: Gateway) -> str:
-        return mask(obj.secondary_token)
+    @admin.action(description="Regenerate the primary node token (shown once)")
+    def regenerate_primary_token(self, request, queryset):
+        return self._regenerate(request, queryset, "primary")
 
-    @admin.action(description="Regenerate the primary node token")
-    def regenerate_primary_token(self, request, queryset) -> None:
-        for gateway in queryset:
-            services.regenerate_gateway_token(gateway=gateway, which="primary")
-        self.message_user(request, f"Regenerated {queryset.count()} primary token(s).")
-
-    @admin.action(description="Regenerate the secondary node token")
-    def regenerate_secondary_token(self, request, queryset) -> None:
-        for gateway in queryset:
-            services.regenerate_gateway_token(gateway=gateway, which="secondary")
-        self.message_user(request, f"Regenerated {queryset.count()} secondary token(s).")
+    @admin.action(description="Regenerate the secondary node token (shown once)")
+    def regenerate_secondary_token(self, request, queryset):
+        return self._regenerate(request, queryset, "secondary")
 
 
 def _lifecycle_action(action: str, label: str):

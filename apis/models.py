@@ -1,5 +1,6 @@
 """Catalog models: gateways, WebSocket APIs, products, subscriptions and the global policy."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -33,8 +34,27 @@ def underivable_name(display_name: str) -> dict[str, str]:
 
 
 def generate_secret() -> str:
-    """A random, url-safe secret of 256 bits (subscription keys, node tokens)."""
+    """A random, url-safe secret of 256 bits (subscription keys, key-hash secrets)."""
     return secrets.token_urlsafe(32)
+
+
+NODE_TOKEN_PREFIX = "pgw_"
+
+
+def generate_node_token() -> str:
+    """A gateway node token: recognisable by its prefix (secret scanners), 256 random bits."""
+    return NODE_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_node_token(token: str) -> str:
+    """Node tokens are stored as SHA-256: they are long and random, so no slow hash is needed."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def unusable_token_hash() -> str:
+    """The hash of a token nobody was shown: a new gateway has no usable token until one is
+    generated on its page (which shows it once)."""
+    return hash_node_token(generate_node_token())
 
 
 class Gateway(models.Model):
@@ -51,8 +71,14 @@ class Gateway(models.Model):
     location_district = models.CharField("district", max_length=100, blank=True)
     location_country = models.CharField("country/region", max_length=100, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SELF_HOSTED)
-    primary_token = models.CharField(max_length=64, unique=True, default=generate_secret)
-    secondary_token = models.CharField(max_length=64, unique=True, default=generate_secret)
+    primary_token_hash = models.CharField(
+        max_length=64, unique=True, default=unusable_token_hash, editable=False
+    )
+    secondary_token_hash = models.CharField(
+        max_length=64, unique=True, default=unusable_token_hash, editable=False
+    )
+    # Subscription keys reach this gateway's nodes only as HMAC-SHA256 under this secret.
+    key_hash_secret = models.CharField(max_length=64, default=generate_secret, editable=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     node_count = models.PositiveIntegerField(default=0)
     node_version = models.CharField(max_length=50, blank=True)
@@ -290,6 +316,33 @@ class GlobalPolicy(models.Model):
         from apis.policy_validation import check_policy_document
 
         check_policy_document(self.policy_xml, scope="global", field="policy_xml")
+
+
+class GatewayNode(models.Model):
+    """One gateway process as its last heartbeat described it (a node runs one or more)."""
+
+    gateway = models.ForeignKey(Gateway, on_delete=models.CASCADE, related_name="nodes")
+    node_id = models.CharField(max_length=100, help_text="PORTICO_NODE_ID, or host:port.")
+    worker = models.CharField(max_length=40, help_text="The worker process (its pid).")
+    hostname = models.CharField(max_length=255, blank=True)
+    version = models.CharField(max_length=50, blank=True)
+    revision = models.PositiveBigIntegerField(default=0, help_text="Configuration it serves.")
+    workers = models.PositiveIntegerField(default=1, help_text="Worker processes of the node.")
+    open_connections = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["node_id", "worker"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "node_id", "worker"], name="gateway_node_worker"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_id}/{self.node_id}/{self.worker}"
 
 
 class CatalogRevision(models.Model):

@@ -1,12 +1,22 @@
 """Reads from the catalog, including the plain-data view of it that a gateway process serves."""
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from apis.models import Api, CatalogRevision, Gateway, GlobalPolicy, Product, Subscription
+from apis.models import (
+    Api,
+    CatalogRevision,
+    Gateway,
+    GlobalPolicy,
+    Product,
+    Subscription,
+    hash_node_token,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +54,8 @@ class SubscriptionEntry:
     product_id: int | None
     api_id: int | None
     state: str
-    primary_key: str
-    secondary_key: str
+    primary_key_hash: str  # hex HMAC-SHA256 of the key under the gateway's key-hash secret
+    secondary_key_hash: str
     start_date: datetime | None
     expiration_date: datetime | None
 
@@ -63,6 +73,17 @@ class GatewayCatalog:
     # (id, state) of subscriptions that ended lately: the reason given when their open
     # connections are closed ("subscription cancelled" rather than a guess).
     ended_subscriptions: tuple[tuple[int, str], ...] = ()
+    key_hash_secret: str = ""  # keys are known here only as HMACs under this secret
+
+
+def subscription_key_hash(secret: str, key: str) -> str:
+    """The keyed hash a gateway knows a subscription key by (hex HMAC-SHA256).
+
+    Keys never leave the control plane in clear: nodes receive and keep these hashes, and hash
+    what a client presents the same way."""
+    return hmac.new(
+        secret.encode(), key.encode("utf-8", "surrogateescape"), hashlib.sha256
+    ).hexdigest()
 
 
 # Subscriptions in these states are kept in a gateway's snapshot (others simply do not match).
@@ -118,9 +139,9 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         )
         for p in Product.objects.order_by("id").values("id", "name", "policy_xml", "state")
     )
-    subscriptions = tuple(
-        SubscriptionEntry(**row)
-        for row in Subscription.objects.filter(state__in=LIVE_SUBSCRIPTION_STATES)
+    secret = gateway.key_hash_secret
+    rows = (
+        Subscription.objects.filter(state__in=LIVE_SUBSCRIPTION_STATES)
         .order_by("id")
         .values(
             "id",
@@ -136,6 +157,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             name=F("display_name"),
         )
     )
+    subscriptions = tuple(_subscription_entry(row, secret) for row in rows)
     ended = tuple(
         Subscription.objects.filter(
             state__in=ENDED_SUBSCRIPTION_STATES, end_date__gte=timezone.now() - ENDED_LATELY
@@ -152,7 +174,37 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         subscriptions,
         global_xml or "",
         ended_subscriptions=ended,
+        key_hash_secret=secret,
     )
+
+
+def _subscription_entry(row: dict, secret: str) -> SubscriptionEntry:
+    primary, secondary = row.pop("primary_key"), row.pop("secondary_key")
+    return SubscriptionEntry(
+        **row,
+        primary_key_hash=subscription_key_hash(secret, primary),
+        secondary_key_hash=subscription_key_hash(secret, secondary),
+    )
+
+
+def gateway_for_node_token(token: str) -> Gateway | None:
+    """The gateway whose primary or secondary node token this is, or None.
+
+    Looked up by the token's hash (no timing on the token itself), then confirmed with a
+    constant-time comparison of the hashes."""
+    if not token:
+        return None
+    presented = hash_node_token(token)
+    gateway = (
+        Gateway.objects.filter(Q(primary_token_hash=presented) | Q(secondary_token_hash=presented))
+        .only("id", "name", "kind", "primary_token_hash", "secondary_token_hash")
+        .first()
+    )
+    if gateway is None:
+        return None
+    primary = hmac.compare_digest(gateway.primary_token_hash, presented)
+    secondary = hmac.compare_digest(gateway.secondary_token_hash, presented)
+    return gateway if primary | secondary else None
 
 
 # Pages and the management API -------------------------------------------------------------------

@@ -14,7 +14,9 @@ from apis.models import (
     GlobalPolicy,
     Product,
     Subscription,
+    generate_node_token,
     generate_secret,
+    hash_node_token,
 )
 
 State = Subscription.State
@@ -104,13 +106,16 @@ def update_gateway(*, gateway: Gateway, **fields) -> Gateway:
 
 
 @transaction.atomic
-def regenerate_gateway_token(*, gateway: Gateway, which: str = "primary") -> Gateway:
+def regenerate_gateway_token(*, gateway: Gateway, which: str = "primary") -> str:
+    """Give the gateway a new node token and return it: only its hash is stored, so this is
+    the one moment it can be shown. Nodes still using the old token are refused from now on."""
     if which not in ("primary", "secondary"):
         raise ValueError("which must be 'primary' or 'secondary'")
-    setattr(gateway, f"{which}_token", generate_secret())
+    token = generate_node_token()
+    setattr(gateway, f"{which}_token_hash", hash_node_token(token))
     gateway.full_clean()
-    gateway.save(update_fields=[f"{which}_token", "updated_at"])
-    return gateway
+    gateway.save(update_fields=[f"{which}_token_hash", "updated_at"])
+    return token
 
 
 def record_gateway_heartbeat(*, name: str, node_count: int, version: str) -> None:

@@ -1,19 +1,22 @@
-"""The in-memory catalog a gateway process serves from: routes by URL suffix and keys by digest.
+"""The in-memory catalog a gateway process serves from: routes by URL suffix, keys by keyed hash.
 
-Built from `apis.selectors.gateway_catalog()` and swapped atomically when the catalog revision
-changes, so a handshake never queries the database in the steady state.
+Built from a `GatewayCatalog` (read from the database on a managed gateway, pulled from the
+control plane on a self-hosted node) and swapped atomically when its revision changes, so a
+handshake never queries anything in the steady state. Subscription keys are known here only as
+HMAC-SHA256 under the gateway's key-hash secret, on both kinds of gateway.
 """
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from apis.selectors import ApiEntry, GatewayCatalog, SubscriptionEntry
 
 
-def key_digest(key: str) -> bytes:
-    """Index keys by digest: a dict lookup never compares a presented key with a stored one."""
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
+def key_digest(secret: bytes, key: str) -> bytes:
+    """A presented key's keyed hash, as `apis.selectors.subscription_key_hash` makes it."""
+    return hmac.new(secret, key.encode("utf-8", "surrogateescape"), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,8 @@ class Snapshot:
     revision: int
     gateway_found: bool
     routes: dict[str, Route] = field(default_factory=dict)
-    subscriptions_by_key: dict[bytes, tuple[SubscriptionEntry, str]] = field(default_factory=dict)
+    subscriptions_by_key: dict[bytes, tuple[SubscriptionEntry, bytes]] = field(default_factory=dict)
+    key_hash_secret: bytes = b""
     product_names: dict[int, str] = field(default_factory=dict)
     max_suffix_segments: int = 1
     # For revoking open connections when a new snapshot arrives (see gateway.revocation).
@@ -65,6 +69,14 @@ class Snapshot:
                 return route, rest
         return None
 
+    def find_subscription(self, presented: str) -> SubscriptionEntry | None:
+        """The subscription whose key hashes like `presented`, confirmed in constant time."""
+        digest = key_digest(self.key_hash_secret, presented)
+        found = self.subscriptions_by_key.get(digest)
+        if found is None or not hmac.compare_digest(found[1], digest):
+            return None
+        return found[0]
+
 
 def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapshot:
     """Turn the catalog's plain data into lookup tables; compile policies once, here."""
@@ -83,15 +95,17 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
             accepts_wss=api.url_scheme in ("wss", "both"),
             pipelines=pipelines,
         )
-    by_key: dict[bytes, tuple[SubscriptionEntry, str]] = {}
+    by_key: dict[bytes, tuple[SubscriptionEntry, bytes]] = {}
     for sub in catalog.subscriptions:
-        by_key[key_digest(sub.primary_key)] = (sub, sub.primary_key)
-        by_key[key_digest(sub.secondary_key)] = (sub, sub.secondary_key)
+        for hexdigest in (sub.primary_key_hash, sub.secondary_key_hash):
+            digest = bytes.fromhex(hexdigest)
+            by_key[digest] = (sub, digest)
     return Snapshot(
         revision=catalog.revision,
         gateway_found=catalog.gateway_found,
         routes=routes,
         subscriptions_by_key=by_key,
+        key_hash_secret=catalog.key_hash_secret.encode(),
         product_names={p.id: p.name for p in catalog.products},
         max_suffix_segments=max((s.count("/") + 1 for s in routes), default=1),
         routes_by_api={route.api.id: route for route in routes.values()},

@@ -1,28 +1,25 @@
-"""Keeps each process's snapshot fresh: loads it at start-up, then polls the catalog revision.
+"""Keeps each process's snapshot fresh: loads it at start-up, then follows its catalog source.
 
-The poll is one indexed single-row read per interval in a worker thread, never on a handshake,
-so a save in admin, a page or the API is served by every gateway process within about a second.
-A process that starts while the catalog cannot be read keeps retrying in the background and
-answers 503 until the first snapshot is there. Every new snapshot goes through `_swap`, the one
-place where listeners (revocation of open connections) hear about it, whatever its source.
+The source is the database for a managed gateway (one indexed single-row revision read per
+interval in a worker thread, never on a handshake) and the control plane for a self-hosted node
+(an HTTP long-poll, with the last good answer on disk); either way a change is served by every
+gateway process within about a second. A process that starts while no catalog can be had keeps
+retrying in the background and answers 503 until the first snapshot is there. Every new
+snapshot goes through `_swap`, the one place where listeners (revocation of open connections)
+hear about it, whatever its source.
 """
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
-from apis import selectors, services
 from gateway.logredact import remember_secret_headers
 from gateway.snapshot import Snapshot, build_snapshot
 
 log = logging.getLogger("portico.gateway")
 
-HEARTBEAT_SECONDS = 30.0
-VERSION = "portico-0.1.0"
 RETRY_FIRST_SECONDS = 0.25  # first load failed: retry soon, then back off
 RETRY_MAX_SECONDS = 5.0
 FIRST_LOAD_WAIT_SECONDS = 5.0  # how long a request waits for a load already under way
@@ -33,23 +30,23 @@ class CatalogUnavailable(Exception):
 
 
 class SnapshotStore:
-    def __init__(self, gateway_name: str, poll_seconds: float, compile_pipeline=None) -> None:
+    def __init__(self, gateway_name: str, source, compile_pipeline=None) -> None:
         self.gateway_name = gateway_name
-        self.poll_seconds = poll_seconds
+        self.source = source  # gateway.sources: DatabaseSource or ControlPlaneSource
         self.compile_pipeline = compile_pipeline
         self.snapshot: Snapshot | None = None
-        self.last_error = ""
+        self.last_error = ""  # shown to clients (503) while there is no snapshot
+        self.refresh_error = ""  # the latest load/refresh failure, for heartbeats and logs
         self._listeners: list[Callable[[Snapshot | None, Snapshot], None]] = []
         self._task: asyncio.Task | None = None
         self._first_attempt: asyncio.Event | None = None
-        self._last_heartbeat = 0.0
 
     def add_listener(self, listener: Callable[[Snapshot | None, Snapshot], None]) -> None:
         """Call `listener(old, new)` after every swap (synchronously, in the event loop)."""
         self._listeners.append(listener)
 
     def start(self) -> None:
-        """Begin loading (and then polling) in the background; called at ASGI lifespan start."""
+        """Begin loading (and then following) in the background; called at ASGI lifespan start."""
         if self._task is None or self._task.done():
             self._first_attempt = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -77,8 +74,7 @@ class SnapshotStore:
             except Exception:  # a listener must never stop the catalog from refreshing
                 log.exception("snapshot listener failed")
 
-    async def _load(self) -> Snapshot:
-        catalog = await database_sync_to_async(selectors.gateway_catalog)(self.gateway_name)
+    def _build(self, catalog) -> Snapshot:
         snapshot = build_snapshot(catalog, compile_pipeline=self.compile_pipeline)
         if not snapshot.gateway_found:
             log.warning(
@@ -94,22 +90,20 @@ class SnapshotStore:
 
     async def _run(self) -> None:
         await self._load_first()
-        await self._poll()
+        await self._follow()
 
     async def _load_first(self) -> None:
         delay = RETRY_FIRST_SECONDS
         while self.snapshot is None:
             try:
-                self._swap(await self._load())
+                self._swap(self._build(await self.source.load()))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep retrying; handshakes answer 503
                 self.last_error = "the gateway cannot read its catalog yet"
+                self.refresh_error = f"{type(exc).__name__}: {exc}"[:500]
                 log.warning(
-                    "catalog load failed (%s: %s); retrying in %.1fs",
-                    type(exc).__name__,
-                    exc,
-                    delay,
+                    "catalog load failed (%s); retrying in %.1fs", self.refresh_error, delay
                 )
             finally:
                 self._first_attempt.set()
@@ -118,29 +112,22 @@ class SnapshotStore:
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
         self.last_error = ""
 
-    async def _poll(self) -> None:
-        revision_of = database_sync_to_async(selectors.catalog_revision)
+    async def _follow(self) -> None:
         while True:
-            await asyncio.sleep(self.poll_seconds)
             try:
-                if await revision_of() != self.snapshot.revision:
-                    self._swap(await self._load())
-                await self._heartbeat()
+                catalog = await self.source.next_change(self.snapshot.revision)
+                self.refresh_error = ""
+                if catalog is not None and catalog.revision != self.snapshot.revision:
+                    self._swap(self._build(catalog))
             except asyncio.CancelledError:
                 raise
-            except Exception:  # keep serving the last good snapshot
-                log.exception(
-                    "catalog refresh failed; still serving revision %s", self.snapshot.revision
+            except Exception as exc:  # keep serving the last good snapshot
+                self.refresh_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.warning(
+                    "catalog refresh failed; still serving revision %s: %s",
+                    self.snapshot.revision,
+                    self.refresh_error,
                 )
-
-    async def _heartbeat(self) -> None:
-        now = time.monotonic()
-        if now - self._last_heartbeat < HEARTBEAT_SECONDS:
-            return
-        self._last_heartbeat = now
-        await database_sync_to_async(services.record_gateway_heartbeat)(
-            name=self.gateway_name, node_count=1, version=VERSION
-        )
 
     def stop(self) -> None:
         if self._task is not None:
@@ -151,6 +138,22 @@ class SnapshotStore:
 _store: SnapshotStore | None = None
 
 
+def catalog_source():
+    """The database for a managed gateway; the control plane for a self-hosted node."""
+    from gateway import sources
+
+    if settings.SELF_HOSTED_NODE:
+        from gateway.controlplane import ControlPlane
+        from gateway.savedconfig import config_path
+
+        return sources.ControlPlaneSource(
+            settings.PORTICO_GATEWAY,
+            ControlPlane(settings.PORTICO_CONTROL_URL, settings.PORTICO_GATEWAY_TOKEN),
+            config_path(settings.VAR_DIR, settings.PORTICO_GATEWAY),
+        )
+    return sources.DatabaseSource(settings.PORTICO_GATEWAY, settings.PORTICO_SNAPSHOT_POLL_SECONDS)
+
+
 def get_store() -> SnapshotStore:
     """The process-wide store (one gateway per process, named by PORTICO_GATEWAY)."""
     global _store
@@ -158,8 +161,6 @@ def get_store() -> SnapshotStore:
         from gateway.pipeline import compile_route_pipelines
 
         _store = SnapshotStore(
-            settings.PORTICO_GATEWAY,
-            settings.PORTICO_SNAPSHOT_POLL_SECONDS,
-            compile_pipeline=compile_route_pipelines,
+            settings.PORTICO_GATEWAY, catalog_source(), compile_pipeline=compile_route_pipelines
         )
     return _store

@@ -1,5 +1,6 @@
 """Portico settings from the environment: safe demo defaults, hard failures in production."""
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +15,33 @@ VAR_DIR = Path(env_str("PORTICO_VAR_DIR") or BASE_DIR / "var")
 DEBUG = env_bool("DEBUG", False)
 LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
-if DEBUG:
+# A self-hosted gateway node: configuration from the control plane, never a database.
+PORTICO_CONTROL_URL = env_str("PORTICO_CONTROL_URL").rstrip("/")
+PORTICO_GATEWAY_TOKEN = env_str("PORTICO_GATEWAY_TOKEN")
+SELF_HOSTED_NODE = bool(PORTICO_CONTROL_URL)
+if SELF_HOSTED_NODE:
+    if not PORTICO_GATEWAY_TOKEN:
+        raise ImproperlyConfigured(
+            "PORTICO_CONTROL_URL is set, so this is a self-hosted gateway node: set "
+            "PORTICO_GATEWAY_TOKEN to the node token shown on the gateway's page."
+        )
+    if not env_str("PORTICO_GATEWAY"):
+        raise ImproperlyConfigured(
+            "A self-hosted gateway node needs PORTICO_GATEWAY (the gateway's name)."
+        )
+    if env_str("DATABASE_URL"):
+        raise ImproperlyConfigured(
+            "A self-hosted gateway node takes its configuration from PORTICO_CONTROL_URL and "
+            "never uses a database: unset DATABASE_URL."
+        )
+elif PORTICO_GATEWAY_TOKEN:
+    raise ImproperlyConfigured("PORTICO_GATEWAY_TOKEN is set without PORTICO_CONTROL_URL.")
+
+if SELF_HOSTED_NODE and not DEBUG:
+    # A node renders no page and signs nothing that outlives the process.
+    SECRET_KEY = env_str("SECRET_KEY") or secrets.token_urlsafe(50)
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+elif DEBUG:
     SECRET_KEY = env_str("SECRET_KEY") or "insecure-demo-key-only-for-DEBUG"
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS)
     _public = [h for h in ALLOWED_HOSTS if h not in LOCAL_HOSTS]
@@ -89,12 +116,15 @@ TEMPLATES = [
 
 # SQLite file by default; DATABASE_URL (postgres://...) switches to PostgreSQL through psycopg 3.
 _SQLITE_PATH = VAR_DIR / "portico.sqlite3"
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{_SQLITE_PATH}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
+if SELF_HOSTED_NODE:
+    DATABASES = {"default": {"ENGINE": "portal.nodatabase"}}  # any use raises, saying why
+else:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL") or f"sqlite:///{_SQLITE_PATH}",
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        )
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("portal.account_urls")),  # sign up/in/out, password reset
     path("publisher/", include(publisher)),  # publisher pages (namespace "publisher")
     path("api/", include("apis.api.urls")),  # management REST API, schema, docs
+    path("_portico/gateways/v1/", include("apis.nodes.urls")),  # gateway nodes (bearer token)
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -207,9 +207,10 @@ class RegenerateTokenSerializer(serializers.Serializer):
     token = serializers.ChoiceField(["primary", "secondary"])
 
 
-class GatewaySecretsSerializer(serializers.Serializer):
-    primary_token = serializers.CharField(read_only=True)
-    secondary_token = serializers.CharField(read_only=True)
+class NewGatewayTokenSerializer(serializers.Serializer):
+    gateway = serializers.CharField(read_only=True)
+    token = serializers.ChoiceField(["primary", "secondary"], read_only=True)
+    value = serializers.CharField(read_only=True, help_text="PORTICO_GATEWAY_TOKEN; shown once.")
 
 
 class UserSubscriptionSerializer(serializers.ModelSerializer):

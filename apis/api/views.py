@@ -73,7 +73,7 @@ class ProductViewSet(ConcurrencyMixin, PolicyActionMixin, viewsets.ModelViewSet)
 
 
 class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
-    """Publishers manage gateways and their APIs; only admins see or rotate node tokens."""
+    """Publishers manage gateways and their APIs; only admins rotate node tokens (shown once)."""
 
     queryset = selectors.management_gateways()
     serializer_class = serializers.GatewaySerializer
@@ -84,22 +84,18 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     lookup_value_regex = SLUG
 
     def get_permissions(self):
-        if self.action in ("list_secrets", "regenerate_token"):
+        if self.action == "regenerate_token":
             return [IsAdmin()]
         return super().get_permissions()
 
     def perform_destroy(self, instance) -> None:
         services.delete_gateway(gateway=instance)
 
-    @extend_schema(request=None, responses=serializers.GatewaySecretsSerializer)
-    @action(detail=True, methods=["post"], url_path="listSecrets", url_name="list-secrets")
-    def list_secrets(self, request, *args, **kwargs):
-        gateway = self.get_object()
-        audit(request, "gateway node tokens read", gateway=gateway.name)
-        return Response(serializers.GatewaySecretsSerializer(gateway).data)
-
     @extend_schema(
-        request=serializers.RegenerateTokenSerializer, responses=serializers.GatewaySerializer
+        request=serializers.RegenerateTokenSerializer,
+        responses=serializers.NewGatewayTokenSerializer,
+        description="Replace a node token and return the new one. Only its hash is stored: "
+        "this response is the one place it appears. Nodes using the old token are refused.",
     )
     @action(detail=True, methods=["post"], url_path="regenerateToken", url_name="regenerate-token")
     def regenerate_token(self, request, *args, **kwargs):
@@ -107,9 +103,9 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
         body = serializers.RegenerateTokenSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         which = body.validated_data["token"]
-        gateway = services.regenerate_gateway_token(gateway=gateway, which=which)
+        secret = services.regenerate_gateway_token(gateway=gateway, which=which)
         audit(request, "gateway node token regenerated", gateway=gateway.name, token=which)
-        return Response(serializers.GatewaySerializer(gateway).data)
+        return Response({"gateway": gateway.name, "token": which, "value": secret})
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):

@@ -13,7 +13,8 @@ def get_recorder():
     from gateway.telemetry.recorder import Recorder
 
     writer = None
-    if settings.PORTICO_TELEMETRY_ENABLED:
+    # A self-hosted node has no database (its records go to the control plane; see issue 11).
+    if settings.PORTICO_TELEMETRY_ENABLED and not settings.SELF_HOSTED_NODE:
         writer = database_sync_to_async(telemetry_services.write_batch)
     return Recorder(
         gateway=settings.PORTICO_GATEWAY,

@@ -4,6 +4,9 @@ import logging
 
 import pytest
 
+from apis import selectors
+from apis.models import hash_node_token
+
 pytestmark = pytest.mark.django_db
 
 
@@ -48,10 +51,16 @@ def test_regenerate_replaces_exactly_one_key(client_for, objects):
     assert objects.own.secondary_key not in response.content.decode()
 
 
-def test_gateway_node_tokens_are_for_admins_and_audited(client_for, objects, caplog):
+def test_gateway_node_tokens_are_shown_once_to_admins_and_audited(client_for, objects, caplog):
     caplog.set_level(logging.INFO, logger="portico.audit")
     url = f"/api/v1/gateways/{objects.gateway.name}/"
-    assert objects.gateway.primary_token not in client_for("publisher").get(url).content.decode()
-    secrets = client_for("admin").post(url + "listSecrets/").json()
-    assert secrets["primary_token"] == objects.gateway.primary_token
-    assert "gateway=edge" in caplog.text and objects.gateway.primary_token not in caplog.text
+    body = {"token": "primary"}
+    assert client_for("publisher").post(url + "regenerateToken/", body).status_code == 403
+    answer = client_for("admin").post(url + "regenerateToken/", body, format="json").json()
+    token = answer["value"]
+    assert answer["gateway"] == "edge" and token.startswith("pgw_")
+    objects.gateway.refresh_from_db()
+    assert objects.gateway.primary_token_hash == hash_node_token(token)  # only the hash is kept
+    assert selectors.gateway_for_node_token(token) == objects.gateway
+    assert token not in client_for("admin").get(url).content.decode()
+    assert "gateway=edge" in caplog.text and token not in caplog.text

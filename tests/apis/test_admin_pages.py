@@ -73,3 +73,22 @@ def test_admin_action_regenerates_one_key(admin_client, subscription):
     subscription.refresh_from_db()
     assert subscription.primary_key == before[0]
     assert subscription.secondary_key != before[1]
+
+
+def test_regenerating_a_node_token_in_admin_shows_it_once_and_keeps_its_hash(admin_client):
+    from apis import selectors
+    from apis.models import Gateway
+
+    gateway = services.create_gateway(name="edge")
+    url = reverse("admin:apis_gateway_changelist")
+    response = admin_client.post(
+        url, {"action": "regenerate_primary_token", "_selected_action": [gateway.pk]}
+    )
+    body = response.content.decode()
+    token = body.split("<code>")[1].split("</code>")[0]
+    assert token.startswith("pgw_")
+    assert selectors.gateway_for_node_token(token) == gateway
+    assert Gateway.objects.filter(primary_token_hash=token).count() == 0  # never stored in clear
+    change = admin_client.get(reverse("admin:apis_gateway_change", args=[gateway.pk]))
+    assert change.status_code == 200 and token not in change.content.decode()
+    assert token not in admin_client.get(url).content.decode()

@@ -22,7 +22,7 @@ def error_fields(excinfo) -> set[str]:
 def test_builtin_managed_gateway_exists_after_migrations():
     builtin = Gateway.objects.get(name="managed")
     assert builtin.kind == Gateway.Kind.MANAGED
-    assert builtin.primary_token != builtin.secondary_token
+    assert builtin.primary_token_hash != builtin.secondary_token_hash
 
 
 def test_name_is_derived_from_display_name():

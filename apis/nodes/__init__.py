@@ -1,0 +1,1 @@
+"""The control plane's endpoints for gateway nodes (/_portico/gateways/v1/): config, heartbeats."""

@@ -1,0 +1,56 @@
+"""Node endpoints: a self-hosted node pulls its gateway's configuration here (long-poll by ETag).
+
+`GET config` answers the gateway's catalog as JSON with the catalog revision as ETag. With
+`If-None-Match` naming the current revision and `?wait=N` (seconds, at most 60), it holds the
+request until the revision changes (then answers 200 at once) or N seconds pass (304), so a
+change reaches every node within about `REVISION_CHECK_SECONDS` plus a round trip.
+"""
+
+import asyncio
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+
+from apis import selectors
+from apis.nodes.auth import node_gateway, unauthorized
+from apis.wire import catalog_to_json
+
+MAX_WAIT_SECONDS = 60.0
+REVISION_CHECK_SECONDS = 0.25  # one single-row read per waiting node per check
+
+
+def etag_of(revision: int) -> str:
+    return f'"{revision}"'
+
+
+@require_GET
+async def config(request: HttpRequest) -> HttpResponse:
+    gateway = await sync_to_async(node_gateway)(request)
+    if gateway is None:
+        return unauthorized()
+    known = request.headers.get("If-None-Match", "")
+    try:
+        wait = min(max(float(request.GET.get("wait", "0")), 0.0), MAX_WAIT_SECONDS)
+    except ValueError:
+        return JsonResponse({"error": "wait must be a number of seconds"}, status=400)
+    deadline = time.monotonic() + wait
+    revision_of = sync_to_async(selectors.catalog_revision)
+    while known == etag_of(await revision_of()):
+        if time.monotonic() >= deadline:
+            response = HttpResponse(status=304)
+            response["ETag"] = known
+            response["Cache-Control"] = "no-store"
+            return response
+        await asyncio.sleep(REVISION_CHECK_SECONDS)
+    catalog = await sync_to_async(selectors.gateway_catalog)(gateway.name)
+    response = HttpResponse(
+        json.dumps(catalog_to_json(catalog), separators=(",", ":")),
+        content_type="application/json",
+    )
+    response["ETag"] = etag_of(catalog.revision)
+    response["Cache-Control"] = "no-store"
+    response["X-Portico-Gateway"] = gateway.name  # the node checks it is the one it runs as
+    return response
