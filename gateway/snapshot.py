@@ -57,7 +57,7 @@ class Snapshot:
 
     def key_index(self, presented: str) -> bytes:
         """The `subscriptions_by_key` index of a presented key (never the key itself)."""
-        return key_digest(presented)
+        return key_digest(self.key_hash_secret, presented)
 
     def find_route(self, path: str) -> tuple[Route, str] | None:
         """Longest suffix that matches whole leading segments of `path`; returns the path rest."""
