@@ -100,7 +100,8 @@ async def open_backend(
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(connect_timeout):
             _, leg = await loop.create_connection(
-                lambda: BackendLeg(protocol, keepalive=keepalive),
+                # Messages waiting for the client: at most about one message limit in bytes.
+                lambda: BackendLeg(protocol, keepalive=keepalive, max_queue_bytes=max_size),
                 uri.host,
                 uri.port,
                 ssl=_tls_context() if uri.secure else None,

@@ -2,7 +2,8 @@
 
 The `websockets` asyncio client costs a lock, an async context manager, an assembler and a
 queue per message; this leg parses frames in `data_received`, keeps whole messages in a
-bounded deque (reading pauses at `max_queue`) and writes frames straight to the transport,
+bounded deque (reading pauses at `max_queue` messages or `max_queue_bytes`, and while it is
+paused no pong is expected) and writes frames straight to the transport,
 waiting only when the transport asks for backpressure. It offers the part of the
 `ClientConnection` interface the relay uses: `recv`, `send`, `close`, `subprotocol`, and
 `ConnectionClosed` carrying the close frames received and sent.
@@ -27,7 +28,14 @@ class BackendLeg(asyncio.Protocol):
     waits; send is a serialize + transport.write with no lock or context manager.
     """
 
-    def __init__(self, protocol: ClientProtocol, *, keepalive: float | None, max_queue: int = 16):
+    def __init__(
+        self,
+        protocol: ClientProtocol,
+        *,
+        keepalive: float | None,
+        max_queue: int = 16,
+        max_queue_bytes: int = 4 * 1024 * 1024,
+    ):
         self.protocol = protocol
         self.loop = asyncio.get_running_loop()
         self.transport = None
@@ -37,6 +45,9 @@ class BackendLeg(asyncio.Protocol):
         self.messages: collections.deque = collections.deque()
         self.waiter: asyncio.Future | None = None
         self.max_queue = max_queue
+        # Bytes (characters for text) waiting for the client; reading pauses at the bound.
+        self.max_queue_bytes = max_queue_bytes
+        self.queued_bytes = 0
         self.read_paused = False
         self.write_paused = False
         self.drain_waiter: asyncio.Future | None = None
@@ -56,48 +67,69 @@ class BackendLeg(asyncio.Protocol):
         protocol = self.protocol
         protocol.receive_data(data)
         messages = self.messages
-        for event in protocol.events_received():
-            if type(event) is Response:
-                if protocol.handshake_exc is not None:
-                    if not self.opened.done():
-                        self.opened.set_exception(protocol.handshake_exc)
-                else:
-                    self.subprotocol = protocol.subprotocol
-                    if not self.opened.done():
-                        self.opened.set_result(None)
-                    if self.keepalive:
-                        self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
-                continue
-            opcode = event.opcode
-            if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
-                if event.fin:
-                    data = event.data
-                    messages.append(data.decode() if opcode is Opcode.TEXT else bytes(data))
-                else:
-                    self.fragment_text = opcode is Opcode.TEXT
-                    self.fragments = [event.data]
+        queued = self.queued_bytes
+        try:
+            for event in protocol.events_received():
+                if type(event) is Response:
+                    self._opened(event)
                     continue
-            elif opcode is Opcode.CONT:
-                self.fragments.append(event.data)
-                if not event.fin:
+                opcode = event.opcode
+                if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+                    if event.fin:
+                        data = event.data
+                        message = data.decode() if opcode is Opcode.TEXT else bytes(data)
+                    else:
+                        self.fragment_text = opcode is Opcode.TEXT
+                        self.fragments = [event.data]
+                        continue
+                elif opcode is Opcode.CONT:
+                    self.fragments.append(event.data)
+                    if not event.fin:
+                        continue
+                    whole = b"".join(self.fragments)
+                    self.fragments = []
+                    message = whole.decode() if self.fragment_text else whole
+                elif opcode is Opcode.PONG:
+                    self.pong_deadline_cancel()
                     continue
-                whole = b"".join(self.fragments)
-                self.fragments = []
-                messages.append(whole.decode() if self.fragment_text else whole)
-            elif opcode is Opcode.PONG:
-                self.pong_deadline_cancel()
-                continue
-            else:
-                continue  # ping (answered by the protocol) and close (handled below)
+                else:
+                    continue  # ping (answered by the protocol) and close (handled below)
+                if protocol.state is State.OPEN:  # nobody reads what arrives after our close
+                    messages.append(message)
+                    queued += len(message)
+        except UnicodeDecodeError:
+            # Not a transport failure: the backend broke the protocol. Close it with 1007;
+            # the relay tells the client 1014 (bad gateway).
+            protocol.fail(1007, "invalid UTF-8 in a text message")
+        self.queued_bytes = queued
         self.heard = True
         self.flush()
         if messages:
             self._wake()
-            if len(messages) >= self.max_queue and not self.read_paused:
+            if (
+                (len(messages) >= self.max_queue or queued >= self.max_queue_bytes)
+                and not self.read_paused
+                and protocol.state is State.OPEN
+            ):
                 self.read_paused = True
                 self.transport.pause_reading()
+                # A pong cannot be read until the client catches up: that is not the backend's
+                # fault, so no pong is expected while reading is paused.
+                self.pong_deadline_cancel()
         if protocol.state is State.CLOSED or protocol.close_expected():
             self._wake()
+
+    def _opened(self, response: Response) -> None:
+        protocol = self.protocol
+        if protocol.handshake_exc is not None:
+            if not self.opened.done():
+                self.opened.set_exception(protocol.handshake_exc)
+            return
+        self.subprotocol = protocol.subprotocol
+        if not self.opened.done():
+            self.opened.set_result(None)
+        if self.keepalive:
+            self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
 
     def eof_received(self) -> None:
         self.protocol.receive_eof()
@@ -148,7 +180,9 @@ class BackendLeg(asyncio.Protocol):
     def _ping(self) -> None:
         if self.protocol.state is not State.OPEN:
             return
-        if not self.heard and self.pong_deadline is None:  # quiet for a whole interval
+        if self.read_paused:
+            pass  # we are not reading: a pong could not arrive, and the backend is not quiet
+        elif not self.heard and self.pong_deadline is None:  # quiet for a whole interval
             self.protocol.send_ping(b"")
             self.flush()
             self.pong_deadline = self.loop.call_later(self.keepalive, self._pong_timeout)
@@ -177,8 +211,14 @@ class BackendLeg(asyncio.Protocol):
             await self.waiter
             self.waiter = None
         message = messages.popleft()
-        if self.read_paused and len(messages) <= self.max_queue // 4:
+        self.queued_bytes -= len(message)
+        if (
+            self.read_paused
+            and len(messages) <= self.max_queue // 4
+            and self.queued_bytes <= self.max_queue_bytes // 4
+        ):
             self.read_paused = False
+            self.heard = True  # the interval we spent paused does not count as quiet
             self.transport.resume_reading()
         return message
 

@@ -12,6 +12,7 @@ import uuid
 from channels.consumer import AsyncConsumer
 from django.conf import settings
 
+from gateway import closecodes
 from gateway.connect import open_connection
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import ABORT_EXTENSION, Relay
@@ -20,6 +21,11 @@ from gateway.store import get_store
 from gateway.telemetry import get_recorder
 
 log = logging.getLogger("portico.gateway")
+
+# Who broke the protocol when a connection ends with 1002/1007: the client closes with it (the
+# server's parser failed the client), the gateway closes with it (the backend leg failed the
+# backend).
+PEER_OF = {"client": "client", "gateway": "backend"}
 
 
 class GatewayConsumer(AsyncConsumer):
@@ -94,6 +100,16 @@ class GatewayConsumer(AsyncConsumer):
         finally:
             live.remove(relay)
             attempt.closed()
+        if stats.close_code in closecodes.INVALID_FRAME and stats.closed_by in PEER_OF:
+            # Once per connection, never per message; the servers' parsers log no traceback.
+            log.info(
+                "%s sent an invalid frame: closed %s (%s) correlation=%s",
+                PEER_OF[stats.closed_by],
+                stats.close_code,
+                stats.close_reason,
+                correlation_id,
+                extra={"correlation_id": correlation_id},
+            )
         log.debug(
             "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB handshake=%.1fms "
             "correlation=%s",

@@ -178,6 +178,9 @@ class Relay:
         elif closed.sent is not None and closed.sent.code == closecodes.MESSAGE_TOO_BIG:
             code, reason = closecodes.GOING_AWAY, "backend message too big"
             self._record("gateway", closecodes.MESSAGE_TOO_BIG, reason)
+        elif closed.sent is not None and closed.sent.code == closecodes.INVALID_DATA:
+            code, reason = closecodes.BAD_GATEWAY, "backend sent invalid data"
+            self._record("gateway", closecodes.INVALID_DATA, closed.sent.reason)
         elif closed.sent is not None and not self.stats.closed_by:
             code, reason = closecodes.GOING_AWAY, closed.sent.reason
             self._record("gateway", closed.sent.code, reason)

@@ -1,8 +1,9 @@
 """A real `websockets` backend for the tests: echoes, records what it saw, obeys '!' commands.
 
 Commands (text messages): "!close <code> <reason>", "!drop" (no close frame), "!send-bytes <n>",
-"!send-text <n>", "!flood <count> <size>" (binary messages, as fast as the gateway takes them;
-`flood_sent` counts them); anything else is echoed. The request path "/reject" answers HTTP 403.
+"!send-text <n>", "!send-invalid-utf8" (a raw text frame that is not UTF-8), "!flood <count>
+<size>" (binary messages, as fast as the gateway takes them; `flood_sent` counts them);
+anything else is echoed. The request path "/reject" answers HTTP 403.
 """
 
 import asyncio
@@ -130,6 +131,8 @@ class BackendServer:
             await connection.send(b"\xab" * int(arg))
         elif verb == "!send-text":
             await connection.send("é" * int(arg))
+        elif verb == "!send-invalid-utf8":
+            connection.transport.write(b"\x81\x02\xff\xfe")  # FIN + text, 2 bytes, unmasked
         elif verb == "!flood":
             count, _, size = arg.partition(" ")
             payload = b"\xab" * int(size)
