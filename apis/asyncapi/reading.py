@@ -116,6 +116,30 @@ class _Reader:
             found.append((name, f"{protocol}://{address}"))
         return found
 
+    def parameters(self, channel: dict, where: str) -> dict:
+        """{"parameters": ...} in 3.0's shape (2.x keeps enum and default in a schema)."""
+        out = {}
+        for name, raw in (self.r.deref(channel.get("parameters"), where) or {}).items():
+            parameter = self.r.deref(raw, f"{where}.parameters")
+            if not isinstance(parameter, dict):
+                continue
+            schema = self.r.inline(parameter.get("schema", {}), where)
+            schema = schema if isinstance(schema, dict) else {}
+            entry = {}
+            description = parameter.get("description") or schema.get("description")
+            if description:
+                entry["description"] = str(description)
+            enum = parameter.get("enum", schema.get("enum"))
+            if isinstance(enum, list):
+                entry["enum"] = [str(v) for v in enum]
+            default = parameter.get("default", schema.get("default"))
+            if default is not None:
+                entry["default"] = str(default)
+            if isinstance(parameter.get("examples"), list):
+                entry["examples"] = [str(v) for v in parameter["examples"]]
+            out[str(name)] = entry
+        return {"parameters": out} if out else {}
+
     def message(self, raw, name: str, where: str) -> dict | None:
         message = self.r.deref(raw, where)
         if not isinstance(message, dict):
@@ -186,6 +210,7 @@ class _Reader3(_Reader):
             if not isinstance(channel, dict):
                 continue
             out = _channel_head(key, channel.get("address"), channel)
+            out |= self.parameters(channel, where)
             messages = {}
             for name, message in (channel.get("messages") or {}).items():
                 read = self.message(message, name, json_path(["channels", key, "messages", name]))
@@ -265,6 +290,7 @@ class _Reader2(_Reader):
             if not isinstance(channel, dict):
                 continue
             out = _channel_head(key, key, channel)
+            out |= self.parameters(channel, where)
             messages: dict[str, dict] = {}
             for verb, direction in (("publish", SEND), ("subscribe", RECEIVE)):
                 operation = self.r.deref(channel.get(verb), f"{where}.{verb}")

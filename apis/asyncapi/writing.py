@@ -31,7 +31,7 @@ def export_document(api, *, host: str | None = None, schemes=None) -> dict:
     for channel in contract.get("channels", []):
         name = channel["name"]
         out = {"address": channel.get("address")}
-        for key in ("title", "summary", "description"):
+        for key in ("title", "summary", "description", "parameters"):
             if channel.get(key):
                 out[key] = channel[key]
         messages = {}

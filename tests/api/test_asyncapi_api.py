@@ -260,3 +260,32 @@ def test_export_refuses_an_unknown_format(client_for, users):
     response = client_for("publisher").get("/api/v1/apis/plain/asyncapi?format=xml")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "format"
+
+
+def test_address_parameters_are_kept_in_3_0_shape_from_2_6_and_exported(client_for, users):
+    document = {
+        "asyncapi": "2.6.0",
+        "info": {"title": "Rooms", "version": "1"},
+        "servers": {"s": {"url": "rooms.example", "protocol": "wss"}},
+        "channels": {
+            "/rooms/{roomId}": {
+                "parameters": {"roomId": {"$ref": "#/components/parameters/roomId"}},
+                "publish": {"message": {"payload": {"type": "string"}}},
+            }
+        },
+        "components": {
+            "parameters": {
+                "roomId": {
+                    "description": "The room.",
+                    "schema": {"type": "integer", "enum": [1, 2]},
+                }
+            }
+        },
+    }
+    client = client_for("publisher")
+    assert post(client, document=document, url_suffix="rooms").status_code == 201
+    exported = export(client, "rooms")
+    assert schema_check.check(exported) == "3.0.0"
+    channel = exported["channels"]["/rooms/{roomId}"]
+    assert channel["parameters"] == {"roomId": {"description": "The room.", "enum": ["1", "2"]}}
+    assert channel["address"] == "/rooms/{roomId}"

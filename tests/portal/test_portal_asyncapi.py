@@ -39,6 +39,7 @@ def test_the_page_shows_channels_messages_directions_trees_and_examples(client, 
     body = html.unescape(response.content.decode())
     assert 'data-channel="room"' in body and 'data-channel="presence"' in body
     assert "address <code>/rooms/{roomId}</code>" in body
+    assert "<dt><code>{roomId}</code></dt><dd>The room's id." in body  # address parameters
     chat = body.split('data-message="chatMessage"')[1].split("</article>")[0]
     assert "Chat message" in chat and "You send" in chat and "You receive" in chat
     assert '<code class="schema-name">text</code> <span class="schema-type">string</span>' in chat
