@@ -28,6 +28,7 @@ def policy_runtime() -> policies.PolicyRuntime:
         key_prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
         counter_timeout=settings.PORTICO_COUNTERS_TIMEOUT_SECONDS,
         counters_fail_open=settings.PORTICO_COUNTERS_FAIL_OPEN,
+        concurrency_lease_seconds=settings.PORTICO_CONCURRENCY_LEASE_SECONDS,
     )
 
 

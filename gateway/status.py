@@ -4,9 +4,12 @@ Answers 503 with the reason while the process has no catalog yet, so a load bala
 check keeps traffic away from a node that cannot route.
 """
 
+import os
+
 from django.conf import settings
 
 from gateway.httpjson import send_json
+from gateway.revocation import live_connections
 from gateway.store import CatalogUnavailable, get_store
 
 STATUS_PATH = "/_portico/gateway"
@@ -31,5 +34,7 @@ async def status_app(scope, receive, send) -> None:
             "found": snapshot.gateway_found,
             "revision": snapshot.revision,
             "apis": len(snapshot.routes),
+            "pid": os.getpid(),  # which worker answered
+            "connections": len(live_connections()),
         },
     )

@@ -1,4 +1,4 @@
-"""limit-concurrency: at most N open connections per key at once (counted per process)."""
+"""limit-concurrency: at most N open connections per key at once (shared through Redis)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ class LimitConcurrency(Policy):
 
     The slot's release is appended to `ctx.release_callbacks`; the gateway runs
     `ctx.release()` when the connection closes (or is refused later in the pipeline, which the
-    pipeline does itself). Slots are counted in this process only.
+    pipeline does itself). Slots are shared by every worker and node when counters live in
+    Redis (leases that expire, see `redis_slots`), else counted in this process.
     """
 
     tag: ClassVar[str] = "limit-concurrency"
@@ -54,7 +55,7 @@ class LimitConcurrency(Policy):
 
         async def step(ctx: HandshakeContext) -> Refusal | None:
             key = runtime.counter_key("conc", evaluate(key_value, ctx))
-            release = runtime.acquire_slot(key, max_count)
+            release = await runtime.take_slot(key, max_count)
             if release is None:
                 return refusal
             ctx.release_callbacks.append(release)

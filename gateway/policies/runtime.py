@@ -19,6 +19,7 @@ from . import clientaddr
 from .context import Refusal
 from .counters import COUNTERS_DOWN_MESSAGE, BoundedLimiter, CountersUnavailable
 from .redis_counters import count_fresh_calls_only
+from .redis_slots import RedisSlots
 
 log = logging.getLogger("portico.gateway")
 
@@ -35,7 +36,9 @@ class PolicyRuntime:
     `key_prefix` namespaces every counter key (tests and multi-tenant Redis use it).
     `counter_timeout` bounds every counter call (a Redis that is down or stalled answers a quick
     503, or lets the handshake through uncounted when `counters_fail_open`).
-    Concurrency slots (limit-concurrency) are counted in this process only.
+    Concurrency slots (limit-concurrency) are counted in this process with `memory://`, and as
+    leases of `concurrency_lease_seconds` in the same Redis otherwise (shared by every worker and
+    node; a dead process's slots come back when its leases expire).
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class PolicyRuntime:
         jwks_max_age: float = 3600.0,
         counter_timeout: float = 0.3,
         counters_fail_open: bool = False,
+        concurrency_lease_seconds: float = 30.0,
     ) -> None:
         self.limits_storage_uri = limits_storage_uri
         self.trusted_proxies: tuple[IPNetwork, ...] = clientaddr.parse_networks(trusted_proxies)
@@ -71,6 +75,11 @@ class PolicyRuntime:
         self._jwks_lock = threading.Lock()
         self._slots: dict[str, int] = {}
         self._slots_lock = threading.Lock()
+        self._shared_slots: RedisSlots | None = None
+        if limits_storage_uri.removeprefix("async+").startswith(("redis://", "rediss://")):
+            self._shared_slots = RedisSlots(
+                limits_storage_uri, lease_seconds=concurrency_lease_seconds, timeout=counter_timeout
+            )
 
     # -- counters ---------------------------------------------------------------------------
     def _make_storage(self) -> Storage:
@@ -148,6 +157,13 @@ class PolicyRuntime:
             return cache
 
     # -- concurrency ------------------------------------------------------------------------
+    async def take_slot(self, key: str, max_count: int) -> Callable[[], None] | None:
+        """One of `max_count` slots for `key` (shared through Redis when counters are), with an
+        idempotent release; None when all are in use. Raises CountersUnavailable."""
+        if self._shared_slots is not None:
+            return await self._shared_slots.acquire(key, max_count)
+        return self.acquire_slot(key, max_count)
+
     def acquire_slot(self, key: str, max_count: int) -> Callable[[], None] | None:
         """Take one of `max_count` slots for `key`; returns an idempotent release, or None."""
         with self._slots_lock:
@@ -172,6 +188,8 @@ class PolicyRuntime:
         return release
 
     def slots_in_use(self, key: str) -> int:
+        if self._shared_slots is not None:
+            return self._shared_slots.in_use(key)
         return self._slots.get(key, 0)
 
     # -- client address ---------------------------------------------------------------------

@@ -136,7 +136,7 @@ class ServerProcess:
 
     def _wait_ready(self, ready: str) -> None:
         path = "/healthz" if self.kind == "portal" else "/_portico/gateway"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # several workers start slowly on a busy machine
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.kind} exited early:\n{self.output()}")
