@@ -22,7 +22,12 @@ async def status_app(scope, receive, send) -> None:
     except CatalogUnavailable as exc:
         await send_json(
             send,
-            {"gateway": settings.PORTICO_GATEWAY, "ready": False, "reason": str(exc)},
+            {
+                "gateway": settings.PORTICO_GATEWAY,
+                "ready": False,
+                "reason": str(exc),
+                "pid": os.getpid(),
+            },
             status=503,
         )
         return
