@@ -9,9 +9,11 @@ turns into a 503 or, when the installation fails open, lets the handshake throug
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from limits.errors import StorageError
+from limits.util import WindowStats
 
 
 class CountersUnavailable(Exception):
@@ -40,12 +42,15 @@ class BoundedLimiter:
         except _FAILURES as exc:
             raise CountersUnavailable(describe(exc)) from None
 
-    async def get_window_stats(self, item: Any, *identifiers: str) -> Any:
+    async def get_window_stats(self, item: Any, *identifiers: str) -> WindowStats:
+        """The window's state; if the store fails now, a conservative guess (no calls left, a
+        whole period to wait), so a refusal the hit already decided stands even when failing
+        open."""
         try:
             async with asyncio.timeout(self.timeout):
                 return await self.limiter.get_window_stats(item, *identifiers)
-        except _FAILURES as exc:
-            raise CountersUnavailable(describe(exc)) from None
+        except _FAILURES:
+            return WindowStats(time.time() + item.get_expiry(), 0)
 
 
 def describe(exc: BaseException) -> str:
