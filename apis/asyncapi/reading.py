@@ -35,7 +35,13 @@ class Imported:
 
 def read(source, *, server: str | None = None, need_backend: bool = True) -> Imported:
     """Parse (text or data), check against the official schema, and read the document."""
-    document = loading.plain(source) if isinstance(source, dict) else loading.parse_text(source)
+    if isinstance(source, dict):
+        document = loading.plain(source)
+    elif isinstance(source, str | bytes):
+        document = loading.parse_text(source)
+    else:
+        message = "An AsyncAPI document is a mapping, or its YAML or JSON text."
+        raise AsyncApiError([Problem("$", message)])
     version = schema_check.check(document)
     resolver = Resolver(document)
     reader = _Reader3(resolver) if version == "3.0.0" else _Reader2(resolver)

@@ -91,3 +91,12 @@ def test_export_and_apply_carry_the_document(portico, tmp_path):
     refused = portico("apply", "-f", "broken.yaml")
     assert refused.code == 1
     assert "apis[0].asyncapi: $.operations" in refused.err, refused.err
+
+
+def test_apply_refuses_an_asyncapi_entry_that_is_no_document(portico, tmp_path):
+    services.create_api(display_name="Plain", backend_url="ws://p.example/", url_suffix="plain")
+    (tmp_path / "odd.yaml").write_text("apis:\n- name: plain\n  asyncapi: 42\n")
+    done = portico("apply", "-f", "odd.yaml")
+    assert done.code == 1
+    assert "apis[0].asyncapi: $: An AsyncAPI document is a mapping" in done.err, done.err
+    assert Api.objects.get(name="plain").asyncapi_contract == {}
