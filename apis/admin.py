@@ -14,6 +14,12 @@ def mask(secret: str) -> str:
     return f"{secret[:4]}…{'•' * 6}" if secret else ""
 
 
+# The inline rows of the many-to-many tables are named after what they link, not
+# "Api_gateways object (2)" (Django's default for an auto-created through model).
+Api.gateways.through.__str__ = lambda row: f"{row.api} on gateway {row.gateway}"
+Product.apis.through.__str__ = lambda row: f"{row.api} in product {row.product}"
+
+
 class ApiGatewayInline(admin.TabularInline):
     model = Api.gateways.through
     extra = 0
@@ -30,6 +36,15 @@ class ProductApiInline(admin.TabularInline):
 
 @admin.register(Api)
 class ApiAdmin(admin.ModelAdmin):
+    # Admin's integer box (5em) cuts off "4194304": the limits get a box wide enough.
+    WIDE_NUMBERS = ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in self.WIDE_NUMBERS and field is not None:
+            field.widget.attrs["style"] = "width: 12em"
+        return field
+
     list_display = (
         "display_name",
         "name",

@@ -6,6 +6,7 @@ from django.urls import include, path
 from apis import urls as publisher_urls
 from apis.telemetry import urls as telemetry_urls
 from portal import views
+from portal.views.favicon import favicon
 
 admin.site.site_header = "Portico administration"
 admin.site.site_title = "Portico admin"
@@ -21,5 +22,6 @@ urlpatterns = [
     path("api/", include("apis.api.urls")),  # management REST API, schema, docs
     path("_portico/gateways/v1/", include("apis.nodes.urls")),  # gateway nodes (bearer token)
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
 ]

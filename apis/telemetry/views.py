@@ -11,6 +11,7 @@ from apis.telemetry import selectors
 from apis.telemetry.charts import usage_charts
 from apis.telemetry.forms import LogFilterForm
 from apis.telemetry.models import ConnectionLog
+from apis.telemetry.record_display import record_fields
 from apis.views.access import publisher_required
 from apis.views.api_pages import api_tabs
 
@@ -119,11 +120,7 @@ def api_logs_csv(request: HttpRequest, name: str) -> StreamingHttpResponse:
 def log_detail(request: HttpRequest, name: str, log_id: int) -> HttpResponse:
     api = get_object_or_404(Api, name=name)
     record = get_object_or_404(ConnectionLog, pk=log_id, api_id=api.id)
-    fields = [
-        (f.verbose_name, getattr(record, f.name))
-        for f in ConnectionLog._meta.concrete_fields
-        if f.name != "id"
-    ]
+    fields = record_fields(record)
     return render(
         request,
         "apis/telemetry/log_detail.html",

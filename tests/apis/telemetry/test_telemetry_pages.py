@@ -139,6 +139,10 @@ def test_each_row_opens_its_full_record(admin_client, stored):
     html = response.content.decode()
     assert 'data-field="reason">policy refused: rate limit<' in html
     assert 'data-field="status">429<' in html
+    assert "<dt>Client IP</dt>" in html and "<dt>Correlation ID</dt>" in html
+    assert 'data-field="duration_ms">12.0 ms<' in html
+    started = timezone.localtime(log.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert f'data-field="started_at">{started} ' in html
     other = services.create_api(display_name="Other", backend_url="ws://x/", url_suffix="other")
     wrong_api = reverse("publisher:log-detail", args=[other.name, log.pk])
     assert admin_client.get(wrong_api).status_code == 404
@@ -167,3 +171,13 @@ def test_prune_deletes_only_what_is_older_than_the_retention(stored):
     assert ConnectionLog.objects.count() == 62 and UsageMinute.objects.count() == 1
     call_command("prune_connection_logs", "--days", "1", stdout=out)
     assert ConnectionLog.objects.count() == 62  # all from the last minute
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"),
+    [(0.04, "0.0 ms"), (12.345, "12.3 ms"), (1234.5, "1.23 s"), (187_400, "3 min 7 s")],
+)
+def test_durations_are_rounded_to_a_readable_unit(ms, shown):
+    from apis.telemetry.record_display import milliseconds
+
+    assert milliseconds(ms) == shown
