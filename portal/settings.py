@@ -254,6 +254,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # a "BEGIN" line at every start; lockouts still log
         # Access logs print full query strings (subscription keys): the gateway logs its own lines.
         "uvicorn.access": {"level": "WARNING", "propagate": False},
         # Uvicorn logs every WebSocket handshake at INFO, with its query string.
