@@ -48,6 +48,7 @@ class BackendLeg(asyncio.Protocol):
         # Bytes (characters for text) waiting for the client; reading pauses at the bound.
         self.max_queue_bytes = max_queue_bytes
         self.queued_bytes = 0
+        self.closing = False  # we sent our close: later messages are dropped, reading goes on
         self.read_paused = False
         self.write_paused = False
         self.drain_waiter: asyncio.Future | None = None
@@ -94,7 +95,7 @@ class BackendLeg(asyncio.Protocol):
                     continue
                 else:
                     continue  # ping (answered by the protocol) and close (handled below)
-                if protocol.state is State.OPEN:  # nobody reads what arrives after our close
+                if not self.closing:  # nobody reads what arrives after our own close
                     messages.append(message)
                     queued += len(message)
         except UnicodeDecodeError:
@@ -109,7 +110,7 @@ class BackendLeg(asyncio.Protocol):
             if (
                 (len(messages) >= self.max_queue or queued >= self.max_queue_bytes)
                 and not self.read_paused
-                and protocol.state is State.OPEN
+                and not self.closing
             ):
                 self.read_paused = True
                 self.transport.pause_reading()
@@ -238,6 +239,7 @@ class BackendLeg(asyncio.Protocol):
                 raise self._closed()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closing = True
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(code, reason)
             self.flush()
