@@ -39,6 +39,29 @@ def snippet_choices(scope: str = "api") -> list[dict[str, str]]:
     ]
 
 
+# The document's own structure, which no snippet shows on its own.
+_STRUCTURE = {
+    "policies": [],
+    "inbound": [],
+    "backend": [],
+    "outbound": [],
+    "on-error": [],
+    "base": [],
+}
+
+
+def completion_vocabulary() -> dict[str, list[str]]:
+    """Element name -> its attribute names, read from the snippets of the supported policies
+    (one example per policy, kept in step with the policy library by its own tests)."""
+    from defusedxml.ElementTree import fromstring
+
+    found: dict[str, set[str]] = {tag: set() for tag in _STRUCTURE}
+    for document in SNIPPETS.values():
+        for element in fromstring(document).iter():
+            found.setdefault(element.tag, set()).update(element.attrib)
+    return {tag: sorted(attributes) for tag, attributes in sorted(found.items())}
+
+
 def error_line(form: PolicyForm) -> int | None:
     """The line a PolicyError named, to mark it in the editor's gutter."""
     for message in form.errors.get("policy_xml", []):
@@ -63,6 +86,7 @@ def policy_page(
         **context,
         "form": form,
         "snippets": snippet_choices(scope),
+        "vocabulary": completion_vocabulary(),
         "error_line": error_line(form),
     }
     return render(request, template, context)

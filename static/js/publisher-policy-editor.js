@@ -1,4 +1,6 @@
-// Policy editor: line numbers beside the document and a snippet picker that inserts at the cursor.
+// Policy editor: line numbers, XML highlighting (a <pre> drawn under a transparent textarea),
+// completion of the supported policies' element and attribute names, a snippet picker, and a
+// note when the effective policy shown no longer matches the text being edited.
 (function () {
   "use strict";
 
@@ -11,6 +13,152 @@
   const insert = root.querySelector('[data-role="insert"]');
   const snippets = dataNode ? JSON.parse(dataNode.textContent) : [];
   const errorLine = Number(root.dataset.errorLine || 0);
+  const highlight = root.querySelector('[data-role="highlight"]');
+  const completions = root.querySelector('[data-role="completions"]');
+  const vocabularyNode = document.getElementById("policy-vocabulary");
+  const vocabulary = vocabularyNode ? JSON.parse(vocabularyNode.textContent) : {};
+  const unsavedNote = document.querySelector('[data-role="unsaved-note"]');
+  const saved = textarea.value;
+
+  function escapeHtml(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function span(kind, text) {
+    return `<span class="x-${kind}">${escapeHtml(text)}</span>`;
+  }
+
+  // A small XML tokenizer: enough to colour tags, attributes, values and comments as typed,
+  // including unfinished ones.
+  function highlighted(text) {
+    let out = "";
+    let i = 0;
+    while (i < text.length) {
+      const lt = text.indexOf("<", i);
+      if (lt < 0) {
+        out += escapeHtml(text.slice(i));
+        break;
+      }
+      out += escapeHtml(text.slice(i, lt));
+      if (text.startsWith("<!--", lt)) {
+        const end = text.indexOf("-->", lt + 4);
+        const stop = end < 0 ? text.length : end + 3;
+        out += span("comment", text.slice(lt, stop));
+        i = stop;
+        continue;
+      }
+      const open = /^<\/?/.exec(text.slice(lt))[0];
+      out += span("punct", open);
+      i = lt + open.length;
+      const name = /^[\w:.-]*/.exec(text.slice(i))[0];
+      out += span("tag", name);
+      i += name.length;
+      while (i < text.length && text[i] !== "<") {
+        const rest = text.slice(i);
+        let m;
+        if ((m = /^\/?>/.exec(rest))) {
+          out += span("punct", m[0]);
+          i += m[0].length;
+          break;
+        } else if ((m = /^[\w:.-]+/.exec(rest))) {
+          out += span("attr", m[0]);
+        } else if ((m = /^("[^"]*"?|'[^']*'?)/.exec(rest))) {
+          out += span("value", m[0]);
+        } else {
+          m = [rest[0]];
+          out += escapeHtml(m[0]);
+        }
+        i += m[0].length;
+      }
+    }
+    return out + "\n"; // a last empty line still has a height
+  }
+
+  function renderHighlight() {
+    if (!highlight) return;
+    highlight.innerHTML = highlighted(textarea.value);
+    highlight.scrollTop = textarea.scrollTop;
+    highlight.scrollLeft = textarea.scrollLeft;
+  }
+
+  // What could complete the text before the cursor: element names after "<", attribute
+  // names inside an opening tag (not inside a quoted value).
+  function candidates() {
+    const before = textarea.value.slice(0, textarea.selectionStart);
+    const element = /<([\w-]*)$/.exec(before);
+    if (element) {
+      const prefix = element[1];
+      return {
+        prefix,
+        kind: "element",
+        names: Object.keys(vocabulary).filter((n) => n.startsWith(prefix) && n !== prefix),
+      };
+    }
+    const lt = before.lastIndexOf("<");
+    if (lt < 0 || before.lastIndexOf(">") > lt) return null;
+    const inside = before.slice(lt + 1);
+    const tag = /^([\w-]+)\s/.exec(inside);
+    if (!tag || (inside.split('"').length - 1) % 2 === 1) return null;
+    const attr = /\s([\w-]*)$/.exec(inside);
+    if (!attr) return null;
+    const prefix = attr[1];
+    const used = new Set(Array.from(inside.matchAll(/([\w-]+)\s*=/g), (m) => m[1]));
+    const names = (vocabulary[tag[1]] || []).filter(
+      (n) => n.startsWith(prefix) && !used.has(n)
+    );
+    return { prefix, kind: "attribute", names };
+  }
+
+  let offered = null;
+
+  function hideCompletions() {
+    offered = null;
+    if (completions) completions.hidden = true;
+  }
+
+  function renderCompletions() {
+    if (!completions) return;
+    const found = candidates();
+    if (!found || !found.names.length) {
+      hideCompletions();
+      return;
+    }
+    offered = found;
+    completions.replaceChildren(
+      ...found.names.slice(0, 12).map((name, index) => {
+        const option = document.createElement("button");
+        option.type = "button";
+        option.className = "small secondary";
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", String(index === 0));
+        option.dataset.name = name;
+        option.textContent = name;
+        return option;
+      })
+    );
+    completions.hidden = false;
+  }
+
+  function accept(name) {
+    if (!offered) return;
+    const start = textarea.selectionStart;
+    const rest = name.slice(offered.prefix.length);
+    if (offered.kind === "attribute") {
+      textarea.setRangeText(`${rest}=""`, start, textarea.selectionEnd, "end");
+      textarea.setSelectionRange(textarea.selectionStart - 1, textarea.selectionStart - 1);
+    } else {
+      textarea.setRangeText(rest, start, textarea.selectionEnd, "end");
+    }
+    hideCompletions();
+    textarea.focus();
+    changed();
+  }
+
+  function changed() {
+    renderGutter();
+    renderHighlight();
+    if (unsavedNote) unsavedNote.hidden = textarea.value === saved;
+  }
 
   function renderGutter() {
     const count = textarea.value.split("\n").length;
@@ -42,13 +190,44 @@
       textarea.setRangeText(text, start, textarea.selectionEnd, "end");
     }
     textarea.focus();
-    renderGutter();
+    changed();
   }
 
-  textarea.addEventListener("input", renderGutter);
+  textarea.addEventListener("input", () => {
+    changed();
+    renderCompletions();
+  });
+  textarea.addEventListener("click", renderCompletions);
+  textarea.addEventListener("keyup", (event) => {
+    if (event.key.startsWith("Arrow") || event.key === "Home" || event.key === "End") {
+      renderCompletions();
+    }
+  });
+  textarea.addEventListener("keydown", (event) => {
+    if (!offered) return;
+    if (event.key === "Tab" && !event.shiftKey) {
+      event.preventDefault();
+      accept(offered.names[0]);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      hideCompletions();
+    }
+  });
+  if (completions) {
+    completions.addEventListener("mousedown", (event) => event.preventDefault()); // keep focus
+    completions.addEventListener("click", (event) => {
+      const option = event.target.closest("[data-name]");
+      if (option) accept(option.dataset.name);
+    });
+  }
   textarea.addEventListener("scroll", () => {
     gutter.scrollTop = textarea.scrollTop;
+    if (highlight) {
+      highlight.scrollTop = textarea.scrollTop;
+      highlight.scrollLeft = textarea.scrollLeft;
+    }
   });
   if (insert) insert.addEventListener("click", insertSnippet);
-  renderGutter();
+  if (highlight) root.querySelector(".code-editor").classList.add("highlighting");
+  changed();
 })();

@@ -118,3 +118,12 @@ def test_product_policy_uses_the_same_editor(publisher):
     assert response.context["form"].errors["policy_xml"]
     product.refresh_from_db()
     assert 'quota calls="10000"' in product.policy_xml
+
+
+def test_the_editor_offers_the_supported_policies_names_for_completion():
+    from apis.views.policy_editor import completion_vocabulary
+
+    vocabulary = completion_vocabulary()
+    assert {"policies", "inbound", "base", "check-header", "validate-jwt"} <= set(vocabulary)
+    assert "failed-check-httpcode" in vocabulary["check-header"]
+    assert "header-name" in vocabulary["validate-jwt"]

@@ -282,3 +282,37 @@ def test_developer_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     console_checks(page, main.secondary_key)
     fits(page, width)
     page.context.close()
+
+
+def test_policy_editor_highlights_completes_and_says_what_the_effective_policy_shows(
+    gateway, catalog, page
+):
+    make_user("boss", is_staff=True, is_superuser=True)
+    sign_in(page, gateway, "boss")
+    page.goto(f"{gateway.http_url}/publisher/apis/echo/policy/")
+    expect(page.locator("[data-role=effective-source]")).to_contain_text("last saved")
+    note = page.locator("[data-role=unsaved-note]")
+    expect(note).to_be_hidden()
+
+    editor = page.get_by_label("Policy document")
+    editor.press_sequentially("<policies><inbound><chec")
+    completions = page.get_by_role("listbox", name="Completions")
+    expect(completions.get_by_role("option")).to_have_text(["check-header"])
+    editor.press("Tab")
+    editor.press_sequentially(" fail")
+    expect(completions.get_by_role("option").first).to_have_text("failed-check-error-message")
+    completions.get_by_role("option", name="failed-check-httpcode").click()
+    editor.press_sequentially("401")
+    assert editor.input_value() == '<policies><inbound><check-header failed-check-httpcode="401"'
+    editor.press("End")  # past the closing quote
+    editor.press_sequentially(" na")
+    expect(completions.get_by_role("option")).to_have_text(["name"])
+    editor.press("Escape")
+    expect(completions).to_be_hidden()
+
+    highlight = page.locator("[data-role=highlight]")
+    expect(highlight.locator(".x-tag", has_text="check-header")).to_have_count(1)
+    expect(highlight.locator(".x-attr", has_text="failed-check-httpcode")).to_have_count(1)
+    expect(highlight.locator(".x-value")).to_have_text(['"401"'])
+    expect(note).to_be_visible()
+    screenshot(page, "pages-policy-editor-completion")
