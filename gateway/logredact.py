@@ -1,4 +1,5 @@
-"""A logging filter that keeps secrets out of log lines: query strings and credential headers.
+"""A logging filter that keeps secrets out of log lines (query strings, credential headers) and
+keeps each record on one line (line breaks in a message are escaped).
 
 It runs on every record at every level: at DEBUG, uvicorn's WebSocket protocol and the
 `websockets` client (the backend leg) print each handshake header as `< name: value` /
@@ -76,12 +77,23 @@ def scrub(text: str) -> str:
     return _SECRET_PAIR.sub(r"\1\2[redacted]", text)
 
 
+# Whatever would start a new line for a log reader (str.splitlines' boundaries).
+_LINE_BREAKS = re.compile(r"[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def escape_line_breaks(text: str) -> str:
+    """One record, one line: a client's string with CR/LF in it cannot forge a log line."""
+    if not _LINE_BREAKS.search(text):
+        return text
+    return _LINE_BREAKS.sub(lambda m: repr(m[0])[1:-1], text)
+
+
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if message == _UVICORN_DENIAL_NOISE:
             return False
-        cleaned = scrub(message)
+        cleaned = escape_line_breaks(scrub(message))
         if cleaned != message:
             record.msg, record.args = cleaned, ()
         if record.exc_info and not record.exc_text:

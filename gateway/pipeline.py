@@ -105,7 +105,8 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         raise Refusal(
             refusal.status,
             refusal.message,
-            reason=f"policy refused: {refusal.message}",
+            reason=f"policy refused: {refusal.message}"
+            + (f" ({refusal.detail})" if refusal.detail else ""),
             headers=dict(refusal.headers),
             body=refusal.body,
         )

@@ -9,7 +9,7 @@ from xml.etree.ElementTree import Element, SubElement
 
 from .context import HandshakeContext, Refusal
 from .expressions import evaluate
-from .headers import SetHeader
+from .headers import SetHeader, bad_header_value, is_header_value
 from .model import Attrs, Policy, Step, children, set_attr
 from .xmlnode import Node
 
@@ -123,7 +123,11 @@ class ReturnResponse(Policy):
                     continue
                 if h.exists_action == "skip" and h.name in out:
                     continue
-                value = ",".join(evaluate(v, ctx) for v in h.values)
+                texts = [evaluate(v, ctx) for v in h.values]
+                for source, text in zip(h.values, texts, strict=True):
+                    if not is_header_value(text):
+                        return bad_header_value(h.name, text, source)
+                value = ",".join(texts)
                 if h.exists_action == "append" and h.name in out:
                     value = out[h.name] + "," + value
                 out[h.name] = value

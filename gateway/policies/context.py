@@ -21,6 +21,7 @@ class Refusal:
     message: str
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    detail: str = ""  # for the gateway's log only, never sent to the client
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 from xml.etree.ElementTree import Element
 
 from .context import Change, HandshakeContext, Refusal
-from .expressions import Value, evaluate
+from .expressions import Expr, Value, evaluate
 from .model import Attrs, Policy, Step, add_values, set_attr, value_children
 from .xmlnode import Node
 
@@ -16,6 +17,40 @@ if TYPE_CHECKING:
 
 EXISTS_ACTIONS = ("override", "skip", "append", "delete")
 _FIXED_HEADERS = ("host", "connection", "upgrade")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110 §5.1)
+# Anything but tab, visible ASCII, space and Latin-1's upper half: line breaks would split the
+# header (and the gateway's log line), other characters cannot be sent as ISO-8859-1.
+_NOT_IN_A_HEADER = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+# Expressions whose value comes from the client's own request (its headers, its token) or
+# from a variable (which may hold either): a bad value there is the client's fault (400).
+_CLIENT_KINDS = frozenset({"request.header", "jwt.claim", "jwt.subject", "variable"})
+BAD_VALUE = "a line break, a control character or a character outside Latin-1"
+
+
+def is_header_value(text: str) -> bool:
+    return _NOT_IN_A_HEADER.search(text) is None
+
+
+def bad_header_value(name: str, text: str, source: Value) -> Refusal:
+    """Refuse a handshake whose policy would send `text` in header `name`.
+
+    400 when the value came from the client's own data (a header, a JWT claim, a variable),
+    502 when it came from configuration (a literal, a subscription or API name, ...). The
+    value is logged escaped (ASCII only, so it can forge no log line), never sent back."""
+    detail = f"header {name} value {ascii(text)[:200]}"
+    if isinstance(source, Expr) and source.kind in _CLIENT_KINDS:
+        message = f"The request's data cannot be sent in header {name}: it contains {BAD_VALUE}."
+        return Refusal(400, message, detail=detail)
+    return Refusal(502, f"The policy produced an invalid header value ({name}).", detail=detail)
+
+
+def check_header_literals(node: Node, name: str, values: tuple[Value, ...]) -> None:
+    """Save time: a header's name must be an HTTP token and its literal values sendable."""
+    if not _TOKEN.fullmatch(name):
+        raise node.error("must be an HTTP header name (letters, digits, !#$%&'*+.^_`|~-)", "name")
+    for value in values:
+        if isinstance(value, str) and not is_header_value(value):
+            raise node.error(f"a header value cannot contain {BAD_VALUE}")
 
 
 def is_handshake_header(name: str) -> bool:
@@ -94,7 +129,7 @@ class SetHeader(Policy):
     values: tuple[Value, ...] = ()
 
     @classmethod
-    def parse(cls, node: Node, *, check_name: bool = True) -> SetHeader:
+    def parse(cls, node: Node, *, check_name: bool = True, header: bool = True) -> SetHeader:
         a = Attrs(node)
         name = a.text("name", required=True) or ""
         if check_name and is_handshake_header(name):
@@ -106,6 +141,8 @@ class SetHeader(Policy):
             raise node.error('at least one <value> is required unless exists-action="delete"')
         if action == "delete" and values:
             raise node.error('<value> is not allowed with exists-action="delete"')
+        if header:
+            check_header_literals(node, name, values)
         return cls(name=name, exists_action=action, values=values, line=node.line)
 
     def to_element(self) -> Element:
@@ -127,7 +164,7 @@ class SetQueryParameter(SetHeader):
 
     @classmethod
     def parse(cls, node: Node, *, check_name: bool = False) -> SetQueryParameter:
-        h = SetHeader.parse(node, check_name=False)
+        h = SetHeader.parse(node, check_name=False, header=False)
         return cls(name=h.name, exists_action=h.exists_action, values=h.values, line=h.line)
 
     def compile(self, runtime: PolicyRuntime) -> Step:
@@ -157,6 +194,10 @@ def _change_step(name: str, action: str, values: tuple[Value, ...], *, query: bo
         if action == "skip" and _present(ctx, name, query):
             return None
         resolved = tuple(evaluate(v, ctx) for v in values)
+        if not query:  # query values are percent-encoded; header values go out as they are
+            for source, text in zip(values, resolved, strict=True):
+                if not is_header_value(text):
+                    return bad_header_value(name, text, source)
         changes.append(Change("append" if action == "append" else "set", name, resolved))
         return None
 

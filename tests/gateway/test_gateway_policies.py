@@ -286,3 +286,58 @@ def test_client_headers_reach_the_backend_and_skip_append_see_them(gateway, cata
         assert name not in seen, name
     assert seen["x-forwarded-for"] == "127.0.0.1"
     assert seen["host"] == f"127.0.0.1:{backend.port}"
+
+
+JWT_NAME_TO_HEADER = (
+    '<validate-jwt query-parameter-name="access_token" output-token-variable-name="jwt">'
+    "<issuer-signing-keys><key>{key}</key></issuer-signing-keys></validate-jwt>"
+    '<set-header name="X-Name" exists-action="override">'
+    '<value>@(((Jwt)context.Variables["jwt"]).Claims.GetValueOrDefault("name", ""))</value>'
+    "</set-header>"
+)
+
+
+def test_header_values_from_the_clients_data_that_cannot_be_sent_are_a_400(
+    gateway, catalog, backend
+):
+    """Item 12 of issue 12: a non-Latin-1 claim gave a vague 502 (and CR/LF split headers)."""
+    secret = os.urandom(32)
+    key = base64.b64encode(secret).decode()
+    services.update_api(api=catalog.api, policy_xml=doc(JWT_NAME_TO_HEADER.format(key=key)))
+    serve_current_catalog(gateway)
+    base = key_url(gateway, catalog)
+
+    def token(name: str) -> str:
+        return jwt.encode({"name": name, "exp": int(time.time()) + 60}, secret, "HS256")
+
+    assert run(echo_once(f"{base}&access_token={token('Zoë')}")) == "hi"  # Latin-1 is fine
+    assert backend.requests[-1].headers["x-name"] == "Zoë"
+    backend.reset()
+    for bad in ("名前", "a\r\nX-Injected: 1"):
+        answer = run(refused(f"{base}&access_token={token(bad)}"))
+        assert answer.status == 400, bad
+        assert "X-Name" in answer.body["message"]
+    assert backend.requests == []
+    log = gateway.output()
+    assert "\nX-Injected" not in log and "\\r\\nX-Injected" in log  # logged, escaped
+
+
+def test_a_renamed_subscription_cannot_forge_headers_or_log_lines(gateway, catalog, backend):
+    """Item 12 of issue 12: from configuration, an invalid header value is a 502."""
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<set-header name="X-Subscription" exists-action="override">'
+            "<value>@(context.Subscription.Name)</value></set-header>"
+        ),
+    )
+    services.rename_subscription(
+        subscription=catalog.subscription, display_name="Bob\nFORGED handshake accepted"
+    )
+    serve_current_catalog(gateway)
+    answer = run(refused(key_url(gateway, catalog)))
+    assert answer.status == 502
+    assert answer.body["message"] == "The policy produced an invalid header value (X-Subscription)."
+    assert backend.requests == []
+    log = gateway.output()
+    assert "\nFORGED" not in log and "Bob\\nFORGED" in log  # logged, escaped

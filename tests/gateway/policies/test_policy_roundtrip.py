@@ -41,14 +41,23 @@ def ranges(draw):
     return (str(a), str(b))
 
 
+# Header values must be sendable as they are (Latin-1, no control characters); query values
+# are percent-encoded, so they may be any text.
+_latin1 = st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_categories=("Cc",))
+header_values = st.one_of(
+    st.text(_latin1, min_size=1, max_size=12).map(str.strip).filter(bool), exprs
+)
+
+
 def set_header_like(cls):
+    any_values = values if cls is SetQueryParameter else header_values
     return st.one_of(
         st.builds(cls, name=names, exists_action=st.just("delete")),
         st.builds(
             cls,
             name=names,
             exists_action=st.sampled_from(["override", "skip", "append"]),
-            values=st.lists(values, min_size=1, max_size=3).map(tuple),
+            values=st.lists(any_values, min_size=1, max_size=3).map(tuple),
         ),
     )
 

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from policy_helpers import inbound, make_ctx, run_policy
 
 from gateway.policies import (
     Change,
     HandshakeContext,
+    PolicyError,
     PolicyRuntime,
     apply_changes,
     compile_policy,
     effective_document,
+    parse_document,
 )
 
 
@@ -188,3 +191,56 @@ def test_expressions_evaluate_against_context():
         "F": "u1",
         "G": "k",
     }
+
+
+def test_header_values_that_cannot_be_sent_refuse_the_handshake():
+    """Issue 12 item 12: 400 for the client's data, 502 for configuration; logged escaped."""
+    from_header = inbound(
+        '<set-header name="X-Tenant" exists-action="override">'
+        '<value>@(context.Request.Headers.GetValueOrDefault("X-Raw", ""))</value></set-header>'
+    )
+    for bad in ("a\r\nX-Injected: 1", "名前", "nul\x00"):
+        refusal = run(from_header, make_ctx(headers=[("x-raw", bad)]))
+        assert refusal is not None and refusal.status == 400, bad
+        assert "X-Tenant" in refusal.message and bad not in refusal.message
+        assert ascii(bad)[1:-1] in refusal.detail and "\n" not in refusal.detail
+    assert run(from_header, make_ctx(headers=[("x-raw", "Zoë\tok")])) is None
+
+    from_name = inbound(
+        '<return-response><set-status code="403"/><set-header name="X-Who" exists-action="override">'
+        "<value>@(context.Subscription.Name)</value></set-header></return-response>"
+    )
+    refusal = run(from_name, make_ctx(subscription_name="Bob\nFORGED"))
+    assert (refusal.status, refusal.message) == (
+        502,
+        "The policy produced an invalid header value (X-Who).",
+    )
+    assert run(from_name, make_ctx(subscription_name="Bob")).headers == {"X-Who": "Bob"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "fragment"),
+    [
+        ('<set-header name="X-A"><value>line&#10;break</value></set-header>', "line break"),
+        ('<set-header name="X-A"><value>名前</value></set-header>', "Latin-1"),
+        ('<set-header name="X A"><value>v</value></set-header>', "HTTP header name"),
+        (
+            '<return-response><set-status code="403"/><set-header name="X-A">'
+            "<value>a&#13;b</value></set-header></return-response>",
+            "line break",
+        ),
+    ],
+)
+def test_header_literals_that_cannot_be_sent_are_refused_at_save(policy, fragment):
+    with pytest.raises(PolicyError, match=fragment):
+        parse_document(inbound(policy))
+
+
+def test_query_parameters_may_carry_any_text():
+    xml = inbound(
+        '<set-query-parameter name="who" exists-action="override">'
+        "<value>@(context.Subscription.Name)</value></set-query-parameter>"
+    )
+    ctx = make_ctx(subscription_name="名前\n")
+    assert run(xml, ctx) is None
+    assert ctx.backend_query == [Change("set", "who", ("名前\n",))]
