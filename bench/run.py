@@ -30,13 +30,14 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nodes as bench_nodes  # bench/nodes.py: the two-roles and multi-worker rows
 import policies as bench_policies  # bench/policies.py (the script's folder is on sys.path)
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = sys.executable
 TARGETS = ("direct", "nginx", "portico")
-TESTS = ("rtt", "throughput", "handshake", "idle")
+TESTS = ("rtt", "throughput", "handshake", "idle", "flood", "workers")
 
 # Targets from the performance brief, and the prototype's figures on this machine.
 REFERENCE = {
@@ -301,7 +302,14 @@ def portico_env(tmp: Path, keepalive: float) -> dict[str, str]:
     return env
 
 
-def start_portico(root: Path, env: dict[str, str], port: int, backend: int, log_path: Path):
+def status(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_portico/status", timeout=5) as r:  # noqa: S310
+        return json.load(r)
+
+
+def start_portico(
+    root: Path, env: dict[str, str], port: int, backend: int, log_path: Path, *, workers: int = 1
+):
     manage = [PYTHON, "manage.py"]
     subprocess.run(  # noqa: S603
         [*manage, "migrate", "-v", "0"], cwd=root, env=env, check=True, capture_output=True
@@ -319,17 +327,19 @@ def start_portico(root: Path, env: dict[str, str], port: int, backend: int, log_
     with open(log_path, "w") as log_file:
         proc = CHILDREN.start(
             "portico",
-            [*manage, "run_gateway", "--host", "127.0.0.1", "--port", str(port)],
+            [*manage, "run_gateway", "--host", "127.0.0.1", "--port", str(port)]
+            + ["--workers", str(workers)],
             cwd=root,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
-    wait_for_port(port, proc, "portico", timeout=60)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the snapshot is loaded on first use
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_portico/gateway", timeout=5) as r:  # noqa: S310
-            if json.load(r).get("apis", 0) >= 1:
+    proc.port = port
+    wait_for_port(port, proc, "portico", timeout=120)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the catalog loads in the background at start-up
+        with contextlib.suppress(OSError):
+            if status(port).get("apis", 0) >= 1:
                 break
         time.sleep(0.2)
     else:
@@ -587,6 +597,19 @@ ROWS = [
     ("client CPU % (handshakes)", ("handshake", "client_cpu_pct"), "{:.0f}"),
     ("other processes CPU % (handshakes)", ("handshake", "other_cpu_pct"), "{:.0f}"),
     ("KiB / idle proxied connection", ("idle", "kib_per_connection"), "{:.1f}"),
+    # Two roles (run_portal + run_gateway) and worker processes: Portico only.
+    ("node handshake p50 ms, portal idle", ("nodes_flood", "quiet_p50_ms"), "{:.2f}"),
+    ("node handshake p99 ms, portal idle", ("nodes_flood", "quiet_p99_ms"), "{:.2f}"),
+    ("node handshake p50 ms, login flood", ("nodes_flood", "flood_p50_ms"), "{:.2f}"),
+    ("node handshake p99 ms, login flood", ("nodes_flood", "flood_p99_ms"), "{:.2f}"),
+    ("  wrong-password logins/s on portal", ("nodes_flood", "flood_logins_per_s"), "{:,.0f}"),
+    ("round trips/s, --workers 1", ("nodes_workers", "w1_round_trips_per_s"), "{:,.0f}"),
+    ("round trips/s, --workers 2", ("nodes_workers", "w2_round_trips_per_s"), "{:,.0f}"),
+    ("CPU us / relayed msg, --workers 1", ("nodes_workers", "w1_cpu_us_per_msg"), "{:.1f}"),
+    ("CPU us / relayed msg, --workers 2", ("nodes_workers", "w2_cpu_us_per_msg"), "{:.1f}"),
+    ("idle connections held (many)", ("nodes_idle", "opened"), "{:,.0f}"),
+    ("  KiB / idle connection (many)", ("nodes_idle", "kib_per_connection"), "{:.1f}"),
+    ("  idle CPU % of a core (all workers)", ("nodes_idle", "idle_cpu_pct"), "{:.1f}"),
 ]
 
 
@@ -745,6 +768,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=ROOT,
         help="checkout whose manage.py runs Portico (to compare a patched copy)",
     )
+    parser.add_argument(
+        "--idle-many",
+        type=int,
+        default=0,
+        help="idle connections held across the workers of one node (e.g. 30000; 0 skips)",
+    )
+    parser.add_argument(
+        "--idle-many-workers", type=int, default=4, help="workers for --idle-many (default 4)"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", ""),
+        help="Redis for the multi-worker rows (default $REDIS_URL; they are skipped without)",
+    )
     parser.add_argument("--label", default="", help="free text stored in the results JSON")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results/")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (logs, db)")
@@ -771,7 +808,7 @@ NODE = shutil.which("node") or "/usr/bin/node"
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm)
-    nofile = raise_fd_limit(4 * args.idle_connections + 1024)
+    nofile = raise_fd_limit(max(4 * args.idle_connections, 20_000) + 1024)
     ensure_node_modules()
     nginx = ensure_nginx() if "nginx" in args.only else None
     tmp = Path(tempfile.mkdtemp(prefix="portico-bench-"))
@@ -791,7 +828,8 @@ def main(argv: list[str] | None = None) -> int:
         else "python websockets echo (gateway/echo_backend.py)",
         "load_client": "node ws client (client.mjs), one process",
         "nginx": "1 worker process" if nginx else "skipped",
-        "portico": "manage.py run_gateway, 1 process (uvicorn)",
+        "portico": "manage.py run_gateway --workers 1 (uvicorn); node rows: run_portal and "
+        "run_gateway --workers N as separate processes",
         "relayed_message_rule": "one round trip = 2 relayed messages (up + down)",
         "fd_limit": nofile,
         "versions": versions(nginx),
@@ -834,6 +872,10 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     pids = descendants(proc.pid)
                     results["portico"] = measure("portico", url, pids, backend.pid, args)
+                    if "flood" in args.tests:
+                        results["portico"]["nodes_flood"] = bench_nodes.flood(
+                            sys.modules[__name__], args, env, url, pids, backend.pid, tmp
+                        )
                     if "handshake" in args.tests:
                         log(f"portico: handshakes with policies ({bench_policies.LABEL})")
                         bench_policies.apply(PYTHON, args.portico_root, env, port)
@@ -848,6 +890,18 @@ def main(argv: list[str] | None = None) -> int:
                 if "rtt" in args.tests:
                     results["portico"]["rtt_recording_off"] = measure_recording_off(
                         args, env, backend_port, backend.pid, tmp
+                    )
+                node_env = {**env, "PORTICO_LIMITS_STORAGE": args.redis_url}
+                here = sys.modules[__name__]
+                if ("workers" in args.tests or args.idle_many) and not args.redis_url:
+                    log("nodes: multi-worker rows skipped: no --redis-url / REDIS_URL")
+                elif "workers" in args.tests:
+                    results["portico"]["nodes_workers"] = bench_nodes.workers(
+                        here, args, node_env, backend_port, backend.pid, tmp
+                    )
+                if args.idle_many and args.redis_url:
+                    results["portico"]["nodes_idle"] = bench_nodes.idle_many(
+                        here, args, node_env, tmp
                     )
     finally:
         CHILDREN.stop_all()
