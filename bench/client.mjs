@@ -104,6 +104,8 @@ function wsOptions() {
     headers: config.headers || {},
     maxPayload: 64 * 1024 * 1024,
     handshakeTimeout: 10_000,
+    // Many connections to one port need several source addresses (about 28,000 ports each).
+    ...(config.local_address ? { localAddress: config.local_address } : {}),
   };
 }
 

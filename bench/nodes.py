@@ -1,0 +1,282 @@
+"""The two-roles and multi-worker rows of the benchmark (issue 11).
+
+- flood: handshake p50/p99 on a gateway node (`run_gateway`) with and without a login flood on
+  a separate portal process (`run_portal`, the same database);
+- workers: relayed-message throughput and CPU of one node with `--workers 2` against one worker;
+- idle-many: N idle proxied connections held across the workers of one node (memory per
+  connection, idle CPU), spread over several client and echo-backend processes and source
+  addresses, since no process here may hold more than 20,000 open files.
+
+`h` is the harness module (bench/run.py): its child-process, client and CPU helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+FLOOD_LOOPS = 16  # the issue's flood: 16 clients posting wrong passwords
+CONNECTIONS_PER_PROCESS = 10_000  # clients and backends: one descriptor per connection
+IDLE_CPU_WINDOW = 10.0  # seconds of idle CPU measured with every connection open
+
+
+def start_portal(h, root: Path, env: dict, port: int, log_path: Path):
+    with open(log_path, "w") as log_file:
+        proc = h.CHILDREN.start(
+            "portal",
+            [h.PYTHON, "manage.py", "run_portal", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    h.wait_for_port(port, proc, "portal", timeout=60)
+    return proc
+
+
+def flood(h, args, env: dict, url: str, gateway_pids: list[int], backend_pid: int, tmp: Path):
+    """Handshakes on the node, quiet and then during a login flood on the portal."""
+    port = h.free_port()
+    # Every wrong password must cost the portal its password hash, as an attacker's would: no
+    # lockout here (axes would answer the locked-out flood cheaply).
+    portal_env = {**env, "PORTICO_LOGIN_FAILURE_LIMIT": "100000000"}
+    portal = start_portal(h, args.portico_root, portal_env, port, tmp / "portal.log")
+    bound = args.warmup + args.duration + 60
+    out: dict = {}
+    try:
+        portal_pids = h.descendants(portal.pid)
+        pids = [*gateway_pids, backend_pid, *portal_pids]
+        h.log("nodes: handshakes on the gateway node, portal idle")
+        out["quiet"] = h.measure_handshakes(url, pids, gateway_pids, backend_pid, args, bound)
+        h.log(f"nodes: handshakes on the gateway node, {FLOOD_LOOPS} login loops on the portal")
+        seconds = args.warmup + args.duration + 3
+        flood_proc = h.CHILDREN.start(
+            "login flood",
+            [
+                h.NODE,
+                str(h.BENCH / "login_flood.mjs"),
+                json.dumps(
+                    {
+                        "base": f"http://127.0.0.1:{port}",
+                        "concurrency": FLOOD_LOOPS,
+                        "seconds": seconds,
+                    }
+                ),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            time.sleep(1.0)  # the flood is under way before the measured window
+            busy = h.measure_handshakes(url, pids, gateway_pids, backend_pid, args, bound)
+            busy["portal_cpu_pct"] = _pct(busy, portal_pids)
+            out["flood"] = busy
+            text, _ = flood_proc.communicate(timeout=seconds + 60)
+            line = next((x for x in text.splitlines() if x.startswith("RESULT ")), None)
+            out["flood_client"] = json.loads(line[7:]) if line else {"error": "no result"}
+        finally:
+            h.CHILDREN.stop(flood_proc)
+            h.CHILDREN.procs = [(n, p) for n, p in h.CHILDREN.procs if p is not flood_proc]
+    finally:
+        h.CHILDREN.stop(portal, timeout=10)
+        h.CHILDREN.procs = [(n, p) for n, p in h.CHILDREN.procs if p is not portal]
+    for key in ("quiet", "flood"):
+        out[f"{key}_p50_ms"] = out[key].get("p50_ms")
+        out[f"{key}_p99_ms"] = out[key].get("p99_ms")
+    out["flood_logins_per_s"] = out.get("flood_client", {}).get("per_s")
+    return out
+
+
+def _pct(result: dict, pids: list[int]) -> float | None:
+    by_pid = result.get("cpu_ms_by_pid") or {}
+    seconds = result.get("seconds") or 0
+    if not seconds:
+        return None
+    return sum(by_pid.get(str(p), 0.0) for p in pids) / 10 / seconds
+
+
+def workers(h, args, env: dict, backend_port: int, backend_pid: int, tmp: Path) -> dict:
+    """Round trips (50 connections x 64 B) through one node with --workers 1, then --workers 2."""
+    out: dict = {}
+    bound = args.warmup + args.duration + 60
+    for count in (1, 2):
+        port = h.free_port()
+        db = f"sqlite:///{tmp}/db-workers-{count}.sqlite3"
+        node_env = {**env, "DATABASE_URL": db}
+        proc, url = h.start_portico(
+            args.portico_root,
+            node_env,
+            port,
+            backend_port,
+            tmp / f"portico-workers-{count}.log",
+            workers=count,
+        )
+        try:
+            pids = _wait_workers(h, proc, count)
+            h.log(f"nodes: round trips through --workers {count}")
+            rtt = h.measure_rtt(url, [*pids, backend_pid], pids, backend_pid, args, bound)
+            out[f"w{count}"] = rtt
+            out[f"w{count}_round_trips_per_s"] = rtt.get("round_trips_per_s")
+            out[f"w{count}_cpu_us_per_msg"] = rtt.get("proxy_cpu_us_per_relayed_msg")
+            out[f"w{count}_p99_ms"] = rtt.get("p99_ms")
+        finally:
+            h.CHILDREN.stop(proc, timeout=20)
+            h.CHILDREN.procs = [(n, p) for n, p in h.CHILDREN.procs if p is not proc]
+    return out
+
+
+def _wait_workers(h, proc, count: int, timeout: float = 120.0) -> list[int]:
+    """The supervisor and its `count` workers once every worker listens (they start slowly)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = h.descendants(proc.pid)
+        if len(pids) >= (count + 1 if count > 1 else 1):
+            answered = set()
+            for _ in range(8 * count):
+                try:
+                    answered.add(h.status(proc.port)["pid"])
+                except OSError:
+                    pass
+            if len(answered) >= count:
+                return pids
+        time.sleep(0.5)
+    raise RuntimeError(f"--workers {count}: not every worker answered")
+
+
+def idle_many(h, args, env: dict, tmp: Path) -> dict:
+    """Hold args.idle_many connections through one node with args.idle_many_workers workers."""
+    total, count = args.idle_many, args.idle_many_workers
+    groups = math.ceil(total / CONNECTIONS_PER_PROCESS)
+    per_group = math.ceil(total / groups)
+    backends = []
+    for _ in range(groups):
+        port = h.free_port()
+        backends.append((port, h.start_node_backend(port)))
+    port = h.free_port()
+    node_env = {**env, "DATABASE_URL": f"sqlite:///{tmp}/db-idle-many.sqlite3"}
+    proc, url = h.start_portico(
+        args.portico_root, node_env, port, backends[0][0], tmp / "portico-idle.log", workers=count
+    )
+    clients: list[subprocess.Popen] = []
+    out: dict = {"connections_wanted": total, "workers": count, "processes": groups}
+    try:
+        suffixes = _add_idle_apis(h, args, node_env, [p for p, _ in backends], port)
+        pids = _wait_workers(h, proc, count)
+        workers_only = [p for p in pids if p != proc.pid] or pids
+        before = h.rss_kib(workers_only)
+        started = time.monotonic()
+        h.log(f"nodes: opening {total} idle connections, {groups} clients, {count} workers")
+        for i, suffix in enumerate(suffixes):
+            config = {
+                "mode": "idle",
+                "url": url.replace("/echo?", f"/{suffix}?"),
+                "count": per_group,
+                "concurrency": 64,
+                "hold_seconds": 900,
+                "local_address": f"127.0.0.{2 + i}",
+            }
+            clients.append(
+                h.CHILDREN.start(
+                    f"idle client {i}",
+                    [h.NODE, str(h.BENCH / "client.mjs"), json.dumps(config)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        opened = _wait_opened(clients, timeout=900)
+        out["open_seconds"] = time.monotonic() - started
+        out["opened"] = sum(o.get("opened", 0) for o in opened)
+        out["open_errors"] = sum(o.get("errors", 0) for o in opened)
+        time.sleep(args.settle + 3)
+        after = h.rss_kib(workers_only)
+        cpu_before = {p: _ticks(p) for p in workers_only}
+        time.sleep(IDLE_CPU_WINDOW)
+        cpu_after = {p: _ticks(p) for p in workers_only}
+        out["per_worker_connections"] = _per_worker(h, port, count)
+        out["max_open_files_per_process"] = max(_open_files(p) for p in workers_only)
+        out["rss_before_kib"], out["rss_after_kib"] = before, after
+        out["kib_per_connection"] = (after - before) / max(1, out["opened"])
+        idle_ms = sum(cpu_after[p] - cpu_before[p] for p in workers_only) * 10
+        out["idle_cpu_pct"] = idle_ms / 10 / IDLE_CPU_WINDOW
+    finally:
+        for client in clients:
+            try:
+                client.stdin.write("close\n")
+                client.stdin.flush()
+            except OSError:
+                pass
+        for client in clients:
+            h.CHILDREN.stop(client, timeout=30)
+        h.CHILDREN.stop(proc, timeout=60)
+        for _, backend in backends:
+            h.CHILDREN.stop(backend)
+        gone = {id(c) for c in clients} | {id(proc)} | {id(b) for _, b in backends}
+        h.CHILDREN.procs = [(n, p) for n, p in h.CHILDREN.procs if id(p) not in gone]
+    return out
+
+
+def _add_idle_apis(h, args, env: dict, backend_ports: list[int], port: int) -> list[str]:
+    """One API per echo backend, all in the demo's product (so the demo key opens them)."""
+    code = (
+        "from apis import services; from apis.models import Gateway, Product;"
+        "g = Gateway.objects.get(name='managed'); p = Product.objects.get(name='starter');"
+        f"ports = {backend_ports!r};"
+        "[services.update_product(product=p, apis=[*p.apis.all(), services.create_api("
+        "display_name=f'Idle {i}', backend_url=f'ws://127.0.0.1:{q}/', url_suffix=f'idle{i}',"
+        "gateways=[g])]) for i, q in enumerate(ports)]"
+    )
+    before = h.status(port)["revision"]
+    subprocess.run(  # noqa: S603
+        [h.PYTHON, "manage.py", "shell", "-c", code], cwd=args.portico_root, env=env, check=True
+    )
+    deadline = time.monotonic() + 30
+    while h.status(port)["revision"] == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2.0)  # every worker polls the revision on its own
+    return [f"idle{i}" for i in range(len(backend_ports))]
+
+
+def _wait_opened(clients, timeout: float) -> list[dict]:
+    results: list[dict] = [{} for _ in clients]
+
+    def read(i, client):
+        for line in client.stdout:
+            if line.startswith("EVENT "):
+                results[i] = json.loads(line[6:])
+                return
+
+    threads = [
+        threading.Thread(target=read, args=(i, c), daemon=True) for i, c in enumerate(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return results
+
+
+def _ticks(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _open_files(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+
+
+def _per_worker(h, port: int, count: int) -> dict:
+    seen: dict[int, int] = {}
+    for _ in range(10 * count):
+        try:
+            status = h.status(port)
+        except OSError:
+            continue
+        seen[status["pid"]] = status.get("connections", 0)
+    return {str(k): v for k, v in seen.items()}
