@@ -210,3 +210,19 @@ def test_idle_connection_is_closed_with_1001(gateway, catalog, backend):
     seen = backend.requests[-1]
     assert backend.wait_closed(seen)
     assert seen.closed_code == 1001
+
+
+def test_the_message_a_backend_sends_just_before_its_close_reaches_the_client(
+    gateway, catalog, backend
+):
+    serve_current_catalog(gateway)
+
+    async def scenario():
+        async with ws_connect(url(gateway, catalog)) as ws:
+            await ws.send("!last goodbye")
+            last = await ws.recv()
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            return last, ws.close_code
+
+    assert run(scenario()) == ("goodbye", 4000)

@@ -1,9 +1,10 @@
 """A real `websockets` backend for the tests: echoes, records what it saw, obeys '!' commands.
 
 Commands (text messages): "!close <code> <reason>", "!drop" (no close frame), "!send-bytes <n>",
-"!send-text <n>", "!send-invalid-utf8" (a raw text frame that is not UTF-8), "!flood <count>
-<size>" (binary messages, as fast as the gateway takes them; `flood_sent` counts them);
-anything else is echoed. The request path "/reject" answers HTTP 403.
+"!send-text <n>", "!last <text>" (sends it, then closes 4000 at once), "!send-invalid-utf8" (a
+raw text frame that is not UTF-8), "!flood <count> <size>" (binary messages, as fast as the
+gateway takes them; `flood_sent` counts them); anything else is echoed. The request path
+"/reject" answers HTTP 403.
 """
 
 import asyncio
@@ -123,6 +124,10 @@ class BackendServer:
         if verb == "!close":
             code, _, reason = arg.partition(" ")
             await connection.close(int(code), reason)
+            return True
+        if verb == "!last":
+            await connection.send(arg)
+            await connection.close(4000, "that was the last")
             return True
         if verb == "!drop":
             connection.transport.abort()
