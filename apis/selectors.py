@@ -438,6 +438,60 @@ def global_policy() -> GlobalPolicy:
     return GlobalPolicy.objects.order_by("pk").first() or GlobalPolicy()
 
 
+@dataclass(frozen=True, slots=True)
+class NodeSummary:
+    """One node of a gateway as its workers' latest heartbeats describe it."""
+
+    node_id: str
+    hostname: str
+    version: str
+    revision: int
+    revision_current: bool
+    workers: int  # as the node was started (run_gateway --workers)
+    workers_reporting: int
+    open_connections: int
+    last_error: str
+    last_seen_at: datetime
+    online: bool
+
+
+def gateway_nodes(gateway: Gateway, now: datetime | None = None) -> list[NodeSummary]:
+    """The gateway's nodes, online first; a node is online while a worker reported within
+    NODE_ONLINE_SECONDS, and its figures add up the workers that did."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apis.services import NODE_ONLINE_SECONDS
+
+    fresh_after = (now or timezone.now()) - timedelta(seconds=NODE_ONLINE_SECONDS)
+    current = catalog_revision()
+    by_node: dict[str, list] = {}
+    for row in gateway.nodes.order_by("node_id", "-last_seen_at"):
+        by_node.setdefault(row.node_id, []).append(row)
+    summaries = []
+    for node_id, rows in by_node.items():
+        fresh = [r for r in rows if r.last_seen_at >= fresh_after] or rows[:1]
+        latest = rows[0]
+        errors = [r.last_error for r in fresh if r.last_error]
+        summaries.append(
+            NodeSummary(
+                node_id=node_id,
+                hostname=latest.hostname,
+                version=latest.version,
+                revision=min(r.revision for r in fresh),
+                revision_current=all(r.revision == current for r in fresh),
+                workers=latest.workers,
+                workers_reporting=len(fresh) if latest.last_seen_at >= fresh_after else 0,
+                open_connections=sum(r.open_connections for r in fresh),
+                last_error=errors[0] if errors else "",
+                last_seen_at=latest.last_seen_at,
+                online=latest.last_seen_at >= fresh_after,
+            )
+        )
+    return sorted(summaries, key=lambda n: (not n.online, n.node_id))
+
+
 def gateway_status(gateway: Gateway, now: datetime | None = None) -> str:
     """Online when a node reported within GATEWAY_ONLINE_SECONDS, offline, or never seen."""
     from django.utils import timezone

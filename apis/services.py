@@ -1,6 +1,7 @@
 """All writes to the catalog: keyword-only, typed, atomic, validated with full_clean()."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from apis.models import (
     BUILTIN_GATEWAY_NAME,
     Api,
     Gateway,
+    GatewayNode,
     GlobalPolicy,
     Product,
     Subscription,
@@ -118,11 +120,52 @@ def regenerate_gateway_token(*, gateway: Gateway, which: str = "primary") -> str
     return token
 
 
+NODE_ONLINE_SECONDS = 30  # three missed heartbeats (every 10 s) and a node is shown as stale
+NODE_FORGET_SECONDS = 24 * 3600  # a node silent this long leaves the list
+_NODE_FIELDS = ("hostname", "version", "revision", "workers", "open_connections", "last_error")
+
+
 def record_gateway_heartbeat(*, name: str, node_count: int, version: str) -> None:
     """Mark a gateway as seen now; an update() so it does not bump the catalog revision."""
     Gateway.objects.filter(name=name).update(
         last_seen_at=timezone.now(), node_count=node_count, node_version=version[:50]
     )
+
+
+@transaction.atomic
+def record_node_heartbeat(*, gateway_name: str, report: dict) -> GatewayNode | None:
+    """Store one gateway process's heartbeat (see gateway.heartbeat for the fields).
+
+    Rows of the same node from workers that stopped reporting are removed (a restarted worker
+    has a new pid), as are nodes silent for a day. Plain updates, so no catalog revision bump."""
+    gateway = Gateway.objects.filter(name=gateway_name).first()
+    if gateway is None:
+        return None
+    now = timezone.now()
+    values = {field: report[field] for field in _NODE_FIELDS if field in report}
+    if report.get("started_at"):
+        values["started_at"] = report["started_at"]
+    node, _ = GatewayNode.objects.update_or_create(
+        gateway=gateway,
+        node_id=report["node_id"],
+        worker=report["worker"],
+        defaults={**values, "last_seen_at": now},
+    )
+    stale = now - timedelta(seconds=NODE_ONLINE_SECONDS)
+    GatewayNode.objects.filter(
+        gateway=gateway, node_id=node.node_id, last_seen_at__lt=stale
+    ).delete()
+    GatewayNode.objects.filter(
+        gateway=gateway, last_seen_at__lt=now - timedelta(seconds=NODE_FORGET_SECONDS)
+    ).delete()
+    online = (
+        GatewayNode.objects.filter(gateway=gateway, last_seen_at__gte=stale)
+        .values("node_id")
+        .distinct()
+        .count()
+    )
+    record_gateway_heartbeat(name=gateway.name, node_count=online, version=node.version)
+    return node
 
 
 # APIs -------------------------------------------------------------------------------------------

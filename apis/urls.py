@@ -36,6 +36,7 @@ urlpatterns = [
     path("gateways/", gateway_pages.gateway_list, name="gateway-list"),
     path("gateways/add/", gateway_pages.gateway_create, name="gateway-create"),
     path("gateways/<slug:name>/", gateway_pages.gateway_edit, name="gateway-edit"),
+    path("gateways/<slug:name>/token/", gateway_pages.gateway_token, name="gateway-token"),
     path("policy/", policy_pages.global_policy, name="global-policy"),
     path("subscriptions/", subscription_pages.subscription_list, name="subscription-list"),
     path("subscriptions/add/", subscription_pages.subscription_create, name="subscription-create"),

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+from gateway.heartbeat import get_heartbeat
 from gateway.store import get_store
 from gateway.telemetry import get_recorder
 
@@ -18,6 +19,7 @@ async def lifespan_app(scope, receive, send) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             get_store().start()
+            get_heartbeat().start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await shutdown()
@@ -34,4 +36,5 @@ async def shutdown() -> None:
         except Exception:  # noqa: BLE001 - shutting down either way; the drop is counted
             log.exception("telemetry flush at shutdown failed")
     recorder.stop()
+    get_heartbeat().stop()
     get_store().stop()

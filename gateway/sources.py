@@ -8,21 +8,17 @@ serving its last good snapshot and asks again.
 
 import asyncio
 import logging
-import time
 from pathlib import Path
 
 from channels.db import database_sync_to_async
 
-from apis import selectors, services
+from apis import selectors
 from apis.selectors import GatewayCatalog
 from apis.wire import catalog_from_json
 from gateway import savedconfig
 from gateway.controlplane import CONFIG_PATH, ControlPlane, ControlPlaneError
 
 log = logging.getLogger("portico.gateway")
-
-HEARTBEAT_SECONDS = 30.0
-VERSION = "portico-0.1.0"
 
 
 class DatabaseSource:
@@ -31,26 +27,15 @@ class DatabaseSource:
     def __init__(self, gateway_name: str, poll_seconds: float) -> None:
         self.gateway_name = gateway_name
         self.poll_seconds = poll_seconds
-        self._last_heartbeat = 0.0
 
     async def load(self) -> GatewayCatalog:
         return await database_sync_to_async(selectors.gateway_catalog)(self.gateway_name)
 
     async def next_change(self, revision: int) -> GatewayCatalog | None:
         await asyncio.sleep(self.poll_seconds)
-        await self._heartbeat()
         if await database_sync_to_async(selectors.catalog_revision)() == revision:
             return None
         return await self.load()
-
-    async def _heartbeat(self) -> None:
-        now = time.monotonic()
-        if now - self._last_heartbeat < HEARTBEAT_SECONDS:
-            return
-        self._last_heartbeat = now
-        await database_sync_to_async(services.record_gateway_heartbeat)(
-            name=self.gateway_name, node_count=1, version=VERSION
-        )
 
     async def close(self) -> None:
         pass

@@ -67,7 +67,7 @@ class Supervisor:
         self.host, self.port = host, port
         self.drain_seconds = drain_seconds  # the workers' own grace plus their telemetry flush
         command = [sys.executable, str(manage_py), "run_gateway", "--worker"]
-        command += ["--host", host, "--port", str(port)]
+        command += ["--host", host, "--port", str(port), "--workers", str(workers)]
         self.workers = [Worker(i, command, manage_py.parent) for i in range(1, workers + 1)]
         self.stopping = False
 

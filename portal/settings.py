@@ -204,6 +204,8 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.E
 
 # The gateway (data plane).
 PORTICO_GATEWAY = env_str("PORTICO_GATEWAY") or "managed"
+PORTICO_NODE_ID = env_str("PORTICO_NODE_ID")  # default: host:port
+PORTICO_HEARTBEAT_SECONDS = env_float("PORTICO_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
 PORTICO_SNAPSHOT_POLL_SECONDS = env_float("PORTICO_SNAPSHOT_POLL_SECONDS", 1.0, minimum=0.05)
 PORTICO_BACKEND_CONNECT_TIMEOUT = env_float("PORTICO_BACKEND_CONNECT_TIMEOUT", 10.0, minimum=0.1)
 PORTICO_KEEPALIVE_SECONDS = env_float("PORTICO_KEEPALIVE_SECONDS", 30.0, minimum=0.0)

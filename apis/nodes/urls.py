@@ -8,4 +8,5 @@ app_name = "nodes"
 
 urlpatterns = [
     path("config", views.config, name="config"),
+    path("heartbeat", views.heartbeat, name="heartbeat"),
 ]

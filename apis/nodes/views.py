@@ -1,4 +1,5 @@
-"""Node endpoints: a self-hosted node pulls its gateway's configuration here (long-poll by ETag).
+"""Node endpoints: a self-hosted node pulls its gateway's configuration here (long-poll by ETag)
+and reports its heartbeats. Every request carries the node token, which names the gateway.
 
 `GET config` answers the gateway's catalog as JSON with the catalog revision as ETag. With
 `If-None-Match` naming the current revision and `?wait=N` (seconds, at most 60), it holds the
@@ -12,10 +13,12 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
-from apis import selectors
+from apis import selectors, services
 from apis.nodes.auth import node_gateway, unauthorized
+from apis.nodes.reports import BadReport, clean_heartbeat
 from apis.wire import catalog_to_json
 
 MAX_WAIT_SECONDS = 60.0
@@ -54,3 +57,23 @@ async def config(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Portico-Gateway"] = gateway.name  # the node checks it is the one it runs as
     return response
+
+
+MAX_REPORT_BYTES = 16 * 1024
+
+
+@csrf_exempt  # bearer-token API for nodes, never a browser session
+@require_POST
+def heartbeat(request: HttpRequest) -> HttpResponse:
+    """Store one node process's heartbeat under the token's gateway."""
+    gateway = node_gateway(request)
+    if gateway is None:
+        return unauthorized()
+    if len(request.body) > MAX_REPORT_BYTES:
+        return JsonResponse({"error": "report too large"}, status=413)
+    try:
+        report = clean_heartbeat(json.loads(request.body or b"null"))
+    except (ValueError, BadReport) as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    services.record_node_heartbeat(gateway_name=gateway.name, report=report)
+    return JsonResponse({"revision": selectors.catalog_revision()}, status=200)

@@ -1,13 +1,15 @@
-"""Publisher pages for gateways: list with heartbeat, add, edit and assign APIs."""
+"""Publisher pages for gateways: list with heartbeat, add, edit and assign APIs, the nodes'
+heartbeats and a deployment panel (node token shown once, the commands that start a node)."""
 
 from datetime import timedelta
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from apis import selectors
+from apis import selectors, services
 from apis.forms import GatewayForm
 from apis.models import Gateway
 from apis.views.access import publisher_required
@@ -51,6 +53,63 @@ def gateway_edit(request: HttpRequest, name: str) -> HttpResponse:
             messages.success(request, f"Saved the gateway {saved.name}.")
             return redirect("publisher:gateway-list")
         gateway.refresh_from_db()
-    context = {"form": form, "gateway": gateway, "section": "gateways"}
-    context["status"] = heartbeat_status(gateway)
-    return render(request, "apis/gateway_form.html", context)
+    return render(request, "apis/gateway_form.html", _edit_context(request, gateway, form))
+
+
+@publisher_required
+def gateway_token(request: HttpRequest, name: str) -> HttpResponse:
+    """Regenerate a node token: a confirmation first, then the new token, shown on this one
+    response only (only its hash is stored). Administrators only, as in the REST API."""
+    gateway = get_object_or_404(selectors.gateway_list(), name=name)
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    which = request.POST.get("which", "primary")
+    if request.method != "POST" or which not in ("primary", "secondary"):
+        return redirect("publisher:gateway-edit", name=gateway.name)
+    if request.POST.get("confirm") != "yes":
+        context = {"gateway": gateway, "which": which, "section": "gateways"}
+        return render(request, "apis/gateway_token_confirm.html", context)
+    token = services.regenerate_gateway_token(gateway=gateway, which=which)
+    context = _edit_context(request, gateway, GatewayForm(instance=gateway))
+    context.update(new_token=token, new_token_which=which)
+    context["deploy"] = node_commands(gateway, control_url(request), token)
+    response = render(request, "apis/gateway_form.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _edit_context(request: HttpRequest, gateway: Gateway, form) -> dict:
+    return {
+        "form": form,
+        "gateway": gateway,
+        "section": "gateways",
+        "status": heartbeat_status(gateway),
+        "nodes": selectors.gateway_nodes(gateway),
+        "deploy": node_commands(gateway, control_url(request), None),
+        "may_regenerate": request.user.is_superuser,
+    }
+
+
+def control_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def node_commands(gateway: Gateway, control: str, token: str | None) -> str:
+    """The shell lines that start one node of this gateway (two workers sharing Redis)."""
+    if gateway.kind == Gateway.Kind.SELF_HOSTED:
+        env = [
+            f"PORTICO_GATEWAY={gateway.name}",
+            f"PORTICO_CONTROL_URL={control}",
+            f"PORTICO_GATEWAY_TOKEN={token or '<node token: regenerate one above>'}",
+        ]
+    else:  # managed nodes read the catalog from the database
+        env = [
+            f"PORTICO_GATEWAY={gateway.name}",
+            "DATABASE_URL=postgres://<user>:<password>@<database-host>:5432/<database>",
+            "SECRET_KEY=<the portal's SECRET_KEY>",
+            "ALLOWED_HOSTS=<gateway host name>",
+        ]
+    env.append("REDIS_URL=redis://<redis-host>:6379/0  # shared counters across workers and nodes")
+    lines = [f"export {line}" for line in env]
+    lines.append("python manage.py run_gateway --host 0.0.0.0 --port 8000 --workers 2")
+    return "\n".join(lines)

@@ -5,12 +5,11 @@ import stat
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 
 import pytest
 
 from apis import selectors, services
-from apis.models import Gateway, Product, Subscription
+from apis.models import Gateway
 from tests.support.client import refused, run, ws_connect
 from tests.support.nodes import http, start_control_plane, start_node
 from tests.support.servers import ROOT, server_env
@@ -18,44 +17,6 @@ from tests.support.servers import ROOT, server_env
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CONFIG = "/_portico/gateways/v1/config"
-
-
-@dataclass
-class Edge:
-    gateway: Gateway
-    subscription: Subscription
-    token: str
-
-    @property
-    def key(self) -> str:
-        return self.subscription.primary_key
-
-
-@pytest.fixture
-def edge(transactional_db, backend) -> Edge:
-    """A self-hosted gateway "edge" serving the Echo API, an active subscription, a node token."""
-    backend.reset()
-    gateway = services.create_gateway(name="edge", kind=Gateway.Kind.SELF_HOSTED)
-    api = services.create_api(
-        display_name="Echo",
-        backend_url=f"{backend.url}/base",
-        url_suffix="echo",
-        gateways=[gateway],
-    )
-    product = services.create_product(
-        display_name="Starter", state=Product.State.PUBLISHED, apis=[api]
-    )
-    subscription = services.create_subscription(display_name="Edge sub", product=product)
-    token = services.regenerate_gateway_token(gateway=gateway, which="primary")
-    return Edge(gateway=gateway, subscription=subscription, token=token)
-
-
-@pytest.fixture(scope="module")
-def control(django_db_setup, server_logs):
-    """The control plane (`run_portal`), shared by the tests of this module."""
-    server = start_control_plane(server_logs)
-    yield server
-    server.stop()
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -46,6 +46,8 @@ def server_env(**overrides: str) -> dict[str, str]:
             "PORTICO_SNAPSHOT_POLL_SECONDS": "0.1",
             "PORTICO_BACKEND_CONNECT_TIMEOUT": "1.5",
             "PORTICO_SHUTDOWN_GRACE_SECONDS": "3",
+            # Servers shared by many tests report once at start; node tests ask for more.
+            "PORTICO_HEARTBEAT_SECONDS": "3600",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
             # Counters may live in a shared Redis: never reuse another run's.

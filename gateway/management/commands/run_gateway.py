@@ -5,6 +5,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from gateway import heartbeat
 from gateway.server import serve
 from gateway.workers import Supervisor, port_is_free
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--worker", action="store_true", help="(internal)")
 
     def handle(self, *args, host: str, port: int, workers: int, worker: bool, **opts) -> None:
+        heartbeat.configure(port=port, workers=workers)
         if worker:
             serve(host=host, port=port, shared=True)
             return

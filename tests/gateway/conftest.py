@@ -1,0 +1,47 @@
+"""Fixtures for gateway node tests: a self-hosted gateway with an API, and a control plane."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from apis import services
+from apis.models import Gateway, Product, Subscription
+from tests.support.nodes import start_control_plane
+
+
+@dataclass
+class Edge:
+    gateway: Gateway
+    subscription: Subscription
+    token: str
+
+    @property
+    def key(self) -> str:
+        return self.subscription.primary_key
+
+
+@pytest.fixture
+def edge(transactional_db, backend) -> Edge:
+    """A self-hosted gateway "edge" serving the Echo API, an active subscription, a node token."""
+    backend.reset()
+    gateway = services.create_gateway(name="edge", kind=Gateway.Kind.SELF_HOSTED)
+    api = services.create_api(
+        display_name="Echo",
+        backend_url=f"{backend.url}/base",
+        url_suffix="echo",
+        gateways=[gateway],
+    )
+    product = services.create_product(
+        display_name="Starter", state=Product.State.PUBLISHED, apis=[api]
+    )
+    subscription = services.create_subscription(display_name="Edge sub", product=product)
+    token = services.regenerate_gateway_token(gateway=gateway, which="primary")
+    return Edge(gateway=gateway, subscription=subscription, token=token)
+
+
+@pytest.fixture(scope="module")
+def control(django_db_setup, server_logs):
+    """The control plane (`run_portal`), shared by the tests of a module."""
+    server = start_control_plane(server_logs)
+    yield server
+    server.stop()
