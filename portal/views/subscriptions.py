@@ -63,6 +63,9 @@ def subscription_rename(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscription_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _own_subscription(request, pk)
+    if subscription.is_builtin_all_access:
+        messages.error(request, f"{subscription.display_name} is built in: it cannot be cancelled.")
+        return redirect("portal:subscriptions")
     if request.method == "POST":
         try:
             services.cancel_subscription(subscription=subscription, comment="Cancelled by owner")
@@ -85,6 +88,9 @@ def subscription_regenerate(request: HttpRequest, pk: int, which: str) -> HttpRe
         messages.error(
             request, f"A {subscription.get_state_display().lower()} subscription has no keys."
         )
+        return redirect("portal:subscriptions")
+    if subscription.state == Subscription.State.SUBMITTED:
+        messages.error(request, "A pending subscription gets keys to use once it is approved.")
         return redirect("portal:subscriptions")
     if request.method == "POST":
         services.regenerate_subscription_key(subscription=subscription, which=which)

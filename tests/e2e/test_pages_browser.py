@@ -316,3 +316,46 @@ def test_policy_editor_highlights_completes_and_says_what_the_effective_policy_s
     expect(highlight.locator(".x-value")).to_have_text(['"401"'])
     expect(note).to_be_visible()
     screenshot(page, "pages-policy-editor-completion")
+
+
+SWEEP = [
+    "/",
+    "/apis/",
+    "/apis/echo/",
+    "/products/",
+    "/products/starter/",
+    "/subscriptions/",
+    "/usage/",
+    "/profile/",
+    "/tokens/",
+    "/publisher/",
+    "/publisher/apis/echo/policy/",
+    "/publisher/apis/echo/metrics/",
+    "/publisher/apis/echo/logs/",
+    "/publisher/apis/echo/asyncapi/",
+    "/publisher/apis/echo/delete/",
+    "/publisher/apis/import/",
+    "/publisher/products/",
+    "/publisher/products/add/",
+    "/publisher/products/starter/",
+    "/publisher/products/starter/policy/",
+    "/publisher/products/starter/subscriptions/",
+    "/publisher/gateways/",
+    "/publisher/gateways/managed/",
+    "/publisher/policy/",
+    "/publisher/subscriptions/add/",
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_page_scrolls_sideways(gateway, catalog, browser, width):
+    """Every other page of both areas, signed in as a superuser (who sees them all)."""
+    make_user("boss", is_staff=True, is_superuser=True)
+    page = open_page(browser, width)
+    page.goto(f"{gateway.http_url}/accounts/login/")
+    fits(page, width)
+    sign_in(page, gateway, "boss")
+    for path in SWEEP:
+        page.goto(f"{gateway.http_url}{path}")
+        fits(page, width)
+    page.context.close()

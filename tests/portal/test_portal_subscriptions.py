@@ -163,3 +163,21 @@ def test_pending_shows_no_keys_cancelled_sorts_last_and_usage_is_linked(client, 
     assert reverse("portal:subscription-usage", args=[live.pk]) in index
     api_page = client.get(reverse("portal:api", args=["ticker"])).content.decode()
     assert reverse("portal:subscription-usage", args=[live.pk]) in api_page
+
+
+def test_pending_keys_cannot_be_regenerated_nor_built_in_subscriptions_cancelled(
+    client, alice, product
+):
+    pending = services.create_subscription(
+        display_name="Pending", owner=alice, product=product, state=Subscription.State.SUBMITTED
+    )
+    old = pending.primary_key
+    client.post(reverse("portal:subscription_regenerate", args=[pending.pk, "primary"]))
+    pending.refresh_from_db()
+    assert pending.primary_key == old
+    builtin = services.ensure_publisher_console_subscription(user=alice)
+    html = client.get(reverse("portal:subscriptions")).content.decode()
+    assert reverse("portal:subscription_cancel", args=[builtin.pk]) not in html
+    client.post(reverse("portal:subscription_cancel", args=[builtin.pk]))
+    builtin.refresh_from_db()
+    assert builtin.state == Subscription.State.ACTIVE
