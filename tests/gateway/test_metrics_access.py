@@ -25,11 +25,15 @@ def get_metrics(server, headers: dict[str, str]) -> int:
         return error.code
 
 
-@pytest.fixture(scope="module")
-def behind_proxy(django_db_setup, server_logs):
-    """A gateway whose proxy runs on this host (loopback is trusted), with a metrics token."""
+@pytest.fixture(scope="module", params=["gateway", "uvicorn"])
+def behind_proxy(request, django_db_setup, server_logs):
+    """A data-plane node (and the demo's combined server) whose proxy runs on this host
+    (loopback is trusted), with a metrics token."""
     server = ServerProcess(
-        "uvicorn", server_logs, PORTICO_TRUSTED_PROXIES="127.0.0.0/8", PORTICO_METRICS_TOKEN=TOKEN
+        request.param,
+        server_logs,
+        PORTICO_TRUSTED_PROXIES="127.0.0.0/8",
+        PORTICO_METRICS_TOKEN=TOKEN,
     )
     yield server
     server.stop()
