@@ -107,6 +107,11 @@ def test_the_readme_production_steps_serve_pages_with_debug_off(tmp_path):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as page:  # noqa: S310
                 css = re.search(r'href="(/static/[^"]+\.css)"', page.read().decode()).group(1)
             assert get(f"http://127.0.0.1:{port}{css}") == 200
+            # Swagger UI's own assets (drf-spectacular-sidecar) are collected and served too.
+            docs = f"http://127.0.0.1:{port}/api/schema/swagger-ui/"
+            with urllib.request.urlopen(docs) as page:  # noqa: S310
+                scripts = re.findall(r'src="(/static/[^"]+\.js)"', page.read().decode())
+            assert scripts and all(get(f"http://127.0.0.1:{port}{js}") == 200 for js in scripts)
         finally:
             stop(process)
     assert "Missing staticfiles manifest entry" not in log_path.read_text()
