@@ -173,9 +173,13 @@ class ApiSettingsForm(ApiForm):
         ("Connection", ("backend_url", "url_scheme", "url_suffix", "gateways")),
         (
             "Subscription",
-            ("subscription_required", "subscription_key_header", "subscription_key_query"),
+            (
+                "subscription_required",
+                "subscription_key_header",
+                "subscription_key_query",
+                "products",
+            ),
         ),
-        ("Products", ("products",)),
         ("Limits", ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")),
     )
 

@@ -10,7 +10,8 @@
       const chosen = Array.from(list.querySelectorAll("input:checked"), (input) =>
         input.closest("label").textContent.trim()
       );
-      summary.textContent = chosen.length ? `Selected: ${chosen.join(", ")}` : "None selected";
+      if (!list.querySelector("input")) summary.textContent = "Nothing to choose yet.";
+      else summary.textContent = chosen.length ? `Selected: ${chosen.join(", ")}` : "None selected";
     };
     list.addEventListener("change", render);
     render();

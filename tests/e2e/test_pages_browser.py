@@ -281,6 +281,7 @@ def test_developer_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     page.get_by_label("Key to use").fill(main.secondary_key)
     console_checks(page, main.secondary_key)
     fits(page, width)
+    screenshot(page, f"pages-developer-api-console-{width}")
     page.context.close()
 
 
