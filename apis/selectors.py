@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from apis.asyncapi.contract import has_contract, message_schemas
 from apis.models import (
     Api,
     CatalogRevision,
@@ -35,6 +36,9 @@ class ApiEntry:
     max_message_bytes: int
     idle_timeout_seconds: int
     max_duration_seconds: int
+    # The AsyncAPI contract's payload schemas, {"send": [...], "receive": [...]} (None: no
+    # contract), for validate-message schema-source="asyncapi"; plain JSON for node configs.
+    message_schemas: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,14 @@ ENDED_SUBSCRIPTION_STATES = (
 ENDED_LATELY = timedelta(days=1)  # longer than any gateway takes to see the change
 
 
+def _message_schemas(api: Api) -> dict | None:
+    if not has_contract(api):
+        return None
+    return {
+        direction: [m.schema for m in found] for direction, found in message_schemas(api).items()
+    }
+
+
 def catalog_revision() -> int:
     row = CatalogRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
     return row or 0
@@ -128,6 +140,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 max_message_bytes=api.max_message_bytes,
                 idle_timeout_seconds=api.idle_timeout_seconds,
                 max_duration_seconds=api.max_duration_seconds,
+                message_schemas=_message_schemas(api),
             )
         )
     products = tuple(

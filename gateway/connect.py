@@ -16,6 +16,7 @@ from gateway.handshake import Handshake, start_handshake
 from gateway.pipeline import run_policies
 from gateway.policies import HandshakeContext
 from gateway.policies.clientaddr import parse_networks
+from gateway.policies.message_pipeline import ConnectionMessages
 from gateway.refusal import Refusal
 from gateway.store import CatalogUnavailable, get_store
 
@@ -31,6 +32,7 @@ class OpenedConnection:
     handshake: Handshake
     backend: BackendLeg
     policy_ctx: HandshakeContext | None
+    messages: ConnectionMessages | None = None  # this connection's onMessage checks
 
     def release(self) -> None:
         """Free what the policies hold for this connection (limit-concurrency slots)."""
@@ -49,6 +51,7 @@ class NoRecord:
 
 async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
     policy_ctx = None
+    messages = None
     try:
         try:
             snapshot = await get_store().current()
@@ -77,6 +80,9 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
                 raw_headers=scope.get("headers") or [],
                 product_names=product_names(snapshot, handshake),
             )
+            compiled = getattr(pipeline, "messages", None)
+            if compiled is not None:
+                messages = compiled.start(policy_ctx)
         attempt.backend_connecting()
         backend = await open_backend(
             handshake.backend,
@@ -89,7 +95,7 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         if policy_ctx is not None:
             policy_ctx.release()
         raise
-    return OpenedConnection(handshake, backend, policy_ctx)
+    return OpenedConnection(handshake, backend, policy_ctx, messages)
 
 
 def product_names(snapshot, handshake) -> list[str]:

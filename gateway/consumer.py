@@ -63,6 +63,7 @@ class GatewayConsumer(AsyncConsumer):
                 send,
                 opened.backend,
                 opened.handshake,
+                opened.messages,
                 started,
                 correlation_id,
                 attempt,
@@ -71,7 +72,7 @@ class GatewayConsumer(AsyncConsumer):
             opened.release()
 
     async def _relay(
-        self, scope, receive, send, backend, handshake, started, correlation_id, attempt
+        self, scope, receive, send, backend, handshake, messages, started, correlation_id, attempt
     ) -> None:
         api = handshake.route.api
         try:
@@ -91,6 +92,7 @@ class GatewayConsumer(AsyncConsumer):
             full_close_range=supports_denial_response(scope),
             close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
             can_abort=ABORT_EXTENSION in (scope.get("extensions") or {}),
+            messages=messages,
         )
         attempt.accepted(relay.stats, handshake_ms)
         live = live_connections()
@@ -110,8 +112,19 @@ class GatewayConsumer(AsyncConsumer):
                 correlation_id,
                 extra={"correlation_id": correlation_id},
             )
+        if messages is not None and messages.logged:
+            # validate-message action="log": once per connection, never per message.
+            log.warning(
+                "%d message(s) failed validate-message api=%s first: %s correlation=%s",
+                messages.logged,
+                api.name,
+                messages.first_logged,
+                correlation_id,
+                extra={"correlation_id": correlation_id},
+            )
         log.debug(
-            "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB handshake=%.1fms "
+            "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB dropped=%d "
+            "handshake=%.1fms "
             "correlation=%s",
             api.name,
             stats.closed_by,
@@ -120,6 +133,7 @@ class GatewayConsumer(AsyncConsumer):
             stats.bytes_up,
             stats.messages_down,
             stats.bytes_down,
+            stats.messages_dropped,
             handshake_ms,
             correlation_id,
             extra={"correlation_id": correlation_id},

@@ -60,7 +60,9 @@ def compile_route_pipelines(api, products: dict, catalog) -> dict:
             effective = policies.effective_document(
                 api.policy_xml, product_docs, catalog.global_policy_xml
             )
-            pipeline = policies.compile_policy(effective, policy_runtime())
+            pipeline = policies.compile_policy(
+                effective, policy_runtime(), message_schemas=api.message_schemas
+            )
         except policies.PolicyError as exc:
             log.error("policy of API %s%s does not compile: %s", api.name, label, exc)
             pipelines[product_id] = BrokenPipeline(str(exc))

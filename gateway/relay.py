@@ -29,6 +29,7 @@ class RelayStats:
     bytes_up: int = 0
     messages_down: int = 0  # backend -> client
     bytes_down: int = 0
+    messages_dropped: int = 0  # stopped by an onMessage policy's drop action (either way)
     closed_by: str = ""  # "client", "backend" or "gateway"
     close_code: int | None = None
     close_reason: str = ""
@@ -47,6 +48,7 @@ class Relay:
         full_close_range: bool,
         close_grace: float = 2.0,
         can_abort: bool = False,
+        messages=None,
     ) -> None:
         self.receive = receive
         self.send = send
@@ -57,6 +59,8 @@ class Relay:
         self.full_close_range = full_close_range
         self.close_grace = close_grace  # how long a client gets to take (and answer) our close
         self.can_abort = can_abort  # the server drops a client on {"type": "portico.abort"}
+        # onMessage policies (gateway.policies.ConnectionMessages) or None; read once, in run().
+        self.messages = messages
         self.stats = RelayStats()
         self._client_closed = False
         self._loop = asyncio.get_running_loop()
@@ -70,7 +74,12 @@ class Relay:
 
     async def run(self) -> RelayStats:
         self._main = asyncio.current_task()
-        pump = self._loop.create_task(self._backend_to_client())
+        # Chosen once per connection: a direction without onMessage policies keeps its plain loop.
+        messages = self.messages
+        inbound = messages.inbound if messages is not None else None
+        outbound = messages.outbound if messages is not None else None
+        down = self._backend_to_client() if outbound is None else self._policed_down(outbound)
+        pump = self._loop.create_task(down)
         if self.max_duration > 0:
             self._timers.append(
                 self._loop.call_later(
@@ -81,7 +90,10 @@ class Relay:
             self._last_change = self._loop.time()
             self._watch_idle()
         try:
-            await self._client_to_backend()
+            if inbound is None:
+                await self._client_to_backend()
+            else:
+                await self._policed_up(inbound)
         except asyncio.CancelledError:
             if not self._gave_up or self._main.uncancel():
                 raise  # cancelled from outside, not (only) by our own grace timer
@@ -144,6 +156,64 @@ class Relay:
                 await self._close_backend(closecodes.from_client(code), reason)
                 return
 
+    async def _policed_up(self, check) -> None:
+        """`_client_to_backend` with the onMessage inbound policies run on each message."""
+        receive, backend, stats, limit = (
+            self.receive,
+            self.backend,
+            self.stats,
+            self.max_message_bytes,
+        )
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                text = message.get("text")
+                if text is not None:
+                    size = len(text) if text.isascii() else len(text.encode())
+                    payload = text
+                else:
+                    payload = message.get("bytes") or b""
+                    size = len(payload)
+                if size > limit:
+                    await self._client_too_big(size)
+                    return
+                verdict = await check(payload, size)
+                if verdict is not None:
+                    if verdict.action == "drop":
+                        stats.messages_dropped += 1
+                        continue
+                    await self._policy_close(verdict, sender="client")
+                    return
+                stats.messages_up += 1
+                stats.bytes_up += size
+                try:
+                    await backend.send(payload)
+                except ConnectionClosed:
+                    return
+            elif kind == "websocket.disconnect":
+                await self._client_disconnected(message)
+                return
+
+    async def _policy_close(self, verdict, *, sender: str) -> None:
+        """An onMessage policy stopped the connection: the sender and the other side get the
+        verdict's codes (e.g. 1009 and 1001); the log records the sender's code."""
+        self._record("gateway", verdict.sender_code, verdict.reason)
+        if sender == "client":
+            await self._close_both(verdict.sender_code, verdict.reason, verdict.other_code)
+        else:
+            await self._close_both(verdict.other_code, verdict.reason, verdict.sender_code)
+
+    async def _client_disconnected(self, message) -> None:
+        self._client_closed = True
+        code = message.get("code")
+        if code == closecodes.NO_STATUS and "reason" not in message:
+            code = closecodes.ABNORMAL  # see _client_to_backend
+        reason = message.get("reason") or ""
+        if not self.stats.closed_by:
+            self._record("client", code, reason)
+        await self._close_backend(closecodes.from_client(code), reason)
+
     async def _client_too_big(self, size: int) -> None:
         self._record("gateway", closecodes.MESSAGE_TOO_BIG, "message too big")
         log.info("client message of %d bytes over the %d byte limit", size, self.max_message_bytes)
@@ -168,6 +238,33 @@ class Relay:
             await self._backend_closed(closed)
         except OSError:
             return  # the client went away while we wrote to it; the main task handles it
+
+    async def _policed_down(self, check) -> None:
+        """`_backend_to_client` with the onMessage outbound policies run on each message."""
+        recv, send, stats = self.backend.recv, self.send, self.stats
+        try:
+            while True:
+                data = await recv()
+                if type(data) is str:
+                    size = len(data) if data.isascii() else len(data.encode())
+                    out = {"type": "websocket.send", "text": data}
+                else:
+                    size = len(data)
+                    out = {"type": "websocket.send", "bytes": data}
+                verdict = await check(data, size)
+                if verdict is not None:
+                    if verdict.action == "drop":
+                        stats.messages_dropped += 1
+                        continue
+                    await self._policy_close(verdict, sender="backend")
+                    return
+                stats.messages_down += 1
+                stats.bytes_down += size
+                await send(out)
+        except ConnectionClosed as closed:
+            await self._backend_closed(closed)
+        except OSError:
+            return
 
     async def _backend_closed(self, closed: ConnectionClosed) -> None:
         if self._client_closed:

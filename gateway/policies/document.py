@@ -13,6 +13,7 @@ from .errors import PolicyError
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
 from .jwt_validation import ValidateJwt
+from .messages import MESSAGE_POLICY_TYPES
 from .model import Attrs, Base, Policy
 from .ratelimits import Quota, QuotaByKey, RateLimit, RateLimitByKey
 from .variables import SetVariable
@@ -20,6 +21,9 @@ from .xmlnode import Node, parse_xml
 
 Scope = Literal["api", "product", "global"]
 SECTIONS = ("inbound", "backend", "outbound", "on-error")
+# <on-message><inbound/><outbound/></on-message>: client -> backend and backend -> client.
+MESSAGE_SECTIONS = ("on-message-inbound", "on-message-outbound")
+ALL_SECTIONS = SECTIONS + MESSAGE_SECTIONS
 
 POLICY_TYPES: dict[str, type[Policy]] = {
     cls.tag: cls
@@ -131,13 +135,15 @@ class PolicyDocument:
     backend: tuple[Policy, ...] | None = None
     outbound: tuple[Policy, ...] | None = None
     on_error: tuple[Policy, ...] | None = None
+    on_message_inbound: tuple[Policy, ...] | None = None
+    on_message_outbound: tuple[Policy, ...] | None = None
 
     def section(self, name: str) -> tuple[Policy, ...] | None:
         return getattr(self, name.replace("-", "_"))
 
     @property
     def is_empty(self) -> bool:
-        return all(self.section(s) is None for s in SECTIONS)
+        return all(self.section(s) is None for s in ALL_SECTIONS)
 
     def to_xml(self) -> str:
         return to_xml(self)
@@ -154,12 +160,49 @@ class EffectivePolicy:
     def inbound(self) -> tuple[Policy, ...]:
         return self.document.inbound or ()
 
+    @property
+    def on_message_inbound(self) -> tuple[Policy, ...]:
+        return self.document.on_message_inbound or ()
+
+    @property
+    def on_message_outbound(self) -> tuple[Policy, ...]:
+        return self.document.on_message_outbound or ()
+
     def to_xml(self) -> str:
         return to_xml(self.document)
 
 
-def _parse_section(
+def _parse_message_policy(node: Node, scope: Scope) -> Policy:
+    cls = MESSAGE_POLICY_TYPES.get(node.tag)
+    if cls is None:
+        if node.tag in POLICY_TYPES or node.tag in AZURE_ONLY or node.tag in EXCLUDED_ON_HANDSHAKE:
+            raise node.error(
+                f"<{node.tag}> is not available in <on-message>; message policies are "
+                + ", ".join(f"<{t}>" for t in MESSAGE_POLICY_TYPES)
+            )
+        raise node.error(f"unknown policy <{node.tag}>")
+    return cls.parse(node).in_scope(scope)
+
+
+def _parse_on_message(
     node: Node, scope: Scope, lenient: bool, warnings: list[str]
+) -> dict[str, tuple[Policy, ...]]:
+    Attrs(node).done()
+    out: dict[str, tuple[Policy, ...]] = {}
+    for child in node.children:
+        if child.tag not in ("inbound", "outbound"):
+            raise child.error(
+                "expected <inbound> (client messages) or <outbound> (backend messages)"
+            )
+        name = f"on_message_{child.tag}"
+        if name in out:
+            raise child.error(f"<{child.tag}> may appear only once in <on-message>")
+        out[name] = _parse_section(child, scope, lenient, warnings, on_message=True)
+    return out
+
+
+def _parse_section(
+    node: Node, scope: Scope, lenient: bool, warnings: list[str], *, on_message: bool = False
 ) -> tuple[Policy, ...]:
     Attrs(node).done()
     out: list[Policy] = []
@@ -178,6 +221,14 @@ def _parse_section(
             seen_base = True
             out.append(Base(line=child.line))
             continue
+        if on_message:
+            out.append(_parse_message_policy(child, scope))
+            continue
+        if child.tag in MESSAGE_POLICY_TYPES:
+            raise child.error(
+                "runs on every message: put it in <on-message> "
+                "(<inbound> for client messages, <outbound> for backend messages)"
+            )
         if node.tag != "inbound":
             raise child.error(
                 f"only <base /> is allowed in <{node.tag}> for WebSocket APIs; "
@@ -222,9 +273,22 @@ def parse_document(
     if warnings is None:
         warnings = []
     sections: dict[str, tuple[Policy, ...]] = {}
+    seen: set[str] = set()
     for child in root.children:
+        if child.tag == "on-message":
+            if (
+                "on_message_inbound" in sections
+                or "on_message_outbound" in sections
+                or ("on-message" in seen)
+            ):
+                raise child.error("<on-message> may appear only once")
+            seen.add("on-message")
+            sections.update(_parse_on_message(child, scope, lenient, warnings))
+            continue
         if child.tag not in SECTIONS:
-            raise child.error("expected <inbound>, <backend>, <outbound> or <on-error>")
+            raise child.error(
+                "expected <inbound>, <backend>, <outbound>, <on-error> or <on-message>"
+            )
         if child.tag.replace("-", "_") in sections:
             raise child.error(f"<{child.tag}> may appear only once")
         sections[child.tag.replace("-", "_")] = _parse_section(child, scope, lenient, warnings)
@@ -247,6 +311,16 @@ def to_xml(doc: PolicyDocument) -> str:
         for p in policies:
             sec.append(p.to_element())
         root.append(sec)
+    inbound, outbound = doc.on_message_inbound, doc.on_message_outbound
+    if inbound is not None or outbound is not None:
+        on_message = Element("on-message")
+        for tag, policies in (("inbound", inbound), ("outbound", outbound)):
+            if policies is not None:
+                sec = Element(tag)
+                for p in policies:
+                    sec.append(p.to_element())
+                on_message.append(sec)
+        root.append(on_message)
     indent(root, space="    ")
     return tostring(root, encoding="unicode")
 
@@ -273,7 +347,7 @@ def merge(
     counter is not hit twice when an API belongs to several products.
     """
     merged: dict[str, tuple[Policy, ...]] = {}
-    for name in SECTIONS:
+    for name in ALL_SECTIONS:
         glob = _expand(global_.section(name), ())
         if products:
             level: list[Policy] = []

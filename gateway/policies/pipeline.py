@@ -5,6 +5,7 @@ from __future__ import annotations
 from .context import HandshakeContext, Refusal
 from .counters import CountersUnavailable
 from .document import EffectivePolicy, PolicyDocument
+from .message_pipeline import MessagePipeline, compile_messages
 from .model import Base, Step
 from .runtime import PolicyRuntime
 
@@ -17,17 +18,22 @@ class CompiledPipeline:
     release callbacks and calls `ctx.release()` when the connection ends.
     """
 
-    __slots__ = ("steps", "runtime", "document")
+    __slots__ = ("steps", "runtime", "document", "messages")
 
     def __init__(
-        self, steps: tuple[Step, ...], runtime: PolicyRuntime, document: PolicyDocument
+        self,
+        steps: tuple[Step, ...],
+        runtime: PolicyRuntime,
+        document: PolicyDocument,
+        messages: MessagePipeline | None = None,
     ) -> None:
         self.steps = steps
         self.runtime = runtime
         self.document = document
+        self.messages = messages  # onMessage policies; None keeps the relay's plain loops
 
     def __bool__(self) -> bool:
-        return bool(self.steps)
+        return bool(self.steps) or self.messages is not None
 
     async def run(self, ctx: HandshakeContext) -> Refusal | None:
         steps = self.steps
@@ -53,9 +59,19 @@ class CompiledPipeline:
 
 
 def compile_policy(
-    effective: EffectivePolicy | PolicyDocument, runtime: PolicyRuntime
+    effective: EffectivePolicy | PolicyDocument,
+    runtime: PolicyRuntime,
+    *,
+    message_schemas: dict | None = None,
 ) -> CompiledPipeline:
-    """Build the pipeline for an effective document (do this once per catalog snapshot)."""
+    """Build the pipeline for an effective document (do this once per catalog snapshot).
+
+    `message_schemas` ({"send": [...], "receive": [...]} JSON Schemas from the API's AsyncAPI
+    contract, None without one) serves `validate-message schema-source="asyncapi"`.
+    """
     doc = effective.document if isinstance(effective, EffectivePolicy) else effective
     steps = tuple(p.compile(runtime) for p in (doc.inbound or ()) if not isinstance(p, Base))
-    return CompiledPipeline(steps, runtime, doc)
+    messages = compile_messages(
+        doc.on_message_inbound or (), doc.on_message_outbound or (), runtime, message_schemas
+    )
+    return CompiledPipeline(steps, runtime, doc, messages)

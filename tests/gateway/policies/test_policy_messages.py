@@ -1,0 +1,178 @@
+"""onMessage policies in the library: parse with line numbers, round-trip, scopes, checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gateway.policies import (
+    PolicyError,
+    PolicyRuntime,
+    compile_policy,
+    effective_document,
+    parse_document,
+)
+from gateway.policies.messages import truncate
+
+
+def on_message(inbound: str = "", outbound: str | None = None) -> str:
+    out = "" if outbound is None else f"<outbound>{outbound}</outbound>"
+    return f"<policies><on-message><inbound>{inbound}</inbound>{out}</on-message></policies>"
+
+
+SIZE = '<limit-message-size max-bytes="10"/>'
+
+
+def start(xml: str, schemas: dict | None = None, *, scope_docs=None):
+    effective = effective_document(xml, *(scope_docs or ([], None)))
+    pipeline = compile_policy(effective, PolicyRuntime(), message_schemas=schemas)
+    assert pipeline.messages is not None
+    return pipeline.messages.start(None)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_round_trip_keeps_both_directions():
+    xml = on_message(
+        f"<base/>{SIZE}",
+        '<rate-limit-messages calls="5" renewal-period="2" counter-key="@(context.Subscription.Id)"'
+        ' action="drop"/><validate-message schema-source="asyncapi" action="log"/>',
+    )
+    doc = parse_document(xml)
+    assert parse_document(doc.to_xml()) == doc
+    assert "<on-message>" in doc.to_xml()
+    assert len(doc.on_message_outbound) == 2
+
+
+def test_no_on_message_policies_compile_to_nothing():
+    for xml in ("", "<policies><inbound/></policies>", on_message("<base/>", "")):
+        pipeline = compile_policy(effective_document(xml, [], None), PolicyRuntime())
+        assert pipeline.messages is None  # the relay keeps its plain loops
+        assert not pipeline
+
+
+@pytest.mark.parametrize(
+    ("xml", "line", "words"),
+    [
+        (f"<policies>\n<inbound>\n{SIZE}</inbound></policies>", 3, "put it in <on-message>"),
+        (
+            '<policies><on-message>\n<inbound>\n<rate-limit calls="1" renewal-period="1"/>'
+            "</inbound></on-message></policies>",
+            3,
+            "not available in <on-message>",
+        ),
+        ("<policies>\n<on-message><backend/></on-message></policies>", 2, "expected <inbound>"),
+        (
+            "<policies><on-message>\n\n<inbound><validate-message>\n<schema>{nope</schema>"
+            "</validate-message></inbound></on-message></policies>",
+            4,
+            "is not JSON",
+        ),
+        (
+            '<policies><on-message><inbound><validate-message>\n<schema>{"type": 3}</schema>'
+            "</validate-message></inbound></on-message></policies>",
+            2,
+            "not a valid JSON Schema at type",
+        ),
+        (on_message('<rate-limit-messages calls="1" renewal-period="1" action="x"/>'), 1, "one of"),
+        (on_message('<limit-message-size max-bytes="0"/>'), 1, "positive integer"),
+        (on_message("<base/><base/>"), 1, "at most once"),
+    ],
+)
+def test_errors_name_the_line(xml, line, words):
+    with pytest.raises(PolicyError) as caught:
+        parse_document(xml)
+    assert caught.value.line == line
+    assert words in str(caught.value)
+
+
+def test_base_merges_product_and_global_message_policies():
+    api = on_message('<base/><rate-limit-messages calls="1" renewal-period="60"/>')
+    product = on_message(f"<base/>{SIZE}")
+    glob = on_message('<validate-message><schema>{"type": "object"}</schema></validate-message>')
+    merged = effective_document(api, [product], glob).document
+    assert [p.tag for p in merged.on_message_inbound] == [
+        "validate-message",
+        "limit-message-size",
+        "rate-limit-messages",
+    ]
+    without_base = effective_document(on_message(SIZE), [product], glob).document
+    assert [p.tag for p in without_base.on_message_inbound] == ["limit-message-size"]
+
+
+def test_limit_message_size_counts_bytes():
+    conn = start(on_message(SIZE))
+    assert run(conn.inbound("x", 10)) is None
+    verdict = run(conn.inbound("x", 11))
+    assert (verdict.action, verdict.sender_code, verdict.other_code) == ("close", 1009, 1001)
+    assert conn.outbound is None  # nothing to do that way
+
+
+def test_rate_limit_messages_per_connection():
+    xml = on_message('<rate-limit-messages calls="2" renewal-period="60" action="drop"/>')
+    one, two = start(xml), start(xml)
+    assert [run(one.inbound("m", 1)) for _ in range(3)][:2] == [None, None]
+    assert run(one.inbound("m", 1)).action == "drop"
+    assert run(two.inbound("m", 1)) is None  # its own counter
+
+
+def test_rate_limit_messages_shared_counter_key():
+    xml = on_message('<rate-limit-messages calls="2" renewal-period="60" counter-key="k"/>')
+    pipeline = compile_policy(effective_document(xml, [], None), PolicyRuntime())
+
+    async def scenario():
+        one, two = pipeline.messages.start(None), pipeline.messages.start(None)
+        return [await one.inbound("m", 1), await two.inbound("m", 1), await one.inbound("m", 1)]
+
+    first, second, third = run(scenario())
+    assert first is None and second is None
+    assert (third.action, third.sender_code) == ("close", 1008)
+
+
+def test_validate_message_actions_and_binary():
+    schema = '{"type": "object", "properties": {"n": {"type": "integer"}}}'
+    for action in ("close", "drop", "log"):
+        xml = on_message(
+            f'<validate-message action="{action}"><schema>{schema}</schema></validate-message>'
+        )
+        conn = start(xml)
+        assert run(conn.inbound('{"n": 1}', 8)) is None
+        assert run(conn.inbound(b"\x00", 1)) is None  # binary passes
+        verdict = run(conn.inbound('{"n": "x"}', 10))
+        if action == "close":
+            assert (verdict.sender_code, verdict.reason) == (
+                1007,
+                "$.n: 'x' is not of type 'integer'",
+            )
+        elif action == "drop":
+            assert verdict.action == "drop"
+        else:
+            assert verdict is None and conn.logged == 1 and conn.first_logged.startswith("$.n")
+        if action == "close":
+            assert run(conn.inbound("{not json", 9)).reason == "not JSON"
+
+
+def test_validate_message_asyncapi_by_direction():
+    xml = on_message(
+        '<validate-message schema-source="asyncapi"/>',
+        '<validate-message schema-source="asyncapi"/>',
+    )
+    schemas = {"send": [{"required": ["a"]}, {"required": ["b"]}], "receive": []}
+    conn = start(xml, schemas)
+    assert run(conn.inbound('{"b": 1}', 8)) is None  # matches one of the send messages
+    assert run(conn.inbound('{"c": 1}', 8)).sender_code == 1007
+    assert run(conn.outbound('{"a": 1}', 8)).sender_code == 1007  # nothing may be received
+
+
+def test_validate_message_asyncapi_without_contract_does_not_compile():
+    xml = on_message('<validate-message schema-source="asyncapi"/>')
+    with pytest.raises(PolicyError, match="no AsyncAPI contract"):
+        compile_policy(effective_document(xml, [], None), PolicyRuntime())
+
+
+def test_close_reason_fits_a_close_frame():
+    assert len(truncate("é" * 500).encode()) <= 123
+    assert truncate("short") == "short"

@@ -1,0 +1,285 @@
+"""onMessage policies enforced by the real gateway, both directions: close codes each side
+receives, and dropped messages that never reach the other side."""
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from apis import services
+from tests.support.client import run, ws_connect
+from tests.support.servers import serve_current_catalog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCHEMA = '{"type": "object", "required": ["op"], "properties": {"op": {"type": "string"}}}'
+
+
+def on_message(inbound: str = "", outbound: str = "") -> str:
+    return (
+        "<policies><inbound><base/></inbound><on-message>"
+        f"<inbound><base/>{inbound}</inbound><outbound><base/>{outbound}</outbound>"
+        "</on-message></policies>"
+    )
+
+
+def use(gateway, catalog, policy_xml: str, **changes) -> str:
+    services.update_api(api=catalog.api, policy_xml=policy_xml, **changes)
+    serve_current_catalog(gateway)
+    return f"{gateway.ws_url}/echo?subscription-key={catalog.key}"
+
+
+async def closed_after(ws, *messages) -> tuple[int | None, str]:
+    for message in messages:
+        await ws.send(message)
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await ws.recv()
+    return ws.close_code, ws.close_reason
+
+
+def backend_close(backend) -> tuple[int | None, list]:
+    seen = backend.requests[-1]
+    assert backend.wait_closed(seen)
+    return seen.closed_code, seen.received
+
+
+def test_no_on_message_policies_relay_as_before(gateway, catalog, backend):
+    url = use(gateway, catalog, "<policies><on-message><inbound/></on-message></policies>")
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send("x" * 5000)
+            return await ws.recv()
+
+    assert run(scenario()) == "x" * 5000
+
+
+def test_limit_message_size_client_gets_1009_backend_1001(gateway, catalog, backend):
+    url = use(gateway, catalog, on_message(inbound='<limit-message-size max-bytes="10"/>'))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send("é" * 5)  # 10 bytes: at the limit
+            assert await ws.recv() == "é" * 5
+            return await closed_after(ws, "é" * 6)  # 12 bytes: over it
+
+    code, _reason = run(scenario())
+    assert code == 1009
+    closed, received = backend_close(backend)
+    assert closed == 1001
+    assert received == ["é" * 5]
+
+
+def test_limit_message_size_backend_gets_1009_client_1001(gateway, catalog, backend):
+    url = use(gateway, catalog, on_message(outbound='<limit-message-size max-bytes="100"/>'))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send("!send-bytes 100")
+            assert await ws.recv() == b"\xab" * 100
+            return await closed_after(ws, "!send-bytes 101")
+
+    code, _reason = run(scenario())
+    assert code == 1001
+    closed, _ = backend_close(backend)
+    assert closed == 1009
+
+
+def test_api_limit_still_wins_when_smaller(gateway, catalog, backend):
+    url = use(
+        gateway,
+        catalog,
+        on_message(inbound='<limit-message-size max-bytes="5000"/>'),
+        max_message_bytes=1000,
+    )
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            return await closed_after(ws, b"z" * 1001)
+
+    assert run(scenario())[0] == 1009
+    assert backend_close(backend) == (1001, [])
+
+
+def test_rate_limit_messages_close_sends_1008_with_reason(gateway, catalog, backend):
+    policy = '<rate-limit-messages calls="2" renewal-period="60" action="close"/>'
+    url = use(gateway, catalog, on_message(inbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            for m in ("a", "b"):
+                await ws.send(m)
+                assert await ws.recv() == m
+            return await closed_after(ws, "c")
+
+    code, reason = run(scenario())
+    assert code == 1008
+    assert "rate limit" in reason
+    assert backend_close(backend) == (1001, ["a", "b"])
+
+
+def test_rate_limit_messages_is_per_connection_by_default(gateway, catalog, backend):
+    policy = '<rate-limit-messages calls="1" renewal-period="60" action="close"/>'
+    url = use(gateway, catalog, on_message(inbound=policy))
+
+    async def scenario():
+        for m in ("first", "second"):  # two connections: one message each is allowed
+            async with ws_connect(url) as ws:
+                await ws.send(m)
+                assert await ws.recv() == m
+
+    run(scenario())
+
+
+def test_rate_limit_messages_drop_inbound_never_reaches_backend(gateway, catalog, backend):
+    policy = '<rate-limit-messages calls="2" renewal-period="1" action="drop"/>'
+    url = use(gateway, catalog, on_message(inbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            started = time.monotonic()
+            for m in ("a", "b", "c"):
+                await ws.send(m)
+            got = [await ws.recv(), await ws.recv()]
+            await asyncio.sleep(max(0.0, 1.2 - (time.monotonic() - started)))  # a new window
+            await ws.send("d")
+            got.append(await ws.recv())  # "c" would have come back before "d"
+            return got
+
+    assert run(scenario()) == ["a", "b", "d"]
+    assert backend.requests[-1].received == ["a", "b", "d"]
+
+
+def test_rate_limit_messages_drop_outbound_never_reaches_client(gateway, catalog, backend):
+    policy = '<rate-limit-messages calls="2" renewal-period="1" action="drop"/>'
+    url = use(gateway, catalog, on_message(outbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            started = time.monotonic()
+            for m in ("a", "b", "c"):
+                await ws.send(m)
+            got = [await ws.recv(), await ws.recv()]
+            await asyncio.sleep(max(0.0, 1.2 - (time.monotonic() - started)))
+            await ws.send("d")
+            got.append(await ws.recv())
+            return got
+
+    assert run(scenario()) == ["a", "b", "d"]
+    assert backend.requests[-1].received == ["a", "b", "c", "d"]  # the backend did send "c"
+
+
+def test_rate_limit_messages_counter_key_is_shared_between_connections(gateway, catalog, backend):
+    key = uuid.uuid4().hex
+    policy = f'<rate-limit-messages calls="2" renewal-period="60" counter-key="{key}"/>'
+    url = use(gateway, catalog, on_message(inbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as first, ws_connect(url) as second:
+            await first.send("a")
+            assert await first.recv() == "a"
+            await second.send("b")
+            assert await second.recv() == "b"
+            return await closed_after(first, "c")
+
+    code, reason = run(scenario())
+    assert code == 1008
+    assert "rate limit" in reason
+
+
+def test_validate_message_inline_close_1007_with_error_path(gateway, catalog, backend):
+    policy = f'<validate-message action="close"><schema>{SCHEMA}</schema></validate-message>'
+    url = use(gateway, catalog, on_message(inbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send('{"op": "hi"}')
+            assert await ws.recv() == '{"op": "hi"}'
+            await ws.send(b"binary passes")
+            assert await ws.recv() == b"binary passes"
+            return await closed_after(ws, '{"op": 5}')
+
+    code, reason = run(scenario())
+    assert code == 1007
+    assert reason.startswith("$.op: ")
+    closed, received = backend_close(backend)
+    assert closed == 1001
+    assert '{"op": 5}' not in received
+
+
+def test_validate_message_drop_outbound_and_not_json(gateway, catalog, backend):
+    policy = f'<validate-message action="drop"><schema>{SCHEMA}</schema></validate-message>'
+    url = use(gateway, catalog, on_message(outbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send("not json")  # the backend echoes it; the client never sees it
+            await ws.send('{"nop": 1}')
+            await ws.send('{"op": "ok"}')
+            return await ws.recv()
+
+    assert run(scenario()) == '{"op": "ok"}'
+    assert backend.requests[-1].received == ["not json", '{"nop": 1}', '{"op": "ok"}']
+
+
+def test_validate_message_log_passes_the_message(gateway, catalog, backend):
+    policy = f'<validate-message action="log"><schema>{SCHEMA}</schema></validate-message>'
+    url = use(gateway, catalog, on_message(inbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send("not json")
+            return await ws.recv()
+
+    assert run(scenario()) == "not json"
+
+
+CONTRACT = {
+    "channels": [
+        {
+            "name": "chat",
+            "messages": [
+                {
+                    "name": "say",
+                    "directions": ["send"],
+                    "payload": {"type": "object", "required": ["say"]},
+                },
+                {
+                    "name": "heard",
+                    "directions": ["receive"],
+                    "payload": {"type": "object", "required": ["heard"]},
+                },
+            ],
+        }
+    ]
+}
+
+
+def test_validate_message_from_asyncapi_contract_by_direction(gateway, catalog, backend):
+    policy = '<validate-message schema-source="asyncapi" action="close"/>'
+    url = use(
+        gateway,
+        catalog,
+        on_message(inbound=policy, outbound=policy),
+        asyncapi_contract=CONTRACT,
+    )
+
+    async def client_breaks():
+        async with ws_connect(url) as ws:
+            return await closed_after(ws, '{"heard": 1}')  # a receive message, sent
+
+    code, reason = run(client_breaks())
+    assert (code, reason) == (1007, "$: 'say' is a required property")
+    assert backend_close(backend) == (1001, [])
+
+    async def backend_breaks():
+        async with ws_connect(url) as ws:
+            return await closed_after(ws, '{"say": 1}')  # valid; the echo back is not
+
+    code, _reason = run(backend_breaks())
+    assert code == 1001
+    closed, received = backend_close(backend)
+    assert (closed, received) == (1007, ['{"say": 1}'])
