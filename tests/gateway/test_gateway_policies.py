@@ -9,8 +9,10 @@ import jwt
 import pytest
 
 from apis import services
+from apis.telemetry.models import ConnectionLog
 from tests.support.client import refused, run, ws_connect
 from tests.support.servers import ServerProcess, serve_current_catalog
+from tests.support.telemetry import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,6 +32,12 @@ async def echo_once(url: str, **kwargs) -> str:
     async with ws_connect(url, **kwargs) as ws:
         await ws.send("hi")
         return await ws.recv()
+
+
+def telemetry_written(attempts: int) -> None:
+    """Wait (bounded) until the gateway has written this test's connection records, so its
+    telemetry insert cannot deadlock with the database flush that ends the test (PostgreSQL)."""
+    wait_for(lambda: ConnectionLog.objects.count() >= attempts)
 
 
 def key_url(gateway, catalog, path="/echo") -> str:
@@ -231,6 +239,7 @@ def test_only_the_subscriptions_own_product_policy_applies(gateway, catalog, bac
     # All-APIs and API-scoped subscriptions get no product's policy.
     assert run(echo_once(url + all_apis.primary_key)) == "hi"
     assert run(echo_once(url + api_only.primary_key)) == "hi"
+    telemetry_written(5)
 
 
 def test_two_apis_with_the_same_rate_limit_count_apart(gateway, catalog, backend):
@@ -251,6 +260,7 @@ def test_two_apis_with_the_same_rate_limit_count_apart(gateway, catalog, backend
         assert run(echo_once(key_url(gateway, catalog, path))) == "hi"
         assert run(echo_once(key_url(gateway, catalog, path))) == "hi"
         assert run(refused(key_url(gateway, catalog, path))).status == 429
+    telemetry_written(6)
 
 
 def test_client_headers_reach_the_backend_and_skip_append_see_them(gateway, catalog, backend):
@@ -286,6 +296,7 @@ def test_client_headers_reach_the_backend_and_skip_append_see_them(gateway, cata
         assert name not in seen, name
     assert seen["x-forwarded-for"] == "127.0.0.1"
     assert seen["host"] == f"127.0.0.1:{backend.port}"
+    telemetry_written(1)
 
 
 JWT_NAME_TO_HEADER = (
@@ -320,6 +331,7 @@ def test_header_values_from_the_clients_data_that_cannot_be_sent_are_a_400(
     assert backend.requests == []
     log = gateway.output()
     assert "\nX-Injected" not in log and "\\r\\nX-Injected" in log  # logged, escaped
+    telemetry_written(3)
 
 
 def test_a_renamed_subscription_cannot_forge_headers_or_log_lines(gateway, catalog, backend):
@@ -341,3 +353,4 @@ def test_a_renamed_subscription_cannot_forge_headers_or_log_lines(gateway, catal
     assert backend.requests == []
     log = gateway.output()
     assert "\nFORGED" not in log and "Bob\\nFORGED" in log  # logged, escaped
+    telemetry_written(1)
