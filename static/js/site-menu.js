@@ -1,7 +1,6 @@
 // The top menu collapses behind a "Menu" button on narrow screens (CSS decides when).
 (function () {
   "use strict";
-  document.documentElement.classList.add("js");
   document.addEventListener("DOMContentLoaded", () => {
     const button = document.querySelector("[data-menu-toggle]");
     const menu = button && document.getElementById(button.getAttribute("aria-controls"));
