@@ -13,9 +13,13 @@ _LINE = re.compile(r"^line (\d+):")
 
 
 def policy_from_snippet(document: str) -> str:
-    """The policy element(s) of a snippet document: its <inbound> body without <base />."""
-    start = document.index("<inbound>") + len("<inbound>")
-    end = document.index("</inbound>")
+    """The policy element(s) of a snippet document: the body of its first non-empty section
+    (onHandshake <inbound>, or <on-message>'s <inbound>/<outbound>) without <base />."""
+    for tag in ("inbound", "outbound"):
+        start = document.index(f"<{tag}>", document.find("<on-message>") + 1) + len(tag) + 2
+        end = document.index(f"</{tag}>", start)
+        if "<on-message>" not in document or document[start:end].count("<") > 1:
+            break
     lines = [line for line in document[start:end].splitlines() if line.strip() != "<base />"]
     return textwrap.dedent("\n".join(lines)).strip() + "\n"
 
@@ -46,6 +50,7 @@ _STRUCTURE = {
     "backend": [],
     "outbound": [],
     "on-error": [],
+    "on-message": [],
     "base": [],
 }
 

@@ -1,4 +1,4 @@
-"""One example document per supported onHandshake policy, for the publisher's editor."""
+"""One example document per supported policy (onHandshake and onMessage), for the editor."""
 
 from __future__ import annotations
 
@@ -10,6 +10,21 @@ def _doc(body: str) -> str:
         + "    </inbound>\n    <backend>\n        <base />\n    </backend>\n"
         "    <outbound>\n        <base />\n    </outbound>\n"
         "    <on-error>\n        <base />\n    </on-error>\n</policies>\n"
+    )
+
+
+def _message_doc(body: str, direction: str = "inbound") -> str:
+    """A document whose <on-message> <inbound> (client messages) or <outbound> holds `body`."""
+    policy = "".join(f"            {line}\n" for line in body.strip().splitlines())
+    parts = {
+        d: "            <base />\n" + (policy if d == direction else "")
+        for d in ("inbound", "outbound")
+    }
+    return (
+        "<policies>\n    <inbound>\n        <base />\n    </inbound>\n    <on-message>\n"
+        f"        <inbound>\n{parts['inbound']}        </inbound>\n"
+        f"        <outbound>\n{parts['outbound']}        </outbound>\n"
+        "    </on-message>\n</policies>\n"
     )
 
 
@@ -103,5 +118,24 @@ SNIPPETS: dict[str, str] = {
     "set-variable": _doc(
         '<set-variable name="tenant"\n'
         '    value=\'@(context.Request.Headers.GetValueOrDefault("X-Tenant", "none"))\' />'
+    ),
+    "limit-message-size": _message_doc('<limit-message-size max-bytes="65536" />'),
+    "rate-limit-messages": _message_doc(
+        '<rate-limit-messages calls="50" renewal-period="10" action="close" />'
+    ),
+    "rate-limit-messages (shared counter)": _message_doc(
+        '<rate-limit-messages calls="1000" renewal-period="60"\n'
+        '    counter-key="@(context.Subscription.Id)" action="drop" />'
+    ),
+    "validate-message": _message_doc(
+        """
+<validate-message action="close">
+    <schema>{"type": "object", "required": ["op"], "properties": {"op": {"type": "string"}}}
+    </schema>
+</validate-message>
+"""
+    ),
+    "validate-message (AsyncAPI, backend messages)": _message_doc(
+        '<validate-message schema-source="asyncapi" action="log" />', "outbound"
     ),
 }

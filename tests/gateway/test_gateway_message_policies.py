@@ -2,6 +2,7 @@
 receives, and dropped messages that never reach the other side."""
 
 import asyncio
+import os
 import time
 import uuid
 
@@ -10,7 +11,7 @@ from websockets.exceptions import ConnectionClosed
 
 from apis import services
 from tests.support.client import run, ws_connect
-from tests.support.servers import serve_current_catalog
+from tests.support.servers import ServerProcess, serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -283,3 +284,37 @@ def test_validate_message_from_asyncapi_contract_by_direction(gateway, catalog, 
     assert code == 1001
     closed, received = backend_close(backend)
     assert (closed, received) == (1007, ['{"say": 1}'])
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (CI sets it)")
+def test_rate_limit_messages_counter_is_shared_by_two_gateway_processes(
+    catalog, backend, server_logs
+):
+    prefix = f"portico-msg-{uuid.uuid4().hex}"
+    policy = (
+        '<rate-limit-messages calls="3" renewal-period="60" '
+        'counter-key="@(context.Subscription.Id)" action="drop"/>'
+    )
+    services.update_api(api=catalog.api, policy_xml=on_message(inbound=policy))
+    first = ServerProcess("gateway", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
+    second = ServerProcess("gateway", server_logs, PORTICO_LIMITS_KEY_PREFIX=prefix)
+
+    async def scenario():
+        urls = [f"{s.ws_url}/echo?subscription-key={catalog.key}" for s in (first, second)]
+        async with ws_connect(urls[0]) as one, ws_connect(urls[1]) as two:
+            for ws, m in ((one, "a"), (two, "b"), (one, "c")):
+                await ws.send(m)
+                assert await ws.recv() == m
+            await two.send("dropped")  # the fourth message of the subscription
+            await two.send("!send-text 1")  # a command the backend never receives either
+            await one.send("also dropped")
+
+    try:
+        serve_current_catalog(first, second)
+        run(scenario())
+    finally:
+        first.stop()
+        second.stop()
+    assert all(backend.wait_closed(r) for r in backend.requests)
+    received = sorted(m for r in backend.requests for m in r.received)
+    assert received == ["a", "b", "c"]
