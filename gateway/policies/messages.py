@@ -16,12 +16,12 @@ from xml.etree.ElementTree import Element, SubElement
 
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
 from limits import RateLimitItemPerSecond
 
 from .context import HandshakeContext
 from .counters import CountersUnavailable
 from .expressions import Value, evaluate
+from .jsonschemas import compile_check
 from .model import Attrs, Policy, children, set_attr, set_value_attr
 from .xmlnode import Node
 
@@ -269,9 +269,9 @@ class ValidateMessage(MessagePolicy):
                     element=self.tag,
                 )
             # AsyncAPI payloads are Draft 7 supersets unless they say otherwise.
-            validators = [validator_for(s, default=Draft7Validator)(s) for s in wanted]
+            validators = [compile_check(s, Draft7Validator) for s in wanted]
         else:
-            validators = [Draft202012Validator(self.parsed_schema.value)]
+            validators = [compile_check(self.parsed_schema.value)]
         action = self.action
         failed = DROP if action == "drop" else None
 
@@ -280,15 +280,20 @@ class ValidateMessage(MessagePolicy):
                 doc = json.loads(text)
             except ValueError:
                 return "not JSON"
+            except RecursionError:
+                return "not JSON (nested too deeply)"
             if not validators:
                 return "no message of the contract is allowed in this direction"
             best = None
-            for validator in validators:
-                error = next(validator.iter_errors(doc), None)
+            for validate in validators:
+                try:
+                    error = validate(doc)
+                except RecursionError:
+                    error = "$: nested too deeply"
                 if error is None:
                     return None
                 if best is None:
-                    best = f"{error.json_path}: {error.message}"
+                    best = error
             return best
 
         def check(payload, size):

@@ -176,3 +176,40 @@ def test_validate_message_asyncapi_without_contract_does_not_compile():
 def test_close_reason_fits_a_close_frame():
     assert len(truncate("é" * 500).encode()) <= 123
     assert truncate("short") == "short"
+
+
+SCHEMAS = [
+    {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 1}}},
+    {"type": "array", "items": {"type": "string", "maxLength": 2}, "uniqueItems": True},
+    {"anyOf": [{"type": "string", "pattern": "^a"}, {"type": "null"}]},
+    {"type": "object", "additionalProperties": False, "properties": {"x": {"const": 1}}},
+    {"prefixItems": [{"type": "integer"}], "items": False},  # 2020-12 only: the reference
+    {"$defs": {"n": {"type": "integer"}}, "properties": {"n": {"$ref": "#/$defs/n"}}},
+]
+INSTANCES = [{"n": 1}, {"n": 0}, {"n": True}, {"n": 1.0}, ["ab", "ab"], ["abc"], ["a"], "abc",
+             "b", None, {"x": 1}, {"x": 1, "y": 2}, [1], [1, 2], ["x"], {"n": "1"}, 3]  # fmt: skip
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_fast_checks_agree_with_the_reference_validator(schema):
+    from jsonschema import Draft202012Validator
+
+    from gateway.policies.jsonschemas import compile_check
+
+    check = compile_check(schema)
+    reference = Draft202012Validator(schema)
+    for instance in INSTANCES:
+        assert (check(instance) is None) == reference.is_valid(instance), instance
+
+
+def test_only_draft_7_compatible_schemas_take_the_fast_path():
+    from gateway.policies.jsonschemas import _draft7_compatible
+
+    assert [_draft7_compatible(s) for s in SCHEMAS] == [True, True, True, True, False, False]
+
+
+def test_deeply_nested_json_fails_validation_without_crashing():
+    xml = on_message('<validate-message><schema>{"type": "array"}</schema></validate-message>')
+    conn = start(xml)
+    deep = "[" * 100_000 + "]" * 100_000
+    assert run(conn.inbound(deep, len(deep))).sender_code == 1007
