@@ -102,7 +102,16 @@ class GatewayConsumer(AsyncConsumer):
         finally:
             live.remove(relay)
             attempt.closed()
-        if stats.close_code in closecodes.INVALID_FRAME and stats.closed_by in PEER_OF:
+        if stats.by_policy:
+            # Once per connection; the reason names a policy and a JSON path, never a value.
+            log.info(
+                "onMessage policy closed the connection: %s (%s) correlation=%s",
+                stats.close_code,
+                stats.close_reason,
+                correlation_id,
+                extra={"correlation_id": correlation_id},
+            )
+        elif stats.close_code in closecodes.INVALID_FRAME and stats.closed_by in PEER_OF:
             # Once per connection, never per message; the servers' parsers log no traceback.
             log.info(
                 "%s sent an invalid frame: closed %s (%s) correlation=%s",

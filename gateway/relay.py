@@ -30,6 +30,7 @@ class RelayStats:
     messages_down: int = 0  # backend -> client
     bytes_down: int = 0
     messages_dropped: int = 0  # stopped by an onMessage policy's drop action (either way)
+    by_policy: bool = False  # an onMessage policy closed the connection (not a peer's frame)
     closed_by: str = ""  # "client", "backend" or "gateway"
     close_code: int | None = None
     close_reason: str = ""
@@ -199,6 +200,7 @@ class Relay:
         """An onMessage policy stopped the connection: the sender and the other side get the
         verdict's codes (e.g. 1009 and 1001); the log records the sender's code."""
         self._record("gateway", verdict.sender_code, verdict.reason)
+        self.stats.by_policy = True
         if sender == "client":
             await self._close_both(verdict.sender_code, verdict.reason, verdict.other_code)
         else:

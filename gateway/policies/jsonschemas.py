@@ -50,6 +50,15 @@ def _draft7_compatible(schema: Any) -> bool:
     return all(_draft7_compatible(s) for s in subs)
 
 
+def describe(error) -> str:
+    """The error's path and keyword, never the message's own values (they may be secrets and
+    this text reaches the close reason and the connection log); "required" names only the
+    schema's property."""
+    if error.validator == "required":
+        return f"{error.json_path}: {error.message}"
+    return f'{error.json_path}: fails "{error.validator}"'
+
+
 def compile_check(schema: Any, default=Draft202012Validator) -> Callable[[Any], str | None]:
     """check(instance) -> None if valid, else "<json path>: <message>" of the first error."""
     reference = validator_for(schema, default=default)(schema)
@@ -62,7 +71,7 @@ def compile_check(schema: Any, default=Draft202012Validator) -> Callable[[Any], 
 
     def first_error(instance: Any) -> str | None:
         error = next(reference.iter_errors(instance), None)
-        return None if error is None else f"{error.json_path}: {error.message}"
+        return None if error is None else describe(error)
 
     if fast is None:
         return first_error

@@ -41,6 +41,14 @@ async def closed_after(ws, *messages) -> tuple[int | None, str]:
     return ws.close_code, ws.close_reason
 
 
+def log_after(gateway, mark: int, text: str) -> str:
+    """The gateway's output since `mark` once it shows `text` (logged when a connection ends)."""
+    deadline = time.monotonic() + 5
+    while text not in gateway.output()[mark:] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return gateway.output()[mark:]
+
+
 def backend_close(backend) -> tuple[int | None, list]:
     seen = backend.requests[-1]
     assert backend.wait_closed(seen)
@@ -194,6 +202,7 @@ def test_rate_limit_messages_counter_key_is_shared_between_connections(gateway, 
 def test_validate_message_inline_close_1007_with_error_path(gateway, catalog, backend):
     policy = f'<validate-message action="close"><schema>{SCHEMA}</schema></validate-message>'
     url = use(gateway, catalog, on_message(inbound=policy))
+    mark = len(gateway.output())
 
     async def scenario():
         async with ws_connect(url) as ws:
@@ -204,11 +213,13 @@ def test_validate_message_inline_close_1007_with_error_path(gateway, catalog, ba
             return await closed_after(ws, '{"op": 5}')
 
     code, reason = run(scenario())
-    assert code == 1007
-    assert reason.startswith("$.op: ")
+    assert (code, reason) == (1007, '$.op: fails "type"')
     closed, received = backend_close(backend)
     assert closed == 1001
     assert '{"op": 5}' not in received
+    log = log_after(gateway, mark, "onMessage policy closed the connection: 1007")
+    assert "onMessage policy closed the connection: 1007" in log
+    assert "invalid frame" not in log  # a policy's close is not blamed on a peer
 
 
 def test_validate_message_drop_outbound_and_not_json(gateway, catalog, backend):
@@ -230,12 +241,18 @@ def test_validate_message_log_passes_the_message(gateway, catalog, backend):
     policy = f'<validate-message action="log"><schema>{SCHEMA}</schema></validate-message>'
     url = use(gateway, catalog, on_message(inbound=policy))
 
+    mark = len(gateway.output())
+
     async def scenario():
         async with ws_connect(url) as ws:
             await ws.send("not json")
-            return await ws.recv()
+            await ws.send('{"op": 1, "secret": "s3cr3t"}')
+            return [await ws.recv(), await ws.recv()]
 
-    assert run(scenario()) == "not json"
+    assert run(scenario()) == ["not json", '{"op": 1, "secret": "s3cr3t"}']
+    log = log_after(gateway, mark, "failed validate-message")
+    assert "2 message(s) failed validate-message api=echo first: not JSON" in log
+    assert "s3cr3t" not in log
 
 
 CONTRACT = {

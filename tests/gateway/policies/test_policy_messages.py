@@ -145,7 +145,7 @@ def test_validate_message_actions_and_binary():
         if action == "close":
             assert (verdict.sender_code, verdict.reason) == (
                 1007,
-                "$.n: 'x' is not of type 'integer'",
+                '$.n: fails "type"',
             )
         elif action == "drop":
             assert verdict.action == "drop"
@@ -208,8 +208,11 @@ def test_only_draft_7_compatible_schemas_take_the_fast_path():
     assert [_draft7_compatible(s) for s in SCHEMAS] == [True, True, True, True, False, False]
 
 
-def test_deeply_nested_json_fails_validation_without_crashing():
-    xml = on_message('<validate-message><schema>{"type": "array"}</schema></validate-message>')
+def test_deep_json_fails_without_crashing_and_reasons_show_no_values():
+    schema = '{"type": "array", "items": {"type": "integer"}}'
+    xml = on_message(f"<validate-message><schema>{schema}</schema></validate-message>")
     conn = start(xml)
+    secret = '["s3cr3t-value"]'
+    assert "s3cr3t" not in run(conn.inbound(secret, len(secret))).reason  # values never shown
     deep = "[" * 100_000 + "]" * 100_000
     assert run(conn.inbound(deep, len(deep))).sender_code == 1007
