@@ -6,6 +6,7 @@ import logging
 from gateway.heartbeat import get_heartbeat
 from gateway.store import get_store
 from gateway.telemetry import get_recorder
+from gateway.telemetry.spool import DiskSpool
 
 log = logging.getLogger("portico.gateway")
 
@@ -20,6 +21,7 @@ async def lifespan_app(scope, receive, send) -> None:
         if message["type"] == "lifespan.startup":
             get_store().start()
             get_heartbeat().start()
+            get_recorder().start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await shutdown()
@@ -31,10 +33,17 @@ async def shutdown() -> None:
     recorder = get_recorder()
     if recorder.writer is not None:
         try:
-            written = await asyncio.wait_for(recorder.flush(), SHUTDOWN_FLUSH_SECONDS)
+            written = await asyncio.wait_for(recorder.flush(force=True), SHUTDOWN_FLUSH_SECONDS)
             log.info("telemetry flushed at shutdown: %d connection record(s)", written)
-        except Exception:  # noqa: BLE001 - shutting down either way; the drop is counted
+        except Exception:  # noqa: BLE001 - shutting down either way
             log.exception("telemetry flush at shutdown failed")
+        left = recorder.spool.records if len(recorder.spool) else 0
+        if left and isinstance(recorder.spool, DiskSpool):
+            log.warning(
+                "telemetry: %d record(s) stay in the spool on disk for the next start", left
+            )
+        elif left:
+            log.error("telemetry: %d record(s) could not be written before shutdown", left)
     recorder.stop()
     get_heartbeat().stop()
     get_store().stop()

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apis import urls as publisher_urls
+from apis.telemetry import node_views as telemetry_node_views
 from apis.telemetry import urls as telemetry_urls
 from portal import views
 from portal.views.favicon import favicon
@@ -21,6 +22,7 @@ urlpatterns = [
     path("publisher/", include(publisher)),  # publisher pages (namespace "publisher")
     path("api/", include("apis.api.urls")),  # management REST API, schema, docs
     path("_portico/gateways/v1/", include("apis.nodes.urls")),  # gateway nodes (bearer token)
+    path("_portico/gateways/v1/telemetry", telemetry_node_views.telemetry, name="node-telemetry"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),

@@ -115,3 +115,18 @@ class RefusalMinute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minute:%Y-%m-%d %H:%M} api {self.api_id} {self.status} x{self.count}"
+
+
+class TelemetryBatch(models.Model):
+    """A batch of telemetry already stored, by the id its gateway process gave it: a batch sent
+    again (its answer was lost in an outage) is recognised and not counted twice."""
+
+    batch_id = models.CharField(max_length=120, unique=True)
+    records = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return self.batch_id

@@ -7,7 +7,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from apis.telemetry.models import ConnectionLog, RefusalMinute, UsageMinute
+from apis.telemetry.models import ConnectionLog, RefusalMinute, TelemetryBatch, UsageMinute
 
 _LOG_FIELDS = {f.name for f in ConnectionLog._meta.concrete_fields} - {"id"}
 _USAGE_KEY = ("minute", "gateway", "api_id", "subscription_id")
@@ -27,9 +27,23 @@ _USAGE_SUMS = (
 
 @transaction.atomic
 def write_batch(
-    *, records: list[dict], usage: list[dict] = (), refusals: list[dict] = (), batch_size=500
-) -> None:
-    """Store a gateway's batch: records as they are, figures added to their minute's row."""
+    *,
+    records: list[dict],
+    usage: list[dict] = (),
+    refusals: list[dict] = (),
+    batch_id: str = "",
+    batch_size=500,
+) -> bool:
+    """Store a gateway's batch: records as they are, figures added to their minute's row.
+
+    With a `batch_id`, a batch already stored is skipped (False): a gateway retries a batch
+    whose answer it never got, and it must not count twice."""
+    if batch_id:
+        try:
+            with transaction.atomic():  # a savepoint: the id may be there already
+                TelemetryBatch.objects.create(batch_id=batch_id, records=len(records))
+        except IntegrityError:
+            return False
     if records:
         ConnectionLog.objects.bulk_create(
             [ConnectionLog(**{k: v for k, v in r.items() if k in _LOG_FIELDS}) for r in records],
@@ -44,6 +58,7 @@ def write_batch(
             {"count": row["count"]},
             {"count": F("count") + row["count"]},
         )
+    return True
 
 
 def _add_usage(row: dict) -> None:
@@ -79,4 +94,5 @@ def prune(*, older_than: datetime | None = None, days: int | None = None) -> dic
         ).delete()[0]
         deleted["usage minutes"] = UsageMinute.objects.filter(minute__lt=older_than).delete()[0]
         deleted["refusal minutes"] = RefusalMinute.objects.filter(minute__lt=older_than).delete()[0]
+        deleted["batch ids"] = TelemetryBatch.objects.filter(received_at__lt=older_than).delete()[0]
     return deleted

@@ -55,7 +55,25 @@ class GatewayMetrics:
         )
         self.dropped = Counter(
             "portico_telemetry_dropped_records",
-            "Connection records dropped because the recorder's buffer was full or a write failed.",
+            "Connection records dropped because the recorder's buffer or spool was full.",
+            ["gateway"],
+            registry=r,
+        )
+        self.spool_dropped = Counter(
+            "portico_telemetry_spool_full_dropped_records",
+            "Connection records dropped because the spool of unwritten batches was full.",
+            ["gateway"],
+            registry=r,
+        )
+        self.spooled = Gauge(
+            "portico_telemetry_spooled_records",
+            "Connection records waiting in the spool to be written (database or control plane).",
+            ["gateway"],
+            registry=r,
+        )
+        self.write_failures = Counter(
+            "portico_telemetry_write_failures",
+            "Telemetry batch writes that failed and were left in the spool to be retried.",
             ["gateway"],
             registry=r,
         )

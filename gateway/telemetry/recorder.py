@@ -1,15 +1,20 @@
 """The in-process recorder: takes finished connection records without blocking, writes batches.
 
 The consumer hands over a small dict per connection (`finish`); it goes into a bounded deque
-and a background task writes it with the per-minute figures every `flush_ms` or as soon as
-`batch_size` records wait. A full buffer drops the record and counts it. Open connections are
-sampled at each flush (their `RelayStats` integers are read, never touched) for the traffic and
-active-connection figures, so the relay's per-message path stays as it was.
+and a background task moves it, with the per-minute figures, into batches (at most
+`batch_size` records, each with its own id) every `flush_ms` or as soon as `batch_size` records
+wait. Batches go to a bounded spool and are written from there, oldest first; a failed write
+(database or control plane unreachable) leaves them in the spool and is retried with backoff,
+and the writer stores a batch id at most once. Records are dropped, and counted, only when the
+buffer or the spool is full. Open connections are sampled at each flush (their `RelayStats`
+integers are read, never touched) for the traffic and active-connection figures, so the relay's
+per-message path stays as it was.
 """
 
 import asyncio
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -17,11 +22,15 @@ from datetime import UTC, datetime
 from gateway.telemetry.attempt import ACCEPTED, Attempt
 from gateway.telemetry.metrics import GatewayMetrics
 from gateway.telemetry.minutes import MinuteTable, minute_of
+from gateway.telemetry.spool import MemorySpool
 
 log = logging.getLogger("portico.telemetry")
 
-Writer = Callable[..., Awaitable[None]]  # writer(records=[...], usage=[...], refusals=[...])
+# writer(batch_id=..., records=[...], usage=[...], refusals=[...]); raises when it cannot write
+Writer = Callable[..., Awaitable[object]]
 DROP_WARNING_SECONDS = 10.0
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
 
 
 class Recorder:
@@ -34,6 +43,7 @@ class Recorder:
         batch_size: int,
         flush_ms: int,
         metrics: GatewayMetrics | None = None,
+        spool=None,
     ) -> None:
         self.gateway = gateway
         self.writer = writer  # None: keep only the Prometheus metrics
@@ -44,9 +54,12 @@ class Recorder:
         self.records: deque[dict] = deque()
         self.minutes = MinuteTable()
         self.live: dict[int, Attempt] = {}
+        self.spool = spool if spool is not None else MemorySpool(max_records=100_000)
         self.dropped = 0
         self._dropped_warned = 0
         self._last_warning = float("-inf")
+        self._retry_delay = 0.0
+        self._retry_at = 0.0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
         self._active_written: dict[tuple, int] = {}
@@ -138,21 +151,34 @@ class Recorder:
 
     # dropping ------------------------------------------------------------
 
-    def _drop(self, count: int) -> None:
+    def _drop(self, count: int, *, why: str = "buffer") -> None:
         self.dropped += count
         self.metrics.child(self.metrics.dropped).inc(count)
+        if why == "spool":
+            self.metrics.child(self.metrics.spool_dropped).inc(count)
         now = time.monotonic()
         if now - self._last_warning >= DROP_WARNING_SECONDS:
+            if why == "spool":
+                cause = (
+                    f"telemetry spool full ({self.spool.max_records} records waiting to be "
+                    "written while writes fail)"
+                )
+            else:
+                cause = f"telemetry buffer full ({self.buffer_size} records)"
             log.warning(
-                "telemetry buffer full (%d records): dropped %d connection record(s) "
-                "since the last warning, %d in all",
-                self.buffer_size,
+                "%s: dropped %d connection record(s) since the last warning, %d in all",
+                cause,
                 self.dropped - self._dropped_warned,
                 self.dropped,
             )
             self._last_warning, self._dropped_warned = now, self.dropped
 
     # flushing ------------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin flushing now (at process start), so batches a previous run left in a disk
+        spool are sent without waiting for a first connection."""
+        self._ensure_task()
 
     def _ensure_task(self) -> None:
         if self._task is None or self._task.done():
@@ -172,24 +198,71 @@ class Recorder:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # keep recording; the batch is counted as dropped
+            except Exception:  # keep recording (e.g. the disk spool could not be written)
                 log.exception("telemetry flush failed")
 
-    async def flush(self) -> int:
-        """Write what has gathered; returns how many connection records were written."""
+    async def flush(self, *, force: bool = False) -> int:
+        """Spool what has gathered, then write the spool unless a retry is not due yet (or
+        `force`); returns how many connection records were written."""
         self.sample_live()
-        records = [self.records.popleft() for _ in range(len(self.records))]
-        if not records and not self.minutes:
+        self._spool_gathered()
+        if not force and time.monotonic() < self._retry_at:
             return 0
-        usage, refusals = self.minutes.take(self.gateway)
-        for record in records:
-            record["gateway"] = self.gateway
-        try:
-            await self.writer(records=records, usage=usage, refusals=refusals)
-        except Exception:
-            self._drop(len(records))
-            raise
-        return len(records)
+        return await self._write_spool()
+
+    def _spool_gathered(self) -> None:
+        first = True
+        while self.records or (first and self.minutes):
+            count = min(len(self.records), self.batch_size)
+            records = [self.records.popleft() for _ in range(count)]
+            usage, refusals = self.minutes.take(self.gateway) if first else ([], [])
+            first = False
+            for record in records:
+                record["gateway"] = self.gateway
+            batch = {
+                "batch_id": uuid.uuid4().hex,
+                "records": records,
+                "usage": usage,
+                "refusals": refusals,
+            }
+            if not self.spool.add(batch):
+                self._drop(len(records), why="spool")
+
+    async def _write_spool(self) -> int:
+        written = 0
+        while (batch := self.spool.peek()) is not None:
+            try:
+                await self.writer(
+                    batch_id=batch["batch_id"],
+                    records=batch["records"],
+                    usage=batch["usage"],
+                    refusals=batch["refusals"],
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - kept in the spool and tried again later
+                self._retry_delay = min(
+                    max(self._retry_delay * 2, RETRY_FIRST_SECONDS), RETRY_MAX_SECONDS
+                )
+                self._retry_at = time.monotonic() + self._retry_delay
+                self.metrics.child(self.metrics.write_failures).inc()
+                log.warning(
+                    "telemetry write failed (%s: %s); %d record(s) kept in the spool, "
+                    "next try in %.0fs",
+                    type(exc).__name__,
+                    str(exc)[:200],
+                    self.spool.records,
+                    self._retry_delay,
+                )
+                break
+            self.spool.done(batch)
+            written += len(batch["records"])
+        else:
+            if self._retry_delay:
+                log.info("telemetry writes work again; the spool is empty")
+            self._retry_delay = self._retry_at = 0.0
+        self.metrics.child(self.metrics.spooled).set(self.spool.records)
+        return written
 
     def stop(self) -> None:
         if self._task is not None:
