@@ -11,6 +11,10 @@ FORMAT = 1  # bumped when the shape changes; a node refuses a format it does not
 
 def catalog_to_json(catalog: GatewayCatalog) -> dict:
     data = asdict(catalog)
+    for api in data["apis"]:
+        if api["message_schemas"] is None:
+            # Left out when there is no contract, so nodes older than the field still read it.
+            del api["message_schemas"]
     for sub in data["subscriptions"]:
         for name in ("start_date", "expiration_date"):
             if sub[name] is not None:

@@ -39,5 +39,7 @@ def test_message_schemas_travel_in_the_node_config():
         "receive": [{}],
     }
     assert by_suffix["plain"].message_schemas is None
-    pulled = catalog_from_json(json.loads(json.dumps(catalog_to_json(catalog))))
+    config = catalog_to_json(catalog)
+    assert [("message_schemas" in api) for api in config["apis"]] == [True, False]
+    pulled = catalog_from_json(json.loads(json.dumps(config)))
     assert pulled == catalog
