@@ -17,10 +17,13 @@ from websockets.exceptions import ConnectionClosed
 
 from gateway import closecodes
 from gateway.backend_leg import BackendLeg
+from gateway.policies.messages import Verdict
 
 log = logging.getLogger("portico.gateway")
 
 ABORT_EXTENSION = "portico.abort"  # offered by gateway.uvicorn_protocols
+# An onMessage policy that raised: fail closed (1011 to the sender, 1001 to the other side).
+POLICY_FAILED = Verdict("close", "message policy failed", 1011, closecodes.GOING_AWAY)
 
 
 @dataclass(slots=True)
@@ -179,7 +182,10 @@ class Relay:
                 if size > limit:
                     await self._client_too_big(size)
                     return
-                verdict = await check(payload, size)
+                try:
+                    verdict = await check(payload, size)
+                except Exception:
+                    verdict = self._policy_failed()
                 if verdict is not None:
                     if verdict.action == "drop":
                         stats.messages_dropped += 1
@@ -195,6 +201,10 @@ class Relay:
             elif kind == "websocket.disconnect":
                 await self._client_disconnected(message)
                 return
+
+    def _policy_failed(self) -> Verdict:
+        log.exception("onMessage policy failed; closing the connection")  # once: it closes
+        return POLICY_FAILED
 
     async def _policy_close(self, verdict, *, sender: str) -> None:
         """An onMessage policy stopped the connection: the sender and the other side get the
@@ -253,7 +263,10 @@ class Relay:
                 else:
                     size = len(data)
                     out = {"type": "websocket.send", "bytes": data}
-                verdict = await check(data, size)
+                try:
+                    verdict = await check(data, size)
+                except Exception:
+                    verdict = self._policy_failed()
                 if verdict is not None:
                     if verdict.action == "drop":
                         stats.messages_dropped += 1

@@ -216,3 +216,21 @@ def test_deep_json_fails_without_crashing_and_reasons_show_no_values():
     assert "s3cr3t" not in run(conn.inbound(secret, len(secret))).reason  # values never shown
     deep = "[" * 100_000 + "]" * 100_000
     assert run(conn.inbound(deep, len(deep))).sender_code == 1007
+
+
+def test_shared_message_counter_with_the_store_down_closes_1011_or_fails_open():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{sock.getsockname()[1]}/0"
+    xml = on_message('<rate-limit-messages calls="5" renewal-period="60" counter-key="k"/>')
+    for fail_open, expected in ((False, 1011), (True, None)):
+        runtime = PolicyRuntime(dead, counter_timeout=0.2, counters_fail_open=fail_open)
+        pipeline = compile_policy(effective_document(xml, [], None), runtime)
+
+        async def scenario(pipeline=pipeline):
+            return await pipeline.messages.start(None).inbound("m", 1)
+
+        verdict = run(scenario())
+        assert (verdict.sender_code if verdict else None) == expected
