@@ -135,7 +135,8 @@ async function openMany(url, count, concurrency) {
         sockets.push(await open(url));
       } catch (err) {
         errors.push(String(err.message || err));
-        if (errors.length > 50) return; // something is wrong; do not hammer
+        if (errors.length > (config.max_errors ?? 50)) return; // something is wrong; stop
+        if (config.retry_failed) next -= 1; // try that one again (bounded by max_errors)
       }
     }
   }

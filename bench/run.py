@@ -602,7 +602,7 @@ ROWS = [
     ("node handshake p99 ms, portal idle", ("nodes_flood", "quiet_p99_ms"), "{:.2f}"),
     ("node handshake p50 ms, login flood", ("nodes_flood", "flood_p50_ms"), "{:.2f}"),
     ("node handshake p99 ms, login flood", ("nodes_flood", "flood_p99_ms"), "{:.2f}"),
-    ("  wrong-password logins/s on portal", ("nodes_flood", "flood_logins_per_s"), "{:,.0f}"),
+    ("  wrong-password logins/s on portal", ("nodes_flood", "flood_logins_per_s"), "{:.1f}"),
     ("round trips/s, --workers 1", ("nodes_workers", "w1_round_trips_per_s"), "{:,.0f}"),
     ("round trips/s, --workers 2", ("nodes_workers", "w2_round_trips_per_s"), "{:,.0f}"),
     ("CPU us / relayed msg, --workers 1", ("nodes_workers", "w1_cpu_us_per_msg"), "{:.1f}"),
