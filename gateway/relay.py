@@ -209,8 +209,9 @@ class Relay:
     async def _policy_close(self, verdict, *, sender: str) -> None:
         """An onMessage policy stopped the connection: the sender and the other side get the
         verdict's codes (e.g. 1009 and 1001); the log records the sender's code."""
-        self._record("gateway", verdict.sender_code, verdict.reason)
-        self.stats.by_policy = True
+        if not self.stats.closed_by:  # a close already under way (revoked, expired) stays
+            self._record("gateway", verdict.sender_code, verdict.reason)
+            self.stats.by_policy = True
         if sender == "client":
             await self._close_both(verdict.sender_code, verdict.reason, verdict.other_code)
         else:
