@@ -41,6 +41,9 @@ class ConnectionLog(models.Model):
     bytes_up = models.BigIntegerField(default=0)
     messages_down = models.BigIntegerField(default=0)
     bytes_down = models.BigIntegerField(default=0)
+    messages_dropped = models.BigIntegerField(
+        default=0, help_text="Messages an onMessage policy dropped, either direction."
+    )
     error = models.TextField(blank=True)
 
     class Meta:

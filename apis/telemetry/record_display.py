@@ -31,6 +31,7 @@ LABELS = {
     "bytes_up": "Bytes up",
     "messages_down": "Messages down",
     "bytes_down": "Bytes down",
+    "messages_dropped": "Messages dropped by policy",
 }
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"  # the Logs list's format, in the site's time zone
 

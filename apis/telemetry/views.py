@@ -42,6 +42,7 @@ CSV_COLUMNS = [
     "bytes_up",
     "messages_down",
     "bytes_down",
+    "messages_dropped",
     "error",
 ]
 

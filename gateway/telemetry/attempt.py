@@ -142,5 +142,6 @@ class Attempt:
                 bytes_up=stats.bytes_up,
                 messages_down=stats.messages_down,
                 bytes_down=stats.bytes_down,
+                messages_dropped=stats.messages_dropped,
             )
         return record

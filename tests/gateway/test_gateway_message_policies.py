@@ -10,8 +10,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from apis import services
+from apis.telemetry.models import ConnectionLog
 from tests.support.client import run, ws_connect
 from tests.support.servers import ServerProcess, serve_current_catalog
+from tests.support.telemetry import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,6 +162,14 @@ def test_rate_limit_messages_drop_inbound_never_reaches_backend(gateway, catalog
 
     assert run(scenario()) == ["a", "b", "d"]
     assert backend.requests[-1].received == ["a", "b", "d"]
+    row = wait_for(
+        lambda: (
+            ConnectionLog.objects.filter(api_id=catalog.api.id, ended_at__isnull=False)
+            .order_by("-id")
+            .first()
+        )
+    )
+    assert (row.messages_up, row.messages_dropped) == (3, 1)  # the connection's log counts it
 
 
 def test_rate_limit_messages_drop_outbound_never_reaches_client(gateway, catalog, backend):
