@@ -8,7 +8,10 @@ import pytest
 from apis import services
 from apis.models import Api, Gateway, Product, Subscription
 from tests.support.backend import BackendServer
+from tests.support.dbflush import retry_flush_on_deadlock
 from tests.support.servers import ServerProcess
+
+retry_flush_on_deadlock()  # gateway processes may write telemetry while a test flushes
 
 
 @pytest.fixture(scope="session")
