@@ -25,6 +25,7 @@ CASES = {
     "rate-limit-messages (counter-key, memory://)": (
         '<rate-limit-messages calls="100000000" renewal-period="60" counter-key="bench"/>'
     ),
+    "log-messages (1 %)": '<log-messages sampling-percentage="1"/>',
     "validate-message (small schema)": (
         f'<validate-message action="close"><schema>{SCHEMA}</schema></validate-message>'
     ),

@@ -11,7 +11,7 @@ maximum duration hold whatever the client does.
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from websockets.exceptions import ConnectionClosed
 
@@ -34,6 +34,8 @@ class RelayStats:
     bytes_down: int = 0
     messages_dropped: int = 0  # stopped by an onMessage policy's drop action (either way)
     by_policy: bool = False  # an onMessage policy closed the connection (not a peer's frame)
+    # log-messages' samples (the connection's own bounded list, read when the connection ends)
+    message_samples: list = field(default_factory=list)
     closed_by: str = ""  # "client", "backend" or "gateway"
     close_code: int | None = None
     close_reason: str = ""
@@ -66,6 +68,8 @@ class Relay:
         # onMessage policies (gateway.policies.ConnectionMessages) or None; read once, in run().
         self.messages = messages
         self.stats = RelayStats()
+        if messages is not None:
+            self.stats.message_samples = messages.samples
         self._client_closed = False
         self._loop = asyncio.get_running_loop()
         self._main: asyncio.Task | None = None

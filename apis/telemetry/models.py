@@ -44,6 +44,11 @@ class ConnectionLog(models.Model):
     messages_dropped = models.BigIntegerField(
         default=0, help_text="Messages an onMessage policy dropped, either direction."
     )
+    message_samples = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Messages log-messages kept: direction, time, size and text (cut, redacted).",
+    )
     error = models.TextField(blank=True)
 
     class Meta:

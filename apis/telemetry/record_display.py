@@ -70,5 +70,24 @@ def record_fields(record: ConnectionLog) -> list[tuple[str, str, str]]:
             display(f.name, getattr(record, f.name)),
         )
         for f in ConnectionLog._meta.concrete_fields
-        if f.name != "id"
+        if f.name not in ("id", "message_samples")
     ]
+
+
+DIRECTIONS = {"up": "client → backend", "down": "backend → client"}
+
+
+def message_samples(record: ConnectionLog) -> list[dict[str, str]]:
+    """log-messages' samples as rows: direction, time, size and the (cut, redacted) text."""
+    rows = []
+    for sample in record.message_samples or []:
+        at = datetime.fromtimestamp(float(sample.get("at", 0)), tz=timezone.get_current_timezone())
+        rows.append(
+            {
+                "direction": DIRECTIONS.get(sample.get("direction"), "?"),
+                "at": at.strftime(DATE_FORMAT),
+                "size": str(sample.get("size", "")),
+                "text": str(sample.get("text", "")),
+            }
+        )
+    return rows

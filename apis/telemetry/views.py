@@ -11,7 +11,7 @@ from apis.telemetry import selectors
 from apis.telemetry.charts import usage_charts
 from apis.telemetry.forms import LogFilterForm
 from apis.telemetry.models import ConnectionLog
-from apis.telemetry.record_display import record_fields
+from apis.telemetry.record_display import message_samples, record_fields
 from apis.views.access import publisher_required
 from apis.views.api_pages import api_tabs
 
@@ -122,6 +122,7 @@ def log_detail(request: HttpRequest, name: str, log_id: int) -> HttpResponse:
     api = get_object_or_404(Api, name=name)
     record = get_object_or_404(ConnectionLog, pk=log_id, api_id=api.id)
     fields = record_fields(record)
+    samples = message_samples(record)
     return render(
         request,
         "apis/telemetry/log_detail.html",
@@ -132,5 +133,6 @@ def log_detail(request: HttpRequest, name: str, log_id: int) -> HttpResponse:
             "section": "apis",
             "record": record,
             "fields": fields,
+            "samples": samples,
         },
     )

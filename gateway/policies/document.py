@@ -13,11 +13,16 @@ from .errors import PolicyError
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
 from .jwt_validation import ValidateJwt
-from .messages import MESSAGE_POLICY_TYPES
+from .message_log import LogMessages
+from .messages import LimitMessageSize, MessagePolicy, RateLimitMessages, ValidateMessage
 from .model import Attrs, Base, Policy
 from .ratelimits import Quota, QuotaByKey, RateLimit, RateLimitByKey
 from .variables import SetVariable
 from .xmlnode import Node, parse_xml
+
+MESSAGE_POLICY_TYPES: dict[str, type[MessagePolicy]] = {
+    cls.tag: cls for cls in (LimitMessageSize, RateLimitMessages, ValidateMessage, LogMessages)
+}
 
 Scope = Literal["api", "product", "global"]
 SECTIONS = ("inbound", "backend", "outbound", "on-error")

@@ -17,16 +17,18 @@ class ConnectionMessages:
     policies (the relay then keeps its plain loop for it), else `await check(payload, size)`.
 
     `logged` counts messages a `log` action let through; `first_logged` says why the first one
-    failed (kept for the connection's log, never logged per message).
+    failed (kept for the connection's log, never logged per message). `samples` holds what
+    log-messages kept, for the connection's log record.
     """
 
-    __slots__ = ("inbound", "outbound", "logged", "first_logged")
+    __slots__ = ("inbound", "outbound", "logged", "first_logged", "samples")
 
     def __init__(self) -> None:
         self.inbound = None
         self.outbound = None
         self.logged = 0
         self.first_logged = ""
+        self.samples: list[dict] = []  # log-messages' sample, bounded by the policy
 
     def _note(self, verdict: Verdict) -> None:
         self.logged += 1
@@ -36,7 +38,7 @@ class ConnectionMessages:
     def _chain(self, factories: tuple[CheckFactory, ...], ctx: HandshakeContext):
         steps = []
         for factory in factories:
-            check = factory(ctx)
+            check = factory(ctx, self)
             steps.append((check, asyncio.iscoroutinefunction(check)))
         pairs = tuple(steps)
         note = self._note

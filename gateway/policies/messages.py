@@ -53,8 +53,9 @@ DROP = Verdict("drop")
 
 # check(payload, size) -> Verdict | None; async ones are awaited (shared counters).
 MessageCheck = Callable[[Any, int], "Verdict | None | Awaitable[Verdict | None]"]
-# Made once per connection from the handshake's context (counter keys are evaluated there).
-CheckFactory = Callable[[HandshakeContext], MessageCheck]
+# Made once per connection from the handshake's context (counter keys are evaluated there) and
+# the connection's ConnectionMessages (log-messages keeps its samples there).
+CheckFactory = Callable[[HandshakeContext, Any], MessageCheck]
 
 
 def truncate(text: str, limit: int = MAX_REASON) -> str:
@@ -101,7 +102,7 @@ class LimitMessageSize(MessagePolicy):
         def check(payload, size):
             return verdict if size > limit else None
 
-        return lambda ctx: check
+        return lambda ctx, conn: check
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,7 +158,7 @@ class RateLimitMessages(MessagePolicy):
             return self._shared(runtime, direction, over)
         monotonic = time.monotonic
 
-        def factory(ctx: HandshakeContext) -> MessageCheck:
+        def factory(ctx: HandshakeContext, conn: Any) -> MessageCheck:
             window = [0.0, 0]  # [window end, messages in it]: per connection, no lock needed
 
             def check(payload, size):
@@ -178,7 +179,7 @@ class RateLimitMessages(MessagePolicy):
         assert counter_key is not None
         unavailable = Verdict("close", "message counters unavailable", INTERNAL_ERROR, GOING_AWAY)
 
-        def factory(ctx: HandshakeContext) -> MessageCheck:
+        def factory(ctx: HandshakeContext, conn: Any) -> MessageCheck:
             key = runtime.counter_key("rlm", evaluate(counter_key, ctx))
 
             async def check(payload, size):
@@ -308,7 +309,7 @@ class ValidateMessage(MessagePolicy):
                 return Verdict("log", truncate(problem))
             return failed
 
-        return lambda ctx: check
+        return lambda ctx, conn: check
 
 
 class _Frozen:
@@ -324,8 +325,3 @@ class _Frozen:
 
     def __hash__(self) -> int:
         return 0
-
-
-MESSAGE_POLICY_TYPES: dict[str, type[MessagePolicy]] = {
-    cls.tag: cls for cls in (LimitMessageSize, RateLimitMessages, ValidateMessage)
-}

@@ -135,6 +135,14 @@ SNIPPETS: dict[str, str] = {
 </validate-message>
 """
     ),
+    "log-messages": _message_doc(
+        """
+<log-messages sampling-percentage="10" max-bytes="256">
+    <redact path="$.token" />
+    <redact path="$.items[*].card" />
+</log-messages>
+"""
+    ),
     "validate-message (AsyncAPI, backend messages)": _message_doc(
         '<validate-message schema-source="asyncapi" action="log" />', "outbound"
     ),

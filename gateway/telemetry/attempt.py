@@ -143,5 +143,8 @@ class Attempt:
                 messages_down=stats.messages_down,
                 bytes_down=stats.bytes_down,
                 messages_dropped=stats.messages_dropped,
+                message_samples=[
+                    {**sample, "text": scrub(sample["text"])} for sample in stats.message_samples
+                ],
             )
         return record

@@ -7,6 +7,7 @@ import time
 import uuid
 
 import pytest
+from django.urls import reverse
 from websockets.exceptions import ConnectionClosed
 
 from apis import services
@@ -345,3 +346,34 @@ def test_rate_limit_messages_counter_is_shared_by_two_gateway_processes(
     assert all(backend.wait_closed(r) for r in backend.requests)
     received = sorted(m for r in backend.requests for m in r.received)
     assert received == ["a", "b", "c"]
+
+
+def test_log_messages_samples_reach_the_connection_log_page(
+    gateway, catalog, backend, admin_client
+):
+    policy = '<log-messages max-bytes="200"><redact path="$.token"/></log-messages>'
+    url = use(gateway, catalog, on_message(inbound=policy, outbound=policy))
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            await ws.send('{"say": "hi", "token": "s3cr3t"}')
+            return await ws.recv()
+
+    assert run(scenario()) == '{"say": "hi", "token": "s3cr3t"}'  # logging changes nothing
+    row = wait_for(
+        lambda: (
+            ConnectionLog.objects.filter(api_id=catalog.api.id, ended_at__isnull=False)
+            .order_by("-id")
+            .first()
+        )
+    )
+    assert [(s["direction"], s["text"]) for s in row.message_samples] == [
+        ("up", '{"say": "hi", "token": "[redacted]"}'),
+        ("down", '{"say": "hi", "token": "[redacted]"}'),
+    ]
+    page = admin_client.get(
+        reverse("publisher:log-detail", args=[catalog.api.name, row.id])
+    ).content.decode()
+    assert page.count("data-sample") == 2
+    assert "client → backend" in page and "backend → client" in page
+    assert "s3cr3t" not in page

@@ -234,3 +234,51 @@ def test_shared_message_counter_with_the_store_down_closes_1011_or_fails_open():
 
         verdict = run(scenario())
         assert (verdict.sender_code if verdict else None) == expected
+
+
+LOG = (
+    '<log-messages sampling-percentage="100" max-bytes="60">'
+    '<redact path="$.token"/><redact path="$.items[*].pin"/></log-messages>'
+)
+
+
+def test_log_messages_round_trips_and_refuses_bad_attributes():
+    doc = parse_document(on_message(LOG))
+    assert parse_document(doc.to_xml()) == doc
+    for bad, words in (
+        ('<log-messages sampling-percentage="0"/>', "above 0"),
+        ('<log-messages max-bytes="99999"/>', "at most 4096"),
+        ('<log-messages><redact path="token"/></log-messages>', "JSON path"),
+        ('<log-messages><redact path="$.a..b"/></log-messages>', "empty step"),
+    ):
+        with pytest.raises(PolicyError, match=words):
+            parse_document(on_message(bad))
+
+
+def test_log_messages_samples_redacted_cut_and_bounded():
+    conn = start(on_message(LOG, LOG))
+    secret = '{"token": "s3cr3t", "items": [{"pin": 1234, "n": 1}], "note": "ok"}'
+    assert run(conn.inbound(secret, len(secret))) is None  # never stops a message
+    run(conn.outbound(b"\x00" * 9, 9))
+    run(conn.inbound("not json", 8))
+    first, binary, not_json = conn.samples
+    assert first["direction"] == "up" and first["size"] == len(secret)
+    assert "s3cr3t" not in first["text"] and "1234" not in first["text"]
+    assert first["text"].startswith('{"token": "[redacted]", "items": [{"pin": "[redacted]"')
+    assert len(first["text"].encode()) <= 60 + 3  # cut at max-bytes, plus the ellipsis
+    assert (binary["direction"], binary["text"]) == ("down", "(binary, 9 bytes)")
+    assert "not shown" in not_json["text"]
+    for _ in range(50):
+        run(conn.inbound("{}", 2))
+    assert len(conn.samples) == 20  # bounded per connection
+
+
+def test_log_messages_sampling_keeps_about_the_share_asked():
+    conn = start(on_message('<log-messages sampling-percentage="10"/>'))
+    kept = 0
+    for _ in range(20):
+        conn.samples.clear()
+        for _ in range(19):
+            run(conn.inbound("m", 1))
+        kept += len(conn.samples)
+    assert 0 < kept < 200  # 10 % of 380 messages: some, never all
