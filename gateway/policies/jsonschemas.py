@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import fastjsonschema
 from jsonschema import Draft7Validator, Draft202012Validator
 from jsonschema.validators import validator_for
 
@@ -61,6 +60,8 @@ def describe(error) -> str:
 
 def compile_check(schema: Any, default=Draft202012Validator) -> Callable[[Any], str | None]:
     """check(instance) -> None if valid, else "<json path>: <message>" of the first error."""
+    import fastjsonschema  # here, not at import: only validate-message needs it
+
     reference = validator_for(schema, default=default)(schema)
     fast = None
     if reference.__class__ is Draft7Validator or _draft7_compatible(schema):
