@@ -207,6 +207,22 @@ class RegenerateTokenSerializer(serializers.Serializer):
     token = serializers.ChoiceField(["primary", "secondary"])
 
 
+class GatewayNodeSerializer(serializers.Serializer):
+    """One node of a gateway, from its worker processes' latest heartbeats."""
+
+    node_id = serializers.CharField(read_only=True)
+    hostname = serializers.CharField(read_only=True)
+    version = serializers.CharField(read_only=True)
+    revision = serializers.IntegerField(read_only=True, help_text="Configuration it serves.")
+    revision_current = serializers.BooleanField(read_only=True)
+    workers = serializers.IntegerField(read_only=True)
+    workers_reporting = serializers.IntegerField(read_only=True)
+    open_connections = serializers.IntegerField(read_only=True)
+    last_error = serializers.CharField(read_only=True)
+    last_seen_at = serializers.DateTimeField(read_only=True)
+    online = serializers.BooleanField(read_only=True, help_text="Reported within 30 s.")
+
+
 class NewGatewayTokenSerializer(serializers.Serializer):
     gateway = serializers.CharField(read_only=True)
     token = serializers.ChoiceField(["primary", "secondary"], read_only=True)

@@ -91,6 +91,13 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     def perform_destroy(self, instance) -> None:
         services.delete_gateway(gateway=instance)
 
+    @extend_schema(responses=serializers.GatewayNodeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="nodes", url_name="nodes", pagination_class=None)
+    def nodes(self, request, *args, **kwargs):
+        """The gateway's nodes with their heartbeat figures, online ones first."""
+        nodes = selectors.gateway_nodes(self.get_object())
+        return Response(serializers.GatewayNodeSerializer(nodes, many=True).data)
+
     @extend_schema(
         request=serializers.RegenerateTokenSerializer,
         responses=serializers.NewGatewayTokenSerializer,

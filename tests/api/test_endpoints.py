@@ -93,6 +93,8 @@ CASES = [
     Case("publisher", "post", "/api/v1/gateways/", {"name": "not a slug"}, 400, "name"),
     Case("publisher", "post", "/api/v1/gateways/", {"name": "edge"}, 400, "name"),
     Case("publisher", "get", "/api/v1/gateways/{gateway}/"),
+    Case("publisher", "get", "/api/v1/gateways/{gateway}/nodes/"),
+    Case("dev", "get", "/api/v1/gateways/{gateway}/nodes/", status=403),
     Case("publisher", "patch", "/api/v1/gateways/{gateway}/", {"apis": ["chat"]}),
     Case("publisher", "patch", "/api/v1/gateways/{gateway}/", {"kind": "x"}, 400, "kind"),
     Case("publisher", "patch", "/api/v1/gateways/{gateway}/", {"apis": []}, 412, if_match=STALE),

@@ -162,3 +162,18 @@ def test_only_administrators_regenerate_node_tokens(edge, client):
     assert response.status_code == 403
     edge.gateway.refresh_from_db()
     assert selectors.gateway_for_node_token(edge.token) == edge.gateway  # unchanged
+
+
+def test_the_rest_api_lists_a_gateways_nodes(edge, publisher):
+    GatewayNode.objects.create(
+        gateway=edge.gateway,
+        node_id="edge-1",
+        worker="11",
+        workers=2,
+        open_connections=3,
+        revision=selectors.catalog_revision(),
+        last_seen_at=timezone.now(),
+    )
+    [node] = publisher.get("/api/v1/gateways/edge/nodes/").json()
+    assert node["node_id"] == "edge-1" and node["online"] and node["revision_current"]
+    assert (node["open_connections"], node["workers"], node["workers_reporting"]) == (3, 2, 1)
