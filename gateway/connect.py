@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 
+from gateway import tickets
 from gateway.backend import open_backend
 from gateway.backend_leg import BackendLeg
 from gateway.handshake import Handshake, start_handshake
@@ -71,6 +72,8 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
             own_cookies=_OWN_COOKIES,
         )
         attempt.identify(handshake)
+        if handshake.ticket is not None:
+            await tickets.spend(handshake.ticket)
         route = handshake.route
         pipeline = route.pipeline_for(handshake.subscription)
         if pipeline is not None:

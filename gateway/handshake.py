@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from apis.selectors import SubscriptionEntry
-from gateway import keys
+from gateway import keys, tickets
 from gateway.backend import (
     BackendRequest,
     forwarded_headers,
@@ -36,6 +36,7 @@ class Handshake:
     scheme: str
     presented_key: str | None
     key_index: bytes = b""  # the key's index in the snapshot, to tell later if it was replaced
+    ticket: object = None  # the connect ticket presented instead of a key, spent before policies
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -88,10 +89,16 @@ def start_handshake(
     raw_query = (scope.get("query_string") or b"").decode("latin-1")
     query = parse_qsl(raw_query, keep_blank_values=True)
 
-    subscription = presented = None
+    subscription = presented = ticket = None
     if route.api.subscription_required:
         presented = keys.read_key(route, headers, query)
-        subscription = keys.check_subscription(snapshot, route, presented, datetime.now(UTC))
+        ticket_text = None if presented else tickets.read_ticket(query)
+        if ticket_text:
+            subscription, ticket = tickets.check_ticket(
+                snapshot, route, ticket_text, headers, datetime.now(UTC)
+            )
+        else:
+            subscription = keys.check_subscription(snapshot, route, presented, datetime.now(UTC))
 
     forwarded = client_headers(
         scope.get("headers") or (), key_header=route.api.key_header, own_cookies=own_cookies
@@ -102,7 +109,12 @@ def start_handshake(
     backend = BackendRequest(
         base=route.backend_path,
         rest=rest,
-        query=join_queries(route.backend_query, strip_query_param(raw_query, route.api.key_query)),
+        query=join_queries(
+            route.backend_query,
+            strip_query_param(
+                strip_query_param(raw_query, route.api.key_query), tickets.QUERY_PARAM
+            ),
+        ),
         subprotocols=list(scope.get("subprotocols") or ()),
         headers=forwarded,
     )
@@ -116,5 +128,6 @@ def start_handshake(
         client_ip=client_ip(peer_ip, [headers.get("x-forwarded-for", "")], trusted_proxies),
         scheme=scheme,
         presented_key=presented,
-        key_index=snapshot.key_index(presented) if subscription is not None else b"",
+        key_index=snapshot.key_index(presented) if presented and subscription else b"",
+        ticket=ticket,
     )

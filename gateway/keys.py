@@ -39,6 +39,12 @@ def check_subscription(
         raise Refusal(401, INVALID_KEY_MESSAGE, reason="invalid subscription key")
     if not covers(subscription, route):
         raise Refusal(401, INVALID_KEY_MESSAGE, reason="key's subscription does not cover the API")
+    check_state(snapshot, subscription, now)
+    return subscription
+
+
+def check_state(snapshot: Snapshot, subscription: SubscriptionEntry, now: datetime) -> None:
+    """Refuse (403) a subscription that is not usable now, however it was proved."""
     if subscription.product_id in snapshot.unpublished_products:
         raise Refusal(
             403, "The subscription's product is not published.", reason="product unpublished"
@@ -53,7 +59,6 @@ def check_subscription(
         raise Refusal(403, "Subscription is not active yet.", reason="subscription starts later")
     if subscription.expiration_date is not None and subscription.expiration_date <= now:
         raise Refusal(403, "Subscription has expired.", reason="subscription expired")
-    return subscription
 
 
 def covers(subscription: SubscriptionEntry, route: Route) -> bool:

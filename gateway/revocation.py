@@ -61,6 +61,8 @@ def withdrawn(grant: Grant, snapshot: Snapshot, now: datetime) -> str | None:
         return "product unpublished"
     if not keys.covers(subscription, route):
         return "API removed from the product"
+    if not grant.key_index:  # admitted by a connect ticket: no key to have been regenerated
+        return None
     found = snapshot.subscriptions_by_key.get(grant.key_index)
     if found is None or found[0].id != grant.subscription_id:
         return "key regenerated"

@@ -30,11 +30,29 @@ class SubscriptionAccess(permissions.BasePermission):
 
     message = "Only publishers and admins may do this to a subscription."
     OWNER_ACTIONS = frozenset(
-        {"list", "retrieve", "partial_update", "update", "cancel", "regenerate_key", "list_secrets"}
+        {
+            "list",
+            "retrieve",
+            "partial_update",
+            "update",
+            "cancel",
+            "regenerate_key",
+            "list_secrets",
+            "connect_tickets",
+        }
     )
 
     def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) == "connect_tickets" and presented_key(request):
+            return True  # the view proves the key against that subscription itself
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
         return is_publisher(user) or getattr(view, "action", None) in self.OWNER_ACTIONS
+
+
+KEY_HEADER = "Ocp-Apim-Subscription-Key"  # how an application server proves a subscription
+
+
+def presented_key(request) -> str:
+    return request.headers.get(KEY_HEADER, "")

@@ -203,6 +203,36 @@ class SubscriptionSecretsSerializer(serializers.Serializer):
     secondary_key = serializers.CharField(read_only=True)
 
 
+class ConnectTicketRequestSerializer(serializers.Serializer):
+    api = serializers.CharField(help_text="The API's name.")
+    origin = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="If set, only a browser page of this Origin (e.g. https://app.example) may use "
+        "the ticket.",
+    )
+    gateway = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The gateway to connect through; by default the managed one when it serves "
+        "the API, else the API's first gateway.",
+    )
+    expires_in = serializers.IntegerField(
+        required=False, default=60, min_value=1, max_value=60, help_text="Seconds (at most 60)."
+    )
+
+
+class ConnectTicketSerializer(serializers.Serializer):
+    ticket = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True, help_text="ws(s)://<host>/<suffix>?ticket=…")
+    expires_at = serializers.DateTimeField(read_only=True)
+    api = serializers.CharField(read_only=True)
+    gateway = serializers.CharField(read_only=True)
+    origin = serializers.CharField(read_only=True)
+
+
 class RegenerateTokenSerializer(serializers.Serializer):
     token = serializers.ChoiceField(["primary", "secondary"])
 
