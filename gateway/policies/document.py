@@ -8,7 +8,9 @@ from typing import Literal
 from xml.etree.ElementTree import Element, indent, tostring
 
 from .backend import ReturnResponse, SetBackendService
+from .choose import Choose, When
 from .concurrency import LimitConcurrency
+from .conditions import ConditionError, parse_condition
 from .errors import PolicyError
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
@@ -85,7 +87,6 @@ AZURE_ONLY = frozenset(
         "cache-lookup-value",
         "cache-remove-value",
         "cache-store-value",
-        "choose",
         "emit-metric",
         "find-and-replace",
         "forward-request",
@@ -226,34 +227,85 @@ def _parse_section(
             seen_base = True
             out.append(Base(line=child.line))
             continue
-        if on_message:
-            out.append(_parse_message_policy(child, scope))
-            continue
-        if child.tag in MESSAGE_POLICY_TYPES:
-            raise child.error(
-                "runs on every message: put it in <on-message> "
-                "(<inbound> for client messages, <outbound> for backend messages)"
-            )
-        if node.tag != "inbound":
-            raise child.error(
-                f"only <base /> is allowed in <{node.tag}> for WebSocket APIs; "
-                "onHandshake policies go in <inbound>"
-            )
-        if child.tag in EXCLUDED_ON_HANDSHAKE:
-            reason = f"<{child.tag}> is not available in the onHandshake policy of a WebSocket API"
-            if lenient:
-                warnings.append(f"line {child.line}: skipped inherited policy: {reason}")
-                continue
-            raise child.error(reason)
-        if child.tag in AZURE_ONLY:
-            raise child.error(
-                f"<{child.tag}> is not available in the onHandshake policy of a WebSocket API"
-            )
-        cls = POLICY_TYPES.get(child.tag)
-        if cls is None:
-            raise child.error(f"unknown policy <{child.tag}>")
-        out.append(cls.parse(child).in_scope(scope))
+        policy = _parse_child(child, node.tag, scope, lenient, warnings, on_message)
+        if policy is not None:
+            out.append(policy)
     return tuple(out)
+
+
+def _parse_child(
+    child: Node, section: str, scope: Scope, lenient: bool, warnings: list[str], on_message: bool
+) -> Policy | None:
+    """One policy of a section (None: skipped with a warning in lenient mode)."""
+    if child.tag == "choose":
+        return _parse_choose(child, section, scope, lenient, warnings, on_message)
+    if on_message:
+        return _parse_message_policy(child, scope)
+    if child.tag in MESSAGE_POLICY_TYPES:
+        raise child.error(
+            "runs on every message: put it in <on-message> "
+            "(<inbound> for client messages, <outbound> for backend messages)"
+        )
+    if section != "inbound":
+        raise child.error(
+            f"only <base /> is allowed in <{section}> for WebSocket APIs; "
+            "onHandshake policies go in <inbound>"
+        )
+    if child.tag in EXCLUDED_ON_HANDSHAKE:
+        reason = f"<{child.tag}> is not available in the onHandshake policy of a WebSocket API"
+        if lenient:
+            warnings.append(f"line {child.line}: skipped inherited policy: {reason}")
+            return None
+        raise child.error(reason)
+    if child.tag in AZURE_ONLY:
+        raise child.error(
+            f"<{child.tag}> is not available in the onHandshake policy of a WebSocket API"
+        )
+    cls = POLICY_TYPES.get(child.tag)
+    if cls is None:
+        raise child.error(f"unknown policy <{child.tag}>")
+    return cls.parse(child).in_scope(scope)
+
+
+def _parse_choose(
+    node: Node, section: str, scope: Scope, lenient: bool, warnings: list[str], on_message: bool
+) -> Choose:
+    """`<choose>` with `<when condition="@(...)">` branches and at most one last `<otherwise>`."""
+    Attrs(node).done()
+    whens: list[When] = []
+    otherwise: tuple[Policy, ...] | None = None
+    for branch in node.children:
+        if branch.tag not in ("when", "otherwise"):
+            raise branch.error("unexpected element inside <choose>; expected <when> or <otherwise>")
+        if otherwise is not None:
+            raise branch.error("<otherwise> must be the last branch of <choose>")
+        a = Attrs(branch)
+        condition = None
+        if branch.tag == "when":
+            raw = a.text("condition", required=True) or ""
+            try:
+                condition = parse_condition(raw, allow_message=on_message)
+            except ConditionError as exc:
+                err = PolicyError(
+                    exc.message, line=branch.line, element="when", attribute="condition"
+                )
+                err.column = exc.column  # counted from the "@" of the condition
+                raise err from None
+        a.done()
+        policies: list[Policy] = []
+        for child in branch.children:
+            if child.tag == "base":
+                raise child.error(f"<base /> is not allowed inside <{branch.tag}>")
+            policy = _parse_child(child, section, scope, lenient, warnings, on_message)
+            if policy is not None:
+                policies.append(policy)
+        if condition is not None:
+            whens.append(When(condition, tuple(policies), branch.line))
+        else:
+            otherwise = tuple(policies)
+    if not whens:
+        raise node.error("needs at least one <when condition=...>")
+    return Choose(whens=tuple(whens), otherwise=otherwise, line=node.line)
 
 
 def parse_document(

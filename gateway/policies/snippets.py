@@ -146,4 +146,36 @@ SNIPPETS: dict[str, str] = {
     "validate-message (AsyncAPI, backend messages)": _message_doc(
         '<validate-message schema-source="asyncapi" action="log" />', "outbound"
     ),
+    "choose (handshake)": _doc(
+        """
+<choose>
+    <when condition='@(context.Request.Headers.GetValueOrDefault("X-Plan", "") == "free"
+        &amp;&amp; !context.Request.Url.Query.GetValueOrDefault("room", "").StartsWith("public-"))'>
+        <return-response>
+            <set-status code="403" reason="Forbidden" />
+            <set-body>{"error": "free plans join public rooms only"}</set-body>
+        </return-response>
+    </when>
+    <otherwise>
+        <set-header name="X-Plan-Checked" exists-action="override">
+            <value>true</value>
+        </set-header>
+    </otherwise>
+</choose>
+"""
+    ),
+    "choose (messages)": _message_doc(
+        """
+<choose>
+    <when condition='@(context.Message.IsBinary || context.Message.Json("op") == "debug")'>
+        <validate-message action="drop">
+            <schema>false</schema>
+        </validate-message>
+    </when>
+    <when condition="@(context.Message.Size &gt; 4096)">
+        <rate-limit-messages calls="10" renewal-period="60" action="close" />
+    </when>
+</choose>
+"""
+    ),
 }

@@ -276,7 +276,7 @@ def test_named_values_in_comments_are_ignored():
 @pytest.mark.parametrize(
     "tag",
     ["retry", "send-request", "send-one-way-request", "cache-lookup", "mock-response",
-     "forward-request", "choose", "cache-lookup-value", "log-to-eventhub", "rewrite-uri"],
+     "forward-request", "cache-lookup-value", "log-to-eventhub", "rewrite-uri"],
 )  # fmt: skip
 def test_azure_policies_portico_lacks_are_named_as_such(tag):
     err = refuse(f"<policies><inbound>\n<{tag} /></inbound></policies>")
