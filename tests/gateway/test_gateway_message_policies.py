@@ -377,3 +377,21 @@ def test_log_messages_samples_reach_the_connection_log_page(
     assert page.count("data-sample") == 2
     assert "client → backend" in page and "backend → client" in page
     assert "s3cr3t" not in page
+
+
+def test_choose_on_message_content_drops_only_matching_messages(gateway, catalog, backend):
+    drop = '<validate-message action="drop"><schema>false</schema></validate-message>'
+    condition = '@(context.Message.Json("op") == "debug" || context.Message.Text == "noise")'
+    policy = f"<choose><when condition='{condition}'>{drop}</when></choose>"
+    url = use(gateway, catalog, on_message(inbound=policy))
+    sent = ['{"op": "say"}', '{"op": "debug"}', "noise", "hello", '{"op": "bye"}']
+
+    async def scenario():
+        async with ws_connect(url) as ws:
+            for m in sent:
+                await ws.send(m)
+            return [await ws.recv() for _ in range(3)]
+
+    kept = ['{"op": "say"}', "hello", '{"op": "bye"}']
+    assert run(scenario()) == kept  # dropped ones would have come back in between
+    assert backend.requests[-1].received == kept

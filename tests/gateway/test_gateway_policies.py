@@ -354,3 +354,24 @@ def test_a_renamed_subscription_cannot_forge_headers_or_log_lines(gateway, catal
     log = gateway.output()
     assert "\nFORGED" not in log and "Bob\\nFORGED" in log  # logged, escaped
     telemetry_written(1)
+
+
+def test_choose_on_a_request_header_refuses_or_passes(gateway, catalog, backend):
+    condition = '@(context.Request.Headers.GetValueOrDefault("X-Plan", "") == "free")'
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            f"<base/><choose><when condition='{condition}'>"
+            '<return-response><set-status code="402" reason="Upgrade"/>'
+            '<set-body>{"error": "paid plans only"}</set-body></return-response></when>'
+            '<otherwise><set-header name="X-Plan-Checked" exists-action="override">'
+            "<value>yes</value></set-header></otherwise></choose>"
+        ),
+    )
+    serve_current_catalog(gateway)
+    result = run(refused(key_url(gateway, catalog), additional_headers={"X-Plan": "free"}))
+    assert (result.status, result.body) == (402, {"error": "paid plans only"})
+    assert backend.requests == []
+    url = key_url(gateway, catalog)
+    assert run(echo_once(url, additional_headers={"X-Plan": "gold"})) == "hi"
+    assert backend.requests[-1].headers.get("x-plan-checked") == "yes"

@@ -63,6 +63,7 @@ HEADERS = [("X-Plan", "gold"), ("X-Count", "12")]
         ('@(context.Variables.GetValueOrDefault("tier", "none") == "none")', True),
         ('@(context.Variables.ContainsKey("tier"))', False),
         ('@(context.Variables["missing"] == null)', True),
+        ('@(context.Request.Headers.GetValueOrDefault("X-Plan").Trim().Length == 4)', True),
     ],
 )
 def test_conditions_over_the_handshake(source, expected):
