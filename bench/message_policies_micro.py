@@ -29,6 +29,14 @@ CASES = {
     "validate-message (small schema)": (
         f'<validate-message action="close"><schema>{SCHEMA}</schema></validate-message>'
     ),
+    'choose on Json("op") (no branch taken)': (
+        '<choose><when condition=\'@(context.Message.Json("op") == "debug")\'>'
+        '<limit-message-size max-bytes="1"/></when></choose>'
+    ),
+    "choose on Size (no branch taken)": (
+        "<choose><when condition='@(context.Message.Size &gt; 65536)'>"
+        '<limit-message-size max-bytes="1"/></when></choose>'
+    ),
 }
 MESSAGE = '{"op": "say", "n": 42}'
 COUNT = 20000

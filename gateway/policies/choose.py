@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 from xml.etree.ElementTree import Element
@@ -97,23 +98,41 @@ class Choose(MessagePolicy):
         def factory(ctx, conn):
             # Each branch's checks are made once per connection (per-connection counters).
             chosen = tuple((cond, tuple(f(ctx, conn) for f in facs)) for cond, facs in branches)
+            note = conn._note
 
-            async def check(payload, size):
+            def pick(payload, size):
                 view = MessageView(payload, size)
                 for cond, checks in chosen:
                     if cond is None or cond.test(ctx, view):
-                        for inner in checks:
-                            verdict = inner(payload, size)
-                            if hasattr(verdict, "__await__"):
-                                verdict = await verdict
-                            if verdict is not None:
-                                if verdict.action == "log":
-                                    conn._note(verdict)
-                                    continue
-                                return verdict
-                        return None
+                        return checks
+                return ()
+
+            if not any(asyncio.iscoroutinefunction(c) for _, cs in chosen for c in cs):
+
+                def check(payload, size):  # all branches synchronous: no await per message
+                    for inner in pick(payload, size):
+                        verdict = inner(payload, size)
+                        if verdict is not None:
+                            if verdict.action == "log":
+                                note(verdict)
+                                continue
+                            return verdict
+                    return None
+
+                return check
+
+            async def check_async(payload, size):
+                for inner in pick(payload, size):
+                    verdict = inner(payload, size)
+                    if asyncio.iscoroutine(verdict):
+                        verdict = await verdict
+                    if verdict is not None:
+                        if verdict.action == "log":
+                            note(verdict)
+                            continue
+                        return verdict
                 return None
 
-            return check
+            return check_async
 
         return factory

@@ -184,7 +184,7 @@ def _parse_message_policy(node: Node, scope: Scope) -> Policy:
         if node.tag in POLICY_TYPES or node.tag in AZURE_ONLY or node.tag in EXCLUDED_ON_HANDSHAKE:
             raise node.error(
                 f"<{node.tag}> is not available in <on-message>; message policies are "
-                + ", ".join(f"<{t}>" for t in MESSAGE_POLICY_TYPES)
+                + ", ".join(f"<{t}>" for t in (*MESSAGE_POLICY_TYPES, "choose"))
             )
         raise node.error(f"unknown policy <{node.tag}>")
     return cls.parse(node).in_scope(scope)

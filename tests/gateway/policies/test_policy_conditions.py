@@ -261,3 +261,21 @@ def test_on_message_choose_refuses_handshake_policies():
     with pytest.raises(PolicyError) as info:
         parse_document(on_message(choose(("@(true)", refuse(403)))))
     assert "not available in <on-message>" in str(info.value)
+
+
+def test_on_message_branch_with_a_shared_counter_is_awaited():
+    limit = '<rate-limit-messages calls="1" renewal-period="60" action="drop" counter-key="k"/>'
+    log = '<validate-message action="log"><schema>false</schema></validate-message>'
+    xml = on_message(choose(('@(context.Message.Text.StartsWith("m"))', log + limit)))
+    pipeline = compile_policy(effective_document(xml, [], None), PolicyRuntime())
+
+    async def scenario():  # one event loop, as in the gateway (the memory counters need it)
+        one, two = pipeline.messages.start(make_ctx()), pipeline.messages.start(make_ctx())
+        got = [await one.inbound("m1", 2), await two.inbound("m2", 2), await two.inbound("x", 1)]
+        return got, (one.logged, two.logged)
+
+    (first, second, third), logged = asyncio.run(scenario())
+    assert first is None
+    assert second.action == "drop"  # one counter for key "k", shared by both connections
+    assert third is None  # no branch taken
+    assert logged == (1, 1)  # the log verdict went on to the limit
