@@ -375,3 +375,31 @@ def test_choose_on_a_request_header_refuses_or_passes(gateway, catalog, backend)
     url = key_url(gateway, catalog)
     assert run(echo_once(url, additional_headers={"X-Plan": "gold"})) == "hi"
     assert backend.requests[-1].headers.get("x-plan-checked") == "yes"
+
+
+def test_choose_on_a_jwt_claim_and_a_query_parameter(gateway, catalog, backend):
+    secret = os.urandom(32)
+    key_b64 = base64.b64encode(secret).decode()
+    claim = '((Jwt)context.Variables["token"]).Claims.GetValueOrDefault("role", "")'
+    room = 'context.Request.Url.Query.GetValueOrDefault("room", "lobby")'
+    condition = f'@({room}.StartsWith("admin-") &amp;&amp; {claim} != "admin")'
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<validate-jwt query-parameter-name="access_token" output-token-variable-name="token">'
+            f"<issuer-signing-keys><key>{key_b64}</key></issuer-signing-keys></validate-jwt>"
+            f"<choose><when condition='{condition}'>"
+            '<return-response><set-status code="403" reason="Forbidden"/></return-response>'
+            "</when></choose>"
+        ),
+    )
+    serve_current_catalog(gateway)
+
+    def token(role: str) -> str:
+        return jwt.encode({"role": role, "exp": int(time.time()) + 60}, secret, "HS256")
+
+    base = key_url(gateway, catalog)
+    assert run(refused(f"{base}&room=admin-1&access_token={token('user')}")).status == 403
+    assert run(echo_once(f"{base}&room=admin-1&access_token={token('admin')}")) == "hi"
+    assert run(echo_once(f"{base}&room=public&access_token={token('user')}")) == "hi"
+    assert len(backend.requests) == 2
