@@ -24,6 +24,7 @@ from typing import Any
 
 from .errors import PolicyError
 
+MAX_DEPTH = 32  # parentheses and "!" nest at most this deep (the parser recurses)
 Fn = Callable[[Any, Any], Any]  # (HandshakeContext, MessageView | None) -> value
 
 
@@ -205,6 +206,7 @@ class _Parser:
         self.toks = toks
         self.i = 0
         self.allow_message = allow_message
+        self.depth = 0
 
     @property
     def tok(self) -> _Tok:
@@ -290,6 +292,15 @@ class _Parser:
             )
 
     def parse_unary(self) -> _Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"nested more than {MAX_DEPTH} levels deep")
+            return self._unary()
+        finally:
+            self.depth -= 1
+
+    def _unary(self) -> _Node:
         if self.at("!"):
             op = self.take()
             inner = self.parse_unary()
@@ -327,7 +338,7 @@ class _Parser:
             nxt, after = self.toks[self.i], self.toks[self.i + 1]
             if nxt.kind == "name" and nxt.text in ("string", "Jwt", "int") and after.text == ")":
                 self.i += 2
-                return self.cast(nxt, self.parse_postfix(self.parse_primary()))
+                return self.cast(nxt, self.parse_unary())  # depth-counted
             inner = self.parse_or()
             self.expect(")")
             return inner

@@ -267,10 +267,21 @@ def _parse_child(
     return cls.parse(child).in_scope(scope)
 
 
+MAX_CHOOSE_DEPTH = 8  # <choose> inside <choose>: the parser and the compiled steps recurse
+
+
 def _parse_choose(
-    node: Node, section: str, scope: Scope, lenient: bool, warnings: list[str], on_message: bool
+    node: Node,
+    section: str,
+    scope: Scope,
+    lenient: bool,
+    warnings: list[str],
+    on_message: bool,
+    depth: int = 1,
 ) -> Choose:
     """`<choose>` with `<when condition="@(...)">` branches and at most one last `<otherwise>`."""
+    if depth > MAX_CHOOSE_DEPTH:
+        raise node.error(f"<choose> may nest at most {MAX_CHOOSE_DEPTH} levels deep")
     Attrs(node).done()
     whens: list[When] = []
     otherwise: tuple[Policy, ...] | None = None
@@ -296,7 +307,12 @@ def _parse_choose(
         for child in branch.children:
             if child.tag == "base":
                 raise child.error(f"<base /> is not allowed inside <{branch.tag}>")
-            policy = _parse_child(child, section, scope, lenient, warnings, on_message)
+            if child.tag == "choose":
+                policy = _parse_choose(
+                    child, section, scope, lenient, warnings, on_message, depth + 1
+                )
+            else:
+                policy = _parse_child(child, section, scope, lenient, warnings, on_message)
             if policy is not None:
                 policies.append(policy)
         if condition is not None:

@@ -279,3 +279,23 @@ def test_on_message_branch_with_a_shared_counter_is_awaited():
     assert second.action == "drop"  # one counter for key "k", shared by both connections
     assert third is None  # no branch taken
     assert logged == (1, 1)  # the log verdict went on to the limit
+
+
+def test_deep_nesting_is_refused_not_a_crash():
+    with pytest.raises(ConditionError) as info:
+        parse_condition("@(" + "(" * 500 + "true" + ")" * 500 + ")")
+    assert "nested more than 32" in str(info.value)
+    with pytest.raises(ConditionError):
+        parse_condition("@(" + "(string)" * 5000 + '"x" == "x")')
+    assert cond("@(" + "!" * 30 + "true)")  # an even count of "!" within the limit
+    deep = "@(true)"
+    body = refuse(403)
+    for _ in range(9):
+        body = choose((deep, body))
+    with pytest.raises(PolicyError) as err:
+        parse_document(inbound(body))
+    assert "at most 8 levels" in str(err.value)
+    eight = refuse(403)
+    for _ in range(8):
+        eight = choose((deep, eight))
+    assert run_policy(inbound(eight)).status == 403
