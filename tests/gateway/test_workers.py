@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 from apis import services
 from tests.support.client import run, ws_connect
@@ -99,6 +99,9 @@ def two_workers(server_logs):
     servers = []
 
     def start(**env):
+        # The counters' 0.3 s default bound turns a slow Redis on a busy machine into a 503;
+        # these tests are about sharing, not about Redis' latency.
+        env.setdefault("PORTICO_COUNTERS_TIMEOUT_SECONDS", "5")
         server = ServerProcess("gateway", server_logs, workers=2, **env)
         servers.append(server)
         return server
@@ -116,17 +119,17 @@ def test_a_killed_worker_is_replaced_and_handshakes_keep_working(two_workers, ca
     before = wait_for_every_worker(server)  # the kernel spreads connections over both
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    # A connection the kernel queued on the dying worker's socket is reset (SO_REUSEPORT keeps
-    # no hand-over); once it is gone, the surviving worker takes every new connection.
+    # A handshake that reaches the dying worker's socket before its last thread is gone is
+    # reset (SO_REUSEPORT has no hand-over; the README says so). Once the supervisor has reaped
+    # it, the surviving worker takes every new connection while a replacement starts.
     deadline = time.monotonic() + 10
-    while alive(victim) and time.monotonic() < deadline:
+    while Path(f"/proc/{victim}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    # The surviving worker keeps accepting while the supervisor starts a replacement.
     got = []
     for _ in range(5):
         try:
             got.append(run(attempt(url)))
-        except Exception as exc:  # noqa: BLE001 - shown with the server's log below
+        except (InvalidMessage, OSError) as exc:  # shown with the server's log below
             got.append(f"{time.time():.3f} {exc!r}")
     assert got == [101] * 5, (got, server.output())
     after = wait_for_every_worker(server)
@@ -197,7 +200,8 @@ def test_limit_concurrency_is_shared_by_workers_and_a_dead_workers_slots_come_ba
             await asyncio.sleep(2.5)  # longer than a lease: the holder renews it
             return [await attempt(url) for _ in range(8)]
 
-    assert run(held_then_others()) == [429] * 8  # on either worker
+    others = run(held_then_others())
+    assert others == [429] * 8, (others, server.output()[-3000:])  # on either worker
 
     async def hold_and_kill_all():
         ws = await ws_connect(url)
