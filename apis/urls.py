@@ -22,6 +22,11 @@ urlpatterns = [
     path("apis/<slug:name>/", api_pages.api_settings, name="api-settings"),
     path("apis/<slug:name>/policy/", api_pages.api_policy, name="api-policy"),
     path("apis/<slug:name>/test/", api_pages.api_test, name="api-test"),
+    path(
+        "apis/<slug:name>/test/ticket/",
+        api_pages.api_console_ticket,
+        name="api-console-ticket",
+    ),
     path("apis/<slug:name>/asyncapi/", asyncapi_pages.api_asyncapi, name="api-asyncapi"),
     path("apis/<slug:name>/delete/", api_pages.api_delete, name="api-delete"),
     path("products/", product_pages.product_list, name="product-list"),

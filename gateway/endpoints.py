@@ -16,7 +16,8 @@ async def gateway_http(scope, receive, send) -> bool:
     path = scope["path"]
     if path in STATUS_PATHS:
         await status_app(scope, receive, send)
-    elif path.startswith(PROBE_PREFIX + "/") and scope["method"] == "GET":
+    # POST too: a browser sends its Origin on a POST, which an Origin-bound connect ticket needs.
+    elif path.startswith(PROBE_PREFIX + "/") and scope["method"] in ("GET", "POST"):
         await probe_app(scope, receive, send)
     elif path == METRICS_PATH:
         await metrics_app(scope, receive, send)

@@ -3,7 +3,8 @@
 Browsers never show why a WebSocket handshake failed (the page only sees close code 1006), so
 the test consoles ask this endpoint, which runs the same handshake (route, key, policies,
 backend connect; the backend leg is closed at once) and answers its status and JSON message.
-The key must be in the query string, as in the browser. The consoles live on the portal's pages,
+The key (or a fresh connect ticket; a console POSTs so that the browser sends its Origin) must
+be in the query string, as in the browser. The consoles live on the portal's pages,
 which may be another origin than the gateway node: the answer allows any origin (it never uses
 cookies, and a page could open the WebSocket itself anyway).
 """

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("apis/", views.api_list, name="apis"),
     path("apis/<slug:name>/", views.api_detail, name="api"),
+    path("apis/<slug:name>/ticket/", views.api_console_ticket, name="api-console-ticket"),
     path("apis/<slug:name>/asyncapi.<str:fmt>", views.api_asyncapi, name="api-asyncapi"),
     path("products/", views.product_list, name="products"),
     path("products/<slug:name>/", views.product_detail, name="product"),

@@ -9,8 +9,9 @@ from apis import selectors, services
 from apis.asyncapi.presentation import console_data
 from apis.config_warnings import api_warnings
 from apis.forms import ApiForm, ApiSettingsForm
-from apis.models import Api, Product
+from apis.models import Api, Product, Subscription
 from apis.views.access import optional_url, publisher_required
+from apis.views.console_tickets import ticket_view
 from apis.views.policy_editor import policy_page
 
 
@@ -109,26 +110,30 @@ def api_policy(request: HttpRequest, name: str) -> HttpResponse:
 def api_test(request: HttpRequest, name: str) -> HttpResponse:
     api = _api(name)
     subscription = services.ensure_publisher_console_subscription(user=request.user)
-    # Other subscriptions' keys are read only when chosen, through the audited key endpoint.
-    sources = []
+    # The console connects with connect tickets minted on use (audited for others'
+    # subscriptions): no key is put in the page or in a WebSocket URL.
+    choices = [{"label": "Built-in all-access", "id": subscription.pk}]
     for other in selectors.subscriptions_opening(api).exclude(pk=subscription.pk):
         owner = other.owner.get_username() if other.owner else "standalone"
-        url = reverse("publisher:subscription-keys", args=[other.pk])
-        for which in ("primary", "secondary"):
-            label = f"{other.display_name} · {owner} ({which} key)"
-            sources.append({"label": label, "url": url, "which": which})
+        choices.append({"label": f"{other.display_name} · {owner}", "id": other.pk})
     context = {
         **_api_context(request, api, "test"),
         "console_urls": gateway_urls(request, api),
-        "console_keys": [
-            {"label": "Built-in all-access (primary key)", "key": subscription.primary_key},
-            {"label": "Built-in all-access (secondary key)", "key": subscription.secondary_key},
-        ],
-        "console_key_sources": sources,
-        "key_param": api.subscription_key_query,
+        "console_subscriptions": choices,
+        "console_ticket_url": reverse("publisher:api-console-ticket", args=[api.name]),
         "console_asyncapi": console_data(api.asyncapi_contract),
     }
     return render(request, "apis/api_test.html", context)
+
+
+def _console_subscriptions(request: HttpRequest, api: Api):
+    own = services.ensure_publisher_console_subscription(user=request.user)
+    return selectors.subscriptions_opening(api) | Subscription.objects.filter(pk=own.pk)
+
+
+api_console_ticket = publisher_required(
+    ticket_view(lambda request, name: _api(name), _console_subscriptions, audit_others=True)
+)
 
 
 @publisher_required

@@ -1,7 +1,7 @@
 """Developer portal pages, one module per area; this package re-exports the views."""
 
 from portal.views.accounts import activate, profile, signup
-from portal.views.api_page import api_asyncapi, api_detail
+from portal.views.api_page import api_asyncapi, api_console_ticket, api_detail
 from portal.views.catalog import api_list, home, product_detail, product_list, subscribe
 from portal.views.health import healthz
 from portal.views.subscriptions import (
@@ -14,6 +14,7 @@ from portal.views.subscriptions import (
 __all__ = [
     "activate",
     "api_asyncapi",
+    "api_console_ticket",
     "api_detail",
     "api_list",
     "healthz",

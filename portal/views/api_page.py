@@ -3,13 +3,16 @@
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from apis import selectors
 from apis.asyncapi.presentation import console_data, display_channels
 from apis.asyncapi.writing import export_document, to_yaml
 from apis.models import Api, Subscription
+from apis.views.console_tickets import ticket_view
 
 KEY_PLACEHOLDER = "<your-key>"
 KEY = object()  # marks where a sample's key goes (shown masked until the visitor reveals it)
@@ -99,13 +102,10 @@ def api_detail(request: HttpRequest, name: str) -> HttpResponse:
         "samples": code_samples(api, urls[0], sample_key),
         "sample_key_label": subscription_label(granting[0]) if granting else "",
         "console_urls": urls,
-        "console_keys": [
-            {"label": f"{subscription_label(s)}{suffix}", "key": getattr(s, field)}
-            for s in granting
-            for suffix, field in ((" · primary", "primary_key"), (" · secondary", "secondary_key"))
-        ],
+        # The console asks for a connect ticket on use: no key in the console or its URLs.
+        "console_subscriptions": [{"label": subscription_label(s), "id": s.pk} for s in granting],
+        "console_ticket_url": reverse("portal:api-console-ticket", args=[api.name]),
         "usage_subscriptions": granting,
-        "key_param": api.subscription_key_query,
         "asyncapi_channels": display_channels(api.asyncapi_contract),
         "console_asyncapi": console_data(api.asyncapi_contract),
     }
@@ -124,3 +124,11 @@ def api_asyncapi(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
         raise Http404("Unknown format.")
     response["Content-Disposition"] = f'attachment; filename="{api.name}-asyncapi.{fmt}"'
     return response
+
+
+api_console_ticket = login_required(
+    ticket_view(
+        lambda request, name: get_object_or_404(selectors.portal_apis(request.user), name=name),
+        lambda request, api: selectors.subscriptions_granting(request.user, api),
+    )
+)

@@ -3,7 +3,9 @@
 // Markup: templates/includes/ws_console.html. Usage from a page:
 //   import { mountConsole } from "/static/js/ws-console.js";
 //   mountConsole(document.querySelector("[data-ws-console]"));
-// The root element carries data-key-param (the API's query parameter for the key).
+// The root element carries data-ticket-url: the same-origin endpoint (session + CSRF) that
+// mints a single-use connect ticket for the chosen subscription or a pasted key, so no key is
+// ever put in the page, the WebSocket URL or a DevTools line.
 
 import { contractOf, matchReceived } from "./asyncapi-match.js";
 
@@ -26,7 +28,7 @@ function bytesToHex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
 }
 
-export function buildUrl(base, keyParam, key, extraQuery) {
+export function buildUrl(base, param, value, extraQuery) {
   const url = new URL(base);
   for (const line of (extraQuery || "").split("\n")) {
     const trimmed = line.trim();
@@ -35,24 +37,27 @@ export function buildUrl(base, keyParam, key, extraQuery) {
     if (eq < 0) url.searchParams.append(trimmed, "");
     else url.searchParams.append(trimmed.slice(0, eq), trimmed.slice(eq + 1));
   }
-  if (key) url.searchParams.set(keyParam, key);
+  if (value) url.searchParams.set(param, value);
   return url.toString();
 }
 
 const MASKED = "•••";
 
-function redact(url, keyParam) {
+function redact(url, param) {
   const u = new URL(url);
-  if (u.searchParams.has(keyParam)) u.searchParams.set(keyParam, "KEY");
-  return u.toString().replace(`${encodeURIComponent(keyParam)}=KEY`, `${keyParam}=${MASKED}`);
+  if (u.searchParams.has(param)) u.searchParams.set(param, "SECRET");
+  return u.toString().replace(`${encodeURIComponent(param)}=SECRET`, `${param}=${MASKED}`);
 }
 
-// Every text that reaches the log loses the key, whatever put it there (an error message
-// quoting the URL, a backend echoing the query, a typed message).
-function scrub(text, key) {
-  if (!key || !text) return text;
+// Every text that reaches the log loses the ticket and any pasted key, whatever put it there
+// (an error message quoting the URL, a backend echoing the query, a typed message).
+function scrub(text, secrets) {
+  if (!text) return text;
   let out = String(text);
-  for (const form of new Set([key, encodeURIComponent(key)])) out = out.split(form).join(MASKED);
+  for (const secret of secrets) {
+    if (!secret) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join(MASKED);
+  }
   return out;
 }
 
@@ -61,23 +66,29 @@ function csrfToken(root) {
   return input ? input.value : "";
 }
 
-// The key chosen in the console: a key in the page, a pasted one, or one read on use
-// through the publisher's audited key endpoint.
-async function chosenKey(root) {
+// A connect ticket for the chosen subscription (or the pasted key), minted on use through the
+// page's own ticket endpoint; "" when connecting without a key. Returns [ticket, param, pasted].
+async function chosenTicket(root) {
   const select = root.querySelector('[data-role="key"]');
   const option = select.selectedOptions[0];
-  if (!option || option.value === "") return "";
-  if (option.value === "@paste") return root.querySelector('[data-role="pasted-key"]').value.trim();
-  if (option.dataset.keysUrl) {
-    const response = await fetch(option.dataset.keysUrl, {
-      method: "POST",
-      headers: { "X-CSRFToken": csrfToken(root) },
-      credentials: "same-origin",
-    });
-    if (!response.ok) throw new Error(`cannot read the key (HTTP ${response.status})`);
-    return (await response.json())[option.dataset.which];
+  if (!option || option.value === "") return ["", "", ""];
+  const form = new FormData();
+  let pasted = "";
+  if (option.value === "@paste") {
+    pasted = root.querySelector('[data-role="pasted-key"]').value.trim();
+    form.append("key", pasted);
+  } else {
+    form.append("subscription", option.value);
   }
-  return option.value;
+  const response = await fetch(root.dataset.ticketUrl, {
+    method: "POST",
+    body: form,
+    headers: { "X-CSRFToken": csrfToken(root) },
+    credentials: "same-origin",
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `cannot get a connect ticket (HTTP ${response.status})`);
+  return [body.ticket, body.param, pasted];
 }
 
 // On a page served over plain HTTP the gateway has no TLS either: prefer a ws:// URL.
@@ -89,14 +100,13 @@ function preferPlainWs(select) {
 
 export function mountConsole(root) {
   const $ = (name) => root.querySelector(`[data-role="${name}"]`);
-  const keyParam = root.dataset.keyParam || "subscription-key";
   const log = $("log");
   const status = $("status");
   const newestFirst = $("newest-first");
   let socket = null;
   let opened = false;
   const contract = contractOf(root); // the API's AsyncAPI messages, when it has some
-  let currentKey = "";
+  let secrets = []; // the current ticket and pasted key: masked in every log line
 
   function entry(kind, detail, size) {
     const li = document.createElement("li");
@@ -107,7 +117,7 @@ export function mountConsole(root) {
     li.querySelector("time").textContent = time;
     li.querySelector("strong").textContent = kind;
     li.querySelector(".size").textContent = size === undefined ? "" : `${size} B`;
-    li.querySelector("code").textContent = scrub(detail, currentKey);
+    li.querySelector("code").textContent = scrub(detail, secrets);
     if (newestFirst && !newestFirst.checked) log.append(li);
     else log.prepend(li);
     return li;
@@ -132,13 +142,20 @@ export function mountConsole(root) {
     status.textContent = { connected: "Connected", connecting: "Connecting…" }[state] || "Disconnected";
     root.dataset.state = state;
   }
-  async function explainFailure(url) {
-    // Browsers hide why a handshake failed; the gateway's probe runs it again and says.
+  async function explainFailure(url, param) {
+    // Browsers hide why a handshake failed; the gateway's probe runs it again and says. A
+    // ticket works once, so the probe gets a fresh one, and is POSTed so that the browser
+    // sends this page's Origin (a console ticket is bound to it).
     try {
       const target = new URL(url);
+      if (param) {
+        const [fresh, , pasted] = await chosenTicket(root);
+        secrets = [...secrets, fresh, pasted];
+        target.searchParams.set(param, fresh);
+      }
       const probe = new URL(`/_portico/probe${target.pathname}${target.search}`, target);
       probe.protocol = target.protocol === "wss:" ? "https:" : "http:";
-      const response = await fetch(probe, { credentials: "omit" });
+      const response = await fetch(probe, { method: "POST", credentials: "omit" });
       const body = await response.json();
       if (body.statusCode && body.statusCode !== 101) {
         entry("Error", `Handshake refused: ${body.statusCode} ${body.message}`);
@@ -152,25 +169,25 @@ export function mountConsole(root) {
 
   $("connect").addEventListener("click", async () => {
     setState("connecting");
-    let key;
+    let ticket, param, pasted;
     try {
-      key = await chosenKey(root);
+      [ticket, param, pasted] = await chosenTicket(root);
     } catch (err) {
       entry("Error", err.message);
       setState("disconnected");
       return;
     }
-    currentKey = key;
+    secrets = [ticket, pasted];
     let url;
     try {
-      url = buildUrl($("url").value, keyParam, key, $("query").value);
+      url = buildUrl($("url").value, param, ticket, $("query").value);
     } catch (err) {
       entry("Error", err.message);
       setState("disconnected");
       return;
     }
     const protocols = $("protocols").value.split(",").map((p) => p.trim()).filter(Boolean);
-    entry("Info", `Connecting to ${redact(url, keyParam)}`);
+    entry("Info", `Connecting to ${param ? redact(url, param) : url}`);
     try {
       socket = new WebSocket(url, protocols);
     } catch (err) {
@@ -196,7 +213,7 @@ export function mountConsole(root) {
     socket.addEventListener("close", (event) => {
       setState("disconnected");
       if (!opened) {
-        explainFailure(url);
+        explainFailure(url, param);
       } else {
         entry("Closed", `code ${event.code}${event.reason ? ` reason "${event.reason}"` : ""}`);
       }

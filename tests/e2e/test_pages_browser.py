@@ -103,7 +103,7 @@ def console_checks(page, key: str) -> None:
     console.get_by_label("Newest first").uncheck()
     assert received.all_inner_texts() == ["first", "second"]
     text = log.inner_text()
-    assert key not in text and "subscription-key=•••" in text
+    assert key not in text and "ticket=•••" in text
     console.get_by_role("button", name="Disconnect").click()
     expect(status).to_have_text("Disconnected")
 
@@ -216,15 +216,15 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     page.get_by_role("button", name="Save policy").click()
     expect(page.locator(".messages")).to_contain_text("Policy saved.")
 
-    # The test console with another subscription's key, read on use (and audited).
+    # The test console with another subscription, by a ticket minted on use (and audited).
     page.goto(f"{base}/publisher/apis/echo/test/")
     fits(page, width)
     serve_current_catalog(gateway)
-    page.get_by_label("Subscription key").select_option(
-        label="Test subscription · standalone (primary key)"
+    page.locator("[data-ws-console] select[data-role=key]").select_option(
+        label="Test subscription · standalone"
     )
     console_checks(page, catalog.key)
-    assert logged(gateway, f"subscription keys read: subscription={catalog.subscription.pk} ")
+    assert logged(gateway, f"connect ticket minted: subscription={catalog.subscription.pk} ")
     fits(page, width)
     page.context.close()
 
@@ -277,7 +277,7 @@ def test_developer_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     page.goto(f"{base}/apis/echo/")
     fits(page, width)
     expect(page.locator("[data-role=usage-links]").get_by_role("link", name="Main")).to_be_visible()
-    page.get_by_label("Subscription key").select_option(label="Paste a key…")
+    page.locator("[data-ws-console] select[data-role=key]").select_option(label="Paste a key…")
     page.get_by_label("Key to use").fill(main.secondary_key)
     console_checks(page, main.secondary_key)
     fits(page, width)

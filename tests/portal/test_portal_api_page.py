@@ -67,7 +67,7 @@ def test_anonymous_page_explains_key_passing_with_a_placeholder(client, setup):
     assert 'new WebSocket("ws://testserver/market/ticker?ticker-key=<your-key>")' in body
     assert '"X-Ticker-Key": "<your-key>"' in body
     assert 'wscat -c "ws://testserver/market/ticker" -H "X-Ticker-Key: <your-key>"' in body
-    assert 'data-key-param="ticker-key"' in body
+    assert f'data-ticket-url="/apis/{api.name}/ticket/"' in body
 
 
 def test_signed_in_page_fills_in_the_key_masked_and_offers_only_granting_keys(client, setup):
@@ -82,9 +82,8 @@ def test_signed_in_page_fills_in_the_key_masked_and_offers_only_granting_keys(cl
     assert f'?ticker-key=<span class="secret" data-secret="{key}">' in body
     assert "<your-key>" not in body.split("Code samples")[1].split("Try it")[0]
     console = body.split("data-ws-console")[1]
-    assert f'<option value="{key}">Prod (Gold) · primary</option>' in console
-    secondary = granting.secondary_key
-    assert f'<option value="{secondary}">Prod (Gold) · secondary</option>' in console
+    assert f'<option value="{granting.pk}">Prod (Gold)</option>' in console
+    assert key not in console and granting.secondary_key not in console  # tickets, not keys
     assert '<option value="@paste">Paste a key…</option>' in console
     assert "Unrelated" not in console and cancelled.primary_key not in body
 
@@ -99,14 +98,9 @@ def test_all_apis_and_api_scoped_subscriptions_also_grant_the_api(client, setup)
     client.force_login(user)
     labels = [
         k["label"]
-        for k in client.get(reverse("portal:api", args=[api.name])).context["console_keys"]
+        for k in client.get(reverse("portal:api", args=[api.name])).context["console_subscriptions"]
     ]
-    assert labels == [
-        "Everything (All APIs) · primary",
-        "Everything (All APIs) · secondary",
-        "Just this (Ticker) · primary",
-        "Just this (Ticker) · secondary",
-    ]
+    assert labels == ["Everything (All APIs)", "Just this (Ticker)"]
 
 
 def test_open_api_samples_have_no_key(client, setup):

@@ -1,0 +1,98 @@
+"""Both test consoles connect with connect tickets: no subscription key in the WebSocket URL,
+the page's HTML or any request the browser makes (what DevTools would show)."""
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.models import Group, User
+from playwright.sync_api import expect
+
+from apis import services
+from apis.permissions import PUBLISHERS_GROUP
+from tests.support.servers import serve_current_catalog
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "tickets-browser-password"
+
+
+def make_user(username: str, *, publisher: bool) -> User:
+    hasher = PBKDF2PasswordHasher()  # the server's own hasher (the tests' MD5 is test-only)
+    user = User.objects.create(
+        username=username, is_staff=publisher, password=hasher.encode(PASSWORD, hasher.salt())
+    )
+    group = PUBLISHERS_GROUP if publisher else "Developers"
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def sign_in(page, gateway, username: str, then: str) -> None:
+    page.goto(f"{gateway.http_url}/accounts/login/?next={then}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("[data-ws-console]").wait_for()
+
+
+def connect_and_echo(page, text: str) -> None:
+    console = page.locator("[data-ws-console]")
+    console.get_by_role("button", name="Connect", exact=True).click()
+    expect(console.locator("[data-role=status]")).to_have_text("Connected", timeout=20_000)
+    console.get_by_label("Message").fill(text)
+    console.get_by_role("button", name="Send", exact=True).click()
+    console.locator(".log-received", has_text=text).wait_for()
+    console.get_by_role("button", name="Disconnect").click()
+    expect(console.locator("[data-role=status]")).to_have_text("Disconnected")
+
+
+def watch(page) -> tuple[list[str], list[str]]:
+    """(WebSocket URLs, every request URL and body) as the browser sees them."""
+    sockets: list[str] = []
+    requests: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("request", lambda r: requests.append(f"{r.url} {r.post_data or ''}"))
+    return sockets, requests
+
+
+def assert_no_key(page, sockets, requests, keys) -> None:
+    assert sockets and all("ticket=ct1." in url for url in sockets)
+    html = page.content()
+    for key in keys:
+        assert all(key not in url for url in sockets)
+        assert all(key not in line for line in requests)
+        assert key not in page.locator("[data-ws-console]").inner_html()
+        assert key not in html
+
+
+@pytest.mark.parametrize("who", ["developer", "publisher"])
+def test_the_console_connects_with_a_ticket_and_no_key_anywhere(
+    gateway, backend, catalog, page, who
+):
+    user = make_user("tessa", publisher=who == "publisher")
+    if who == "developer":
+        developers = Group.objects.get(name="Developers")
+        services.update_product(product=catalog.product, groups=[developers])
+        subscription = services.create_subscription(
+            display_name="Mine", owner=user, product=catalog.product
+        )
+        then = "/apis/echo/"
+    else:
+        subscription = services.ensure_publisher_console_subscription(user=user)
+        then = "/publisher/apis/echo/test/"
+    serve_current_catalog(gateway)
+    sockets, requests = watch(page)
+    sign_in(page, gateway, "tessa", then)
+    if who == "developer":
+        # The page's code samples carry the developer's own key for "Show key"; the console
+        # part of the page carries none.
+        keys = ()
+    else:
+        keys = (subscription.primary_key, subscription.secondary_key, catalog.key)
+    connect_and_echo(page, "first")
+    connect_and_echo(page, "second")  # a fresh ticket each time: a ticket works once
+    assert len({url for url in sockets}) == 2
+    assert_no_key(page, sockets, requests, keys)
+    console_keys = (subscription.primary_key, subscription.secondary_key)
+    console = page.locator("[data-ws-console]").inner_html()
+    assert all(key not in console for key in console_keys)
+    assert all(key not in url for url in sockets for key in console_keys)
+    assert all(key not in line for line in requests for key in console_keys)
+    assert all(key not in gateway.output() for key in console_keys)
