@@ -136,6 +136,11 @@ CASES = [
     Case("dev", "post", "/api/v1/subscriptions/{own}/listSecrets/"),
     Case("dev", "post", "/api/v1/subscriptions/{others}/listSecrets/", status=404),
     Case(None, "post", "/api/v1/subscriptions/{own}/listSecrets/", status=401),
+    Case("dev", "post", "/api/v1/subscriptions/{own}/connectTickets/", {"api": "chat"}, 201),
+    Case("publisher", "post", "/api/v1/subscriptions/{own}/connectTickets/", {"api": "chat"}, 201),
+    Case("dev", "post", "/api/v1/subscriptions/{own}/connectTickets/", {"api": "nope"}, 400),
+    Case("dev", "post", "/api/v1/subscriptions/{others}/connectTickets/", {"api": "chat"}, 404),
+    Case(None, "post", "/api/v1/subscriptions/{own}/connectTickets/", {"api": "chat"}, 401),
     # Users
     Case("admin", "get", "/api/v1/users/"),
     Case("admin", "get", "/api/v1/users/?username=dev"),
