@@ -152,16 +152,7 @@ class Relay:
                 except ConnectionClosed:
                     return  # the pump saw it too and closes the client
             elif kind == "websocket.disconnect":
-                self._client_closed = True
-                code = message.get("code")
-                if code == closecodes.NO_STATUS and "reason" not in message:
-                    # Uvicorn reports a lost connection as 1005 without a reason key; a close
-                    # frame without a code also reads 1005, but always carries "reason".
-                    code = closecodes.ABNORMAL
-                reason = message.get("reason") or ""
-                if not self.stats.closed_by:
-                    self._record("client", code, reason)
-                await self._close_backend(closecodes.from_client(code), reason)
+                await self._client_disconnected(message)
                 return
 
     async def _policed_up(self, check) -> None:
@@ -225,7 +216,9 @@ class Relay:
         self._client_closed = True
         code = message.get("code")
         if code == closecodes.NO_STATUS and "reason" not in message:
-            code = closecodes.ABNORMAL  # see _client_to_backend
+            # Uvicorn reports a lost connection as 1005 without a reason key; a close frame
+            # without a code also reads 1005, but always carries "reason".
+            code = closecodes.ABNORMAL
         reason = message.get("reason") or ""
         if not self.stats.closed_by:
             self._record("client", code, reason)
