@@ -91,9 +91,11 @@ def test_console_subscription_is_made_once_and_offered_on_the_test_tab(publisher
     builtin = Subscription.objects.get(owner=publisher_user, is_builtin_all_access=True)
     assert (builtin.scope, builtin.state) == ("all_apis", "active")
     assert first.context["console_urls"] == ["ws://testserver/e"]
-    assert [k["key"] for k in second.context["console_keys"]] == [
-        builtin.primary_key,
-        builtin.secondary_key,
-    ]
-    assert 'data-key-param="key"' in second.content.decode()
+    # The console offers the subscription itself and connects with tickets: no key in the page.
+    assert second.context["console_subscriptions"][0] == {
+        "label": "Built-in all-access",
+        "id": builtin.pk,
+    }
+    page = second.content.decode()
+    assert builtin.primary_key not in page and builtin.secondary_key not in page
     assert services.ensure_publisher_console_subscription(user=publisher_user) == builtin
