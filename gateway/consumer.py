@@ -96,7 +96,7 @@ class GatewayConsumer(AsyncConsumer):
         )
         attempt.accepted(relay.stats, handshake_ms)
         live = live_connections()
-        live.add(relay, handshake, get_store().snapshot)
+        live.add(relay, handshake, get_store().snapshot, connection_id=correlation_id, scope=scope)
         try:
             stats = await relay.run()
         finally:

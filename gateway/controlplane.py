@@ -1,7 +1,8 @@
 """HTTP client of a self-hosted node for the control plane's node endpoints (bearer node token).
 
 One `httpx.AsyncClient` per process, created on the event loop that uses it. Nothing here runs
-per handshake or per message: the config long-poll, heartbeats and telemetry batches only.
+per handshake or per message: the config long-poll, heartbeats, telemetry batches and live
+connection reports only.
 """
 
 import httpx
@@ -9,6 +10,7 @@ import httpx
 CONFIG_PATH = "/_portico/gateways/v1/config"
 HEARTBEAT_PATH = "/_portico/gateways/v1/heartbeat"
 TELEMETRY_PATH = "/_portico/gateways/v1/telemetry"
+LIVE_PATH = "/_portico/gateways/v1/connections"
 
 
 class ControlPlaneError(Exception):

@@ -4,6 +4,7 @@ import asyncio
 import logging
 
 from gateway.heartbeat import get_heartbeat
+from gateway.sessions import get_reporter
 from gateway.store import get_store
 from gateway.telemetry import get_recorder
 from gateway.telemetry.spool import DiskSpool
@@ -21,6 +22,7 @@ async def lifespan_app(scope, receive, send) -> None:
         if message["type"] == "lifespan.startup":
             get_store().start()
             get_heartbeat().start()
+            get_reporter().start()
             get_recorder().start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
@@ -45,5 +47,11 @@ async def shutdown() -> None:
         elif left:
             log.error("telemetry: %d record(s) could not be written before shutdown", left)
     recorder.stop()
+    reporter = get_reporter()
+    reporter.stop()
+    try:  # the connections closed before shutdown: take them off the list now, not in 15 s
+        await asyncio.wait_for(reporter.flush(), SHUTDOWN_FLUSH_SECONDS)
+    except Exception:  # noqa: BLE001 - shutting down either way
+        log.exception("live connections report at shutdown failed")
     get_heartbeat().stop()
     get_store().stop()

@@ -5,6 +5,8 @@ the key's index, product). Whenever the store swaps in a new snapshot, whatever 
 grant is checked against it; a connection whose access is gone is closed through its relay
 (client 1008 with the reason, backend 1001). A subscription's expiration date is a timer set at
 the handshake. Nothing here runs per message: registering and unregistering happen once each.
+Each connection is also a listed `Session` (gateway.sessions): the registry tells the process's
+reporter of opens and closes, and closes a connection by id when an administrator asks.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from gateway import keys
+from gateway.sessions import Session, user_agent_of
 from gateway.snapshot import Snapshot
 from gateway.store import get_store
 
@@ -34,6 +37,7 @@ class Grant:
     product_id: int | None = None  # the subscription's product, for product-scoped ones
     key_index: bytes = b""
     expiry_timer: object | None = None
+    session: Session | None = None
 
 
 def withdrawn(grant: Grant, snapshot: Snapshot, now: datetime) -> str | None:
@@ -74,14 +78,35 @@ class LiveConnections:
 
     def __init__(self) -> None:
         self._live: dict[object, Grant] = {}  # relay -> grant
+        self._by_id: dict[str, object] = {}  # connection id -> relay
+        self.reporter = None  # gateway.sessions.SessionReporter, told of opens and closes
 
     def __len__(self) -> int:
         return len(self._live)
 
-    def add(self, relay, handshake, current: Snapshot | None) -> None:
-        """Register a connection accepted under `current`'s predecessor or `current` itself."""
+    def sessions(self) -> list[Session]:
+        return [grant.session for grant in self._live.values() if grant.session is not None]
+
+    def add(
+        self, relay, handshake, current: Snapshot | None, *, connection_id: str = "", scope=None
+    ) -> None:
+        """Register a connection accepted under `current`'s predecessor or `current` itself;
+        with a `connection_id` it is also listed as a live session."""
         subscription = handshake.subscription
-        grant = Grant(api_id=handshake.route.api.id)
+        api = handshake.route.api
+        grant = Grant(api_id=api.id)
+        if connection_id:
+            grant.session = Session(
+                connection_id=connection_id,
+                api_id=api.id,
+                api_name=api.name,
+                subscription_id=subscription.id if subscription is not None else None,
+                product_id=subscription.product_id if subscription is not None else None,
+                client_ip=handshake.client_ip[:45],
+                user_agent=user_agent_of(scope or {}),
+                opened_at=datetime.now(UTC),
+                stats=relay.stats,
+            )
         if subscription is not None:
             grant.subscription_id = subscription.id
             grant.product_id = subscription.product_id
@@ -93,6 +118,10 @@ class LiveConnections:
                     max(0.0, delay), relay.revoke, "subscription expired"
                 )
         self._live[relay] = grant
+        if grant.session is not None:
+            self._by_id[connection_id] = relay
+            if self.reporter is not None:
+                self.reporter.on_open(grant.session)
         # A swap during the backend connect was not checked against this connection yet.
         if current is not None:
             reason = withdrawn(grant, current, datetime.now(UTC))
@@ -102,8 +131,25 @@ class LiveConnections:
 
     def remove(self, relay) -> None:
         grant = self._live.pop(relay, None)
-        if grant is not None and grant.expiry_timer is not None:
+        if grant is None:
+            return
+        if grant.expiry_timer is not None:
             grant.expiry_timer.cancel()
+        if grant.session is not None:
+            self._by_id.pop(grant.session.connection_id, None)
+            if self.reporter is not None:
+                self.reporter.on_close(grant.session.connection_id)
+
+    def disconnect(self, connection_id: str, reason: str) -> bool:
+        """Close one connection as an administrator asked (client 1008 with `reason`, backend
+        1001); False when this process does not hold it (any more)."""
+        relay = self._by_id.get(connection_id)
+        if relay is None:
+            return False
+        log.info("closing connection %s as asked: %s", connection_id, reason)
+        relay.revoke(reason)
+        self.remove(relay)
+        return True
 
     def on_swap(self, old: Snapshot | None, new: Snapshot) -> None:
         """The store's listener: close every connection whose grant the new snapshot withdrew."""

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apis import urls as publisher_urls
+from apis.telemetry import live_api
 from apis.telemetry import node_views as telemetry_node_views
 from apis.telemetry import urls as telemetry_urls
 from portal import views
@@ -20,9 +21,15 @@ urlpatterns = [
     path("", include("portal.portal_urls")),  # developer portal (namespace "portal")
     path("accounts/", include("portal.account_urls")),  # sign up/in/out, password reset
     path("publisher/", include(publisher)),  # publisher pages (namespace "publisher")
+    path("api/v1/", include(live_api)),  # telemetry's /api/v1/connections/, before the catch-all
     path("api/", include("apis.api.urls")),  # management REST API, schema, docs
     path("_portico/gateways/v1/", include("apis.nodes.urls")),  # gateway nodes (bearer token)
     path("_portico/gateways/v1/telemetry", telemetry_node_views.telemetry, name="node-telemetry"),
+    path(
+        "_portico/gateways/v1/connections",
+        telemetry_node_views.live_connections,
+        name="node-live-connections",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),

@@ -138,3 +138,52 @@ class TelemetryBatch(models.Model):
 
     def __str__(self) -> str:
         return self.batch_id
+
+
+class LiveWorker(models.Model):
+    """One gateway process that reports its open connections; its rows expire with its reports.
+
+    A process reports at least every few seconds while it holds connections: one silent for
+    `apis.telemetry.live_services.STALE_SECONDS` (it died, or its node lost the control plane)
+    is no longer listed, and the next report of any process deletes it with its connections."""
+
+    gateway = models.CharField(max_length=80)
+    node_id = models.CharField(max_length=100)
+    worker = models.CharField(max_length=40)
+    reported_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "node_id", "worker"], name="live_worker_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}/{self.node_id}/{self.worker}"
+
+
+class LiveConnection(models.Model):
+    """One open connection as its gateway process last reported it (never the key)."""
+
+    connection_id = models.CharField(max_length=32, unique=True, help_text="Correlation id.")
+    process = models.ForeignKey(LiveWorker, on_delete=models.CASCADE, related_name="connections")
+    api_id = models.BigIntegerField()
+    api_name = models.CharField(max_length=80, blank=True)
+    product_id = models.BigIntegerField(null=True, blank=True)
+    subscription_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    client_ip = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    opened_at = models.DateTimeField()
+    messages_up = models.BigIntegerField(default=0)
+    bytes_up = models.BigIntegerField(default=0)
+    messages_down = models.BigIntegerField(default=0)
+    bytes_down = models.BigIntegerField(default=0)
+    counted_at = models.DateTimeField(help_text="When the counts were last reported.")
+    disconnect_reason = models.CharField(max_length=120, blank=True)
+    disconnect_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        indexes = [models.Index(fields=["api_id", "opened_at"], name="live_api_opened")]
+
+    def __str__(self) -> str:
+        return f"{self.connection_id} api {self.api_id}"

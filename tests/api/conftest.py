@@ -20,6 +20,8 @@ class Objects:
     others: Subscription  # another developer's subscription
     submitted: Subscription
     suspended: Subscription
+    connection: str = ""  # a live connection of `own` (its id)
+    others_connection: str = ""  # a live connection of `others`
 
 
 def make_users() -> dict[str, User]:
@@ -89,7 +91,29 @@ def make_objects(users) -> Objects:
     )
     services.suspend_subscription(subscription=suspended)
     suspended.refresh_from_db()
-    return Objects(api, product, gateway, own, others, submitted, suspended)
+    connection, others_connection = live_connections(api, own, others)
+    return Objects(
+        api, product, gateway, own, others, submitted, suspended, connection, others_connection
+    )
+
+
+def live_connections(api, *subscriptions) -> list[str]:
+    """One open connection per subscription, as a managed gateway process reported it."""
+    from django.utils import timezone
+
+    from apis.telemetry import live_services
+
+    opened = timezone.now().isoformat()
+    entries = [
+        {"id": f"{n:032x}", "api_id": api.pk, "api_name": api.name, "opened_at": opened}
+        | {"subscription_id": sub.pk, "product_id": sub.product_id, "client_ip": "10.0.0.1"}
+        for n, sub in enumerate(subscriptions, start=1)
+    ]
+    live_services.record_live_report(
+        gateway_name="managed",
+        report={"node_id": "node-1", "worker": "1", "full": True, "opened": entries},
+    )
+    return [entry["id"] for entry in entries]
 
 
 @pytest.fixture

@@ -171,6 +171,22 @@ CASES = [
     Case("publisher", "post", "/api/v1/catalog/apply/", {"apis": [{"name": "chat", "backend_url": "ftp://x"}]}, 400, "apis[0].backend_url"),
     Case("publisher", "post", "/api/v1/catalog/apply/", {"products": [{"name": "p", "apis": ["nope"]}]}, 400, "products[0].apis"),
     Case("dev", "get", "/api/v1/catalog/", status=403),
+    # Live connections
+    Case("publisher", "get", "/api/v1/connections/"),
+    Case("publisher", "get", "/api/v1/connections/?api={api}&node=node-1"),
+    Case("publisher", "get", "/api/v1/connections/?subscription=x", status=400, field="subscription"),
+    Case("dev", "get", "/api/v1/connections/"),
+    Case(None, "get", "/api/v1/connections/", status=401),
+    Case("publisher", "get", "/api/v1/connections/{connection}/"),
+    Case("dev", "get", "/api/v1/connections/{connection}/"),
+    Case("dev", "get", "/api/v1/connections/{others_connection}/", status=404),
+    Case("publisher", "delete", "/api/v1/connections/{others_connection}/", {"reason": "bye"}, 202),
+    Case("publisher", "delete", "/api/v1/connections/{connection}/", {"reason": "x" * 121}, 400, "reason"),
+    Case("dev", "delete", "/api/v1/connections/{connection}/", status=202),
+    Case("dev", "delete", "/api/v1/connections/{others_connection}/", status=404),
+    Case("staff", "delete", "/api/v1/connections/{others_connection}/", status=404),
+    Case(None, "delete", "/api/v1/connections/{connection}/", status=401),
+    Case("publisher", "delete", "/api/v1/connections/ffff/", status=404),
     # Anything else under /api/
     Case("publisher", "get", "/api/v1/nothing-here/", status=404),
 ]  # fmt: skip
@@ -186,6 +202,8 @@ def resolve(path: str, objects) -> str:
         submitted=objects.submitted.pk,
         suspended=objects.suspended.pk,
         user=objects.own.owner_id,
+        connection=objects.connection,
+        others_connection=objects.others_connection,
     )
 
 
@@ -212,7 +230,10 @@ def test_every_route_in_the_schema_has_a_case():
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     covered = {(case.method.upper(), case.path.split("?")[0].rstrip("/")) for case in CASES}
-    placeholders = {"{name}": ("{api}", "{product}", "{gateway}"), "{id}": ("{own}", "{user}")}
+    placeholders = {
+        "{name}": ("{api}", "{product}", "{gateway}"),
+        "{id}": ("{own}", "{user}", "{connection}"),
+    }
     missing = []
     for path, operations in schema["paths"].items():
         for method in operations:

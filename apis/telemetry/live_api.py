@@ -1,0 +1,170 @@
+"""GET /api/v1/connections/ (open connections on every node) and DELETE .../{id}/ (close one).
+
+Publishers and admins see and close every connection; other users their own subscriptions'
+(another's answers 404). A close is written to the audit log; the connection's process closes
+it within about a second (client 1008 with the reason, backend 1001).
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import (
+    exceptions,
+    mixins,
+    permissions,
+    routers,
+    serializers,
+    status,
+    viewsets,
+)
+from rest_framework.response import Response
+
+from apis.audit import audit
+from apis.models import Product
+from apis.permissions import is_publisher
+from apis.telemetry import live_selectors, live_services
+from apis.telemetry.models import LiveConnection
+
+
+class SignedIn(permissions.BasePermission):
+    message = "Sign in, or use a personal access token."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active)
+
+
+class LiveConnectionSerializer(serializers.ModelSerializer):
+    """One open connection, as its gateway process last reported it (never the key)."""
+
+    id = serializers.CharField(source="connection_id", help_text="The correlation id.")
+    gateway = serializers.CharField(source="process.gateway")
+    node = serializers.CharField(source="process.node_id")
+    worker = serializers.CharField(source="process.worker")
+    api = serializers.CharField(source="api_name")
+    product = serializers.SerializerMethodField()
+    subscription = serializers.IntegerField(source="subscription_id", allow_null=True)
+    subscription_name = serializers.SerializerMethodField()
+    closing = serializers.SerializerMethodField(help_text="A disconnect was asked for.")
+
+    class Meta:
+        model = LiveConnection
+        fields = [
+            "id",
+            "gateway",
+            "node",
+            "worker",
+            "api",
+            "product",
+            "subscription",
+            "subscription_name",
+            "client_ip",
+            "user_agent",
+            "opened_at",
+            "messages_up",
+            "bytes_up",
+            "messages_down",
+            "bytes_down",
+            "counted_at",
+            "closing",
+        ]
+        read_only_fields = fields
+
+    def get_product(self, row) -> str | None:
+        return self.context.get("products", {}).get(row.product_id)
+
+    def get_subscription_name(self, row) -> str | None:
+        return self.context.get("subscriptions", {}).get(row.subscription_id)
+
+    def get_closing(self, row) -> bool:
+        return row.disconnect_requested_at is not None
+
+
+class DisconnectSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text='The close reason the client sees (default "closed by an administrator").',
+    )
+
+
+FILTERS = [
+    OpenApiParameter("api", str, description="API name."),
+    OpenApiParameter("product", str, description="Product name."),
+    OpenApiParameter("subscription", int, description="Subscription id."),
+    OpenApiParameter("node", str, description="Node id (PORTICO_NODE_ID, or host:port)."),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=FILTERS))
+class LiveConnectionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = LiveConnectionSerializer
+    permission_classes = [SignedIn]
+    filter_backends: list = []
+    lookup_field = "connection_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = r"[0-9a-zA-Z]{1,32}"
+    queryset = LiveConnection.objects.none()  # per user and filters: see get_queryset
+
+    def get_queryset(self):
+        params = self.request.query_params if self.action == "list" else {}
+        subscription = params.get("subscription", "")
+        if subscription and not subscription.isdigit():
+            raise exceptions.ValidationError({"subscription": ["A subscription id (a number)."]})
+        return live_selectors.live_connections(
+            self.request.user,
+            api=params.get("api", ""),
+            product=params.get("product", ""),
+            subscription=subscription,
+            node=params.get("node", ""),
+        )
+
+    def get_serializer(self, *args, **kwargs):
+        rows = args[0] if args else []
+        rows = [rows] if isinstance(rows, LiveConnection) else list(rows)
+        context = kwargs.pop("context", None) or self.get_serializer_context()
+        context["subscriptions"] = live_selectors.subscription_names(rows)
+        ids = {row.product_id for row in rows if row.product_id is not None}
+        context["products"] = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+        return self.get_serializer_class()(*args, context=context, **kwargs)
+
+    @extend_schema(request=DisconnectSerializer, responses={202: LiveConnectionSerializer})
+    def destroy(self, request, *args, **kwargs):
+        """Close the connection: the client gets 1008 with the reason, the backend 1001."""
+        connection = self.get_object()
+        body = DisconnectSerializer(data=request.data or request.query_params)
+        body.is_valid(raise_exception=True)
+        default = (
+            live_services.DEFAULT_REASON
+            if is_publisher(request.user)
+            else live_services.OWNER_REASON
+        )
+        connection = live_services.request_disconnect(
+            connection=connection, reason=body.validated_data.get("reason") or default
+        )
+        audit(
+            request,
+            "live connection closed",
+            connection=connection.connection_id,
+            api=connection.api_name,
+            subscription=connection.subscription_id,
+            node=connection.process.node_id,
+            reason=repr(connection.disconnect_reason),
+        )
+        return Response(self.get_serializer(connection).data, status=status.HTTP_202_ACCEPTED)
+
+
+class _Router(routers.SimpleRouter):
+    """Trailing slash optional, as everywhere in the management API."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+# Mounted under /api/v1/ by the site's URLconf, before the catalog's API (which never imports
+# telemetry).
+router = _Router()
+router.register("connections", LiveConnectionViewSet, basename="live-connection")
+urlpatterns = router.urls

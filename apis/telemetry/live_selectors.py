@@ -1,0 +1,44 @@
+"""Live connections, reads: who sees which open connections, with filters, newest reports only."""
+
+from django.db.models import QuerySet
+
+from apis.models import Api, Product, Subscription
+from apis.permissions import is_publisher
+from apis.telemetry.live_services import stale_before
+from apis.telemetry.models import LiveConnection
+
+
+def live_connections(
+    user,
+    *,
+    api: str = "",
+    product: str = "",
+    subscription: int | str | None = None,
+    node: str = "",
+    api_id: int | None = None,
+) -> QuerySet[LiveConnection]:
+    """Open connections `user` may see: publishers every one, others their subscriptions' own.
+
+    Connections of a process that stopped reporting are never listed (see STALE_SECONDS)."""
+    rows = LiveConnection.objects.filter(process__reported_at__gte=stale_before()).select_related(
+        "process"
+    )
+    if not is_publisher(user):
+        rows = rows.filter(subscription_id__in=Subscription.objects.filter(owner=user).values("id"))
+    if api:
+        rows = rows.filter(api_id__in=Api.objects.filter(name=api).values("id"))
+    if api_id is not None:
+        rows = rows.filter(api_id=api_id)
+    if product:
+        rows = rows.filter(product_id__in=Product.objects.filter(name=product).values("id"))
+    if subscription not in (None, ""):
+        rows = rows.filter(subscription_id=subscription)
+    if node:
+        rows = rows.filter(process__node_id=node)
+    return rows.order_by("opened_at", "id")
+
+
+def subscription_names(rows) -> dict[int, str]:
+    """Display names of the subscriptions of `rows` (one query), for lists and pages."""
+    ids = {row.subscription_id for row in rows if row.subscription_id is not None}
+    return dict(Subscription.objects.filter(pk__in=ids).values_list("pk", "display_name"))

@@ -1,0 +1,237 @@
+"""Live sessions: each open connection's identity, and the reporter that tells the control plane.
+
+`LiveConnections` (gateway.revocation) tells the reporter when a connection opens or closes;
+the reporter batches those deltas and sends them every `INTERVAL` seconds with the traffic
+counts that changed (read from each relay's live `RelayStats` only then: nothing per message),
+and its full list now and then or after a failed send. The answer names the connections an
+administrator asked this process to close; they close through `relay.revoke(reason)`.
+A self-hosted node sends to the control plane with its node token, a managed process writes
+the database in a worker thread. A process with no connection and nothing to say sends nothing.
+"""
+
+import asyncio
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+log = logging.getLogger("portico.gateway")
+
+INTERVAL = 0.5  # deltas and disconnect requests: the list is right within about a second
+COUNTS_SECONDS = 2.0  # changed traffic counts
+KEEPALIVE_SECONDS = 5.0  # the control plane forgets a process silent for 15 s
+FULL_SECONDS = 60.0  # the whole list, repairing anything a lost answer left wrong
+MAX_PENDING = 10_000  # opens/closes waiting for a send; more and the next send is a full list
+USER_AGENT_CHARS = 200
+
+
+@dataclass(slots=True)
+class Session:
+    """One open connection as listed: never the key."""
+
+    connection_id: str
+    api_id: int
+    api_name: str
+    subscription_id: int | None
+    product_id: int | None
+    client_ip: str
+    user_agent: str
+    opened_at: datetime
+    stats: object  # the relay's RelayStats: read when reporting, never written here
+    reported: tuple = field(default=(0, 0, 0, 0))
+
+    def counts(self) -> tuple[int, int, int, int]:
+        s = self.stats
+        return (s.messages_up, s.bytes_up, s.messages_down, s.bytes_down)
+
+    def entry(self) -> dict:
+        counts = self.counts()
+        self.reported = counts
+        return {
+            "id": self.connection_id,
+            "api_id": self.api_id,
+            "api_name": self.api_name,
+            "product_id": self.product_id,
+            "subscription_id": self.subscription_id,
+            "client_ip": self.client_ip,
+            "user_agent": self.user_agent,
+            "opened_at": self.opened_at.isoformat(),
+            "messages_up": counts[0],
+            "bytes_up": counts[1],
+            "messages_down": counts[2],
+            "bytes_down": counts[3],
+        }
+
+
+def user_agent_of(scope: dict) -> str:
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"user-agent":
+            return value.decode("latin-1")[:USER_AGENT_CHARS]
+    return ""
+
+
+class SessionReporter:
+    def __init__(self, live, *, send, node_id, interval: float = INTERVAL) -> None:
+        self.live = live  # gateway.revocation.LiveConnections
+        self.send = send  # async send(report: dict) -> list of {"id", "reason"}
+        self.node_id = node_id  # callable: the node's id, known once run_gateway configured it
+        self.interval = interval
+        self.opened: dict[str, Session] = {}
+        self.closed: set[str] = set()
+        self.need_full = True  # the control plane knows nothing of a new process
+        now = time.monotonic()
+        self._counts_at = self._keepalive_at = self._full_at = now
+        self._task: asyncio.Task | None = None
+        self._failing = False
+
+    # called by LiveConnections, once per connection each ------------------------------------
+
+    def on_open(self, session: Session) -> None:
+        if len(self.opened) >= MAX_PENDING:
+            self._overflow()
+            return
+        self.opened[session.connection_id] = session
+
+    def on_close(self, connection_id: str) -> None:
+        if self.opened.pop(connection_id, None) is not None:
+            return  # opened and closed between two sends: the control plane never hears of it
+        if len(self.closed) >= MAX_PENDING:
+            self._overflow()
+            return
+        self.closed.add(connection_id)
+
+    def _overflow(self) -> None:
+        self.opened.clear()
+        self.closed.clear()
+        self.need_full = True
+
+    # the report ------------------------------------------------------------------------------
+
+    def report(self, now: float) -> dict | None:
+        """What to send now, or None when there is nothing to say or ask."""
+        sessions = self.live.sessions()
+        report = {
+            "node_id": self.node_id()[:100],
+            "worker": str(os.getpid()),
+            "full": False,
+            "keepalive": False,
+            "opened": [],
+            "closed": [],
+            "counts": [],
+        }
+        if self.need_full or now - self._full_at >= FULL_SECONDS:
+            if not sessions and not self.need_full:
+                return None
+            report["full"] = True
+            report["opened"] = [session.entry() for session in sessions]
+            self.opened.clear()
+            self.closed.clear()
+            self.need_full = False
+            self._full_at = self._counts_at = self._keepalive_at = now
+            return report
+        if not sessions and not self.closed:
+            return None  # nothing open, so nothing to list, count or disconnect
+        report["opened"] = [session.entry() for session in self.opened.values()]
+        report["closed"] = sorted(self.closed)
+        self.opened.clear()
+        self.closed.clear()
+        if now - self._counts_at >= COUNTS_SECONDS:
+            self._counts_at = now
+            for session in sessions:
+                counts = session.counts()
+                if counts != session.reported:
+                    session.reported = counts
+                    report["counts"].append([session.connection_id, *counts])
+        if now - self._keepalive_at >= KEEPALIVE_SECONDS:
+            report["keepalive"] = True
+        if report["opened"] or report["closed"] or report["counts"] or report["keepalive"]:
+            self._keepalive_at = now  # any write keeps the process listed
+        return report
+
+    async def tick(self) -> None:
+        report = self.report(time.monotonic())
+        if report is None:
+            return
+        try:
+            asked = await self.send(report)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reporting must never disturb serving
+            self.need_full = True  # what this report said is lost: resend everything
+            if not self._failing:
+                log.warning("live connections report failed: %s: %s", type(exc).__name__, exc)
+            self._failing = True
+            return
+        if self._failing:
+            log.info("live connections reported again")
+        self._failing = False
+        for notice in asked:
+            self.live.disconnect(notice["id"], notice["reason"])
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            await self.tick()
+
+    async def flush(self) -> None:
+        """At shutdown, after connections closed: tell the control plane they are gone."""
+        await self.tick()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+
+def _database_sender(gateway: str):
+    from apis.telemetry import live_services
+
+    record = database_sync_to_async(live_services.record_live_report)
+
+    async def send(report: dict) -> list:
+        return await record(gateway_name=gateway, report=report)
+
+    return send
+
+
+def _control_plane_sender(control):
+    from gateway.controlplane import LIVE_PATH, ControlPlaneError
+
+    async def send(report: dict) -> list:
+        response = await control.request("POST", LIVE_PATH, json=report)
+        if response.status_code >= 300:
+            raise ControlPlaneError(f"control plane answered {response.status_code}")
+        return response.json().get("disconnect", [])
+
+    return send
+
+
+_reporter: SessionReporter | None = None
+
+
+def get_reporter() -> SessionReporter:
+    """The process-wide reporter, sending through the same path as its catalog source."""
+    global _reporter
+    if _reporter is None:
+        from gateway.heartbeat import node_id
+        from gateway.revocation import live_connections
+        from gateway.store import get_store
+
+        control = getattr(get_store().source, "control", None)
+        send = (
+            _control_plane_sender(control)
+            if control is not None
+            else _database_sender(settings.PORTICO_GATEWAY)
+        )
+        live = live_connections()
+        _reporter = SessionReporter(live, send=send, node_id=node_id)
+        live.reporter = _reporter
+    return _reporter

@@ -1,0 +1,235 @@
+"""Live connections through real gateway processes: listed across nodes within 2 s of opening and
+closing, counts growing, closed by id (client 1008 + reason, backend 1001), owners' limits."""
+
+import asyncio
+import logging
+import time
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+from websockets.exceptions import ConnectionClosed
+
+from apis import services
+from apis.permissions import PUBLISHERS_GROUP
+from tests.support.client import run, ws_connect
+from tests.support.nodes import start_node
+from tests.support.servers import ServerProcess, serve_current_catalog
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BOUND = 2.0  # seconds: the list follows opens and closes, and a disconnect lands, within this
+
+
+def publisher_client() -> APIClient:
+    user = User.objects.create_user("pub", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=PUBLISHERS_GROUP)[0])
+    token = services.create_access_token(user=user, name="live")[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def listed(client: APIClient, query: str = "") -> list[dict]:
+    response = client.get(f"/api/v1/connections/{query}")
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def count_of(client: APIClient, n: int, query: str = ""):
+    """A reader for `until`: the list once it holds `n` connections."""
+
+    def read():
+        rows = listed(client, query)
+        return rows if len(rows) == n else None
+
+    return read
+
+
+async def until(read, what: str, bound: float = BOUND):
+    """Poll `read` (a blocking call, run in a thread) until truthy; (value, seconds) or fail."""
+    started = time.monotonic()
+    while True:
+        value = await asyncio.to_thread(read)
+        elapsed = time.monotonic() - started
+        if value:
+            return value, elapsed
+        if elapsed > bound:
+            raise AssertionError(f"not within {bound} s: {what}")
+        await asyncio.sleep(0.05)
+
+
+async def closed_with(ws) -> tuple[int, str]:
+    with pytest.raises(ConnectionClosed):
+        while True:
+            await asyncio.wait_for(ws.recv(), BOUND + 1)
+    return ws.close_code, ws.close_reason
+
+
+@pytest.fixture
+def two_gateways(catalog, server_logs):
+    """Two managed gateway processes, as two nodes, on the shared database."""
+    servers = [
+        ServerProcess("gateway", server_logs, PORTICO_NODE_ID=name) for name in ("node-a", "node-b")
+    ]
+    try:
+        serve_current_catalog(*servers)
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_managed_nodes_list_count_and_close_connections(catalog, two_gateways, backend, caplog):
+    a, b = two_gateways
+    client = publisher_client()
+    caplog.set_level(logging.INFO, logger="portico.audit")
+    figures = {}
+
+    async def scenario():
+        url = f"/echo?subscription-key={catalog.key}"
+        headers = {"User-Agent": "live-test/1.0"}
+        async with (
+            ws_connect(a.ws_url + url, additional_headers=headers) as on_a,
+            ws_connect(b.ws_url + url, additional_headers=headers) as on_b,
+        ):
+            rows, figures["opened"] = await until(count_of(client, 2), "both opens listed")
+            assert {row["node"] for row in rows} == {"node-a", "node-b"}
+            for row in rows:
+                assert row["api"] == "echo" and row["product"] == catalog.product.name
+                assert row["subscription"] == catalog.subscription.pk
+                assert row["client_ip"] == "127.0.0.1"
+                assert row["user_agent"] == "live-test/1.0"
+                assert len(row["id"]) == 32 and row["opened_at"]
+            text = str(rows)
+            assert catalog.key not in text and catalog.subscription.secondary_key not in text
+
+            for n in range(5):
+                await on_a.send(f"hello {n}")
+                assert await on_a.recv() == f"hello {n}"
+
+            def counted():
+                [row] = listed(client, "?node=node-a")
+                return row if row["messages_up"] == 5 and row["messages_down"] == 5 else None
+
+            row_a, figures["counted"] = await until(counted, "counts of node-a", bound=4.0)
+            assert row_a["bytes_up"] == row_a["bytes_down"] == 5 * len("hello 0")
+            [row_b] = await asyncio.to_thread(listed, client, "?node=node-b")
+
+            started = time.monotonic()
+            response = await asyncio.to_thread(
+                client.delete, f"/api/v1/connections/{row_a['id']}/", {"reason": "maintenance"}
+            )
+            assert response.status_code == 202, response.content
+            assert response.json()["closing"] is True
+            assert await closed_with(on_a) == (1008, "maintenance")
+            figures["disconnect"] = time.monotonic() - started
+            assert figures["disconnect"] < BOUND
+
+            await on_b.send("still here")  # another connection is untouched
+            assert await on_b.recv() == "still here"
+            _, figures["closed_listed"] = await until(
+                lambda: [r["id"] for r in listed(client)] == [row_b["id"]], "the close listed"
+            )
+        _, figures["client_close_listed"] = await until(
+            lambda: listed(client) == [], "the client's close listed"
+        )
+
+    run(scenario())
+    backend_codes = sorted(seen.closed_code for seen in backend.requests)
+    assert backend.wait_closed(backend.requests[0]) and backend.wait_closed(backend.requests[1])
+    backend_codes = sorted(seen.closed_code for seen in backend.requests)
+    assert 1001 in backend_codes  # the disconnected one; the other closed normally
+    audit = [r.getMessage() for r in caplog.records if r.name == "portico.audit"]
+    assert any("live connection closed" in line and "maintenance" in line for line in audit)
+    print(f"live list figures (s): {figures}")
+
+
+def test_a_developer_closes_their_own_connection_and_not_anothers(catalog, gateway, backend):
+    dev = User.objects.create_user("dev", password="pw")
+    other = User.objects.create_user("other", password="pw")
+    mine = services.create_subscription(display_name="Mine", owner=dev, product=catalog.product)
+    theirs = services.create_subscription(
+        display_name="Theirs", owner=other, product=catalog.product
+    )
+    serve_current_catalog(gateway)
+    client = APIClient()
+    client.force_login(dev)
+    publisher = publisher_client()
+
+    async def scenario():
+        base = f"{gateway.ws_url}/echo?subscription-key="
+        async with (
+            ws_connect(base + mine.primary_key) as own,
+            ws_connect(base + theirs.primary_key) as another,
+        ):
+            rows, _ = await until(count_of(publisher, 2), "both listed")
+            by_subscription = {row["subscription"]: row["id"] for row in rows}
+            [visible] = await asyncio.to_thread(listed, client)  # only their own
+            assert visible["id"] == by_subscription[mine.pk]
+
+            refused = await asyncio.to_thread(
+                client.delete, f"/api/v1/connections/{by_subscription[theirs.pk]}/"
+            )
+            assert refused.status_code == 404
+            answer = await asyncio.to_thread(
+                client.delete, f"/api/v1/connections/{by_subscription[mine.pk]}/"
+            )
+            assert answer.status_code == 202
+            assert await closed_with(own) == (1008, "closed by the subscriber")
+            await another.send("fine")
+            assert await another.recv() == "fine"
+
+    run(scenario())
+
+
+def test_self_hosted_nodes_report_over_http_and_close_on_request(
+    control, edge, tmp_path, server_logs
+):
+    nodes = [
+        start_node(
+            server_logs,
+            control_url=control.http_url,
+            gateway="edge",
+            token=edge.token,
+            var_dir=tmp_path / name,
+            PORTICO_NODE_ID=name,
+        )
+        for name in ("edge-1", "edge-2")
+    ]
+    client = publisher_client()
+    figures = {}
+    try:
+        serve_current_catalog(*nodes)
+
+        async def scenario():
+            url = f"/echo?subscription-key={edge.key}"
+            async with (
+                ws_connect(nodes[0].ws_url + url) as first,
+                ws_connect(nodes[1].ws_url + url) as second,
+            ):
+                rows, figures["opened"] = await until(
+                    count_of(client, 2, "?api=echo"),
+                    "both nodes' connections listed",
+                )
+                assert {row["node"] for row in rows} == {"edge-1", "edge-2"}
+                assert {row["gateway"] for row in rows} == {"edge"}
+                [row] = [r for r in rows if r["node"] == "edge-2"]
+                started = time.monotonic()
+                response = await asyncio.to_thread(
+                    client.delete, f"/api/v1/connections/{row['id']}/"
+                )
+                assert response.status_code == 202
+                assert await closed_with(second) == (1008, "closed by an administrator")
+                figures["disconnect"] = time.monotonic() - started
+                await first.send("ok")
+                assert await first.recv() == "ok"
+                _, figures["closed_listed"] = await until(
+                    lambda: [r["node"] for r in listed(client)] == ["edge-1"], "close listed"
+                )
+
+        run(scenario())
+    finally:
+        for node in nodes:
+            node.stop()
+    print(f"self-hosted live list figures (s): {figures}")
