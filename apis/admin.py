@@ -73,7 +73,14 @@ class ApiAdmin(admin.ModelAdmin):
         ),
         (
             "Limits",
-            {"fields": ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")},
+            {
+                "fields": (
+                    "max_message_bytes",
+                    "idle_timeout_seconds",
+                    "max_duration_seconds",
+                    "max_connections_per_subscription",
+                )
+            },
         ),
         ("onHandshake policy", {"fields": ("policy_xml", "effective_policy")}),
         ("AsyncAPI", {"fields": ("asyncapi_messages",)}),

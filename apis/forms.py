@@ -166,6 +166,13 @@ class ApiSettingsForm(ApiForm):
         help_text=Api._meta.get_field("max_duration_seconds").help_text,
         widget=forms.NumberInput(attrs={"class": "number"}),
     )
+    max_connections_per_subscription = forms.IntegerField(
+        label="Connections per subscription",
+        min_value=1,
+        required=False,
+        help_text=Api._meta.get_field("max_connections_per_subscription").help_text,
+        widget=forms.NumberInput(attrs={"class": "number"}),
+    )
 
     # Like the admin: what the API is, how clients reach it, what they need, what limits apply.
     SECTIONS = (
@@ -180,7 +187,15 @@ class ApiSettingsForm(ApiForm):
                 "products",
             ),
         ),
-        ("Limits", ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")),
+        (
+            "Limits",
+            (
+                "max_message_bytes",
+                "idle_timeout_seconds",
+                "max_duration_seconds",
+                "max_connections_per_subscription",
+            ),
+        ),
     )
 
     def sections(self) -> list[tuple[str, list]]:
@@ -219,6 +234,12 @@ class ProductForm(CatalogForm):
     approval_required = forms.BooleanField(required=False)
     subscriptions_limit = forms.IntegerField(
         min_value=0, required=False, help_text="Per user; empty for no limit."
+    )
+    max_connections_per_subscription = forms.IntegerField(
+        label="Connections per subscription",
+        min_value=1,
+        required=False,
+        help_text=Product._meta.get_field("max_connections_per_subscription").help_text,
     )
     legal_terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     groups = forms.ModelMultipleChoiceField(

@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -137,6 +138,17 @@ class Api(models.Model):
     max_duration_seconds = models.PositiveIntegerField(
         default=7200, help_text="Close (1001) a connection open this long."
     )
+    max_connections_per_subscription = models.PositiveIntegerField(
+        "connections per subscription",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Most connections one subscription may hold open at once (counted over all its "
+            "connections); empty for no cap. When the subscription's product sets a cap too, "
+            "the smaller one wins."
+        ),
+    )
     asyncapi_contract = models.JSONField(
         "AsyncAPI contract",
         default=dict,
@@ -186,6 +198,16 @@ class Product(models.Model):
     approval_required = models.BooleanField(default=False)
     subscriptions_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="Subscriptions one user may hold; empty for no limit."
+    )
+    max_connections_per_subscription = models.PositiveIntegerField(
+        "connections per subscription",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Most connections one subscription may hold open at once, over all the product's "
+            "APIs; empty for no cap. When an API sets its own cap, the smaller one wins."
+        ),
     )
     legal_terms = models.TextField(blank=True)
     apis = models.ManyToManyField(Api, related_name="products", blank=True)

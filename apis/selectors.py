@@ -39,6 +39,8 @@ class ApiEntry:
     # The AsyncAPI contract's payload schemas, {"send": [...], "receive": [...]} (None: no
     # contract), for validate-message schema-source="asyncapi"; plain JSON for node configs.
     message_schemas: dict | None = None
+    # Most open connections per subscription (None: no cap); the product's may be smaller.
+    max_connections: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,7 @@ class ProductEntry:
     name: str
     policy_xml: str
     published: bool = True  # an unpublished product's subscriptions no longer connect
+    max_connections: int | None = None  # per subscription (None: no cap)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 idle_timeout_seconds=api.idle_timeout_seconds,
                 max_duration_seconds=api.max_duration_seconds,
                 message_schemas=_message_schemas(api),
+                max_connections=api.max_connections_per_subscription,
             )
         )
     products = tuple(
@@ -149,8 +153,11 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             name=p["name"],
             policy_xml=p["policy_xml"],
             published=p["state"] == Product.State.PUBLISHED,
+            max_connections=p["max_connections_per_subscription"],
         )
-        for p in Product.objects.order_by("id").values("id", "name", "policy_xml", "state")
+        for p in Product.objects.order_by("id").values(
+            "id", "name", "policy_xml", "state", "max_connections_per_subscription"
+        )
     )
     secret = gateway.key_hash_secret
     rows = (

@@ -47,6 +47,7 @@ _API_FIELDS = {
     "max_message_bytes",
     "idle_timeout_seconds",
     "max_duration_seconds",
+    "max_connections_per_subscription",
     "asyncapi_contract",
 }
 _PRODUCT_FIELDS = {
@@ -57,6 +58,7 @@ _PRODUCT_FIELDS = {
     "subscription_required",
     "approval_required",
     "subscriptions_limit",
+    "max_connections_per_subscription",
     "legal_terms",
     "policy_xml",
 }

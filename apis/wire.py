@@ -15,6 +15,11 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
         if api["message_schemas"] is None:
             # Left out when there is no contract, so nodes older than the field still read it.
             del api["message_schemas"]
+        if api["max_connections"] is None:
+            del api["max_connections"]  # likewise for connection caps
+    for product in data["products"]:
+        if product["max_connections"] is None:
+            del product["max_connections"]
     for sub in data["subscriptions"]:
         for name in ("start_date", "expiration_date"):
             if sub[name] is not None:

@@ -5,6 +5,7 @@ Shared by the gateway consumer and the probe, so both answer a handshake the sam
 what the policies held.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from gateway import tickets
 from gateway.backend import open_backend
 from gateway.backend_leg import BackendLeg
+from gateway.caps import hold_connection_slot
 from gateway.handshake import Handshake, start_handshake
 from gateway.pipeline import run_policies
 from gateway.policies import HandshakeContext
@@ -34,11 +36,14 @@ class OpenedConnection:
     backend: BackendLeg
     policy_ctx: HandshakeContext | None
     messages: ConnectionMessages | None = None  # this connection's onMessage checks
+    cap_slot: Callable[[], None] | None = None  # its slot under the subscription's cap
 
     def release(self) -> None:
-        """Free what the policies hold for this connection (limit-concurrency slots)."""
+        """Free what the policies and the cap hold for this connection (concurrency slots)."""
         if self.policy_ctx is not None:
             self.policy_ctx.release()
+        if self.cap_slot is not None:
+            self.cap_slot()
 
 
 class NoRecord:
@@ -53,6 +58,7 @@ class NoRecord:
 async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
     policy_ctx = None
     messages = None
+    cap_slot = None
     try:
         try:
             snapshot = await get_store().current()
@@ -74,6 +80,8 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         attempt.identify(handshake)
         if handshake.ticket is not None:
             await tickets.spend(handshake.ticket)
+        if handshake.route.connection_caps:  # most APIs have none: skip the call
+            cap_slot = await hold_connection_slot(handshake)
         route = handshake.route
         pipeline = route.pipeline_for(handshake.subscription)
         if pipeline is not None:
@@ -97,8 +105,10 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
     except BaseException:
         if policy_ctx is not None:
             policy_ctx.release()
+        if cap_slot is not None:
+            cap_slot()
         raise
-    return OpenedConnection(handshake, backend, policy_ctx, messages)
+    return OpenedConnection(handshake, backend, policy_ctx, messages, cap_slot)
 
 
 def product_names(snapshot, handshake) -> list[str]:

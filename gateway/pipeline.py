@@ -6,30 +6,14 @@ backend request.
 """
 
 import logging
-from functools import cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from django.conf import settings
-
+from apis.counters import policy_runtime  # one runtime per process, shared with pages
 from gateway import policies
 from gateway.backend import BackendRequest
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")
-
-
-@cache
-def policy_runtime() -> policies.PolicyRuntime:
-    """One runtime per process: rate-limit counters, JWKS caches and concurrency slots."""
-    return policies.PolicyRuntime(
-        limits_storage_uri=settings.PORTICO_LIMITS_STORAGE,
-        trusted_proxies=settings.PORTICO_TRUSTED_PROXIES,
-        region=settings.PORTICO_GATEWAY,
-        key_prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
-        counter_timeout=settings.PORTICO_COUNTERS_TIMEOUT_SECONDS,
-        counters_fail_open=settings.PORTICO_COUNTERS_FAIL_OPEN,
-        concurrency_lease_seconds=settings.PORTICO_CONCURRENCY_LEASE_SECONDS,
-    )
 
 
 class BrokenPipeline:

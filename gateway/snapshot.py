@@ -32,6 +32,15 @@ class Route:
     accepts_wss: bool
     # The compiled onHandshake policies by product id (None: no product), only non-empty ones.
     pipelines: dict = field(default_factory=dict)
+    # Most open connections per subscription by product id (None: no product), only capped ones.
+    connection_caps: dict = field(default_factory=dict)
+
+    def connection_cap(self, subscription: SubscriptionEntry) -> int | None:
+        """The cap on this subscription's open connections here: the API's or its product's,
+        whichever is smaller."""
+        if subscription.scope == "product":
+            return self.connection_caps.get(subscription.product_id)
+        return self.connection_caps.get(None)
 
     def pipeline_for(self, subscription: SubscriptionEntry | None):
         """This handshake's policies: its subscription's product's, else the no-product ones."""
@@ -78,6 +87,18 @@ class Snapshot:
         return found[0]
 
 
+def connection_caps(api: ApiEntry, products: dict) -> dict:
+    """{product id or None: cap}: the smaller of the API's and the product's cap, where set."""
+    caps = {}
+    for product_id in (None, *api.product_ids):
+        product = products.get(product_id)
+        found = [api.max_connections, product.max_connections if product else None]
+        found = [cap for cap in found if cap is not None]
+        if found:
+            caps[product_id] = min(found)
+    return caps
+
+
 def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapshot:
     """Turn the catalog's plain data into lookup tables; compile policies once, here."""
     products = {p.id: p for p in catalog.products}
@@ -94,6 +115,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
             accepts_ws=api.url_scheme in ("ws", "both"),
             accepts_wss=api.url_scheme in ("wss", "both"),
             pipelines=pipelines,
+            connection_caps=connection_caps(api, products),
         )
     by_key: dict[bytes, tuple[SubscriptionEntry, bytes]] = {}
     for sub in catalog.subscriptions:

@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from apis import selectors
+from apis import counters, selectors
 from apis.models import Subscription
 from apis.telemetry import selectors as telemetry_selectors
 from apis.telemetry.charts import usage_charts
@@ -32,6 +32,7 @@ def subscription_usage(request: HttpRequest, subscription_id: int) -> HttpRespon
         "series": series,
         "charts": usage_charts(series),
         "quotas": telemetry_selectors.quota_usage(subscription),
+        "connections": counters.connection_usage([subscription])[subscription.id],
         "ranges": [(k, label) for k, (label, _s, _b) in telemetry_selectors.RANGES.items()],
     }
     return render(request, "portal/usage/subscription.html", context)

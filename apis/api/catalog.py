@@ -36,6 +36,7 @@ API_FIELDS = (
     "max_message_bytes",
     "idle_timeout_seconds",
     "max_duration_seconds",
+    "max_connections_per_subscription",
     "policy_xml",
 )
 PRODUCT_FIELDS = (
@@ -45,6 +46,7 @@ PRODUCT_FIELDS = (
     "subscription_required",
     "approval_required",
     "subscriptions_limit",
+    "max_connections_per_subscription",
     "legal_terms",
     "policy_xml",
 )

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apis import selectors, services
+from apis import counters, selectors, services
 from apis.audit import audit
 from apis.forms import StateChangeForm, SubscriptionCreateForm, SubscriptionFilterForm
 from apis.models import Subscription
@@ -31,10 +31,13 @@ def allowed_actions(sub: Subscription) -> list[str]:
 
 
 def subscription_rows(subscriptions) -> list[dict]:
-    """Each subscription with its masked keys and the actions its state allows."""
+    """Each subscription with its masked keys, open connections and the actions it allows."""
+    subscriptions = list(subscriptions)
+    connections = counters.connection_usage(subscriptions)
     return [
         {
             "subscription": sub,
+            "connections": connections[sub.id],
             "primary": mask(sub.primary_key),
             "secondary": mask(sub.secondary_key),
             "masked": [("primary", mask(sub.primary_key)), ("secondary", mask(sub.secondary_key))],

@@ -14,6 +14,7 @@ import uuid
 import weakref
 from collections.abc import Callable
 
+import redis
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -23,15 +24,29 @@ log = logging.getLogger("portico.gateway")
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
-# KEYS[1] the slot set; ARGV: lease seconds, max count, member. 1 = taken, 0 = all in use.
+# KEYS[1] the slot set; ARGV: lease seconds, max count, member. Returns the leases held after
+# taking one (> 0), or minus the leases held when all are in use.
 ACQUIRE = (
     _NOW
     + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+local held = redis.call('ZCARD', KEYS[1])
+if held >= tonumber(ARGV[2]) then return -held end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
-return 1
+return held + 1
+"""
+)
+
+# KEYS: slot sets. Returns the live (unexpired) leases of each; reads only.
+COUNT = (
+    _NOW
+    + """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('ZCOUNT', key, '(' .. now, '+inf')
+end
+return counts
 """
 )
 
@@ -83,15 +98,21 @@ class RedisSlots:
         return client
 
     async def acquire(self, key: str, max_count: int) -> Callable[[], None] | None:
+        return (await self.acquire_counted(key, max_count))[0]
+
+    async def acquire_counted(
+        self, key: str, max_count: int
+    ) -> tuple[Callable[[], None] | None, int]:
+        """(release, leases held counting this one), or (None, leases held) when all are in use."""
         client = self._client()
         member = f"{self.owner}:{uuid.uuid4().hex}"
         try:
             async with asyncio.timeout(self.timeout):
-                taken = await client.eval(ACQUIRE, 1, key, self.lease_seconds, max_count, member)
+                held = await client.eval(ACQUIRE, 1, key, self.lease_seconds, max_count, member)
         except (RedisError, OSError, TimeoutError) as exc:
             raise CountersUnavailable(describe(exc)) from None
-        if not taken:
-            return None
+        if held <= 0:
+            return None, -held
         loop = asyncio.get_running_loop()
         self._held[(key, member)] = loop
 
@@ -99,7 +120,7 @@ class RedisSlots:
             if self._held.pop((key, member), None) is not None and not loop.is_closed():
                 loop.create_task(self._give_back(client, key, member))
 
-        return release
+        return release, held
 
     async def _give_back(self, client: aioredis.Redis, key: str, member: str) -> None:
         try:
@@ -126,6 +147,20 @@ class RedisSlots:
                         )
                 except (RedisError, OSError, TimeoutError) as exc:
                     log.warning("limit-concurrency leases not renewed: %s", describe(exc))
+
+    def live_counts(self, keys: list[str]) -> list[int]:
+        """The live leases of each key, held by any process (synchronous: for pages)."""
+        if not keys:
+            return []
+        client = redis.Redis.from_url(
+            self.uri, socket_connect_timeout=self.timeout, socket_timeout=self.timeout, retry=None
+        )
+        try:
+            return [int(n) for n in client.eval(COUNT, len(keys), *keys)]
+        except (RedisError, OSError) as exc:
+            raise CountersUnavailable(describe(exc)) from None
+        finally:
+            client.close()
 
     def in_use(self, key: str) -> int:
         """Leases this process holds for `key` (tests)."""

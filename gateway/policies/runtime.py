@@ -160,16 +160,27 @@ class PolicyRuntime:
     async def take_slot(self, key: str, max_count: int) -> Callable[[], None] | None:
         """One of `max_count` slots for `key` (shared through Redis when counters are), with an
         idempotent release; None when all are in use. Raises CountersUnavailable."""
+        return (await self.take_counted_slot(key, max_count))[0]
+
+    async def take_counted_slot(
+        self, key: str, max_count: int
+    ) -> tuple[Callable[[], None] | None, int]:
+        """`take_slot`, and how many slots of `key` are in use (counting this one if taken)."""
         if self._shared_slots is not None:
-            return await self._shared_slots.acquire(key, max_count)
-        return self.acquire_slot(key, max_count)
+            return await self._shared_slots.acquire_counted(key, max_count)
+        return self.acquire_counted_slot(key, max_count)
 
     def acquire_slot(self, key: str, max_count: int) -> Callable[[], None] | None:
         """Take one of `max_count` slots for `key`; returns an idempotent release, or None."""
+        return self.acquire_counted_slot(key, max_count)[0]
+
+    def acquire_counted_slot(
+        self, key: str, max_count: int
+    ) -> tuple[Callable[[], None] | None, int]:
         with self._slots_lock:
             used = self._slots.get(key, 0)
             if used >= max_count:
-                return None
+                return None, used
             self._slots[key] = used + 1
         released = False
 
@@ -185,7 +196,20 @@ class PolicyRuntime:
                 else:
                     self._slots[key] = left
 
-        return release
+        return release, used + 1
+
+    def open_slots(self, keys: list[str]) -> list[int]:
+        """Slots in use per key as every process sees them (Redis), else as this process does.
+
+        Synchronous, for pages; raises CountersUnavailable."""
+        if self._shared_slots is not None:
+            return self._shared_slots.live_counts(keys)
+        with self._slots_lock:
+            return [self._slots.get(key, 0) for key in keys]
+
+    def subscription_connections_key(self, subscription_id: int | str) -> str:
+        """The slot key counting one subscription's open connections (connection caps)."""
+        return self.counter_key("conns", str(subscription_id))
 
     def slots_in_use(self, key: str) -> int:
         if self._shared_slots is not None:

@@ -1,0 +1,69 @@
+"""The process's counter store (Redis, else memory): the gateway's policies and connection caps
+count in it, and the pages that show a subscription's open connections read it."""
+
+import logging
+from functools import cache
+
+from django.conf import settings
+
+from gateway.policies import PolicyRuntime
+from gateway.policies.counters import CountersUnavailable
+
+log = logging.getLogger("portico.portal")
+
+
+@cache
+def policy_runtime() -> PolicyRuntime:
+    """One runtime per process: rate-limit counters, JWKS caches and concurrency slots."""
+    return PolicyRuntime(
+        limits_storage_uri=settings.PORTICO_LIMITS_STORAGE,
+        trusted_proxies=settings.PORTICO_TRUSTED_PROXIES,
+        region=settings.PORTICO_GATEWAY,
+        key_prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
+        counter_timeout=settings.PORTICO_COUNTERS_TIMEOUT_SECONDS,
+        counters_fail_open=settings.PORTICO_COUNTERS_FAIL_OPEN,
+        concurrency_lease_seconds=settings.PORTICO_CONCURRENCY_LEASE_SECONDS,
+    )
+
+
+def open_connections(subscription_ids) -> dict[int, int] | None:
+    """Open connections per subscription as the connection caps count them; None when the
+    counter store cannot be read. With memory:// counters only this process's connections
+    count (the demo serves both planes in one process; production shares Redis)."""
+    ids = list(subscription_ids)
+    runtime = policy_runtime()
+    try:
+        counts = runtime.open_slots([runtime.subscription_connections_key(i) for i in ids])
+    except CountersUnavailable as exc:
+        log.warning("open connections unavailable: %s", exc)
+        return None
+    return dict(zip(ids, counts, strict=True))
+
+
+def subscription_cap(subscription) -> int | None:
+    """The cap shown for a subscription: its product's, or its API's (an API in a product may
+    set a smaller one, which then applies on that API)."""
+    if subscription.product is not None:
+        return subscription.product.max_connections_per_subscription
+    if subscription.api is not None:
+        return subscription.api.max_connections_per_subscription
+    return None
+
+
+def connections_text(open_count: int | None, cap: int | None) -> str:
+    """ "2 of 5 connections open", "1 connection open", or why it is not known."""
+    if open_count is None:
+        return "open connections unknown (counters unavailable)"
+    if cap is not None:
+        return f"{open_count} of {cap} connections open"
+    return f"{open_count} connection{'' if open_count == 1 else 's'} open"
+
+
+def connection_usage(subscriptions) -> dict[int, str]:
+    """Each subscription's open connections and cap, as pages show it, read in one call."""
+    subscriptions = list(subscriptions)
+    counts = open_connections(s.id for s in subscriptions)
+    return {
+        s.id: connections_text(None if counts is None else counts[s.id], subscription_cap(s))
+        for s in subscriptions
+    }
