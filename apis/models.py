@@ -14,7 +14,9 @@ from django.utils.text import slugify
 
 from apis.validators import (
     validate_backend_url,
+    validate_fragment_id,
     validate_header_name,
+    validate_named_value_name,
     validate_query_param_name,
     validate_url_suffix,
 )
@@ -338,6 +340,82 @@ class GlobalPolicy(models.Model):
         from apis.policy_validation import check_policy_document
 
         check_policy_document(self.policy_xml, scope="global", field="policy_xml")
+
+
+class NamedValue(models.Model):
+    """A `{{name}}` policies use: plain text, or a secret kept encrypted and never shown."""
+
+    name = models.CharField(
+        max_length=256,
+        unique=True,
+        validators=[validate_named_value_name],
+        help_text="Letters, digits, '.', '-' and '_'; policies write it as {{name}}.",
+    )
+    description = models.TextField(blank=True)
+    secret = models.BooleanField(
+        default=False, help_text="Stored encrypted; never shown again, only replaced."
+    )
+    value = models.TextField(blank=True, help_text="The value of a plain named value.")
+    # Fernet token of a secret's value (apis.secretbox); empty for a plain one.
+    encrypted_value = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.secret and self.value:
+            raise ValidationError({"value": "A secret's value is stored encrypted, not here."})
+        if "{{" in (self.value or ""):
+            raise ValidationError({"value": "A named value cannot contain another ({{…}})."})
+
+    def set_secret_value(self, clear: str) -> None:
+        from apis import secretbox
+
+        if "{{" in clear:
+            raise ValidationError({"value": "A named value cannot contain another ({{…}})."})
+        self.secret, self.value, self.encrypted_value = True, "", secretbox.encrypt(clear)
+
+    def resolved_value(self) -> str:
+        """The clear value (decrypted for a secret): for policies only, never for display."""
+        if not self.secret:
+            return self.value
+        from apis import secretbox
+
+        return secretbox.decrypt(self.encrypted_value) if self.encrypted_value else ""
+
+
+class PolicyFragment(models.Model):
+    """Policies written once and included with `<include-fragment fragment-id="…"/>`."""
+
+    name = models.CharField(
+        "fragment id",
+        max_length=80,
+        unique=True,
+        validators=[validate_fragment_id],
+        help_text="Letters, digits, '.', '-' and '_'.",
+    )
+    description = models.TextField(blank=True)
+    xml = models.TextField(
+        "fragment", help_text="<fragment> holding policy elements; may use {{named values}}."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from apis.policy_validation import check_fragment
+
+        check_fragment(self.xml, fragment_id=self.name, field="xml")
 
 
 class GatewayNode(models.Model):

@@ -125,6 +125,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
     gateway = Gateway.objects.filter(name=gateway_name).first()
     if gateway is None:
         return GatewayCatalog(revision, False, (), (), (), "")
+    resolve = _node_resolver()
     apis = []
     for api in gateway.apis.prefetch_related("products").order_by("id"):
         apis.append(
@@ -138,7 +139,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 subscription_required=api.subscription_required,
                 key_header=api.subscription_key_header,
                 key_query=api.subscription_key_query,
-                policy_xml=api.policy_xml,
+                policy_xml=resolve(api.policy_xml, "api"),
                 product_ids=tuple(sorted(p.id for p in api.products.all())),
                 max_message_bytes=api.max_message_bytes,
                 idle_timeout_seconds=api.idle_timeout_seconds,
@@ -151,7 +152,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         ProductEntry(
             id=p["id"],
             name=p["name"],
-            policy_xml=p["policy_xml"],
+            policy_xml=resolve(p["policy_xml"], "product"),
             published=p["state"] == Product.State.PUBLISHED,
             max_connections=p["max_connections_per_subscription"],
         )
@@ -192,10 +193,37 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         tuple(apis),
         products,
         subscriptions,
-        global_xml or "",
+        resolve(global_xml or "", "global"),
         ended_subscriptions=ended,
         key_hash_secret=secret,
     )
+
+
+def _node_resolver():
+    """Documents as gateways compile them: named values filled in, fragments expanded.
+
+    Nodes never hold the secrets key, so they receive resolved text (a self-hosted node's
+    saved configuration then holds resolved secrets: it is written 0600). A document that
+    does not resolve, or whose resolved text does not parse, is sent as written: the node
+    refuses the `{{name}}` or `<include-fragment>` left in it and fails closed, and logs no
+    message that could quote a secret value.
+    """
+    from apis.policy_validation import policy_environment
+    from gateway.policies import PolicyError, parse_document
+
+    env = policy_environment()
+
+    def resolve(xml: str, scope: str) -> str:
+        if not xml or ("{{" not in xml and "include-fragment" not in xml):
+            return xml
+        try:
+            text = env.resolve(xml)
+            parse_document(text, scope, lenient=True)
+        except PolicyError:
+            return xml
+        return text
+
+    return resolve
 
 
 def _subscription_entry(row: dict, secret: str) -> SubscriptionEntry:
@@ -256,11 +284,39 @@ def effective_policy(api: Api, product: Product | None = None):
     that product -> All APIs (what its subscribers get); without, API -> All APIs (all-APIs and
     API-scoped subscriptions). The result has `.to_xml()`, `.inbound` and `.warnings`.
     """
-    from gateway.policies import effective_document
+    from apis.policy_validation import policy_environment
+    from gateway.policies import PolicyError, effective_document
 
+    env = policy_environment()
     product_docs = [product.policy_xml] if product is not None else []
     global_xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
-    return effective_document(api.policy_xml, product_docs, global_xml or "")
+    try:
+        effective = effective_document(
+            env.resolve(api.policy_xml),
+            [env.resolve(x) for x in product_docs],
+            env.resolve(global_xml or ""),
+        )
+    except PolicyError as exc:
+        raise PolicyError(env.redact(str(exc))) from None
+    return RedactedEffective(effective, env)
+
+
+class RedactedEffective:
+    """An effective policy for pages: named values resolved, secret values shown as `{{name}}`."""
+
+    def __init__(self, effective, env) -> None:
+        self.effective, self.env = effective, env
+
+    @property
+    def inbound(self):
+        return self.effective.inbound
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(self.env.redact(w) for w in self.effective.warnings)
+
+    def to_xml(self) -> str:
+        return self.env.redact(self.effective.to_xml())
 
 
 def effective_policies(api: Api) -> list[EffectiveVariant]:

@@ -6,9 +6,20 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from apis.models import Api, CatalogRevision, Gateway, GlobalPolicy, Product, Subscription
+from apis.models import (
+    Api,
+    CatalogRevision,
+    Gateway,
+    GlobalPolicy,
+    NamedValue,
+    PolicyFragment,
+    Product,
+    Subscription,
+)
 
-_CATALOG_MODELS = (Api, Product, Subscription, Gateway, GlobalPolicy)
+# Named values and fragments are part of the catalog: gateways receive the policies that use
+# them resolved, so a change must reach every node like any other catalog write.
+_CATALOG_MODELS = (Api, Product, Subscription, Gateway, GlobalPolicy, NamedValue, PolicyFragment)
 
 
 def bump_catalog_revision() -> None:

@@ -1,4 +1,4 @@
-"""Field validators for the catalog: backend URLs, URL suffixes, header and query names."""
+"""Field validators for the catalog: backend URLs, URL suffixes, header, query and policy names."""
 
 import re
 from urllib.parse import urlsplit
@@ -85,4 +85,23 @@ def validate_query_param_name(value: str) -> None:
         raise ValidationError(
             f"A query parameter name {what}: use letters, digits, '.', '_', '~' or '-'.",
             code="query_name",
+        )
+
+
+def validate_named_value_name(value: str) -> None:
+    """Azure's rule: letters, digits, '.', '-' and '_', 1 to 256 characters."""
+    from gateway.policies.namedvalues import is_valid_name
+
+    if not is_valid_name(value):
+        raise ValidationError(
+            "Use only letters, digits, '.', '-' and '_' (1 to 256 characters).", code="invalid"
+        )
+
+
+def validate_fragment_id(value: str) -> None:
+    from gateway.policies.fragments import ID_PATTERN
+
+    if not ID_PATTERN.fullmatch(value):
+        raise ValidationError(
+            "Use only letters, digits, '.', '-' and '_' (1 to 80 characters).", code="invalid"
         )

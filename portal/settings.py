@@ -218,6 +218,10 @@ PORTICO_MAX_MESSAGE_BYTES_CEILING = env_int(
     "PORTICO_MAX_MESSAGE_BYTES_CEILING", 16 * 1024 * 1024, minimum=1024
 )
 PORTICO_TRUSTED_PROXIES = env_list("PORTICO_TRUSTED_PROXIES")
+# Fernet key (urlsafe base64 of 32 bytes) that encrypts secret named values in the database. Only
+# the control plane needs it (nodes receive resolved policies). Without it DEBUG derives one from
+# SECRET_KEY; production refuses to store or read a secret (apis.secretbox says how to make one).
+PORTICO_SECRETS_KEY = env_str("PORTICO_SECRETS_KEY")
 PORTICO_LIMITS_STORAGE = env_str("PORTICO_LIMITS_STORAGE") or (REDIS_URL or "memory://")
 PORTICO_LIMITS_KEY_PREFIX = env_str("PORTICO_LIMITS_KEY_PREFIX") or "portico"
 PORTICO_COUNTERS_TIMEOUT_SECONDS = env_float("PORTICO_COUNTERS_TIMEOUT_SECONDS", 0.3, minimum=0.01)

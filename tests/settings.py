@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
+# Test-only Fernet key for secret named values (inherited by the servers the tests start).
+os.environ.setdefault("PORTICO_SECRETS_KEY", "dGVzdHMtb25seS1zZWNyZXRzLWtleS0zMmJ5dGVzISE=")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
 from portal.settings import *  # noqa: E402,F403

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apis import selectors, services
-from apis.models import Api, Gateway, Product, Subscription
+from apis.models import Api, Gateway, NamedValue, PolicyFragment, Product, Subscription
 
 
 def mask(secret: str) -> str:
@@ -318,3 +318,96 @@ class EffectivePolicySerializer(EffectivePolicyPartSerializer):
     products = ProductEffectivePolicySerializer(
         many=True, read_only=True, help_text="What each product's subscribers get."
     )
+
+
+class UsedByField(serializers.SerializerMethodField):
+    """The documents (APIs, products, All APIs, fragments) that use the object."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", "Policies that use it (recompiled when it changes).")
+        super().__init__(**kwargs)
+
+
+def _documents(serializer) -> list:
+    """All policy documents, read once per response (lists show every row's users)."""
+    from apis.policy_validation import all_documents
+
+    root = serializer.root if serializer.root is not None else serializer
+    if "_policy_documents" not in root.context:
+        root.context["_policy_documents"] = all_documents()
+    return root.context["_policy_documents"]
+
+
+class NamedValueSerializer(serializers.ModelSerializer):
+    """A named value. A secret's value is write-only: answers carry `value: null`; omit it on
+    update to keep the stored secret."""
+
+    value = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        trim_whitespace=False,
+        help_text="The value; null in answers for a secret (it is never shown, only replaced).",
+    )
+    used_by = UsedByField()
+
+    class Meta:
+        model = NamedValue
+        fields = ["name", "description", "secret", "value", "used_by", "created_at", "updated_at"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_used_by(self, named: NamedValue) -> list[str]:
+        from apis.policy_validation import users
+
+        return [d.label for d in users(named_value=named.name, docs=_documents(self))]
+
+    def to_representation(self, instance: NamedValue) -> dict:
+        data = super().to_representation(instance)
+        if instance.secret:
+            data["value"] = None  # never the secret, not even its ciphertext
+        return data
+
+    def validate_name(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.name:
+            raise serializers.ValidationError("A named value cannot be renamed.")
+        return value
+
+    def create(self, validated_data) -> NamedValue:
+        if validated_data.get("value") is None:
+            validated_data["value"] = ""
+        return services.create_named_value(**validated_data)
+
+    def update(self, instance: NamedValue, validated_data) -> NamedValue:
+        validated_data.pop("name", None)
+        return services.update_named_value(named_value=instance, **validated_data)
+
+
+class PolicyFragmentSerializer(serializers.ModelSerializer):
+    used_by = UsedByField()
+    xml = serializers.CharField(
+        trim_whitespace=False,
+        help_text="<fragment> holding policy elements; included with <include-fragment "
+        'fragment-id="name"/>.',
+    )
+
+    class Meta:
+        model = PolicyFragment
+        fields = ["name", "description", "xml", "used_by", "created_at", "updated_at"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_used_by(self, fragment: PolicyFragment) -> list[str]:
+        from apis.policy_validation import users
+
+        return [d.label for d in users(fragment=fragment.name, docs=_documents(self))]
+
+    def validate_name(self, value: str) -> str:
+        if self.instance is not None and value != self.instance.name:
+            raise serializers.ValidationError("A policy fragment cannot be renamed.")
+        return value
+
+    def create(self, validated_data) -> PolicyFragment:
+        return services.create_policy_fragment(**validated_data)
+
+    def update(self, instance: PolicyFragment, validated_data) -> PolicyFragment:
+        validated_data.pop("name", None)
+        return services.update_policy_fragment(fragment=instance, **validated_data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 from xml.etree.ElementTree import Element, indent, tostring
@@ -12,12 +12,14 @@ from .choose import Choose, When
 from .concurrency import LimitConcurrency
 from .conditions import ConditionError, parse_condition
 from .errors import PolicyError
+from .fragments import expand_document, expand_policies, parse_fragment
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
 from .jwt_validation import ValidateJwt
 from .message_log import LogMessages
 from .messages import LimitMessageSize, MessagePolicy, RateLimitMessages, ValidateMessage
 from .model import Attrs, Base, Policy
+from .namedvalues import located, references
 from .ratelimits import Quota, QuotaByKey, RateLimit, RateLimitByKey
 from .variables import SetVariable
 from .xmlnode import Node, parse_xml
@@ -91,7 +93,6 @@ AZURE_ONLY = frozenset(
         "find-and-replace",
         "forward-request",
         "get-authorization-context",
-        "include-fragment",
         "invoke-dapr-binding",
         "llm-content-safety",
         "llm-emit-token-metric",
@@ -115,22 +116,16 @@ AZURE_ONLY = frozenset(
         "wait",
     }
 )
-# Azure's named values: {{name}} anywhere in the text. Portico has none yet, so the literal
-# text would be used (a client sending "{{my-secret}}" would pass a check-header).
-_NAMED_VALUE = re.compile(r"\{\{.*?\}\}")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+# Named values ({{name}}) are filled in before a document reaches this parser (at save time from
+# the catalog, and in the text shipped to nodes); one left means it could not be resolved, and
+# taken literally a client sending "{{my-secret}}" would pass a check-header.
 
 
 def refuse_named_values(xml: str) -> None:
-    """Raise PolicyError at the first `{{name}}` outside comments, naming its line."""
-    text = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), xml)
-    found = _NAMED_VALUE.search(text)
+    """Raise PolicyError at the first `{{name}}` outside comments, naming line and column."""
+    found = references(xml)
     if found:
-        raise PolicyError(
-            f"named values such as {found[0]} are not supported yet; "
-            "write the value itself, or use a policy expression",
-            line=text.count("\n", 0, found.start()) + 1,
-        )
+        raise located(f"named value {{{{{found[0].name}}}}} was not resolved", found[0])
 
 
 @dataclass(frozen=True)
@@ -330,11 +325,13 @@ def parse_document(
     *,
     lenient: bool = False,
     warnings: list[str] | None = None,
+    fragments: Mapping[str, str] | None = None,
 ) -> PolicyDocument:
     """Parse and validate a document for `scope`; blank text is a document with no policies.
 
     Strict (the default) is what saving a document calls. `lenient=True` skips policies that
     are excluded on onHandshake, appending a message to `warnings`, instead of refusing them.
+    `fragments` (id -> fragment text, named values filled in) expands `<include-fragment>`.
     """
     root = parse_xml(xml or "")
     if root is None:
@@ -343,6 +340,7 @@ def parse_document(
     if root.tag != "policies":
         raise root.error("the document element must be <policies>")
     Attrs(root).done()
+    expand_document(root, fragments)
     if warnings is None:
         warnings = []
     sections: dict[str, tuple[Policy, ...]] = {}
@@ -368,9 +366,35 @@ def parse_document(
     return PolicyDocument(**sections)
 
 
-def validate_document(xml: str | None, scope: Scope = "api") -> PolicyDocument:
+def validate_document(
+    xml: str | None, scope: Scope = "api", fragments: Mapping[str, str] | None = None
+) -> PolicyDocument:
     """Save-time check: the parsed document, or PolicyError."""
-    return parse_document(xml, scope)
+    return parse_document(xml, scope, fragments=fragments)
+
+
+def validate_fragment(
+    xml: str, fragment_id: str = "", fragments: Mapping[str, str] | None = None
+) -> int:
+    """Save-time check of a policy fragment (named values filled in): a `<fragment>` holding
+    policy elements, each valid in onHandshake or in on-message, its includes known and
+    acyclic. Returns how many policies it holds; raises PolicyError."""
+    refuse_named_values(xml)
+    root = parse_fragment(xml)
+    expand_policies(root, fragments, (fragment_id,) if fragment_id else ())
+    for child in root.children:
+        if child.tag == "base":
+            raise child.error("<base /> is not allowed in a policy fragment")
+        try:
+            _parse_child(child, "inbound", "api", False, [], on_message=False)
+        except PolicyError as handshake_error:
+            try:
+                _parse_child(child, "inbound", "api", False, [], on_message=True)
+            except PolicyError as message_error:
+                raise (
+                    message_error if child.tag in MESSAGE_POLICY_TYPES else handshake_error
+                ) from None
+    return len(root.children)
 
 
 def to_xml(doc: PolicyDocument) -> str:

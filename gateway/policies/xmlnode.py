@@ -22,8 +22,12 @@ class Node:
     line: int
     text: str = ""
     children: list[Node] = field(default_factory=list)
+    column: int = 0  # 1-based column of the "<" that opens the element
+    source: str = ""  # the policy fragment it was read from ("" for the document itself)
 
     def error(self, message: str, attribute: str | None = None) -> PolicyError:
+        if self.source:
+            message = f"in policy fragment '{self.source}': {message}"
         return PolicyError(message, line=self.line, element=self.tag, attribute=attribute)
 
 
@@ -36,8 +40,10 @@ class _LineTreeBuilder:
         self.root: Node | None = None
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
-        line = self.parser.parser.CurrentLineNumber if self.parser else 0
-        node = Node(tag=tag, attrib=dict(attrib), line=line)
+        expat = self.parser.parser if self.parser else None
+        line = expat.CurrentLineNumber if expat else 0
+        column = expat.CurrentColumnNumber + 1 if expat else 0
+        node = Node(tag=tag, attrib=dict(attrib), line=line, column=column)
         if self.stack:
             self.stack[-1].children.append(node)
         else:
@@ -80,3 +86,25 @@ def parse_xml(text: str) -> Node | None:
         msg = str(exc).split(": line", 1)[0]
         raise PolicyError(f"malformed XML: {msg}", line=line) from None
     return root
+
+
+def _escape(text: str, quote: bool) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if quote:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
+        text = text.replace("\t", "&#9;")
+    return text
+
+
+def to_text(node: Node, indent: str = "") -> str:
+    """Serialize a tree back to XML text (comments and layout are not kept). An element with
+    children keeps only its text that is not blank (policies have no mixed content)."""
+    attrs = "".join(f' {k}="{_escape(v, True)}"' for k, v in node.attrib.items())
+    if not node.children:
+        if not node.text:
+            return f"{indent}<{node.tag}{attrs} />"
+        return f"{indent}<{node.tag}{attrs}>{_escape(node.text, False)}</{node.tag}>"
+    inner = [to_text(child, indent + "    ") for child in node.children]
+    text = _escape(node.text.strip(), False) if node.text.strip() else ""
+    body = "\n".join(([indent + "    " + text] if text else []) + inner)
+    return f"{indent}<{node.tag}{attrs}>\n{body}\n{indent}</{node.tag}>"

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from apis import services
+
 pytestmark = pytest.mark.django_db
 
 VALID_POLICY = (
@@ -165,6 +167,31 @@ CASES = [
     Case("publisher", "put", "/api/v1/policies/global", {"policy_xml": ""}, 412, if_match=STALE),
     Case("dev", "get", "/api/v1/policies/global", status=403),
     Case(None, "put", "/api/v1/policies/global", {"policy_xml": ""}, 401),
+    # Named values and policy fragments ({nv} and {fragment} exist; {nv} is used by {fragment})
+    Case("publisher", "get", "/api/v1/namedValues/"),
+    Case("dev", "get", "/api/v1/namedValues/", status=403),
+    Case(None, "get", "/api/v1/namedValues/", status=401),
+    Case("publisher", "post", "/api/v1/namedValues/", {"name": "key", "value": "k", "secret": True}, 201),
+    Case("publisher", "post", "/api/v1/namedValues/", {"name": "a b", "value": "k"}, 400, "name"),
+    Case("publisher", "post", "/api/v1/namedValues/", {"name": "team", "value": "k"}, 400, "name"),
+    Case("publisher", "get", "/api/v1/namedValues/{nv}/"),
+    Case("publisher", "get", "/api/v1/namedValues/missing/", status=404),
+    Case("publisher", "patch", "/api/v1/namedValues/{nv}/", {"value": "red"}),
+    Case("publisher", "patch", "/api/v1/namedValues/{nv}/", {"value": "{{x}}"}, 400, "value"),
+    Case("publisher", "patch", "/api/v1/namedValues/{nv}/", {"value": "x"}, 412, if_match=STALE),
+    Case("publisher", "put", "/api/v1/namedValues/{nv}/", {"name": "team", "value": "red"}),
+    Case("publisher", "delete", "/api/v1/namedValues/{nv}/", status=409),
+    Case("dev", "delete", "/api/v1/namedValues/{nv}/", status=403),
+    Case("publisher", "get", "/api/v1/policyFragments/"),
+    Case("dev", "get", "/api/v1/policyFragments/", status=403),
+    Case("publisher", "post", "/api/v1/policyFragments/", {"name": "f", "xml": "<fragment />"}, 201),
+    Case("publisher", "post", "/api/v1/policyFragments/", {"name": "f", "xml": "<policies />"}, 400, "xml"),
+    Case("publisher", "get", "/api/v1/policyFragments/{fragment}/"),
+    Case("publisher", "patch", "/api/v1/policyFragments/{fragment}/", {"description": "d"}),
+    Case("publisher", "patch", "/api/v1/policyFragments/{fragment}/", {"xml": "<fragment><x /></fragment>"}, 400, "xml"),
+    Case("publisher", "put", "/api/v1/policyFragments/{fragment}/", {"name": "team-check", "xml": "<fragment />"}),
+    Case("publisher", "delete", "/api/v1/policyFragments/{fragment}/", status=204),
+    Case(None, "delete", "/api/v1/policyFragments/{fragment}/", status=401),
     # Declarative catalog
     Case("publisher", "get", "/api/v1/catalog/"),
     Case("publisher", "post", "/api/v1/catalog/apply/", {"apis": [{"name": "chat", "description": "x"}]}),
@@ -204,11 +231,19 @@ def resolve(path: str, objects) -> str:
         user=objects.own.owner_id,
         connection=objects.connection,
         others_connection=objects.others_connection,
+        nv="team",
+        fragment="team-check",
     )
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_endpoint(case: Case, client_for, objects):
+    services.create_named_value(name="team", value="blue")
+    services.create_policy_fragment(
+        name="team-check",
+        xml='<fragment><check-header name="X-Team" failed-check-httpcode="403" '
+        'failed-check-error-message="no"><value>{{team}}</value></check-header></fragment>',
+    )
     client = client_for(case.role)
     headers = {"HTTP_IF_MATCH": case.if_match} if case.if_match else {}
     call = getattr(client, case.method)
@@ -231,7 +266,7 @@ def test_every_route_in_the_schema_has_a_case():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     covered = {(case.method.upper(), case.path.split("?")[0].rstrip("/")) for case in CASES}
     placeholders = {
-        "{name}": ("{api}", "{product}", "{gateway}"),
+        "{name}": ("{api}", "{product}", "{gateway}", "{nv}", "{fragment}"),
         "{id}": ("{own}", "{user}", "{connection}"),
     }
     missing = []
