@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apis', '0006_node_tokens_hashed_and_nodes'),
+        ('apis', '0007_connection_caps'),
     ]
 
     operations = [
