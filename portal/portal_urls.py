@@ -19,6 +19,7 @@ urlpatterns = [
     path("subscriptions/", views.subscription_list, name="subscriptions"),
     path("subscriptions/<int:pk>/rename/", views.subscription_rename, name="subscription_rename"),
     path("subscriptions/<int:pk>/cancel/", views.subscription_cancel, name="subscription_cancel"),
+    path("subscriptions/<int:pk>/keys/", views.subscription_keys, name="subscription_keys"),
     path(
         "subscriptions/<int:pk>/regenerate/<str:which>/",
         views.subscription_regenerate,

@@ -6,6 +6,7 @@ from portal.views.catalog import api_list, home, product_detail, product_list, s
 from portal.views.health import healthz
 from portal.views.subscriptions import (
     subscription_cancel,
+    subscription_keys,
     subscription_list,
     subscription_regenerate,
     subscription_rename,
@@ -25,6 +26,7 @@ __all__ = [
     "signup",
     "subscribe",
     "subscription_cancel",
+    "subscription_keys",
     "subscription_list",
     "subscription_regenerate",
     "subscription_rename",

@@ -15,14 +15,15 @@ from apis.models import Api, Subscription
 from apis.views.console_tickets import ticket_view
 
 KEY_PLACEHOLDER = "<your-key>"
-KEY = object()  # marks where a sample's key goes (shown masked until the visitor reveals it)
+KEY_MASK = "••••••••••••"
+KEY = object()  # marks where a sample's key goes (masked; the page fetches it on Show or Copy)
 
 
 @dataclass(frozen=True)
 class CodeSample:
     slug: str
     title: str
-    parts: tuple[tuple[str, bool], ...]  # (text, is_key) pieces of the sample
+    parts: tuple[tuple[str, bool], ...]  # (text, is_key) pieces; a key piece is only a mask
 
 
 def gateway_urls(request: HttpRequest, api: Api) -> list[str]:
@@ -43,18 +44,21 @@ def subscription_label(subscription: Subscription) -> str:
     return name if target.lower() in name.lower() else f"{name} ({target})"
 
 
-def _sample(slug: str, title: str, *pieces, key: str | None) -> CodeSample:
+def _sample(slug: str, title: str, *pieces, keyed: bool) -> CodeSample:
     parts = []
     for piece in pieces:
         if piece is KEY:
-            parts.append((key, True) if key else (KEY_PLACEHOLDER, False))
+            parts.append((KEY_MASK, True) if keyed else (KEY_PLACEHOLDER, False))
         else:
             parts.append((piece, False))
     return CodeSample(slug, title, tuple(parts))
 
 
-def code_samples(api: Api, url: str, key: str | None) -> list[CodeSample]:
-    """JavaScript (query parameter), Python `websockets` and `wscat` (header) samples."""
+def code_samples(api: Api, url: str, keyed: bool) -> list[CodeSample]:
+    """JavaScript (query parameter), Python `websockets` and `wscat` (header) samples.
+
+    `keyed`: the visitor has a key for it, masked here and filled in by the page's script from
+    the subscription's keys endpoint; else a placeholder. The HTML never carries a key."""
     header = api.subscription_key_header
     if api.subscription_required:
         js_url = (f'"{url}?{quote(api.subscription_key_query)}=', KEY, '"')
@@ -73,7 +77,7 @@ def code_samples(api: Api, url: str, key: str | None) -> list[CodeSample]:
         ");\n",
         'socket.addEventListener("open", () => socket.send("hello"));\n',
         'socket.addEventListener("message", (event) => console.log(event.data));\n',
-        key=key,
+        keyed=keyed,
     )
     python = _sample(
         "python",
@@ -85,22 +89,27 @@ def code_samples(api: Api, url: str, key: str | None) -> list[CodeSample]:
         '        await websocket.send("hello")\n',
         "        print(await websocket.recv())\n\n\n",
         "asyncio.run(main())\n",
-        key=key,
+        keyed=keyed,
     )
-    return [javascript, python, _sample("wscat", "wscat", *wscat, key=key)]
+    return [javascript, python, _sample("wscat", "wscat", *wscat, keyed=keyed)]
 
 
 def api_detail(request: HttpRequest, name: str) -> HttpResponse:
     api = get_object_or_404(selectors.portal_apis(request.user), name=name)
     urls = gateway_urls(request, api)
     granting = list(selectors.subscriptions_granting(request.user, api))
-    sample_key = granting[0].primary_key if granting else None
+    sample_subscription = granting[0] if granting else None
     context = {
         "api": api,
         "gateway_urls": urls,
         "products": selectors.portal_products(request.user).filter(apis=api),
-        "samples": code_samples(api, urls[0], sample_key),
-        "sample_key_label": subscription_label(granting[0]) if granting else "",
+        "samples": code_samples(api, urls[0], keyed=sample_subscription is not None),
+        "sample_key_label": subscription_label(sample_subscription) if granting else "",
+        "sample_keys_url": (
+            reverse("portal:subscription_keys", args=[sample_subscription.pk])
+            if sample_subscription
+            else ""
+        ),
         "console_urls": urls,
         # The console asks for a connect ticket on use: no key in the console or its URLs.
         "console_subscriptions": [{"label": subscription_label(s), "id": s.pk} for s in granting],

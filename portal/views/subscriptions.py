@@ -1,5 +1,8 @@
 """A developer's own subscriptions: list with masked keys, rename, cancel, regenerate a key.
 
+Pages never carry a key: Show and Copy read them with a POST (session and CSRF token) to
+`subscription_keys`.
+
 Every view looks the subscription up among the signed-in user's own, so another user's id
 answers 404 whatever the action.
 """
@@ -7,10 +10,11 @@ answers 404 whatever the action.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apis import selectors, services
 from apis.models import Subscription
@@ -102,3 +106,17 @@ def subscription_regenerate(request: HttpRequest, pk: int, which: str) -> HttpRe
         return redirect("portal:subscriptions")
     context = {"subscription": subscription, "which": which, "key_name": KEY_NAMES[which]}
     return render(request, "portal/subscription_regenerate.html", context)
+
+
+@login_required
+@require_POST
+@never_cache
+@sensitive_variables("subscription")
+def subscription_keys(request: HttpRequest, pk: int) -> JsonResponse:
+    """Both keys of one of the user's own subscriptions that has usable keys, for Show/Copy."""
+    subscription = _own_subscription(request, pk)
+    if subscription.state not in (Subscription.State.ACTIVE, Subscription.State.SUSPENDED):
+        raise Http404("This subscription has no keys to show.")
+    return JsonResponse(
+        {"primary": subscription.primary_key, "secondary": subscription.secondary_key}
+    )

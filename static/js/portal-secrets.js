@@ -1,27 +1,55 @@
-// Developer portal: show/hide masked keys and copy keys or code samples (no build step).
+// Developer portal: show/hide keys and copy keys or code samples (no build step).
 //
-// A masked secret is <span|code class="secret" data-secret="VALUE">MASK</span>.
-//   [data-reveal-secrets]  toggles every secret in its section (the code samples).
+// Pages carry no key. A masked key is <span|code class="secret">MASK</span> inside an element
+// with data-keys-url; Show and Copy POST there (session cookie + CSRF token) for
+// {"primary": ..., "secondary": ...}, and Hide puts the mask back.
+//   [data-reveal-secrets]  toggles every key in its section (the code samples: primary key).
 //   [data-copy-sample]     copies its .code-sample's code with the real key filled in.
-//   [data-key-row]         holds one key with [data-reveal-key] and [data-copy-key] buttons.
+//   [data-key-row=WHICH]   holds one key with [data-reveal-key] and [data-copy-key] buttons.
 
 const MASK = "••••••••••••";
 
-function reveal(secret, shown) {
-  secret.textContent = shown ? secret.dataset.secret : MASK;
-  secret.dataset.revealed = shown ? "true" : "false";
+function csrfToken(element) {
+  const input = element.closest("[data-keys-url]").querySelector("[name=csrfmiddlewaretoken]")
+    || document.querySelector("[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
 }
 
-function toggle(button, secrets) {
+async function readKeys(element) {
+  const holder = element.closest("[data-keys-url]");
+  const response = await fetch(holder.dataset.keysUrl, {
+    method: "POST",
+    headers: { "X-CSRFToken": csrfToken(element) },
+    credentials: "same-origin",
+    cache: "no-store",
+  });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+function which(secret) {
+  const row = secret.closest("[data-key-row]");
+  return row ? row.dataset.keyRow : "primary";
+}
+
+async function toggle(button, secrets) {
   const shown = button.getAttribute("aria-pressed") !== "true";
-  secrets.forEach((secret) => reveal(secret, shown));
+  const keys = shown ? await readKeys(button) : null;
+  secrets.forEach((secret) => {
+    secret.textContent = shown ? keys[which(secret)] : MASK;
+    secret.dataset.revealed = shown ? "true" : "false";
+  });
   button.setAttribute("aria-pressed", String(shown));
   button.textContent = shown ? button.textContent.replace("Show", "Hide") : button.textContent.replace("Hide", "Show");
 }
 
-function plainText(element) {
+async function plainText(button, element) {
   const copy = element.cloneNode(true);
-  copy.querySelectorAll(".secret").forEach((secret) => { secret.textContent = secret.dataset.secret; });
+  const secrets = copy.querySelectorAll(".secret");
+  if (secrets.length) {
+    const keys = await readKeys(button);
+    secrets.forEach((secret) => { secret.textContent = keys[which(secret)]; });
+  }
   return copy.textContent;
 }
 
@@ -42,15 +70,27 @@ async function copyText(text) {
   if (!copied) throw new Error("copy refused");
 }
 
-async function copyWithFeedback(button, text) {
+function flash(button, text) {
   const label = button.textContent;
-  try {
-    await copyText(text);
-    button.textContent = "Copied";
-  } catch (err) {
-    button.textContent = "Copy failed";
-  }
+  button.textContent = text;
   setTimeout(() => { button.textContent = label; }, 1500);
+}
+
+async function copyWithFeedback(button, readText) {
+  try {
+    await copyText(await readText());
+    flash(button, "Copied");
+  } catch (err) {
+    flash(button, "Copy failed");
+  }
+}
+
+async function toggleWithFeedback(button, secrets) {
+  try {
+    await toggle(button, secrets);
+  } catch (err) {
+    flash(button, "Failed");
+  }
 }
 
 document.addEventListener("click", (event) => {
@@ -58,12 +98,14 @@ document.addEventListener("click", (event) => {
   if (!button) return;
   if (button.matches("[data-reveal-secrets]")) {
     const scope = button.closest("section") || document;
-    toggle(button, scope.querySelectorAll(".secret"));
+    toggleWithFeedback(button, scope.querySelectorAll(".secret"));
   } else if (button.matches("[data-copy-sample]")) {
-    copyWithFeedback(button, plainText(button.closest(".code-sample").querySelector("pre")));
+    const code = button.closest(".code-sample").querySelector("pre");
+    copyWithFeedback(button, () => plainText(button, code));
   } else if (button.matches("[data-reveal-key]")) {
-    toggle(button, [button.closest("[data-key-row]").querySelector(".secret")]);
+    toggleWithFeedback(button, [button.closest("[data-key-row]").querySelector(".secret")]);
   } else if (button.matches("[data-copy-key]")) {
-    copyWithFeedback(button, button.closest("[data-key-row]").querySelector(".secret").dataset.secret);
+    const row = button.closest("[data-key-row]");
+    copyWithFeedback(button, async () => (await readKeys(button))[row.dataset.keyRow]);
   }
 });

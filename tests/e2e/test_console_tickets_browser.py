@@ -80,12 +80,8 @@ def test_the_console_connects_with_a_ticket_and_no_key_anywhere(
     serve_current_catalog(gateway)
     sockets, requests = watch(page)
     sign_in(page, gateway, "tessa", then)
-    if who == "developer":
-        # The page's code samples carry the developer's own key for "Show key"; the console
-        # part of the page carries none.
-        keys = ()
-    else:
-        keys = (subscription.primary_key, subscription.secondary_key, catalog.key)
+    # No key anywhere: the developer's code samples fetch it only on "Show key" (below).
+    keys = (subscription.primary_key, subscription.secondary_key, catalog.key)
     connect_and_echo(page, "first")
     connect_and_echo(page, "second")  # a fresh ticket each time: a ticket works once
     assert len({url for url in sockets}) == 2
@@ -96,3 +92,39 @@ def test_the_console_connects_with_a_ticket_and_no_key_anywhere(
     assert all(key not in url for url in sockets for key in console_keys)
     assert all(key not in line for line in requests for key in console_keys)
     assert all(key not in gateway.output() for key in console_keys)
+
+
+def test_the_api_page_carries_no_key_until_its_owner_clicks_show_key(
+    gateway, backend, catalog, page
+):
+    user = make_user("kim", publisher=False)
+    developers = Group.objects.get(name="Developers")
+    services.update_product(product=catalog.product, groups=[developers])
+    mine = services.create_subscription(display_name="Mine", owner=user, product=catalog.product)
+    keys = (mine.primary_key, mine.secondary_key)
+    serve_current_catalog(gateway)
+    sockets, requests = watch(page)
+    sign_in(page, gateway, "kim", "/apis/echo/")
+    served = page.goto(f"{gateway.http_url}/apis/echo/").text()  # the HTML as sent
+    assert all(key not in served for key in keys) and "data-secret" not in served
+    connect_and_echo(page, "no key in my URL")
+    assert_no_key(page, sockets, requests, keys)
+
+    samples = page.locator("section", has=page.locator("#samples-heading"))
+    show = samples.get_by_role("button", name="Show key")
+    show.click()
+    expect(samples.locator(".secret").first).to_have_text(mine.primary_key)
+    expect(samples.locator("[data-code-sample=wscat]")).to_contain_text(
+        f"Ocp-Apim-Subscription-Key: {mine.primary_key}"
+    )
+    samples.get_by_role("button", name="Hide key").click()
+    expect(samples.locator(".secret").first).to_have_text("••••••••••••")
+    assert all(key not in page.content() for key in keys)  # hidden means gone from the DOM
+
+    # The subscriptions page, whose purpose is the keys: fetched on Show too.
+    served = page.goto(f"{gateway.http_url}/subscriptions/").text()
+    assert all(key not in served for key in keys) and "data-secret" not in served
+    row = page.locator("[data-key-row=secondary]")
+    row.get_by_role("button", name="Show the secondary key of Mine").click()
+    expect(row.locator(".secret")).to_have_text(mine.secondary_key)
+    assert all(key not in gateway.output() for key in keys)

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import expect
 
 from apis import services
 from apis.models import Subscription
@@ -99,9 +100,11 @@ def test_developer_signs_up_subscribes_connects_and_rotates_a_key(gateway, backe
     profile.goto(f"{base}/profile/")
     row = profile.locator("[data-key-row=primary]")
     assert row.locator(".secret").inner_text() != old_key
+    assert old_key not in profile.content()  # fetched on Show, never in the page
     row.get_by_role("button", name=re.compile("Show the primary key")).click()
-    assert row.locator(".secret").inner_text() == old_key
+    expect(row.locator(".secret")).to_have_text(old_key)
     row.get_by_role("button", name=re.compile("Show the primary key")).click()  # hide again
+    expect(row.locator(".secret")).not_to_have_text(old_key)
     screenshot(profile, "developer-profile")
     row.get_by_role("link", name=re.compile("Regenerate the primary key")).click()
     profile.get_by_role("button", name="Regenerate the primary key").click()

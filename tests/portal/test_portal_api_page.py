@@ -79,7 +79,10 @@ def test_signed_in_page_fills_in_the_key_masked_and_offers_only_granting_keys(cl
     client.force_login(user)
     body = page(client, api)
     key = granting.primary_key
-    assert f'?ticker-key=<span class="secret" data-secret="{key}">' in body
+    assert '?ticker-key=<span class="secret">••••••••••••</span>' in body
+    assert key not in body and granting.secondary_key not in body and "data-secret" not in body
+    keys_url = reverse("portal:subscription_keys", args=[granting.pk])
+    assert f'data-keys-url="{keys_url}"' in body
     assert "<your-key>" not in body.split("Code samples")[1].split("Try it")[0]
     console = body.split("data-ws-console")[1]
     assert f'<option value="{granting.pk}">Prod (Gold)</option>' in console

@@ -86,9 +86,34 @@ def test_list_shows_own_subscriptions_with_keys_masked(client, alice, product):
     mine = services.create_subscription(display_name="Alices app", owner=alice, product=product)
     page = client.get(reverse("portal:subscriptions")).content.decode()
     assert "Alices app" in page and "Active" in page and "Gold" in page
-    # The key is only in the data attribute that Show/Copy read, never in the visible text.
-    assert f'data-secret="{mine.primary_key}">••••••••••••</code>' in page
-    assert page.count(mine.primary_key) == 1
+    # No key in the page: Show/Copy fetch them from the keys URL (POST, session and CSRF).
+    assert mine.primary_key not in page and mine.secondary_key not in page
+    keys_url = reverse("portal:subscription_keys", args=[mine.pk])
+    assert f'data-keys-url="{keys_url}"' in page and "data-secret" not in page
+
+
+def test_keys_are_fetched_by_their_owner_only_with_a_post_and_csrf(alice, product):
+    from django.test import Client
+
+    mine = services.create_subscription(display_name="Alices app", owner=alice, product=product)
+    url = reverse("portal:subscription_keys", args=[mine.pk])
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(alice)
+    assert strict.post(url).status_code == 403  # no CSRF token
+    strict.get(reverse("portal:subscriptions"))
+    token = strict.cookies["csrftoken"].value
+    assert strict.get(url).status_code == 405
+    response = strict.post(url, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200 and "no-cache" in response["Cache-Control"]
+    assert response.json() == {"primary": mine.primary_key, "secondary": mine.secondary_key}
+    bob = User.objects.create_user("bob-keys", password="pw")
+    other = Client()
+    other.force_login(bob)
+    assert other.post(url).status_code == 404
+    services.cancel_subscription(subscription=mine)
+    assert strict.post(url, HTTP_X_CSRFTOKEN=token).status_code == 404
+    anonymous = Client().post(url)
+    assert anonymous.status_code == 302
 
 
 def test_regenerate_confirms_first_then_changes_exactly_one_key(client, alice, product):
