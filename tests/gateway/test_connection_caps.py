@@ -1,5 +1,6 @@
-"""Connection caps through real gateway processes sharing Redis: exact across two nodes, freed
-by a close, by a killed client and, after one lease, by a killed node."""
+"""Connection caps through real gateway processes: exact across two nodes sharing Redis, freed
+by a close, by a killed client and, after one lease, by a killed node; and on a self-hosted
+node, which gets the cap in its configuration."""
 
 import asyncio
 import os
@@ -9,15 +10,17 @@ import time
 import uuid
 
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from apis import counters, services
 from tests.support.client import refused, run, ws_connect
+from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess, serve_current_catalog
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (CI sets it)"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (CI sets it)"
+)
 
 LEASE = "2"
 HOLDER = """
@@ -73,6 +76,7 @@ async def hold(url: str):
     return ws
 
 
+@needs_redis
 def test_cap_is_exact_across_two_nodes_and_every_slot_comes_back(nodes, catalog):
     # The API allows 5, the product 3: the smaller wins.
     services.update_api(api=catalog.api, max_connections_per_subscription=5)
@@ -132,3 +136,45 @@ def test_cap_is_exact_across_two_nodes_and_every_slot_comes_back(nodes, catalog)
     log = a.output() + b.output()
     assert full in log  # the refusal is logged, with the subscription's id and no key
     assert key not in log and catalog.subscription.secondary_key not in log
+
+
+def test_a_self_hosted_node_gets_the_cap_from_its_configuration(
+    control, edge, server_logs, tmp_path
+):
+    """One node counting in its own memory (no Redis), as a single-worker node may."""
+    services.update_product(product=edge.subscription.product, max_connections_per_subscription=1)
+    node = start_node(
+        server_logs,
+        control_url=control.http_url,
+        gateway="edge",
+        token=edge.token,
+        var_dir=tmp_path,
+        REDIS_URL="",
+        PORTICO_LIMITS_STORAGE="memory://",
+    )
+    try:
+        serve_current_catalog(node)
+        url = f"{node.ws_url}/echo?subscription-key={edge.subscription.primary_key}"
+
+        async def scenario():
+            first = await hold(url)
+            refusal = await refused(url)
+            assert (refusal.status, refusal.body["message"]) == (
+                429,
+                "connection limit reached: 1 of 1 connections open for this subscription",
+            )
+            await first.close()
+            for _ in range(100):  # the node frees the slot as its side of the close ends
+                try:
+                    second = await hold(url)
+                except InvalidStatus as exc:
+                    assert exc.response.status_code == 429
+                    await asyncio.sleep(0.05)
+                else:
+                    await second.close()
+                    return
+            raise AssertionError("the closed connection's slot never came back")
+
+        run(scenario())
+    finally:
+        node.stop()
