@@ -170,7 +170,8 @@ async function rtt() {
     emit("RESULT", { error: `opened ${sockets.length}/${connections}`, errors: errors.slice(0, 5) });
     return;
   }
-  const payload = binary ? Buffer.alloc(size, 0x61) : "a".repeat(size);
+  // A given text payload (e.g. JSON a validate-message schema accepts), else size bytes of "a".
+  const payload = config.payload ?? (binary ? Buffer.alloc(size, 0x61) : "a".repeat(size));
   const histogram = new Histogram();
   let measuring = false;
   let stopped = false;

@@ -1,9 +1,9 @@
-"""The two-roles and multi-worker rows of the benchmark (issue 11).
+"""The two-roles and multi-worker rows of the benchmark (issues 11 and 17).
 
 - flood: handshake p50/p99 on a gateway node (`run_gateway`) with and without a login flood on
   a separate portal process (`run_portal`, the same database);
 - workers: relayed-message throughput and CPU of one node with `--workers 2` against one worker;
-- idle-many: N idle proxied connections held across the workers of one node (memory per
+- idle60k: 60,000 idle proxied connections held across the workers of one node (memory per
   connection, idle CPU), spread over several client and echo-backend processes and source
   addresses, since no process here may hold more than 20,000 open files.
 
@@ -15,13 +15,12 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 FLOOD_LOOPS = 16  # the issue's flood: 16 clients posting wrong passwords
 CONNECTIONS_PER_PROCESS = 10_000  # clients and backends: one descriptor per connection
-IDLE_CPU_WINDOW = 10.0  # seconds of idle CPU measured with every connection open
+OPEN_TIMEOUT = 900  # seconds allowed to open every idle60k connection
 
 
 def start_portal(h, root: Path, env: dict, port: int, log_path: Path):
@@ -38,13 +37,15 @@ def start_portal(h, root: Path, env: dict, port: int, log_path: Path):
     return proc
 
 
-def flood(h, args, env: dict, url: str, gateway_pids: list[int], backend_pid: int, tmp: Path):
+def flood(
+    h, args, root: Path, env: dict, url: str, gateway_pids: list[int], backend_pid: int, tmp: Path
+):
     """Handshakes on the node, quiet and then during a login flood on the portal."""
     port = h.free_port()
     # Every wrong password must cost the portal its password hash, as an attacker's would: no
     # lockout here (axes would answer the locked-out flood cheaply).
     portal_env = {**env, "PORTICO_LOGIN_FAILURE_LIMIT": "100000000"}
-    portal = start_portal(h, args.portico_root, portal_env, port, tmp / "portal.log")
+    portal = start_portal(h, root, portal_env, port, tmp / "portal.log")
     bound = args.warmup + args.duration + 60
     out: dict = {}
     try:
@@ -100,7 +101,7 @@ def _pct(result: dict, pids: list[int]) -> float | None:
     return sum(by_pid.get(str(p), 0.0) for p in pids) / 10 / seconds
 
 
-def workers(h, args, env: dict, backend_port: int, backend_pid: int, tmp: Path) -> dict:
+def workers(h, args, root: Path, env: dict, backend_port: int, backend_pid: int, tmp: Path) -> dict:
     """Round trips (50 connections x 64 B) through one node with --workers 1, then --workers 2."""
     out: dict = {}
     bound = args.warmup + args.duration + 60
@@ -109,7 +110,7 @@ def workers(h, args, env: dict, backend_port: int, backend_pid: int, tmp: Path) 
         db = f"sqlite:///{tmp}/db-workers-{count}.sqlite3"
         node_env = {**env, "DATABASE_URL": db}
         proc, url = h.start_portico(
-            args.portico_root,
+            root,
             node_env,
             port,
             backend_port,
@@ -148,127 +149,91 @@ def _wait_workers(h, proc, count: int, timeout: float = 120.0) -> list[int]:
     raise RuntimeError(f"--workers {count}: not every worker answered")
 
 
-def idle_many(h, args, env: dict, tmp: Path) -> dict:
-    """Hold args.idle_many connections through one node with args.idle_many_workers workers."""
-    total, count = args.idle_many, args.idle_many_workers
+def idle60k(h, ctx, target, index: int) -> dict:
+    """Hold ctx.args.idle60k_connections idle connections through one node with several workers.
+
+    One echo backend process and one API per 10,000 connections (so the gateway's connections
+    to each backend stay well inside the ephemeral port range per destination), and one client
+    process per API, each from its own source address (127.0.0.x).
+    """
+    args = ctx.args
+    total, count = args.idle60k_connections, args.idle60k_workers
     groups = math.ceil(total / CONNECTIONS_PER_PROCESS)
     per_group = math.ceil(total / groups)
-    backends = []
-    for _ in range(groups):
-        port = h.free_port()
-        backends.append((port, h.start_node_backend(port)))
-    port = h.free_port()
-    node_env = {**env, "DATABASE_URL": f"sqlite:///{tmp}/db-idle-many.sqlite3"}
-    proc, url = h.start_portico(
-        args.portico_root, node_env, port, backends[0][0], tmp / "portico-idle.log", workers=count
-    )
-    clients: list[subprocess.Popen] = []
-    out: dict = {"connections_wanted": total, "workers": count, "processes": groups}
+    out: dict = {"connections_wanted": total, "workers": count, "client_processes": groups}
+    backends, clients, proc = [], [], None
     try:
-        suffixes = _add_idle_apis(h, args, node_env, [p for p, _ in backends], port)
+        for _ in range(groups):
+            port = h.free_port()
+            backends.append((port, h.start_node_backend(port)))
+        env = {
+            **target.instance_env(ctx, "60k"),
+            "REDIS_URL": args.redis_url,
+            "PORTICO_LIMITS_STORAGE": args.redis_url,
+        }
+        suffixes = {f"idle{i}": f"ws://127.0.0.1:{p}/" for i, (p, _) in enumerate(backends)}
+        h.add_apis(target.root, env, suffixes, {})
+        port = h.free_port()
+        h.log(f"{target.label}: idle60k: starting a node with --workers {count}")
+        proc = h.launch_portico(
+            target.root,
+            env,
+            port,
+            ctx.tmp / f"{target.name}-60k.log",
+            workers=count,
+            apis=len(suffixes) + 1,
+        )
         pids = _wait_workers(h, proc, count)
         workers_only = [p for p in pids if p != proc.pid] or pids
         before = h.rss_kib(workers_only)
         started = time.monotonic()
-        h.log(f"nodes: opening {total} idle connections, {groups} clients, {count} workers")
+        h.log(f"{target.label}: idle60k: opening {total:,} connections from {groups} clients")
+        key = target.info["primary_key"]
         for i, suffix in enumerate(suffixes):
             config = {
-                "mode": "idle",
-                "url": url.replace("/echo?", f"/{suffix}?"),
+                "url": f"ws://127.0.0.1:{port}/{suffix}?subscription-key={key}",
                 "count": per_group,
                 "concurrency": 16,  # more only queues handshakes past their timeout here
-                "hold_seconds": 900,
+                "hold_seconds": OPEN_TIMEOUT + args.idle_seconds + 300,
                 # On a busy machine some handshakes time out: count them and try again.
                 "max_errors": 2000,
                 "retry_failed": True,
-                "local_address": f"127.0.0.{2 + i}",
+                # Its own source address: ~28,000 ephemeral ports per address and destination.
+                "local_address": f"127.0.0.{2 + 20 * index + i}",
             }
-            clients.append(
-                h.CHILDREN.start(
-                    f"idle client {i}",
-                    [h.NODE, str(h.BENCH / "client.mjs"), json.dumps(config)],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        opened = _wait_opened(clients, timeout=900)
+            clients.append(h.IdleClient(config, f"idle60k client {i}"))
+        deadline = started + OPEN_TIMEOUT
+        opened = [c.wait_opened(max(1.0, deadline - time.monotonic())) for c in clients]
         out["open_seconds"] = time.monotonic() - started
         out["opened"] = sum(o.get("opened", 0) for o in opened)
+        out["open_timed_out"] = sum(1 for o in opened if not o)
         out["open_errors"] = sum(o.get("errors", 0) for o in opened)
         out["error_samples"] = [e for o in opened for e in o.get("error_samples", [])][:10]
-        time.sleep(args.settle + 3)
+        time.sleep(args.settle)
         after = h.rss_kib(workers_only)
-        cpu_before = {p: _ticks(p) for p in workers_only}
-        time.sleep(IDLE_CPU_WINDOW)
-        cpu_after = {p: _ticks(p) for p in workers_only}
-        out["per_worker_connections"] = _per_worker(h, port, count)
+        cpu0, t0 = h.ticks(workers_only), time.monotonic()
+        h.log(
+            f"{target.label}: idle60k: {out['opened']:,} open; idle CPU over {args.idle_seconds:g}s"
+        )
+        time.sleep(args.idle_seconds)
+        cpu1, t1 = h.ticks(workers_only), time.monotonic()
+        per_worker = _per_worker(h, port, count)
+        out["per_worker_connections"] = per_worker
+        out["max_worker_connections"] = max(per_worker.values(), default=None)
+        # What the workers themselves count, when every worker answered the status poll.
+        out["held"] = sum(per_worker.values()) if len(per_worker) == count else out["opened"]
         out["max_open_files_per_process"] = max(_open_files(p) for p in workers_only)
         out["rss_before_kib"], out["rss_after_kib"] = before, after
         out["kib_per_connection"] = (after - before) / max(1, out["opened"])
-        idle_ms = sum(cpu_after[p] - cpu_before[p] for p in workers_only) * 10
-        out["idle_cpu_pct"] = idle_ms / 10 / IDLE_CPU_WINDOW
+        out["idle_seconds"] = t1 - t0
+        out["idle_cpu_pct"] = (cpu1 - cpu0) / (t1 - t0)  # 10 ms ticks per second = % of a core
     finally:
         for client in clients:
-            try:
-                client.stdin.write("close\n")
-                client.stdin.flush()
-            except OSError:
-                pass
-        for client in clients:
-            h.CHILDREN.stop(client, timeout=30)
-        h.CHILDREN.stop(proc, timeout=60)
-        for _, backend in backends:
-            h.CHILDREN.stop(backend)
-        gone = {id(c) for c in clients} | {id(proc)} | {id(b) for _, b in backends}
-        h.CHILDREN.procs = [(n, p) for n, p in h.CHILDREN.procs if id(p) not in gone]
+            client.release(timeout=60)
+        if proc is not None:
+            h.forget(proc)
+        h.forget(*(b for _, b in backends))
     return out
-
-
-def _add_idle_apis(h, args, env: dict, backend_ports: list[int], port: int) -> list[str]:
-    """One API per echo backend, all in the demo's product (so the demo key opens them)."""
-    code = (
-        "from apis import services; from apis.models import Gateway, Product;"
-        "g = Gateway.objects.get(name='managed'); p = Product.objects.get(name='starter');"
-        f"ports = {backend_ports!r};"
-        "[services.update_product(product=p, apis=[*p.apis.all(), services.create_api("
-        "display_name=f'Idle {i}', backend_url=f'ws://127.0.0.1:{q}/', url_suffix=f'idle{i}',"
-        "gateways=[g])]) for i, q in enumerate(ports)]"
-    )
-    before = h.status(port)["revision"]
-    subprocess.run(  # noqa: S603
-        [h.PYTHON, "manage.py", "shell", "-c", code], cwd=args.portico_root, env=env, check=True
-    )
-    deadline = time.monotonic() + 30
-    while h.status(port)["revision"] == before and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(2.0)  # every worker polls the revision on its own
-    return [f"idle{i}" for i in range(len(backend_ports))]
-
-
-def _wait_opened(clients, timeout: float) -> list[dict]:
-    results: list[dict] = [{} for _ in clients]
-
-    def read(i, client):
-        for line in client.stdout:
-            if line.startswith("EVENT "):
-                results[i] = json.loads(line[6:])
-                return
-
-    threads = [
-        threading.Thread(target=read, args=(i, c), daemon=True) for i, c in enumerate(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    return results
-
-
-def _ticks(pid: int) -> int:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
 
 
 def _open_files(pid: int) -> int:

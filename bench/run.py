@@ -1,11 +1,14 @@
-"""Portico benchmark: direct vs nginx vs Portico on loopback, in one command.
+"""Portico benchmark: the issue-17 table (today's Portico, the new one, nginx, HAProxy) in one run.
 
-    .venv/bin/python bench/run.py            # full run (about 4 minutes)
-    .venv/bin/python bench/run.py --quick    # smoke run (about 1 minute)
+    .venv/bin/python bench/run.py --quick          # about 4-5 minutes, 2 rounds
+    .venv/bin/python bench/run.py                  # full run, 3 rounds (see bench/README.md)
+    .venv/bin/python bench/run.py --tests idle60k  # 60,000 idle connections through one node
 
-Starts a Node.js `ws` echo backend, nginx (one worker) and Portico (`manage.py run_gateway`, one
-process) on free 127.0.0.1 ports, drives each with the Node.js `ws` load client (client.mjs),
-prints a table and writes bench/results/<timestamp>.json. See bench/README.md.
+Checks out --baseline-ref (default 81bb63e, main before the fast-path work) into a temporary git
+worktree and runs it as `portico@<ref>` beside this checkout, nginx (one worker) and HAProxy
+(one thread), interleaved in rounds against one Node.js `ws` echo backend, driven by the Node.js
+`ws` load client (client.mjs). Prints the median and spread of each figure, the ratios and the
+targets, and writes bench/results/<timestamp>.json. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,29 +34,51 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nodes as bench_nodes  # bench/nodes.py: the two-roles and multi-worker rows
+import nodes as bench_nodes  # bench/nodes.py: the two-roles, workers and 60k rows
 import policies as bench_policies  # bench/policies.py (the script's folder is on sys.path)
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = sys.executable
-TARGETS = ("direct", "nginx", "portico")
-TESTS = ("rtt", "throughput", "handshake", "idle", "flood", "workers")
-
-# Targets from the performance brief, and the prototype's figures on this machine.
-REFERENCE = {
-    "nginx_cpu_us_per_msg": 15.0,
-    "bare_relay_cpu_us_per_msg": 58.0,
-    "nginx_cpu_ms_per_handshake": 0.28,
-    "bare_relay_cpu_ms_per_handshake": 1.9,
-    "nginx_kib_per_idle": 17.7,
-    "bare_relay_kib_per_idle": 33.6,
-}
-MAX_CPU_RATIO = 4.0
-MAX_HANDSHAKE_MS = 2.5
-MAX_IDLE_KIB = 40.0
-MAX_P99_RATIO = 2.0
+NODE = shutil.which("node") or "/usr/bin/node"
+BASELINE_REF = "81bb63e"  # main before the fast-path work (issue 17): "today" in the table
+TARGETS = ("baseline", "portico", "nginx", "haproxy", "direct")
+DEFAULT_TARGETS = ("baseline", "portico", "nginx", "haproxy")
+PORTICO_TARGETS = ("baseline", "portico")
+TESTS = (
+    "rtt",
+    "throughput",
+    "handshake",
+    "msgpolicies",
+    "idle",
+    "flood",
+    "workers",
+    "recording_off",
+    "idle60k",
+)
+FULL_TESTS = ("rtt", "throughput", "handshake", "msgpolicies", "idle", "flood", "workers")
+QUICK_TESTS = ("rtt", "throughput", "handshake", "msgpolicies", "idle")
 CLIENT_SATURATED_PCT = 85.0
+OTHER_LOAD_PCT = 15.0  # % of one core used by processes that are not part of the benchmark
+# A text message of exactly 64 bytes that the validate-message schema accepts.
+JSON_64 = '{"op":"say","n":42,"pad":"' + "a" * 36 + '"}'
+SCHEMA = (
+    '{"type": "object", "required": ["op", "n"], '
+    '"properties": {"op": {"type": "string"}, "n": {"type": "integer"}}}'
+)
+# Issue 14's per-message rows: API suffix -> (row label, onMessage inbound policy).
+MESSAGE_POLICIES = {
+    "echo": ("no onMessage policy", ""),
+    "msgsize": ("limit-message-size", '<limit-message-size max-bytes="65536"/>'),
+    "msgrate": (
+        "rate-limit-messages (per connection)",
+        '<rate-limit-messages calls="100000000" renewal-period="60"/>',
+    ),
+    "msgschema": (
+        "validate-message (small inline schema)",
+        f'<validate-message action="close"><schema>{SCHEMA}</schema></validate-message>',
+    ),
+}
 
 
 def log(message: str) -> None:
@@ -167,7 +193,7 @@ def raise_fd_limit(needed: int) -> int:
     return want
 
 
-# --- the three targets ---------------------------------------------------------------------------
+# --- the targets ---------------------------------------------------------------------------------
 
 
 def ensure_node_modules() -> None:
@@ -206,24 +232,39 @@ def start_python_backend(port: int, env: dict[str, str], root: Path) -> subproce
     return proc
 
 
+def forget(*procs: subprocess.Popen) -> None:
+    """Stop these children (by PID) and drop them from the list stopped at exit."""
+    for proc in procs:
+        CHILDREN.stop(proc, timeout=30)
+    gone = {id(p) for p in procs}
+    CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if id(p) not in gone]
+
+
+def find_binary(name: str) -> str | None:
+    return shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/local/sbin/{name}") if os.access(p, os.X_OK)),
+        None,
+    )
+
+
 NGINX_CONF = """\
 # Written by bench/run.py: a minimal WebSocket reverse proxy, one worker process.
 worker_processes 1;
 worker_rlimit_nofile {nofile};
 daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log warn;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log warn;
 {user}
 events {{
     worker_connections {connections};
 }}
 http {{
     access_log off;
-    client_body_temp_path {tmp}/nginx-client;
-    proxy_temp_path {tmp}/nginx-proxy;
-    fastcgi_temp_path {tmp}/nginx-fastcgi;
-    uwsgi_temp_path {tmp}/nginx-uwsgi;
-    scgi_temp_path {tmp}/nginx-scgi;
+    client_body_temp_path {dir}/nginx-client;
+    proxy_temp_path {dir}/nginx-proxy;
+    fastcgi_temp_path {dir}/nginx-fastcgi;
+    uwsgi_temp_path {dir}/nginx-uwsgi;
+    scgi_temp_path {dir}/nginx-scgi;
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{
@@ -239,11 +280,28 @@ http {{
 }}
 """
 
+HAPROXY_CONF = """\
+# Written by bench/run.py: a minimal WebSocket reverse proxy, one process, one thread, no logs.
+global
+    nbthread 1
+    maxconn {maxconn}
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 3600s
+    timeout server 3600s
+    timeout tunnel 3600s
+    maxconn {maxconn}
+frontend bench
+    bind 127.0.0.1:{port}
+    default_backend echo
+backend echo
+    server echo 127.0.0.1:{backend} maxconn {maxconn}
+"""
+
 
 def ensure_nginx() -> str | None:
-    found = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
+    found = find_binary("nginx")
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
@@ -255,16 +313,26 @@ def ensure_nginx() -> str | None:
             check=False,
         )
         if result.returncode == 0:
-            return shutil.which("nginx") or "/usr/sbin/nginx"
+            return find_binary("nginx")
     log("nginx is not installed and could not be installed: nginx is skipped")
     return None
 
 
-def start_nginx(nginx: str, tmp: Path, port: int, backend: int, nofile: int) -> list[int]:
-    conf = tmp / "nginx.conf"
+def _wait_children(proc: subprocess.Popen, count: int) -> list[int]:
+    deadline = time.monotonic() + 5
+    pids = descendants(proc.pid)
+    while len(pids) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        pids = descendants(proc.pid)
+    return pids
+
+
+def start_nginx(nginx: str, workdir: Path, port: int, backend: int, nofile: int):
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
-            tmp=tmp,
+            dir=workdir,
             port=port,
             backend=backend,
             nofile=nofile,
@@ -274,25 +342,36 @@ def start_nginx(nginx: str, tmp: Path, port: int, backend: int, nofile: int) -> 
     )
     proc = CHILDREN.start(
         "nginx",
-        [nginx, "-p", str(tmp), "-e", str(tmp / "nginx-error.log"), "-c", str(conf)],
+        [nginx, "-p", str(workdir), "-e", str(workdir / "nginx-error.log"), "-c", str(conf)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=subprocess.DEVNULL,
     )
     wait_for_port(port, proc, "nginx")
-    deadline = time.monotonic() + 5
-    pids = descendants(proc.pid)
-    while len(pids) < 2 and time.monotonic() < deadline:  # master + its worker
-        time.sleep(0.05)
-        pids = descendants(proc.pid)
-    return pids
+    return proc, _wait_children(proc, 2)  # master + its worker
 
 
-def portico_env(tmp: Path, keepalive: float) -> dict[str, str]:
+def start_haproxy(haproxy: str, workdir: Path, port: int, backend: int, nofile: int):
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = workdir / "haproxy.cfg"
+    # Two descriptors per proxied connection, and a few for itself.
+    conf.write_text(
+        HAPROXY_CONF.format(port=port, backend=backend, maxconn=max(1000, (nofile - 200) // 2))
+    )
+    proc = CHILDREN.start(
+        "haproxy",
+        [haproxy, "-db", "-f", str(conf)],  # -db: foreground, no master process
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "haproxy.log", "w"),  # noqa: SIM115 - closed with the process
+    )
+    wait_for_port(port, proc, "haproxy")
+    return proc, _wait_children(proc, 1)
+
+
+def portico_env(workdir: Path, keepalive: float, db: str = "db.sqlite3") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
     env.update(
-        DATABASE_URL=f"sqlite:///{tmp}/db.sqlite3",
-        PORTICO_VAR_DIR=str(tmp),
+        DATABASE_URL=f"sqlite:///{workdir}/{db}",
+        PORTICO_VAR_DIR=str(workdir),
         SECRET_KEY="bench",  # noqa: S106 - a throwaway database
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PORTICO_KEEPALIVE_SECONDS=f"{keepalive:g}",
@@ -307,9 +386,30 @@ def status(port: int) -> dict:
         return json.load(r)
 
 
-def start_portico(
-    root: Path, env: dict[str, str], port: int, backend: int, log_path: Path, *, workers: int = 1
-):
+def add_apis(root: Path, env: dict, backend_urls: dict[str, str], policies: dict[str, str]):
+    """APIs in the demo's product (so the demo key opens them), through the catalog services."""
+    code = (
+        "from apis import services\n"
+        "from apis.models import Product\n"
+        "g = services.ensure_builtin_gateway()\n"
+        "p = Product.objects.get(name='starter')\n"
+        f"urls = {backend_urls!r}\n"
+        f"policies = {policies!r}\n"
+        "made = [services.create_api(display_name='Bench ' + s, backend_url=u, url_suffix=s,"
+        " gateways=[g], policy_xml=policies.get(s, '')) for s, u in urls.items()]\n"
+        "services.update_product(product=p, apis=[*p.apis.all(), *made])\n"
+    )
+    subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def prepare_catalog(root: Path, env: dict, backend: int, *, bench_apis: bool = False) -> dict:
+    """migrate + load_demo (+ the benchmark's APIs) into env's database; the demo key and API."""
     manage = [PYTHON, "manage.py"]
     subprocess.run(  # noqa: S603
         [*manage, "migrate", "-v", "0"], cwd=root, env=env, check=True, capture_output=True
@@ -324,10 +424,26 @@ def start_portico(
     )
     out = demo.stdout
     info = json.loads(out[out.index("{") : out.rindex("}") + 1])
+    if bench_apis:
+        url = f"ws://127.0.0.1:{backend}/"
+        policies = {"guarded": bench_policies.POLICY}
+        for suffix, (_, xml) in MESSAGE_POLICIES.items():
+            if xml:
+                policies[suffix] = (
+                    f"<policies><on-message><inbound>{xml}</inbound></on-message></policies>"
+                )
+        add_apis(root, env, {s: url for s in policies}, policies)
+    return {"api_suffix": info["api_suffix"], "primary_key": info["primary_key"]}
+
+
+def launch_portico(
+    root: Path, env: dict, port: int, log_path: Path, *, workers: int = 1, apis: int = 1
+) -> subprocess.Popen:
+    """run_gateway on a prepared database; returns once it serves `apis` APIs."""
     with open(log_path, "w") as log_file:
         proc = CHILDREN.start(
             "portico",
-            [*manage, "run_gateway", "--host", "127.0.0.1", "--port", str(port)]
+            [PYTHON, "manage.py", "run_gateway", "--host", "127.0.0.1", "--port", str(port)]
             + ["--workers", str(workers)],
             cwd=root,
             env=env,
@@ -339,16 +455,134 @@ def start_portico(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the catalog loads in the background at start-up
         with contextlib.suppress(OSError):
-            if status(port).get("apis", 0) >= 1:
-                break
+            if status(port).get("apis", 0) >= apis:
+                return proc
         time.sleep(0.2)
-    else:
-        raise RuntimeError("portico serves no API: see " + str(log_path))
+    raise RuntimeError("portico does not serve the benchmark's APIs: see " + str(log_path))
+
+
+def start_portico(
+    root: Path, env: dict, port: int, backend: int, log_path: Path, *, workers: int = 1
+):
+    """A fresh database and gateway (the node rows); returns the process and the echo URL."""
+    info = prepare_catalog(root, env, backend)
+    proc = launch_portico(root, env, port, log_path, workers=workers)
     url = f"ws://127.0.0.1:{port}/{info['api_suffix']}?subscription-key={info['primary_key']}"
     return proc, url
 
 
-# --- the load client -----------------------------------------------------------------------------
+class Target:
+    """One thing to measure: a Portico checkout, nginx, HAProxy or the backend directly."""
+
+    def __init__(self, name: str, label: str, kind: str, root: Path | None = None) -> None:
+        self.name, self.label, self.kind, self.root = name, label, kind, root
+        self.proc: subprocess.Popen | None = None
+        self.pids: list[int] = []
+        self.port = 0
+        self.info: dict = {}
+        self.starts = 0
+
+    def prepare(self, ctx: Context) -> None:
+        """Portico: one template database with the demo and the benchmark's APIs."""
+        if self.kind != "portico":
+            return
+        log(f"{self.label}: preparing its catalog ({self.root})")
+        env = portico_env(ctx.tmp / self.name, ctx.args.keepalive, "template.sqlite3")
+        (ctx.tmp / self.name).mkdir(parents=True, exist_ok=True)
+        self.info = prepare_catalog(self.root, env, ctx.backend_port, bench_apis=True)
+
+    def instance_env(self, ctx: Context, tag: str) -> dict:
+        """A copy of the template database and a var dir of its own, for one process."""
+        workdir = ctx.tmp / self.name
+        shutil.copyfile(workdir / "template.sqlite3", workdir / f"db-{tag}.sqlite3")
+        var = workdir / f"var-{tag}"
+        var.mkdir(exist_ok=True)
+        env = portico_env(workdir, ctx.args.keepalive, f"db-{tag}.sqlite3")
+        env["PORTICO_VAR_DIR"] = str(var)
+        return env
+
+    def start(self, ctx: Context, tag: str) -> None:
+        self.starts += 1
+        if self.kind == "direct":
+            self.proc, self.pids = None, []
+            return
+        self.port = free_port()
+        workdir = ctx.tmp / self.name / tag
+        workdir.mkdir(parents=True, exist_ok=True)
+        if self.kind == "nginx":
+            self.proc, self.pids = start_nginx(
+                ctx.nginx, workdir, self.port, ctx.backend_port, ctx.nofile
+            )
+        elif self.kind == "haproxy":
+            self.proc, self.pids = start_haproxy(
+                ctx.haproxy, workdir, self.port, ctx.backend_port, ctx.nofile
+            )
+        else:
+            env = self.instance_env(ctx, tag)
+            apis = 2 + sum(1 for _, xml in MESSAGE_POLICIES.values() if xml)
+            self.proc = launch_portico(
+                self.root, env, self.port, workdir / "portico.log", apis=apis
+            )
+            self.pids = descendants(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            forget(self.proc)
+        self.proc, self.pids = None, []
+
+    def url(self, ctx: Context, suffix: str = "echo", extra: str = "") -> str:
+        if self.kind == "direct":
+            return f"ws://127.0.0.1:{ctx.backend_port}/"
+        if self.kind != "portico":
+            return f"ws://127.0.0.1:{self.port}/"
+        key = self.info["primary_key"]
+        return f"ws://127.0.0.1:{self.port}/{suffix}?subscription-key={key}{extra}"
+
+
+class Context:
+    """What every test needs: the arguments, temp dir, echo backend, binaries and fd limit."""
+
+    def __init__(self, args, tmp: Path, nofile: int) -> None:
+        self.args, self.tmp, self.nofile = args, tmp, nofile
+        self.backend_port = 0
+        self.backend_pid = 0
+        self.nginx: str | None = None
+        self.haproxy: str | None = None
+
+
+def baseline_checkout(ref: str, tmp: Path) -> tuple[Path, str]:
+    """`git worktree add --detach` of ref in the temp dir (removed by remove_checkout)."""
+    short = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "rev-parse", "--short", f"{ref}^{{commit}}"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    path = tmp / f"baseline-{short}"
+    subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return path, short
+
+
+def remove_checkout(path: Path) -> None:
+    with contextlib.suppress(Exception):
+        subprocess.run(  # noqa: S603
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)],  # noqa: S607
+            capture_output=True,
+            check=False,
+        )
+        subprocess.run(  # noqa: S603
+            ["git", "-C", str(ROOT), "worktree", "prune"],  # noqa: S607
+            capture_output=True,
+            check=False,
+        )
+
+
+# --- the load client and the tests ---------------------------------------------------------------
 
 
 def run_client(config: dict, *, timeout: float) -> dict:
@@ -370,65 +604,65 @@ def run_client(config: dict, *, timeout: float) -> dict:
         proc.wait()
     finally:
         timer.cancel()
-        CHILDREN.stop(proc)
-        CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
+        forget(proc)
     if result is None:
         return {"error": f"client exited with {proc.returncode} and no result (timeout?)"}
     return result
 
 
-def run_idle(url: str, count: int, proxy_pids: list[int], *, settle: float) -> dict:
-    """Open `count` idle connections; RSS of the proxy processes before and after."""
-    if not proxy_pids:
-        return {"skipped": "no proxy process"}
-    before = rss_kib(proxy_pids)
-    config = {
-        "mode": "idle",
-        "url": url,
-        "count": count,
-        "concurrency": 50,
-        "hold_seconds": 120,
-    }
-    proc = CHILDREN.start(
-        "client",
-        [NODE, str(BENCH / "client.mjs"), json.dumps(config)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    timer = threading.Timer(180, proc.kill)
-    timer.start()
-    opened: dict = {}
-    result: dict = {}
-    after = before
-    try:
-        for line in proc.stdout:
+class IdleClient:
+    """client.mjs in idle mode: opens `count` connections and holds them until released."""
+
+    def __init__(self, config: dict, name: str = "idle client") -> None:
+        self.proc = CHILDREN.start(
+            name,
+            [NODE, str(BENCH / "client.mjs"), json.dumps({"mode": "idle", **config})],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.opened: dict = {}
+        self.result: dict = {}
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._got_open = threading.Event()
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
             if line.startswith("EVENT "):
-                opened = json.loads(line[6:])
-                time.sleep(settle)
-                after = rss_kib(proxy_pids)
-                proc.stdin.write("close\n")
-                proc.stdin.flush()
+                self.opened = json.loads(line[6:])
+                self._got_open.set()
             elif line.startswith("RESULT "):
-                result = json.loads(line[7:])
-        proc.wait()
-    finally:
-        timer.cancel()
-        CHILDREN.stop(proc)
-        CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
-    if not opened or not opened.get("opened"):
-        return {"error": "no idle connections opened", "client": opened or result}
-    n = opened["opened"]
-    return {
-        "connections": n,
-        "open_errors": opened.get("errors", 0),
-        "error_samples": opened.get("error_samples", []),
-        "open_seconds": opened.get("seconds"),
-        "still_open_at_end": result.get("still_open"),
-        "rss_before_kib": before,
-        "rss_after_kib": after,
-        "kib_per_connection": (after - before) / n,
-    }
+                self.result = json.loads(line[7:])
+        self._got_open.set()
+
+    def wait_opened(self, timeout: float) -> dict:
+        self._got_open.wait(timeout)
+        return self.opened
+
+    def release(self, timeout: float = 60) -> dict:
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.write("close\n")
+            self.proc.stdin.flush()
+        self._reader.join(timeout)
+        forget(self.proc)
+        return self.result
+
+
+def ticks(pids: list[int]) -> int:
+    """utime + stime of these processes, in clock ticks (1/100 s)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def machine_busy_ticks() -> int:
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(values) - values[3] - (values[4] if len(values) > 4 else 0)
 
 
 def split_cpu(result: dict, proxy_pids: list[int], backend_pid: int) -> dict:
@@ -449,44 +683,21 @@ def split_cpu(result: dict, proxy_pids: list[int], backend_pid: int) -> dict:
     return result
 
 
-def measure(name: str, url: str, proxy_pids: list[int], backend_pid: int, args) -> dict:
-    pids = [*proxy_pids, backend_pid]
-    bound = args.warmup + args.duration + 60
-    out: dict = {"proxy_pids": proxy_pids}
-
-    tests = args.tests
-    if "rtt" in tests:
-        log(f"{name}: round trips, 50 connections x 64 B text, {args.duration:g}s")
-        out["rtt"] = measure_rtt(url, pids, proxy_pids, backend_pid, args, bound)
-    if "throughput" in tests:
-        log(f"{name}: throughput, 4 connections x 64 KiB binary, {args.duration:g}s")
-        out["throughput"] = measure_throughput(url, pids, proxy_pids, backend_pid, args, bound)
-    if "handshake" in tests:
-        log(f"{name}: handshakes, 8 parallel connect+close loops, {args.duration:g}s")
-        out["handshake"] = measure_handshakes(url, pids, proxy_pids, backend_pid, args, bound)
-    if "idle" in tests and proxy_pids and args.idle_connections > 0:
-        log(f"{name}: {args.idle_connections} idle connections")
-        time.sleep(1.0)  # let the handshake test's closing connections drain
-        out["idle"] = run_idle(url, args.idle_connections, proxy_pids, settle=args.settle)
-    return out
-
-
-def measure_rtt(url, pids, proxy_pids, backend_pid, args, bound) -> dict:
-    rtt = run_client(
-        {
-            "mode": "rtt",
-            "url": url,
-            "connections": 50,
-            "size": 64,
-            "binary": False,
-            "warmup": args.warmup,
-            "duration": args.duration,
-            "pids": pids,
-            "max_messages": 50_000_000,
-        },
-        timeout=bound,
-    )
-    rtt = split_cpu(rtt, proxy_pids, backend_pid)
+def measure_rtt(url, pids, proxy_pids, backend_pid, args, bound, payload=None) -> dict:
+    config = {
+        "mode": "rtt",
+        "url": url,
+        "connections": 50,
+        "size": 64,
+        "binary": False,
+        "warmup": args.warmup,
+        "duration": args.duration,
+        "pids": pids,
+        "max_messages": 50_000_000,
+    }
+    if payload is not None:
+        config["payload"] = payload
+    rtt = split_cpu(run_client(config, timeout=bound), proxy_pids, backend_pid)
     if rtt.get("messages"):
         if proxy_pids:
             rtt["proxy_cpu_us_per_relayed_msg"] = rtt["proxy_cpu_ms"] * 1e3 / (2 * rtt["messages"])
@@ -534,150 +745,263 @@ def measure_handshakes(url, pids, proxy_pids, backend_pid, args, bound) -> dict:
     return hs
 
 
-def measure_recording_off(args, env: dict, backend_port: int, backend_pid: int, tmp: Path):
-    """The round-trip test again on a Portico with telemetry recording turned off."""
-    log("portico (recording off): round trips, 50 connections x 64 B text")
-    port = free_port()
-    # A database of its own: the handshake test left its policy set on the first one's API.
-    env = {
-        **env,
-        "PORTICO_TELEMETRY_ENABLED": "0",
-        "DATABASE_URL": f"sqlite:///{tmp}/db-recording-off.sqlite3",
-    }
-    proc, url = start_portico(args.portico_root, env, port, backend_port, tmp / "portico-off.log")
+def round_tests(ctx: Context, target: Target, test: str) -> dict[str, dict]:
+    """One round of one test on a running target: {result key: figures}."""
+    args = ctx.args
+    bound = args.warmup + args.duration + 60
+    pids, proxy = [*target.pids, ctx.backend_pid], target.pids
+    url = target.url(ctx)
+    if test == "rtt":
+        log(f"{target.label}: round trips, 50 connections x 64 B text, {args.duration:g}s")
+        return {"rtt": measure_rtt(url, pids, proxy, ctx.backend_pid, args, bound)}
+    if test == "throughput":
+        log(f"{target.label}: throughput, 4 connections x 64 KiB binary, {args.duration:g}s")
+        return {"throughput": measure_throughput(url, pids, proxy, ctx.backend_pid, args, bound)}
+    if test == "handshake":
+        log(f"{target.label}: handshakes, 8 parallel connect+close loops, {args.duration:g}s")
+        out = {"handshake": measure_handshakes(url, pids, proxy, ctx.backend_pid, args, bound)}
+        if target.kind == "portico":
+            log(f"{target.label}: handshakes with {bench_policies.LABEL}")
+            guarded = target.url(ctx, "guarded", f"&access_token={bench_policies.token()}")
+            out["handshake_policies"] = measure_handshakes(
+                guarded, pids, proxy, ctx.backend_pid, args, bound
+            )
+        return out
+    if test == "msgpolicies" and target.kind == "portico":
+        if args.quick and target.name == "baseline":
+            return {}  # quick runs measure the policies' cost on the new Portico only
+        out = {}
+        for suffix, (label, _) in MESSAGE_POLICIES.items():
+            log(f"{target.label}: round trips, 64 B JSON, {label}")
+            out[f"msg_{suffix}"] = measure_rtt(
+                target.url(ctx, suffix), pids, proxy, ctx.backend_pid, args, bound, JSON_64
+            )
+        return out
+    return {}
+
+
+def idle_test(ctx: Context, target: Target, tag: str) -> dict:
+    """A fresh proxy process: RSS growth per idle connection, then its CPU while they idle."""
+    args = ctx.args
+    count, window = args.idle_connections, args.idle_seconds
+    target.start(ctx, tag)
     try:
-        pids = descendants(proc.pid)
-        bound = args.warmup + args.duration + 60
-        return measure_rtt(url, [*pids, backend_pid], pids, backend_pid, args, bound)
+        url = target.url(ctx)
+        # First handshakes import and build what every later one reuses: not per-connection.
+        warm = IdleClient({"url": url, "count": 20, "concurrency": 4, "hold_seconds": 60})
+        warm.wait_opened(60)
+        warm.release()
+        time.sleep(1.0)
+        before = rss_kib(target.pids)
+        log(f"{target.label}: {count} idle connections in a fresh process, then {window:g}s idle")
+        client = IdleClient(
+            {
+                "url": url,
+                "count": count,
+                "concurrency": 32,
+                "hold_seconds": 600 + window,
+                "max_errors": 200,
+                "retry_failed": True,
+            }
+        )
+        try:
+            opened = client.wait_opened(300)
+            time.sleep(args.settle)
+            after = rss_kib(target.pids)
+            cpu0, busy0, t0 = ticks(target.pids), machine_busy_ticks(), time.monotonic()
+            time.sleep(window)
+            cpu1, busy1, t1 = ticks(target.pids), machine_busy_ticks(), time.monotonic()
+            fds = max((_open_files(p) for p in target.pids), default=0)
+        finally:
+            result = client.release()
     finally:
-        CHILDREN.stop(proc, timeout=10)
-        CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
+        target.stop()
+    n = opened.get("opened") or 0
+    if not n:
+        return {"error": "no idle connections opened", "client": opened}
+    seconds = t1 - t0
+    return {
+        "connections": n,
+        "open_errors": opened.get("errors", 0),
+        "error_samples": opened.get("error_samples", []),
+        "open_seconds": opened.get("seconds"),
+        "still_open_at_end": result.get("still_open"),
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "kib_per_connection": (after - before) / n,
+        "idle_seconds": seconds,
+        "idle_cpu_pct": (cpu1 - cpu0) / seconds,  # ticks are 10 ms: ticks/s = % of a core
+        "machine_busy_pct": (busy1 - busy0) / seconds,
+        "other_cpu_pct": max(0.0, (busy1 - busy0) - (cpu1 - cpu0)) / seconds,
+        "max_open_files": fds,
+        "keepalive_s": args.keepalive if target.kind == "portico" else None,
+    }
+
+
+def _open_files(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        return len(list(Path(f"/proc/{pid}/fd").iterdir()))
+    return 0
 
 
 # --- report --------------------------------------------------------------------------------------
 
 
-def pick(results: dict, target: str, *path: str):
-    value = results.get(target)
-    for key in path:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value if isinstance(value, int | float) else None
+class Row:
+    """A figure: where it is in each round's results, its format and its target (if any)."""
+
+    def __init__(self, label, test, field, fmt, *, vs_nginx=None, at_most=None, at_least=None):
+        self.label, self.test, self.field, self.fmt = label, test, field, fmt
+        self.vs_nginx, self.at_most, self.at_least = vs_nginx, at_most, at_least
 
 
-NO_RATIO = ("client CPU", "other processes")
-OTHER_LOAD_PCT = 15.0  # % of one core used by processes that are not part of the benchmark
-ROWS = [
-    # label, path, format
-    ("round trips/s (50 conn, 64 B)", ("rtt", "round_trips_per_s"), "{:,.0f}"),
-    ("p50 latency ms (50 conn)", ("rtt", "p50_ms"), "{:.3f}"),
-    ("p99 latency ms (50 conn)", ("rtt", "p99_ms"), "{:.3f}"),
-    ("proxy CPU us / relayed msg (64 B)", ("rtt", "proxy_cpu_us_per_relayed_msg"), "{:.1f}"),
-    (
-        "  same, telemetry recording off",
-        ("rtt_recording_off", "proxy_cpu_us_per_relayed_msg"),
+def values(results: dict, target: str, test: str, field: str) -> list[float]:
+    rounds = (results.get(target) or {}).get(test) or []
+    return [r[field] for r in rounds if isinstance(r.get(field), int | float)]
+
+
+def median(xs: list[float]) -> float | None:
+    return statistics.median(xs) if xs else None
+
+
+def ratio(results: dict, row: Row, num: str, den: str) -> list[float]:
+    """Per-round ratios when both ran every round (paired in time), else the medians' ratio."""
+    a = values(results, num, row.test, row.field)
+    b = values(results, den, row.test, row.field)
+    if a and len(a) == len(b):
+        return [x / y for x, y in zip(a, b, strict=True) if y]
+    if a and b and median(b):
+        return [median(a) / median(b)]
+    return []
+
+
+def cell(xs: list[float], fmt: str) -> str:
+    if not xs:
+        return "-"
+    text = fmt.format(median(xs))
+    lo, hi = fmt.format(min(xs)), fmt.format(max(xs))
+    return text if lo == hi else f"{text} [{lo}-{hi}]"
+
+
+def judge(row: Row, results: dict) -> tuple[str, str]:
+    """(target text, PASS/MISS/n/a) for the new Portico; never asserts."""
+    new = median(values(results, "portico", row.test, row.field))
+    if row.vs_nginx is not None:
+        text = f"<= {row.vs_nginx:g}x nginx"
+        if not values(results, "nginx", row.test, row.field):
+            return text + " (ratio unknown: nginx not measured)", "n/a"
+        r = median(ratio(results, row, "portico", "nginx"))
+        if r is None:
+            return text, "n/a"
+        return text, "PASS" if r <= row.vs_nginx else "MISS"
+    if row.at_most is not None:
+        return f"<= {row.at_most:g}", (
+            "n/a" if new is None else "PASS" if new <= row.at_most else "MISS"
+        )
+    if row.at_least is not None:
+        if new is None:
+            return f">= {row.at_least:,.0f} (--tests idle60k)", "n/a"
+        return f">= {row.at_least:,.0f}", "PASS" if new >= row.at_least else "MISS"
+    return "", ""
+
+
+def main_rows(args) -> list[Row]:
+    n, k, w = args.idle_connections, args.keepalive, args.idle60k_workers
+    return [
+        Row(
+            "proxy CPU us / relayed 64 B msg",
+            "rtt",
+            "proxy_cpu_us_per_relayed_msg",
+            "{:.1f}",
+            vs_nginx=1.6,
+        ),
+        Row(
+            "proxy CPU us / relayed 64 KiB msg",
+            "throughput",
+            "proxy_cpu_us_per_relayed_msg",
+            "{:.0f}",
+            vs_nginx=1.5,
+        ),
+        Row(
+            "CPU ms / handshake, key only",
+            "handshake",
+            "proxy_cpu_ms_per_handshake",
+            "{:.2f}",
+            at_most=0.8,
+        ),
+        Row(
+            "CPU ms / handshake, key+jwt+rate-limit",
+            "handshake_policies",
+            "proxy_cpu_ms_per_handshake",
+            "{:.2f}",
+            at_most=1.2,
+        ),
+        Row("KiB / idle proxied connection", "idle", "kib_per_connection", "{:.1f}", at_most=16),
+        Row(
+            f"idle CPU % of a core, {n:,} conn, ka {k:g}s",
+            "idle",
+            "idle_cpu_pct",
+            "{:.1f}",
+            at_most=3,
+        ),
+        Row(
+            f"idle connections held by one node ({w} workers)",
+            "idle60k",
+            "held",
+            "{:,.0f}",
+            at_least=60_000,
+        ),
+        Row("p99 round trip ms, 50 conn x 64 B", "rtt", "p99_ms", "{:.2f}", vs_nginx=1.5),
+    ]
+
+
+OTHER_ROWS = [
+    Row("round trips/s (50 conn, 64 B)", "rtt", "round_trips_per_s", "{:,.0f}"),
+    Row("p50 round trip ms (50 conn)", "rtt", "p50_ms", "{:.3f}"),
+    Row("proxy CPU % (50 conn, 64 B)", "rtt", "proxy_cpu_pct", "{:.0f}"),
+    Row("backend CPU us / msg (64 B)", "rtt", "backend_cpu_us_per_msg", "{:.1f}"),
+    Row("client CPU % (64 B)", "rtt", "client_cpu_pct", "{:.0f}"),
+    Row("other processes CPU % (64 B)", "rtt", "other_cpu_pct", "{:.0f}"),
+    Row("MB/s echoed (4 conn, 64 KiB)", "throughput", "mb_per_s", "{:,.1f}"),
+    Row("client CPU % (64 KiB)", "throughput", "client_cpu_pct", "{:.0f}"),
+    Row("handshakes/s (8 loops, key only)", "handshake", "handshakes_per_s", "{:,.0f}"),
+    Row("handshake p50 ms (key only)", "handshake", "p50_ms", "{:.2f}"),
+    Row("handshake p50 ms (key+jwt+rate-limit)", "handshake_policies", "p50_ms", "{:.2f}"),
+    Row("client CPU % (handshakes)", "handshake", "client_cpu_pct", "{:.0f}"),
+    Row("other processes CPU % (handshakes)", "handshake", "other_cpu_pct", "{:.0f}"),
+    Row("idle test: connections held", "idle", "connections", "{:,.0f}"),
+    Row("idle test: other processes CPU %", "idle", "other_cpu_pct", "{:.0f}"),
+    Row("60k: KiB / connection (all workers)", "idle60k", "kib_per_connection", "{:.1f}"),
+    Row("60k: idle CPU % of a core (all workers)", "idle60k", "idle_cpu_pct", "{:.1f}"),
+    Row("60k: most connections on one worker", "idle60k", "max_worker_connections", "{:,.0f}"),
+    Row("60k: most open files in one worker", "idle60k", "max_open_files_per_process", "{:,.0f}"),
+    Row("60k: seconds to open them all", "idle60k", "open_seconds", "{:.0f}"),
+    Row("node handshake p50 ms, portal idle", "nodes_flood", "quiet_p50_ms", "{:.2f}"),
+    Row("node handshake p99 ms, portal idle", "nodes_flood", "quiet_p99_ms", "{:.2f}"),
+    Row("node handshake p50 ms, login flood", "nodes_flood", "flood_p50_ms", "{:.2f}"),
+    Row("node handshake p99 ms, login flood", "nodes_flood", "flood_p99_ms", "{:.2f}"),
+    Row("  wrong-password logins/s on portal", "nodes_flood", "flood_logins_per_s", "{:.1f}"),
+    Row("round trips/s, --workers 1", "nodes_workers", "w1_round_trips_per_s", "{:,.0f}"),
+    Row("round trips/s, --workers 2", "nodes_workers", "w2_round_trips_per_s", "{:,.0f}"),
+    Row("CPU us / relayed msg, --workers 1", "nodes_workers", "w1_cpu_us_per_msg", "{:.1f}"),
+    Row("CPU us / relayed msg, --workers 2", "nodes_workers", "w2_cpu_us_per_msg", "{:.1f}"),
+    Row(
+        "CPU us / relayed msg, recording off",
+        "rtt_recording_off",
+        "proxy_cpu_us_per_relayed_msg",
         "{:.1f}",
     ),
-    ("proxy CPU % (50 conn, 64 B)", ("rtt", "proxy_cpu_pct"), "{:.0f}"),
-    ("backend CPU us / msg (64 B)", ("rtt", "backend_cpu_us_per_msg"), "{:.1f}"),
-    ("client CPU % (50 conn, 64 B)", ("rtt", "client_cpu_pct"), "{:.0f}"),
-    ("other processes CPU % (64 B)", ("rtt", "other_cpu_pct"), "{:.0f}"),
-    ("MB/s echoed (4 conn, 64 KiB)", ("throughput", "mb_per_s"), "{:,.1f}"),
-    ("proxy CPU us / relayed 64 KiB msg", ("throughput", "proxy_cpu_us_per_relayed_msg"), "{:.0f}"),
-    ("client CPU % (64 KiB)", ("throughput", "client_cpu_pct"), "{:.0f}"),
-    ("handshakes/s (8 loops)", ("handshake", "handshakes_per_s"), "{:,.0f}"),
-    ("handshake p50 ms", ("handshake", "p50_ms"), "{:.2f}"),
-    ("proxy CPU ms / handshake", ("handshake", "proxy_cpu_ms_per_handshake"), "{:.2f}"),
-    (
-        "proxy CPU ms / handshake + policies",
-        ("handshake_policies", "proxy_cpu_ms_per_handshake"),
-        "{:.2f}",
-    ),
-    ("client CPU % (handshakes)", ("handshake", "client_cpu_pct"), "{:.0f}"),
-    ("other processes CPU % (handshakes)", ("handshake", "other_cpu_pct"), "{:.0f}"),
-    ("KiB / idle proxied connection", ("idle", "kib_per_connection"), "{:.1f}"),
-    # Two roles (run_portal + run_gateway) and worker processes: Portico only.
-    ("node handshake p50 ms, portal idle", ("nodes_flood", "quiet_p50_ms"), "{:.2f}"),
-    ("node handshake p99 ms, portal idle", ("nodes_flood", "quiet_p99_ms"), "{:.2f}"),
-    ("node handshake p50 ms, login flood", ("nodes_flood", "flood_p50_ms"), "{:.2f}"),
-    ("node handshake p99 ms, login flood", ("nodes_flood", "flood_p99_ms"), "{:.2f}"),
-    ("  wrong-password logins/s on portal", ("nodes_flood", "flood_logins_per_s"), "{:.1f}"),
-    ("round trips/s, --workers 1", ("nodes_workers", "w1_round_trips_per_s"), "{:,.0f}"),
-    ("round trips/s, --workers 2", ("nodes_workers", "w2_round_trips_per_s"), "{:,.0f}"),
-    ("CPU us / relayed msg, --workers 1", ("nodes_workers", "w1_cpu_us_per_msg"), "{:.1f}"),
-    ("CPU us / relayed msg, --workers 2", ("nodes_workers", "w2_cpu_us_per_msg"), "{:.1f}"),
-    ("idle connections held (many)", ("nodes_idle", "opened"), "{:,.0f}"),
-    ("  KiB / idle connection (many)", ("nodes_idle", "kib_per_connection"), "{:.1f}"),
-    ("  idle CPU % of a core (all workers)", ("nodes_idle", "idle_cpu_pct"), "{:.1f}"),
 ]
 
 
-def verdicts(results: dict) -> dict[str, tuple[str, str]]:
-    """label -> (target text, PASS/MISS/n/a); never asserts."""
-
-    def judge(value, limit):
-        if value is None or limit is None:
-            return "n/a"
-        return "PASS" if value <= limit else "MISS"
-
-    out = {}
-    p_cpu = pick(results, "portico", "rtt", "proxy_cpu_us_per_relayed_msg")
-    n_cpu = pick(results, "nginx", "rtt", "proxy_cpu_us_per_relayed_msg")
-    base = n_cpu if n_cpu is not None else REFERENCE["nginx_cpu_us_per_msg"]
-    out["proxy CPU us / relayed msg (64 B)"] = (
-        f"<= {MAX_CPU_RATIO:g}x nginx ({MAX_CPU_RATIO * base:.0f})",
-        judge(p_cpu, MAX_CPU_RATIO * base),
-    )
-    p_hs = pick(results, "portico", "handshake", "proxy_cpu_ms_per_handshake")
-    out["proxy CPU ms / handshake"] = (f"<= {MAX_HANDSHAKE_MS} ms", judge(p_hs, MAX_HANDSHAKE_MS))
-    p_hs = pick(results, "portico", "handshake_policies", "proxy_cpu_ms_per_handshake")
-    out["proxy CPU ms / handshake + policies"] = (
-        f"<= {MAX_HANDSHAKE_MS} ms",
-        judge(p_hs, MAX_HANDSHAKE_MS),
-    )
-    out["KiB / idle proxied connection"] = (
-        f"<= {MAX_IDLE_KIB:g} KiB",
-        judge(pick(results, "portico", "idle", "kib_per_connection"), MAX_IDLE_KIB),
-    )
-    n_p99 = pick(results, "nginx", "rtt", "p99_ms")
-    out["p99 latency ms (50 conn)"] = (
-        f"<= {MAX_P99_RATIO:g}x nginx"
-        + (f" ({MAX_P99_RATIO * n_p99:.2f})" if n_p99 is not None else ""),
-        judge(
-            pick(results, "portico", "rtt", "p99_ms"),
-            MAX_P99_RATIO * n_p99 if n_p99 is not None else None,
-        ),
-    )
-    return out
-
-
-def table(results: dict) -> str:
-    judged = verdicts(results)
-    header = ["figure", "direct", "nginx", "Portico", "Portico/nginx", "target", "verdict"]
-    lines = [header]
-    for label, path, fmt in ROWS:
-        cells = [label]
-        values = {t: pick(results, t, *path) for t in TARGETS}
-        for target in TARGETS:
-            value = values[target]
-            if target not in results:
-                cells.append("skipped")
-            else:
-                cells.append(fmt.format(value) if value is not None else "-")
-        p, n = values["portico"], values["nginx"]
-        ratio = p is not None and n and not label.startswith(NO_RATIO)
-        cells.append(f"{p / n:.2f}x" if ratio else "-")
-        target_text, verdict = judged.get(label, ("", ""))
-        cells += [target_text, verdict]
-        lines.append(cells)
+def render(header: list[str], rows: list[list[str]], left: set[int]) -> str:
+    lines = [header, *rows]
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     out = []
     for i, row in enumerate(lines):
         out.append(
             "  ".join(
-                cell.ljust(widths[j]) if j == 0 or j >= 5 else cell.rjust(widths[j])
-                for j, cell in enumerate(row)
+                c.ljust(widths[j]) if j in left else c.rjust(widths[j]) for j, c in enumerate(row)
             ).rstrip()
         )
         if i == 0:
@@ -685,35 +1009,87 @@ def table(results: dict) -> str:
     return "\n".join(out)
 
 
-def warnings(results: dict) -> list[str]:
-    notes = []
-    for target, data in results.items():
-        if not isinstance(data, dict):
-            continue
-        for test in ("rtt", "throughput", "handshake", "idle"):
-            r = data.get(test)
-            if not isinstance(r, dict):
-                continue
-            if r.get("error"):
-                notes.append(f"{target}/{test}: ERROR {r['error']}")
-            if (r.get("client_cpu_pct") or 0) > CLIENT_SATURATED_PCT:
-                notes.append(
-                    f"{target}/{test}: load client at {r['client_cpu_pct']:.0f}% of a core: "
-                    "it may be the bottleneck for throughput (CPU-per-message figures still hold)"
+def ratio_cell(xs: list[float]) -> str:
+    if not xs:
+        return "-"
+    text, lo, hi = f"{median(xs):.2f}x", f"{min(xs):.2f}", f"{max(xs):.2f}"
+    return text if lo == hi else f"{text} [{lo}-{hi}]"
+
+
+def figure_table(results: dict, labels: dict[str, str], rows: list[Row], judged: bool) -> str:
+    names = [t for t in TARGETS if t in labels]
+    header = ["figure", *(labels[t] for t in names), "new/nginx", "new/base"]
+    if judged:
+        header += ["target", "verdict"]
+    lines = []
+    for row in rows:
+        cells = [row.label]
+        cells += [cell(values(results, t, row.test, row.field), row.fmt) for t in names]
+        if not judged and not any(c != "-" for c in cells[1:]):
+            continue  # a test that did not run (the issue's rows are always printed)
+        cells.append(ratio_cell(ratio(results, row, "portico", "nginx")))
+        cells.append(ratio_cell(ratio(results, row, "portico", "baseline")))
+        if judged:
+            cells += list(judge(row, results))
+        lines.append(cells)
+    left = {0, len(header) - 2, len(header) - 1} if judged else {0}
+    return render(header, lines, left)
+
+
+def message_table(results: dict, labels: dict[str, str]) -> str:
+    names = [t for t in PORTICO_TARGETS if t in labels and (results.get(t) or {}).get("msg_echo")]
+    header = ["onMessage policy (64 B JSON round trips)"]
+    for t in names:
+        header += [f"{labels[t]} us/msg", "vs none"]
+    lines = []
+    for suffix, (label, _) in MESSAGE_POLICIES.items():
+        cells = [label]
+        for t in names:
+            row = Row(label, f"msg_{suffix}", "proxy_cpu_us_per_relayed_msg", "{:.1f}")
+            xs = values(results, t, row.test, row.field)
+            base = values(results, t, "msg_echo", row.field)
+            cells.append(cell(xs, row.fmt))
+            paired = [x / y for x, y in zip(xs, base, strict=False) if y]
+            cells.append(ratio_cell(paired) if suffix != "echo" else "")
+        lines.append(cells)
+    if not any(c not in ("-", "") for line in lines for c in line[1:]):
+        return ""
+    return render(header, lines, {0})
+
+
+def warnings(results: dict, labels: dict[str, str]) -> list[str]:
+    notes, others = [], []
+    for target, tests in results.items():
+        for test, rounds in tests.items():
+            for i, r in enumerate(rounds):
+                where = f"{labels.get(target, target)}/{test}" + (
+                    f" round {i + 1}" if len(rounds) > 1 else ""
                 )
-            if (r.get("other_cpu_pct") or 0) > OTHER_LOAD_PCT:
-                notes.append(
-                    f"{target}/{test}: other processes used {r['other_cpu_pct']:.0f}% of a core "
-                    f"(of {os.cpu_count()}): figures are disturbed; rerun on a quiet machine"
-                )
-            if r.get("failures") or r.get("errors") or r.get("open_errors"):
-                n = r.get("failures") or r.get("errors") or r.get("open_errors")
-                samples = r.get("error_samples") or ""
-                notes.append(f"{target}/{test}: {n} failed connections {samples}")
+                if r.get("error"):
+                    notes.append(f"{where}: ERROR {r['error']}")
+                if (r.get("client_cpu_pct") or 0) > CLIENT_SATURATED_PCT:
+                    notes.append(
+                        f"{where}: load client at {r['client_cpu_pct']:.0f}% of a core: it may "
+                        "limit throughput (CPU-per-message figures still hold)"
+                    )
+                if r.get("other_cpu_pct") is not None:
+                    others.append(r["other_cpu_pct"])
+                failed = r.get("failures") or r.get("errors") or r.get("open_errors")
+                if isinstance(failed, int) and failed:
+                    notes.append(
+                        f"{where}: {failed} failed connections {r.get('error_samples', '')}"
+                    )
+    busy = [x for x in others if x > OTHER_LOAD_PCT]
+    if busy:
+        notes.append(
+            f"other processes used more than {OTHER_LOAD_PCT:g}% of a core (of {os.cpu_count()}) "
+            f"in {len(busy)} of {len(others)} measurements (up to {max(busy):.0f}%): the machine "
+            "was shared, figures are disturbed; compare only within this run"
+        )
     return notes
 
 
-def versions(nginx: str | None) -> dict:
+def versions(ctx: Context) -> dict:
     info = {"python": platform.python_version(), "machine_cpus": os.cpu_count()}
     with contextlib.suppress(Exception):
         info["node"] = subprocess.run(
@@ -722,15 +1098,15 @@ def versions(nginx: str | None) -> dict:
     with contextlib.suppress(Exception):
         ws = json.loads((BENCH / "node_modules" / "ws" / "package.json").read_text())
         info["node_ws"] = ws["version"]
-    if nginx:
-        with contextlib.suppress(Exception):
-            info["nginx"] = subprocess.run(
-                [nginx, "-v"], capture_output=True, text=True, check=False
-            ).stderr.strip()
+    for name, binary, flag in (("nginx", ctx.nginx, "-v"), ("haproxy", ctx.haproxy, "-v")):
+        if binary:
+            with contextlib.suppress(Exception):
+                done = subprocess.run([binary, flag], capture_output=True, text=True, check=False)
+                info[name] = (done.stdout + done.stderr).strip().splitlines()[0]
+    from importlib.metadata import version
+
     for module in ("uvicorn", "websockets", "uvloop", "httptools", "django", "channels"):
         with contextlib.suppress(Exception):
-            from importlib.metadata import version
-
             info[module] = version(module)
     return info
 
@@ -740,16 +1116,45 @@ def versions(nginx: str | None) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, help="measured seconds per test (default 10)")
-    parser.add_argument("--warmup", type=float, help="warm-up seconds per test (default 2)")
+    parser.add_argument("--quick", action="store_true", help="the 4-5 minute version")
+    parser.add_argument("--duration", type=float, help="measured seconds per test (10; quick 3)")
+    parser.add_argument("--warmup", type=float, help="warm-up seconds per test (2; quick 1)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (3; quick 2)")
     parser.add_argument(
-        "--only", default=",".join(TARGETS), help="comma list of: direct,nginx,portico"
+        "--only",
+        default=",".join(DEFAULT_TARGETS),
+        help="comma list of: " + ",".join(TARGETS) + " (default: all but direct)",
     )
-    parser.add_argument("--idle-connections", type=int, help="idle test size (default 2000)")
     parser.add_argument(
-        "--tests", default=",".join(TESTS), help="comma list of: " + ",".join(TESTS)
+        "--tests",
+        help="comma list of: "
+        + ",".join(TESTS)
+        + f" (default {','.join(FULL_TESTS)}; quick {','.join(QUICK_TESTS)})",
     )
-    parser.add_argument("--quick", action="store_true", help="about one minute, smaller tests")
+    parser.add_argument(
+        "--baseline-ref",
+        default=BASELINE_REF,
+        help=f"git ref run as portico@<ref>, today's figures (default {BASELINE_REF})",
+    )
+    parser.add_argument(
+        "--portico-root",
+        type=Path,
+        default=ROOT,
+        help="checkout whose manage.py runs as the new Portico (default: this one)",
+    )
+    parser.add_argument(
+        "--idle-connections", type=int, help="idle test size, one process (9500; quick 1000)"
+    )
+    parser.add_argument(
+        "--idle-seconds", type=float, help="idle CPU window after they settle (60; quick 15)"
+    )
+    parser.add_argument("--idle-rounds", type=int, default=1, help="idle tests per target (1)")
+    parser.add_argument(
+        "--idle60k-connections", type=int, default=60_000, help="size of the idle60k test"
+    )
+    parser.add_argument(
+        "--idle60k-workers", type=int, default=8, help="workers for idle60k (default 8; >= 7)"
+    )
     parser.add_argument(
         "--keepalive",
         type=float,
@@ -763,21 +1168,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="echo backend: Node.js ws (default) or Portico's own websockets echo backend",
     )
     parser.add_argument(
-        "--portico-root",
-        type=Path,
-        default=ROOT,
-        help="checkout whose manage.py runs Portico (to compare a patched copy)",
-    )
-    parser.add_argument(
-        "--idle-many",
-        type=int,
-        default=0,
-        help="idle connections held across the workers of one node (e.g. 30000; 0 skips)",
-    )
-    parser.add_argument(
-        "--idle-many-workers", type=int, default=4, help="workers for --idle-many (default 4)"
-    )
-    parser.add_argument(
         "--redis-url",
         default=os.environ.get("REDIS_URL", ""),
         help="Redis for the multi-worker rows (default $REDIS_URL; they are skipped without)",
@@ -788,150 +1178,239 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.duration = args.duration or (3.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    args.rounds = args.rounds or (2 if args.quick else 3)
     if args.idle_connections is None:
-        args.idle_connections = 300 if args.quick else 2000
-    args.settle = 1.0 if args.quick else 2.0
+        # 9,500 proxied connections = 19,000 descriptors: the most one process may hold here.
+        args.idle_connections = 1000 if args.quick else 9500
+    args.idle_seconds = args.idle_seconds or (15.0 if args.quick else 60.0)
+    args.settle = 2.0 if args.quick else 5.0
     args.only = [t.strip() for t in args.only.split(",") if t.strip()]
     unknown = set(args.only) - set(TARGETS)
     if unknown:
         parser.error(f"--only: unknown target(s) {', '.join(sorted(unknown))}")
-    args.tests = [t.strip() for t in args.tests.split(",") if t.strip()]
+    tests = args.tests or ",".join(QUICK_TESTS if args.quick else FULL_TESTS)
+    args.tests = [t.strip() for t in tests.split(",") if t.strip()]
     unknown = set(args.tests) - set(TESTS)
     if unknown:
         parser.error(f"--tests: unknown test(s) {', '.join(sorted(unknown))}")
     return args
 
 
-NODE = shutil.which("node") or "/usr/bin/node"
+def make_targets(ctx: Context, checkouts: list[Path]) -> list[Target]:
+    args, targets = ctx.args, []
+    for name in TARGETS:
+        if name not in args.only:
+            continue
+        if name == "baseline":
+            if not args.baseline_ref:
+                continue
+            try:
+                path, short = baseline_checkout(args.baseline_ref, ctx.tmp)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                detail = getattr(exc, "stderr", "") or exc
+                log(f"--baseline-ref {args.baseline_ref}: no checkout ({detail}): skipped")
+                continue
+            checkouts.append(path)
+            targets.append(Target(name, f"portico@{short}", "portico", path))
+        elif name == "portico":
+            targets.append(Target(name, "portico (new)", "portico", args.portico_root))
+        elif name == "nginx":
+            ctx.nginx = ensure_nginx()
+            if ctx.nginx:
+                targets.append(Target(name, "nginx", "nginx"))
+        elif name == "haproxy":
+            ctx.haproxy = find_binary("haproxy")
+            if ctx.haproxy:
+                targets.append(Target(name, "HAProxy", "haproxy"))
+            else:
+                log("haproxy is not installed: HAProxy is skipped")
+        else:
+            targets.append(Target(name, "direct", "direct"))
+    return targets
+
+
+def run_all(ctx: Context, targets: list[Target], results: dict) -> None:
+    args = ctx.args
+    here = sys.modules[__name__]
+    for t in targets:
+        results[t.name] = {}
+    # Both checkouts build their catalogs at once (mostly Django start-up time).
+    preparing = [threading.Thread(target=t.prepare, args=(ctx,)) for t in targets]
+    for thread in preparing:
+        thread.start()
+    for thread in preparing:
+        thread.join()
+    if any(t.kind == "portico" and not t.info for t in targets):
+        raise RuntimeError("a Portico checkout could not build its catalog (see above)")
+
+    def add(target: Target, key: str, result: dict) -> None:
+        results[target.name].setdefault(key, []).append(result)
+
+    in_rounds = [t for t in ("rtt", "throughput", "handshake", "msgpolicies") if t in args.tests]
+    if in_rounds:
+        for t in targets:
+            t.start(ctx, "rounds")
+        try:
+            for number in range(1, args.rounds + 1):
+                log(f"round {number} of {args.rounds}")
+                for test in in_rounds:
+                    for t in targets:
+                        for key, result in round_tests(ctx, t, test).items():
+                            add(t, key, result)
+        finally:
+            for t in targets:
+                t.stop()
+    if "idle" in args.tests and args.idle_connections > 0:
+        for number in range(args.idle_rounds):
+            for t in targets:
+                if t.kind != "direct":
+                    add(t, "idle", idle_test(ctx, t, f"idle{number}"))
+    porticos = [t for t in targets if t.kind == "portico"]
+    new = next((t for t in porticos if t.name == "portico"), None)
+    if new is not None and "flood" in args.tests:
+        env = portico_env(ctx.tmp / "flood", args.keepalive)
+        (ctx.tmp / "flood").mkdir(exist_ok=True)
+        port = free_port()
+        proc, url = start_portico(new.root, env, port, ctx.backend_port, ctx.tmp / "flood.log")
+        try:
+            pids = descendants(proc.pid)
+            add(
+                new,
+                "nodes_flood",
+                bench_nodes.flood(here, args, new.root, env, url, pids, ctx.backend_pid, ctx.tmp),
+            )
+        finally:
+            forget(proc)
+    if new is not None and "recording_off" in args.tests:
+        env = {**new.instance_env(ctx, "off"), "PORTICO_TELEMETRY_ENABLED": "0"}
+        port = free_port()
+        proc = launch_portico(new.root, env, port, ctx.tmp / "recording-off.log")
+        try:
+            pids = descendants(proc.pid)
+            log("portico (recording off): round trips, 50 connections x 64 B text")
+            url = f"ws://127.0.0.1:{port}/echo?subscription-key={new.info['primary_key']}"
+            bound = args.warmup + args.duration + 60
+            add(
+                new,
+                "rtt_recording_off",
+                measure_rtt(url, [*pids, ctx.backend_pid], pids, ctx.backend_pid, args, bound),
+            )
+        finally:
+            forget(proc)
+    multi = [t for t in ("workers", "idle60k") if t in args.tests]
+    if multi and not args.redis_url:
+        log(f"{', '.join(multi)}: skipped: more than one worker needs --redis-url / REDIS_URL")
+        return
+    if new is not None and "workers" in args.tests:
+        env = {**portico_env(ctx.tmp, args.keepalive), "REDIS_URL": args.redis_url}
+        add(
+            new,
+            "nodes_workers",
+            bench_nodes.workers(
+                here, args, new.root, env, ctx.backend_port, ctx.backend_pid, ctx.tmp
+            ),
+        )
+    if "idle60k" in args.tests:
+        for index, t in enumerate(porticos):
+            add(t, "idle60k", bench_nodes.idle60k(here, ctx, t, index))
+
+
+def report(results: dict, labels: dict[str, str], args, meta: dict) -> str:
+    out = [
+        f"Portico benchmark: {args.rounds} interleaved round(s), {args.duration:g}s per test after "
+        f"{args.warmup:g}s warm-up; median [min-max] over rounds; new/nginx and new/base are "
+        "per-round ratios. CPU = utime+stime of the proxy's processes; a round trip = 2 relayed "
+        f"messages. Load client: Node.js ws; backend: {meta['backend']}; Portico keep-alive "
+        f"{args.keepalive:g}s; idle test: {args.idle_connections:,} connections in a fresh "
+        f"process, CPU over {args.idle_seconds:g}s.",
+        "",
+        "Issue 17 targets (verdicts judge the new Portico):",
+        figure_table(results, labels, main_rows(args), judged=True),
+        "",
+        "Other figures:",
+        figure_table(results, labels, OTHER_ROWS, judged=False),
+    ]
+    msg = message_table(results, labels)
+    if msg:
+        out += ["", "Issue 14: proxy CPU per relayed message with onMessage policies:", msg]
+    notes = warnings(results, labels)
+    if notes:
+        out += [""] + [f"note: {n}" for n in notes]
+    if "nginx" not in labels:
+        out.append("note: nginx was not measured: every ratio to nginx is unknown")
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _sigterm)
-    nofile = raise_fd_limit(max(4 * args.idle_connections, 20_000) + 1024)
+    # The idle test holds ~2 descriptors per connection in the proxy (this machine's hard
+    # limit is 20,000 per process); children inherit the raised soft limit.
+    nofile = raise_fd_limit(2 * args.idle_connections + 1000)
     ensure_node_modules()
-    nginx = ensure_nginx() if "nginx" in args.only else None
     tmp = Path(tempfile.mkdtemp(prefix="portico-bench-"))
+    ctx = Context(args, tmp, nofile)
     started = datetime.now(UTC)
+    clock = time.monotonic()
     results: dict = {}
-    meta = {
+    checkouts: list[Path] = []
+    labels: dict[str, str] = {}
+    meta: dict = {
         "started": started.isoformat(),
         "label": args.label,
         "argv": sys.argv[1:] if argv is None else argv,
+        "rounds": args.rounds,
         "duration_s": args.duration,
         "warmup_s": args.warmup,
+        "tests": args.tests,
         "idle_connections": args.idle_connections,
+        "idle_seconds": args.idle_seconds,
         "portico_keepalive_s": args.keepalive,
         "portico_root": str(args.portico_root),
-        "backend": "node ws echo (separate process, 1 thread)"
+        "baseline_ref": args.baseline_ref,
+        "backend": "node ws echo (1 process)"
         if args.backend == "node"
         else "python websockets echo (gateway/echo_backend.py)",
-        "load_client": "node ws client (client.mjs), one process",
-        "nginx": "1 worker process" if nginx else "skipped",
-        "portico": "manage.py run_gateway --workers 1 (uvicorn); node rows: run_portal and "
-        "run_gateway --workers N as separate processes",
+        "load_client": "node ws client (client.mjs)",
         "relayed_message_rule": "one round trip = 2 relayed messages (up + down)",
         "fd_limit": nofile,
-        "versions": versions(nginx),
     }
-    log(
-        f"load client: Node.js ws (one process); backend: {meta['backend']}; "
-        f"Portico keepalive {args.keepalive:g}s; fd limit {nofile}; temp dir {tmp}"
-    )
     try:
-        env = portico_env(tmp, args.keepalive)
-        backend_port = free_port()
+        targets = make_targets(ctx, checkouts)
+        labels.update({t.name: t.label for t in targets})
+        meta["targets"] = labels
+        meta["versions"] = versions(ctx)
+        log(
+            f"targets: {', '.join(labels.values())}; tests: {', '.join(args.tests)}; "
+            f"{args.rounds} rounds; fd limit {nofile}; temp dir {tmp}"
+        )
+        ctx.backend_port = free_port()
         if args.backend == "node":
-            backend = start_node_backend(backend_port)
+            backend = start_node_backend(ctx.backend_port)
         else:
-            backend = start_python_backend(backend_port, env, args.portico_root)
-        direct_url = f"ws://127.0.0.1:{backend_port}/"
-        for target in TARGETS:
-            if target not in args.only:
-                continue
-            if target == "direct":
-                results["direct"] = measure("direct", direct_url, [], backend.pid, args)
-            elif target == "nginx":
-                if nginx is None:
-                    results["nginx"] = {"skipped": "nginx not installed"}
-                    continue
-                port = free_port()
-                pids = start_nginx(nginx, tmp, port, backend_port, nofile)
-                try:
-                    results["nginx"] = measure(
-                        "nginx", f"ws://127.0.0.1:{port}/", pids, backend.pid, args
-                    )
-                finally:
-                    CHILDREN.stop(next(p for n, p in CHILDREN.procs if n == "nginx"))
-                    CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if n != "nginx"]
-            else:
-                port = free_port()
-                proc, url = start_portico(
-                    args.portico_root, env, port, backend_port, tmp / "portico.log"
-                )
-                try:
-                    pids = descendants(proc.pid)
-                    results["portico"] = measure("portico", url, pids, backend.pid, args)
-                    if "flood" in args.tests:
-                        results["portico"]["nodes_flood"] = bench_nodes.flood(
-                            sys.modules[__name__], args, env, url, pids, backend.pid, tmp
-                        )
-                    if "handshake" in args.tests:
-                        log(f"portico: handshakes with policies ({bench_policies.LABEL})")
-                        bench_policies.apply(PYTHON, args.portico_root, env, port)
-                        guarded = f"{url}&access_token={bench_policies.token()}"
-                        bound = args.warmup + args.duration + 60
-                        results["portico"]["handshake_policies"] = measure_handshakes(
-                            guarded, [*pids, backend.pid], pids, backend.pid, args, bound
-                        )
-                finally:
-                    CHILDREN.stop(proc, timeout=10)
-                    CHILDREN.procs = [(n, p) for n, p in CHILDREN.procs if p is not proc]
-                if "rtt" in args.tests:
-                    results["portico"]["rtt_recording_off"] = measure_recording_off(
-                        args, env, backend_port, backend.pid, tmp
-                    )
-                node_env = {**env, "PORTICO_LIMITS_STORAGE": args.redis_url}
-                here = sys.modules[__name__]
-                if ("workers" in args.tests or args.idle_many) and not args.redis_url:
-                    log("nodes: multi-worker rows skipped: no --redis-url / REDIS_URL")
-                elif "workers" in args.tests:
-                    results["portico"]["nodes_workers"] = bench_nodes.workers(
-                        here, args, node_env, backend_port, backend.pid, tmp
-                    )
-                if args.idle_many and args.redis_url:
-                    results["portico"]["nodes_idle"] = bench_nodes.idle_many(
-                        here, args, node_env, tmp
-                    )
+            env = portico_env(tmp, args.keepalive)
+            backend = start_python_backend(ctx.backend_port, env, args.portico_root)
+        ctx.backend_pid = backend.pid
+        run_all(ctx, targets, results)
     finally:
         CHILDREN.stop_all()
+        for path in checkouts:
+            remove_checkout(path)
         if not args.keep_tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-
+    meta["wall_seconds"] = round(time.monotonic() - clock)
     print()
-    print(
-        f"Portico benchmark, {args.duration:g}s per test after {args.warmup:g}s warm-up; "
-        f"load client: Node.js ws, one process; backend: {meta['backend']}; "
-        f"nginx: {meta['nginx']}; Portico: 1 process, keepalive {args.keepalive:g}s"
-    )
-    print("CPU per relayed message: a round trip counts as 2 relayed messages (up + down).")
-    print(table(results))
-    for note in warnings(results):
-        print("note:", note)
-    print(
-        "reference (prototype, this machine): nginx 15 us/msg, 0.28 ms/handshake, 17.7 KiB/conn; "
-        "bare ASGI relay 58 us/msg (uvloop), 1.9 ms/handshake, 33.6 KiB/conn"
-    )
+    print(report(results, labels, args, meta))
+    print(f"(took {meta['wall_seconds'] // 60}m{meta['wall_seconds'] % 60:02d}s)")
     if not args.no_save:
         out_dir = BENCH / "results"
         out_dir.mkdir(exist_ok=True)
         path = out_dir / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-        payload = {
-            "meta": meta,
-            "results": results,
-            "verdicts": {k: {"target": t, "verdict": v} for k, (t, v) in verdicts(results).items()},
-            "reference": REFERENCE,
+        verdicts = {
+            row.label: dict(zip(("target", "verdict"), judge(row, results), strict=True))
+            for row in main_rows(args)
         }
+        payload = {"meta": meta, "results": results, "verdicts": verdicts}
         path.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"results: {path.relative_to(ROOT)}")
     return 0
