@@ -1,4 +1,5 @@
-"""Declarative catalog: export APIs, products, gateways' API assignments and policies; apply one.
+"""Declarative catalog: export APIs, products, gateways' API assignments, policies, named values
+and policy fragments; apply one.
 
 Applying is idempotent and atomic: objects are matched by name, created when missing, updated
 only where a field differs (an unchanged object is not saved, so gateways see no change), and
@@ -12,6 +13,7 @@ from django.db import models, transaction
 from rest_framework import exceptions
 
 from apis import selectors, services
+from apis.api.catalog_library import LIBRARY, apply_library, check_library_shape, export_library
 from apis.asyncapi.catalog_entry import asyncapi_entry, contract_changes
 from apis.models import Api, Gateway, Product
 
@@ -67,6 +69,7 @@ def export_catalog() -> dict:
             _entry(p, PRODUCT_FIELDS, apis=sorted(a.name for a in p.apis.all()))
             for p in selectors.management_products()
         ],
+        **export_library(),
     }
 
 
@@ -125,9 +128,10 @@ def _check_shape(document, errors: _Errors) -> dict:
     if document.get("version", VERSION) != VERSION:
         errors.add("version", f"Only version {VERSION} is understood.")
         return {}
-    for key in sorted(set(document) - {"version", "global_policy", *SECTIONS}):
+    for key in sorted(set(document) - {"version", "global_policy", *SECTIONS, *LIBRARY}):
         errors.add(key, "Unknown section.")
     usable: dict = {}
+    check_library_shape(document, errors, usable)
     if "global_policy" in document:
         xml = document["global_policy"]
         if xml is None or isinstance(xml, str):
@@ -195,6 +199,7 @@ def apply_catalog(document) -> dict:
     errors = _Errors()
     usable = _check_shape(document, errors)
     done: dict[str, list[str]] = {"created": [], "updated": []}
+    apply_library(usable, errors, done)  # before the policies that use them
     if "global_policy" in usable:
         xml = usable["global_policy"] or ""
         if selectors.global_policy().policy_xml != xml:

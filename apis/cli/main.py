@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from apis.cli import commands
+from apis.cli import commands, library_commands
 from apis.cli.client import Client, CliError, load_settings
 
 EPILOG = (
@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", help=help_target)
     p.add_argument("--file", "-f", required=True, help="the XML document, or - for stdin")
     verb(policy, "effective", commands.policy_effective).add_argument("api")
+
+    library_commands.add_parsers(verbs, verb)
 
     user = verbs("user", "users (admins only)")
     verb(user, "list", commands.user_list)
