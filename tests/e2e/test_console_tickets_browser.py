@@ -120,6 +120,13 @@ def test_the_api_page_carries_no_key_until_its_owner_clicks_show_key(
     samples.get_by_role("button", name="Hide key").click()
     expect(samples.locator(".secret").first).to_have_text("••••••••••••")
     assert all(key not in page.content() for key in keys)  # hidden means gone from the DOM
+    # Copy fills the key in the copied text only; the page keeps showing the mask.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    samples.locator("[data-code-sample=wscat]").get_by_role("button", name="Copy").click()
+    expect(samples.locator("[data-code-sample=wscat] button")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert f"Ocp-Apim-Subscription-Key: {mine.primary_key}" in copied
+    assert all(key not in page.content() for key in keys)
 
     # The subscriptions page, whose purpose is the keys: fetched on Show too.
     served = page.goto(f"{gateway.http_url}/subscriptions/").text()

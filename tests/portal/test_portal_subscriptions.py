@@ -206,3 +206,27 @@ def test_pending_keys_cannot_be_regenerated_nor_built_in_subscriptions_cancelled
     client.post(reverse("portal:subscription_cancel", args=[builtin.pk]))
     builtin.refresh_from_db()
     assert builtin.state == Subscription.State.ACTIVE
+
+
+def test_no_developer_page_carries_a_key_in_its_html(client, alice, product):
+    """Pages whose purpose is the keys fetch them on Show/Copy; no page sends one."""
+    mine = services.create_subscription(display_name="Alices app", owner=alice, product=product)
+    pages = [
+        reverse("portal:home"),
+        reverse("portal:apis"),
+        reverse("portal:api", args=["ticker"]),
+        reverse("portal:products"),
+        reverse("portal:product", args=[product.name]),
+        reverse("portal:subscriptions"),
+        reverse("portal:profile"),
+        reverse("portal:usage"),
+        reverse("portal:subscription-usage", args=[mine.pk]),
+        reverse("portal:subscription_rename", args=[mine.pk]),
+        reverse("portal:subscription_regenerate", args=[mine.pk, "primary"]),
+    ]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert mine.primary_key not in html and mine.secondary_key not in html, url
+        assert "data-secret" not in html, url
