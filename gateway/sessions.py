@@ -22,7 +22,7 @@ from django.conf import settings
 log = logging.getLogger("portico.gateway")
 
 INTERVAL = 0.5  # deltas and disconnect requests: the list is right within about a second
-COUNTS_SECONDS = 2.0  # changed traffic counts
+COUNTS_SECONDS = 1.0  # changed traffic counts
 KEEPALIVE_SECONDS = 5.0  # the control plane forgets a process silent for 15 s
 FULL_SECONDS = 60.0  # the whole list, repairing anything a lost answer left wrong
 MAX_PENDING = 10_000  # opens/closes waiting for a send; more and the next send is a full list

@@ -41,6 +41,7 @@ def api_tabs(api: Api, current: str) -> list[dict]:
         ("asyncapi", "AsyncAPI", reverse("publisher:api-asyncapi", args=[api.name])),
         ("metrics", "Metrics", optional_url("publisher:api-metrics", name=api.name)),
         ("logs", "Logs", optional_url("publisher:api-logs", name=api.name)),
+        ("live", "Live", optional_url("publisher:api-live", name=api.name)),
     ]
     return [
         {"key": k, "label": label, "url": url, "current": k == current} for k, label, url in tabs

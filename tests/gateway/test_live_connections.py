@@ -112,7 +112,7 @@ def test_managed_nodes_list_count_and_close_connections(catalog, two_gateways, b
                 [row] = listed(client, "?node=node-a")
                 return row if row["messages_up"] == 5 and row["messages_down"] == 5 else None
 
-            row_a, figures["counted"] = await until(counted, "counts of node-a", bound=4.0)
+            row_a, figures["counted"] = await until(counted, "counts of node-a", bound=BOUND)
             assert row_a["bytes_up"] == row_a["bytes_down"] == 5 * len("hello 0")
             [row_b] = await asyncio.to_thread(listed, client, "?node=node-b")
 
