@@ -23,7 +23,7 @@ log = logging.getLogger("portico.gateway")
 
 INTERVAL = 0.5  # deltas and disconnect requests: the list is right within about a second
 COUNTS_SECONDS = 1.0  # changed traffic counts
-KEEPALIVE_SECONDS = 5.0  # the control plane forgets a process silent for 15 s
+KEEPALIVE_SECONDS = 3.0  # the control plane forgets a process silent for 10 s
 FULL_SECONDS = 60.0  # the whole list, repairing anything a lost answer left wrong
 MAX_PENDING = 10_000  # opens/closes waiting for a send; more and the next send is a full list
 USER_AGENT_CHARS = 200
@@ -159,6 +159,7 @@ class SessionReporter:
         try:
             asked = await self.send(report)
         except asyncio.CancelledError:
+            self.need_full = True  # stopped mid-send: the final flush sends the whole list
             raise
         except Exception as exc:  # noqa: BLE001 - reporting must never disturb serving
             self.need_full = True  # what this report said is lost: resend everything

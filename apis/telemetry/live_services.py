@@ -13,7 +13,7 @@ from django.utils import timezone
 from apis.nodes.reports import clean_live_report
 from apis.telemetry.models import LiveConnection, LiveWorker
 
-STALE_SECONDS = 15  # a process that has not reported this long is gone: its connections too
+STALE_SECONDS = 10  # a process that has not reported this long is gone: its connections too
 DEFAULT_REASON = "closed by an administrator"
 OWNER_REASON = "closed by the subscriber"
 COUNT_FIELDS = ("messages_up", "bytes_up", "messages_down", "bytes_down")

@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 
 from apis import services
 from apis.permissions import PUBLISHERS_GROUP
+from apis.telemetry import live_services
 from tests.support.client import run, ws_connect
 from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess, serve_current_catalog
@@ -233,3 +234,31 @@ def test_self_hosted_nodes_report_over_http_and_close_on_request(
         for node in nodes:
             node.stop()
     print(f"self-hosted live list figures (s): {figures}")
+
+
+def test_a_killed_node_leaves_no_ghosts_and_a_stopped_one_clears_at_once(catalog, two_gateways):
+    a, b = two_gateways
+    client = publisher_client()
+    figures = {}
+
+    async def scenario():
+        url = f"/echo?subscription-key={catalog.key}"
+        async with ws_connect(a.ws_url + url) as on_a, ws_connect(b.ws_url + url):
+            await until(count_of(client, 2), "both listed")
+            b.process.kill()  # SIGKILL: no close is ever reported
+            await asyncio.to_thread(b.process.wait, 10)
+            _, figures["killed_gone"] = await until(
+                lambda: [r["node"] for r in listed(client)] == ["node-a"],
+                "the killed node's connection unlisted",
+                bound=live_services.STALE_SECONDS + 3,
+            )
+            stopping = asyncio.create_task(asyncio.to_thread(a.stop))  # SIGTERM: drains
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(on_a.recv(), 15)
+            _, figures["stopped_gone"] = await until(
+                lambda: listed(client) == [], "the stopped node's connection unlisted"
+            )
+            await stopping
+
+    run(scenario())
+    print(f"ghost figures (s): {figures}")
