@@ -1,9 +1,11 @@
 """Every list answers in a bounded number of queries, however many rows it holds."""
 
 import pytest
+from django.utils import timezone
 
 from apis import services
 from apis.models import Product
+from apis.telemetry import live_services
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +17,8 @@ LISTS = [
     ("dev", "/api/v1/subscriptions/"),
     ("admin", "/api/v1/users/"),
     ("publisher", "/api/v1/catalog/"),
+    ("publisher", "/api/v1/connections/"),
+    ("dev", "/api/v1/connections/"),
 ]
 
 
@@ -30,7 +34,25 @@ def grow(users, n: int, start: int) -> None:
         product = services.create_product(
             display_name=f"Product {i}", state=Product.State.PUBLISHED, apis=[api]
         )
-        services.create_subscription(display_name=f"S {i}", owner=users["dev"], product=product)
+        sub = services.create_subscription(
+            display_name=f"S {i}", owner=users["dev"], product=product
+        )
+        live_services.record_live_report(  # one open connection each, on its own node
+            gateway_name=gateway.name,
+            report={
+                "node_id": f"node-{i}",
+                "worker": "1",
+                "opened": [
+                    {
+                        "id": f"grow{i:028x}",
+                        "api_id": api.pk,
+                        "product_id": product.pk,
+                        "subscription_id": sub.pk,
+                        "opened_at": timezone.now().isoformat(),
+                    }
+                ],
+            },
+        )
 
 
 @pytest.mark.parametrize(("role", "path"), LISTS)
