@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from apis.cli import commands, library_commands
+from apis.cli import commands, connection_commands, library_commands
 from apis.cli.client import Client, CliError, load_settings
 
 EPILOG = (
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     verb(policy, "effective", commands.policy_effective).add_argument("api")
 
     library_commands.add_parsers(verbs, verb)
+    connection_commands.add_parsers(verbs, verb)
 
     user = verbs("user", "users (admins only)")
     verb(user, "list", commands.user_list)
