@@ -281,3 +281,7 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # tokens are created in the portal, where the secret is shown once
+
+
+# Named values and policy fragments: registered by their own module.
+from apis import library_admin  # noqa: E402,F401

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 
 from apis.forms import PolicyForm
 from gateway.policies import SNIPPETS
+from gateway.policies.snippets import CATALOG_SNIPPETS
 
 _LINE = re.compile(r"^line (\d+):")
 
@@ -39,7 +40,7 @@ def snippet_choices(scope: str = "api") -> list[dict[str, str]]:
             "document": without_base(document) if scope == "global" else document,
             "policy": policy_from_snippet(document),
         }
-        for name, document in SNIPPETS.items()
+        for name, document in {**SNIPPETS, **CATALOG_SNIPPETS}.items()
     ]
 
 
@@ -61,7 +62,7 @@ def completion_vocabulary() -> dict[str, list[str]]:
     from defusedxml.ElementTree import fromstring
 
     found: dict[str, set[str]] = {tag: set() for tag in _STRUCTURE}
-    for document in SNIPPETS.values():
+    for document in (*SNIPPETS.values(), *CATALOG_SNIPPETS.values()):
         for element in fromstring(document).iter():
             found.setdefault(element.tag, set()).update(element.attrib)
     return {tag: sorted(attributes) for tag, attributes in sorted(found.items())}
@@ -69,7 +70,11 @@ def completion_vocabulary() -> dict[str, list[str]]:
 
 def error_line(form: PolicyForm) -> int | None:
     """The line a PolicyError named, to mark it in the editor's gutter."""
-    for message in form.errors.get("policy_xml", []):
+    return error_line_of(form, "policy_xml")
+
+
+def error_line_of(form, field: str) -> int | None:
+    for message in form.errors.get(field, []):
         match = _LINE.match(message)
         if match:
             return int(match.group(1))

@@ -179,3 +179,21 @@ SNIPPETS: dict[str, str] = {
 """
     ),
 }
+
+
+# Snippets that need the catalog: a named value and a fragment to exist (the editor offers them
+# with the others; the names are examples to replace).
+CATALOG_SNIPPETS: dict[str, str] = {
+    "include-fragment": _doc('<include-fragment fragment-id="jwt-check" />'),
+    "named value ({{name}})": _doc(
+        """
+<check-header name="X-Client-Secret" failed-check-httpcode="401"
+    failed-check-error-message="Unknown client">
+    <value>{{client-secret}}</value>
+</check-header>
+"""
+    ),
+    "include-fragment (messages)": _message_doc(
+        '<include-fragment fragment-id="message-limits" />'
+    ),
+}

@@ -45,7 +45,7 @@ def test_editor_page_lists_snippets_and_shows_the_effective_policy(publisher, ap
     response = publisher.get(reverse("publisher:api-policy", args=["echo"]))
     html = response.content.decode()
     assert 'id="policy-snippets"' in html and "check-header" in html
-    assert len(response.context["snippets"]) == len(snippet_choices()) == len(SNIPPETS)
+    assert len(response.context["snippets"]) == len(snippet_choices()) == len(SNIPPETS) + 3
     gold, no_product = response.context["effective_variants"]
     assert gold.product == product and "rate-limit" in gold.effective.to_xml()  # inherited
     assert "rate-limit" not in no_product.effective.to_xml()  # not for other subscriptions
