@@ -378,7 +378,11 @@ class NamedValue(models.Model):
 
         if "{{" in clear:
             raise ValidationError({"value": "A named value cannot contain another ({{…}})."})
-        self.secret, self.value, self.encrypted_value = True, "", secretbox.encrypt(clear)
+        try:
+            encrypted = secretbox.encrypt(clear)
+        except secretbox.SecretsKeyError as exc:  # production without a key: say so, store nothing
+            raise ValidationError({"secret": str(exc)}) from None
+        self.secret, self.value, self.encrypted_value = True, "", encrypted
 
     def resolved_value(self) -> str:
         """The clear value (decrypted for a secret): for policies only, never for display."""
