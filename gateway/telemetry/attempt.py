@@ -40,6 +40,7 @@ class Attempt:
         "handshake_ms",
         "stats",
         "sampled",
+        "sampled_sum",
         "done",
     )
 
@@ -58,18 +59,27 @@ class Attempt:
         self.backend_started = self.backend_connect_ms = self.handshake_ms = None
         self.stats = None
         self.sampled = (0, 0, 0, 0)  # messages/bytes up, messages/bytes down already counted
+        self.sampled_sum = 0  # their sum: unchanged means nothing new to count
         self.done = False
 
     # the handshake -------------------------------------------------------------------------
 
     def saw(self, snapshot) -> None:
-        """The snapshot the handshake runs against: names the API even if the key is refused."""
+        """The snapshot the handshake runs against: names the API even if the key is refused.
+
+        The route is looked up once, by the handshake; only a refusal before `identify` looks
+        it up here (`_name_api`)."""
         self.snapshot = snapshot
-        found = snapshot.find_route(self.path)
-        if found is not None:
-            self.api_id, self.api_name = found[0].api.id, found[0].api.name
+
+    def _name_api(self) -> None:
+        if self.api_id is None and self.snapshot is not None:
+            found = self.snapshot.find_route(self.path)
+            if found is not None:
+                self.api_id, self.api_name = found[0].api.id, found[0].api.name
 
     def identify(self, handshake) -> None:
+        api = handshake.route.api
+        self.api_id, self.api_name = api.id, api.name
         self.client_ip = handshake.client_ip[:45] or self.client_ip
         subscription = handshake.subscription
         if subscription is None:
@@ -89,6 +99,7 @@ class Attempt:
     # outcomes ----------------------------------------------------------------------------------
 
     def refused(self, refusal) -> None:
+        self._name_api()
         state = BACKEND_FAILED if self.backend_started is not None else REFUSED
         error = scrub(refusal.reason) if state == BACKEND_FAILED else ""
         if self.backend_started is not None and self.backend_connect_ms is None:
@@ -97,6 +108,7 @@ class Attempt:
 
     def failed(self, error: str) -> None:
         if not self.done:
+            self._name_api()
             self.recorder.finish(self, ERROR, 500, "", error=scrub(error)[:2000])
 
     def accepted(self, stats, handshake_ms: float) -> None:
@@ -136,7 +148,7 @@ class Attempt:
         if stats is not None:
             record.update(
                 close_code=stats.close_code,
-                close_reason=scrub(stats.close_reason or "")[:200],
+                close_reason=scrub(stats.close_reason)[:200] if stats.close_reason else "",
                 closed_by=stats.closed_by,
                 messages_up=stats.messages_up,
                 bytes_up=stats.bytes_up,
@@ -145,6 +157,8 @@ class Attempt:
                 messages_dropped=stats.messages_dropped,
                 message_samples=[
                     {**sample, "text": scrub(sample["text"])} for sample in stats.message_samples
-                ],
+                ]
+                if stats.message_samples
+                else [],
             )
         return record

@@ -7,8 +7,9 @@ wait. Batches go to a bounded spool and are written from there, oldest first; a 
 (database or control plane unreachable) leaves them in the spool and is retried with backoff,
 and the writer stores a batch id at most once. Records are dropped, and counted, only when the
 buffer or the spool is full. Open connections are sampled at each flush (their `RelayStats`
-integers are read, never touched) for the traffic and active-connection figures, so the relay's
-per-message path stays as it was.
+integers are read, never touched) for the traffic figures, so the relay's per-message path stays
+as it was; the open-connection counts behind `active_max` are kept as connections open and close,
+never counted by scanning.
 """
 
 import asyncio
@@ -62,7 +63,11 @@ class Recorder:
         self._retry_at = 0.0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
-        self._active_written: dict[tuple, int] = {}
+        # Open connections per (api id, subscription id), kept on open and close; and the most
+        # open at once this minute per key, as already put into the minute table.
+        self.open_counts: dict[tuple[int, int], int] = {}
+        self._minute = None
+        self._peaks: dict[tuple[int, int], int] = {}
 
     # called by the consumer (on the event loop; never awaits) ------------------------------------
 
@@ -72,6 +77,15 @@ class Recorder:
 
     def opened(self, attempt: Attempt) -> None:
         self.live[id(attempt)] = attempt
+        key = (attempt.api_id or 0, attempt.subscription_id or 0)
+        count = self.open_counts[key] = self.open_counts.get(key, 0) + 1
+        minute = minute_of(_utcnow())
+        if minute != self._minute:
+            self._new_minute(minute)
+        if count > self._peaks.get(key, 0):
+            self._peaks[key] = count
+            counts = self.minutes.counts((minute, *key))
+            counts.active_max = max(counts.active_max, count)
         m = self.metrics
         m.child(m.active, attempt.api_name).inc()
         m.child(m.handshake, attempt.api_name).observe(attempt.handshake_ms / 1000)
@@ -81,6 +95,12 @@ class Recorder:
         m = self.metrics
         m.child(m.attempts, attempt.api_name, state, str(status)).inc()
         if self.live.pop(id(attempt), None) is not None:
+            key = (attempt.api_id or 0, attempt.subscription_id or 0)
+            left = self.open_counts[key] - 1
+            if left:
+                self.open_counts[key] = left
+            else:
+                del self.open_counts[key]
             self._sample(attempt)
             m.child(m.active, attempt.api_name).dec()
             m.child(m.closes, attempt.api_name, attempt.stats.closed_by or "unknown").inc()
@@ -119,6 +139,7 @@ class Recorder:
         if now == before:
             return
         attempt.sampled = now
+        attempt.sampled_sum = sum(now)
         mu, bu, md, bd = (a - b for a, b in zip(now, before, strict=True))
         if minute is None:
             minute = minute_of(_utcnow())
@@ -134,20 +155,26 @@ class Recorder:
         m.child(m.bytes, api, "down").inc(bd)
 
     def sample_live(self) -> None:
-        """Traffic of every open connection, and the most open at once per API and subscription."""
+        """Traffic of the open connections that relayed anything since the last sample.
+
+        The four counters only grow, so an unchanged sum means an unchanged connection: an idle
+        one costs one sum and one comparison, however many are open."""
         minute = minute_of(_utcnow())
-        open_now: dict[tuple, int] = {}
-        for attempt in list(self.live.values()):
-            self._sample(attempt, minute)
-            key = (minute, attempt.api_id or 0, attempt.subscription_id or 0)
-            open_now[key] = open_now.get(key, 0) + 1
-        for key, count in open_now.items():
-            if count > self._active_written.get(key, 0):
-                self._active_written[key] = count
-                counts = self.minutes.counts(key)
-                counts.active_max = max(counts.active_max, count)
-        if len(self._active_written) > 10_000 or any(k[0] != minute for k in self._active_written):
-            self._active_written = {k: v for k, v in self._active_written.items() if k[0] == minute}
+        if minute != self._minute:
+            self._new_minute(minute)
+        sample = self._sample
+        for attempt in self.live.values():  # no await in this loop: the dict cannot change
+            s = attempt.stats
+            if s.messages_up + s.bytes_up + s.messages_down + s.bytes_down != attempt.sampled_sum:
+                sample(attempt, minute)
+
+    def _new_minute(self, minute) -> None:
+        """The connections still open when a minute starts are its first `active_max`."""
+        self._minute = minute
+        self._peaks = dict(self.open_counts)
+        for (api, sub), count in self.open_counts.items():
+            counts = self.minutes.counts((minute, api, sub))
+            counts.active_max = max(counts.active_max, count)
 
     # dropping ------------------------------------------------------------
 

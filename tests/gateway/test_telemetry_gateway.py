@@ -284,3 +284,53 @@ def test_metrics_need_the_token_here_and_loopback_suffices_by_default(recorded, 
     assert status == 200 and "portico_connection_attempts_total" in text
     status, text = fetch_metrics(gateway)  # the default: loopback may read it
     assert status == 200 and "# TYPE portico_active_connections gauge" in text
+
+
+def test_the_open_connections_gauge_is_exact_after_opens_closes_and_aborts(
+    recorded, catalog, backend
+):
+    """The gauge and `active_max` are kept as connections open and close, never by a scan: after
+    clean closes, TCP aborts on either side and a refusal they still match what is really open."""
+    serve_current_catalog(recorded)
+
+    def gauge() -> float:
+        return value(scrape(recorded), "portico_active_connections", gateway="managed", api="echo")
+
+    async def scenario():
+        sockets = [await ws_connect(url(recorded, catalog.key)) for _ in range(6)]
+        for ws in sockets:  # every connection is through to the backend
+            await ws.send("hi")
+            assert await ws.recv() == "hi"
+        opened = (await asyncio.to_thread(gauge), backend.open_connections)
+        await sockets[0].close(1000, "done")
+        sockets[1].transport.abort()  # the client vanishes: no close frame
+        sockets[2].transport.abort()
+        await sockets[3].send("!drop")  # the backend vanishes: no close frame
+        await sockets[4].send("!close 4001 bye")
+        for ws in sockets[3:5]:
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+        assert (await refused(url(recorded, "not-a-key"))).status == 401
+        settled = await asyncio.to_thread(
+            wait_for, lambda: gauge() == 1 and backend.open_connections == 1
+        )
+        left = (await asyncio.to_thread(gauge), backend.open_connections)
+        await sockets[5].close()
+        return opened, settled, left
+
+    opened, settled, left = run(scenario())
+    assert opened == (6, 6)
+    assert settled, "the gauge never came back to the one connection still open"
+    assert left == (1, 1)
+    assert wait_for(lambda: gauge() == 0 and backend.open_connections == 0)
+    peak = wait_for(
+        lambda: (
+            (row := UsageMinute.objects.filter(api_id=catalog.api.id).order_by("-active_max"))
+            and row.first().active_max == 6
+        )
+    )
+    assert peak, "active_max must be the six open at once"
+    # Every record is written before the test ends: one arriving after the database is emptied
+    # for the next test would be counted there.
+    statuses = [record.status for record in records_of(catalog.api, 7)]
+    assert sorted(statuses) == [101] * 6 + [401]
