@@ -6,8 +6,8 @@ thread hop (`aclose_old_connections`) and an `asyncio.wait` for every relayed me
 """
 
 import logging
+import os
 import time
-import uuid
 
 from channels.consumer import AsyncConsumer
 from django.conf import settings
@@ -36,7 +36,7 @@ class GatewayConsumer(AsyncConsumer):
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        correlation_id = uuid.uuid4().hex
+        correlation_id = os.urandom(16).hex()  # 32 random hex digits, without uuid4's object
         started = time.perf_counter()
         attempt = get_recorder().begin(scope, correlation_id)
         try:

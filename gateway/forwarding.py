@@ -40,6 +40,13 @@ def client_headers(
 ) -> dict[str, str]:
     """The client's headers to forward (lower-case names; repeats joined as HTTP allows)."""
     pairs = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in raw]
+    return forwardable(pairs, key_header=key_header, own_cookies=own_cookies)
+
+
+def forwardable(
+    pairs: list[tuple[str, str]], *, key_header: str, own_cookies: frozenset[str]
+) -> dict[str, str]:
+    """`client_headers` of headers already decoded, with lower-case names."""
     dropped = set(_NOT_FORWARDED)
     dropped.add(key_header.lower())
     for name, value in pairs:

@@ -16,7 +16,7 @@ from gateway.backend import (
     join_queries,
     strip_query_param,
 )
-from gateway.forwarding import client_headers
+from gateway.forwarding import forwardable
 from gateway.policies.clientaddr import client_ip, is_trusted
 from gateway.refusal import Refusal
 from gateway.snapshot import Route, Snapshot
@@ -37,14 +37,19 @@ class Handshake:
     presented_key: str | None
     key_index: bytes = b""  # the key's index in the snapshot, to tell later if it was replaced
     ticket: object = None  # the connect ticket presented instead of a key, spent before policies
+    # The client's headers decoded once, names as sent (the policies' context reads them).
+    header_pairs: list[tuple[str, str]] | None = None
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """Lower-cased names; repeated headers joined with ", " as HTTP allows."""
+    return join_headers([(n.decode("latin-1").lower(), v.decode("latin-1")) for n, v in raw])
+
+
+def join_headers(lowered: list[tuple[str, str]]) -> dict[str, str]:
+    """`decode_headers` of pairs already decoded, with lower-case names."""
     headers: dict[str, str] = {}
-    for name, value in raw:
-        key = name.decode("latin-1").lower()
-        text = value.decode("latin-1")
+    for key, text in lowered:
         headers[key] = f"{headers[key]}, {text}" if key in headers else text
     return headers
 
@@ -75,7 +80,9 @@ def start_handshake(
     if found is None:
         raise Refusal(404, NOT_FOUND, reason="no API at this path on this gateway")
     route, rest = found
-    headers = decode_headers(scope.get("headers") or [])
+    pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope.get("headers") or ()]
+    lowered = [(n.lower(), v) for n, v in pairs]
+    headers = join_headers(lowered)
     client = scope.get("client") or ("", 0)
     peer_ip = client[0] or ""
     scheme = effective_scheme(scope, headers, peer_ip, trusted_proxies)
@@ -90,6 +97,7 @@ def start_handshake(
     query = parse_qsl(raw_query, keep_blank_values=True)
 
     subscription = presented = ticket = None
+    key_index = b""
     if route.api.subscription_required:
         presented = keys.read_key(route, headers, query)
         ticket_text = None if presented else tickets.read_ticket(query)
@@ -98,11 +106,9 @@ def start_handshake(
                 snapshot, route, ticket_text, headers, datetime.now(UTC)
             )
         else:
-            subscription = keys.check_subscription(snapshot, route, presented, datetime.now(UTC))
+            subscription, key_index = keys.check_key(snapshot, route, presented, datetime.now(UTC))
 
-    forwarded = client_headers(
-        scope.get("headers") or (), key_header=route.api.key_header, own_cookies=own_cookies
-    )
+    forwarded = forwardable(lowered, key_header=route.api.key_header, own_cookies=own_cookies)
     forwarded.update(
         forwarded_headers(headers, peer_ip=peer_ip, scheme=scheme, correlation_id=correlation_id)
     )
@@ -128,6 +134,7 @@ def start_handshake(
         client_ip=client_ip(peer_ip, [headers.get("x-forwarded-for", "")], trusted_proxies),
         scheme=scheme,
         presented_key=presented,
-        key_index=snapshot.key_index(presented) if presented and subscription else b"",
+        key_index=key_index,
         ticket=ticket,
+        header_pairs=pairs,
     )

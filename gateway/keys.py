@@ -32,15 +32,22 @@ def check_subscription(
     snapshot: Snapshot, route: Route, presented: str | None, now: datetime
 ) -> SubscriptionEntry:
     """The subscription that `presented` proves for `route`, or a Refusal (401/403)."""
+    return check_key(snapshot, route, presented, now)[0]
+
+
+def check_key(
+    snapshot: Snapshot, route: Route, presented: str | None, now: datetime
+) -> tuple[SubscriptionEntry, bytes]:
+    """`check_subscription`, and the key's index in the snapshot (one keyed hash for both)."""
     if not presented:
         raise Refusal(401, MISSING_KEY_MESSAGE, reason="missing subscription key")
-    subscription = snapshot.find_subscription(presented)
+    subscription, index = snapshot.find_key(presented)
     if subscription is None:
         raise Refusal(401, INVALID_KEY_MESSAGE, reason="invalid subscription key")
     if not covers(subscription, route):
         raise Refusal(401, INVALID_KEY_MESSAGE, reason="key's subscription does not cover the API")
     check_state(snapshot, subscription, now)
-    return subscription
+    return subscription, index
 
 
 def check_state(snapshot: Snapshot, subscription: SubscriptionEntry, now: datetime) -> None:

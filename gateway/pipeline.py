@@ -76,7 +76,11 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         user_id=str(subscription.owner_id) if subscription and subscription.owner_id else None,
         peer_ip=handshake.peer_ip,
         client_ip=handshake.client_ip,
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
+        headers=(
+            handshake.header_pairs
+            if handshake.header_pairs is not None
+            else [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers]
+        ),
         forwarded_headers=list(handshake.backend.headers.items()),
         query=handshake.query,
     )

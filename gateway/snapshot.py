@@ -80,11 +80,15 @@ class Snapshot:
 
     def find_subscription(self, presented: str) -> SubscriptionEntry | None:
         """The subscription whose key hashes like `presented`, confirmed in constant time."""
+        return self.find_key(presented)[0]
+
+    def find_key(self, presented: str) -> tuple[SubscriptionEntry | None, bytes]:
+        """`find_subscription` and the key's index, from one keyed hash of `presented`."""
         digest = key_digest(self.key_hash_secret, presented)
         found = self.subscriptions_by_key.get(digest)
         if found is None or not hmac.compare_digest(found[1], digest):
-            return None
-        return found[0]
+            return None, digest
+        return found[0], digest
 
 
 def connection_caps(api: ApiEntry, products: dict) -> dict:
