@@ -12,6 +12,7 @@ import asyncio
 import time
 from typing import Any
 
+from limits.aio.storage import MemoryStorage
 from limits.errors import StorageError
 from limits.util import WindowStats
 
@@ -29,14 +30,18 @@ _FAILURES = (StorageError, OSError, TimeoutError)
 class BoundedLimiter:
     """The part of a `limits` async strategy the policies use, each call bounded in time."""
 
-    __slots__ = ("limiter", "timeout")
+    __slots__ = ("limiter", "timeout", "in_memory")
 
     def __init__(self, limiter: Any, timeout: float) -> None:
         self.limiter = limiter
         self.timeout = timeout
+        # memory:// answers without ever waiting: a timer per handshake would bound nothing.
+        self.in_memory = isinstance(getattr(limiter, "storage", None), MemoryStorage)
 
     async def hit(self, item: Any, *identifiers: str, cost: int = 1) -> bool:
         try:
+            if self.in_memory:
+                return await self.limiter.hit(item, *identifiers, cost=cost)
             async with asyncio.timeout(self.timeout):
                 return await self.limiter.hit(item, *identifiers, cost=cost)
         except _FAILURES as exc:

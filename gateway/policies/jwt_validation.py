@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from xml.etree.ElementTree import Element, SubElement
@@ -274,6 +275,12 @@ class _Invalid(Exception):
     pass
 
 
+# Tokens whose signature this step verified: a client that reconnects with the same token skips
+# the parse and the signature (about half of a key + validate-jwt handshake's policy time).
+VERIFIED_TOKENS = 1024  # per compiled step (a new snapshot starts afresh); oldest out first
+VERIFIED_SECONDS = 300.0  # even a token without `exp` is verified again after this
+
+
 class _JwtStep:
     """The compiled form of one validate-jwt policy."""
 
@@ -286,6 +293,8 @@ class _JwtStep:
             "verify_aud": False,
             "verify_iss": False,
         }
+        # token -> (claims, header, the key that verified it, time it stops being valid)
+        self.verified: dict[str, tuple[dict, dict, KeyCandidate, float]] = {}
 
     def _refuse(self, reason: str) -> Refusal:
         p = self.p
@@ -332,6 +341,14 @@ class _JwtStep:
         return None
 
     async def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        hit = self.verified.get(token)
+        if hit is not None:
+            claims, header, key, until = hit
+            # Still within its lifetime (exp, as PyJWT judges it) and its key still trusted (a
+            # JWKS may have dropped it): the signature and the static claims are as verified.
+            if time.time() < until and key in await self._candidates(header):
+                return claims, header
+            del self.verified[token]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -339,11 +356,9 @@ class _JwtStep:
         alg = header.get("alg")
         if not isinstance(alg, str) or not alg or alg.lower() == "none":
             raise _Invalid("unsigned tokens are not accepted")
-        kid = header.get("kid") if isinstance(header.get("kid"), str) else None
-        candidates = [k for k in self.static_keys if alg in k.algorithms]
-        for cache in self.caches:
-            candidates += [k for k in await cache.candidates(kid) if alg in k.algorithms]
+        candidates = await self._candidates(header)
         if not candidates:
+            kid = self._kid(header)
             raise _Invalid(f"no signing key for alg {alg}" + (f" and kid {kid}" if kid else ""))
         for cand in candidates:
             try:
@@ -364,8 +379,31 @@ class _JwtStep:
                 raise _Invalid(f"token has no {exc.claim} claim") from None
             except (jwt.InvalidTokenError, ValueError, TypeError):
                 continue
+            self._remember(token, claims, header, cand)
             return claims, header
         raise _Invalid("signature verification failed")
+
+    @staticmethod
+    def _kid(header: dict[str, Any]) -> str | None:
+        kid = header.get("kid")
+        return kid if isinstance(kid, str) else None
+
+    async def _candidates(self, header: dict[str, Any]) -> list[KeyCandidate]:
+        """The keys that may verify a token with this header's `alg` and `kid`."""
+        alg, kid = header.get("alg"), self._kid(header)
+        candidates = [k for k in self.static_keys if alg in k.algorithms]
+        for cache in self.caches:
+            candidates += [k for k in await cache.candidates(kid) if alg in k.algorithms]
+        return candidates
+
+    def _remember(self, token: str, claims: dict, header: dict, key: KeyCandidate) -> None:
+        now = time.time()
+        until = now + VERIFIED_SECONDS
+        if "exp" in claims:  # PyJWT: expired once exp <= now - leeway (and exp is an integer)
+            until = min(until, int(claims["exp"]) + self.p.clock_skew)
+        if len(self.verified) >= VERIFIED_TOKENS:
+            del self.verified[next(iter(self.verified))]
+        self.verified[token] = (claims, header, key, until)
 
     def _check_claims(self, claims: dict[str, Any], ctx: HandshakeContext) -> None:
         p = self.p

@@ -315,3 +315,29 @@ def test_token_value_expression_and_subject():
     ctx = make_ctx(headers=[("X-Token", token)])
     assert asyncio.run(p.run(ctx)) is None
     assert ctx.backend_headers[0].values == ("alice",)
+
+
+def test_a_remembered_token_still_expires_and_still_needs_its_key(idp):
+    """The verified-token shortcut keeps every check that can change: exp, and the key."""
+    p = build(
+        inbound(
+            '<validate-jwt query-parameter-name="access_token">'
+            f"<issuer-signing-keys><key>{SECRET_B64}</key></issuer-signing-keys></validate-jwt>"
+        )
+    )
+    exp = int(time.time()) + 1
+    token = jwt.encode({"sub": "a", "exp": exp}, SECRET, algorithm="HS256")
+    assert run_query(p, token) is None
+    assert run_query(p, token) is None  # remembered
+    time.sleep(max(0.0, exp - time.time()) + 0.05)  # let its exp pass (no clock-skew here)
+    refusal = run_query(p, token)
+    assert refusal is not None and "token expired" in refusal.message
+
+    # A JWKS that drops the key: the same token is refused at its next check.
+    rt = PolicyRuntime(jwks_cooldown=0.0, jwks_max_age=0.0)
+    p = build(openid_policy(idp.url("/.well-known/openid-configuration")), rt)
+    good = jwt.encode(claims(), RSA_KEY, algorithm="RS256", headers={"kid": "rsa1"})
+    assert check(p, good)[0] is None
+    assert check(p, good)[0] is None
+    idp.jwks = {"keys": [jwk_of(EC_KEY, "ec1", ECAlgorithm)]}
+    assert check(p, good)[0].status == 401
