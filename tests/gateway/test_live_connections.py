@@ -3,6 +3,7 @@ closing, counts growing, closed by id (client 1008 + reason, backend 1001), owne
 
 import asyncio
 import logging
+import os
 import time
 
 import pytest
@@ -262,3 +263,48 @@ def test_a_killed_node_leaves_no_ghosts_and_a_stopped_one_clears_at_once(catalog
 
     run(scenario())
     print(f"ghost figures (s): {figures}")
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL not set (CI sets it)")
+def test_each_worker_of_a_node_reports_its_own_and_closes_its_own(catalog, server_logs):
+    """`--workers 2`: the kernel spreads connections; each is listed under the worker holding it,
+    and a close by id reaches that worker and no other connection."""
+    node = ServerProcess(
+        "gateway",
+        server_logs,
+        workers=2,
+        PORTICO_NODE_ID="multi",
+        PORTICO_COUNTERS_TIMEOUT_SECONDS="5",
+    )
+    client = publisher_client()
+    try:
+        serve_current_catalog(node)
+
+        async def scenario():
+            url = f"{node.ws_url}/echo?subscription-key={catalog.key}"
+            opened, rows = [], []
+            for _ in range(40):  # until both workers hold one (the kernel picks, not us)
+                opened.append(await ws_connect(url))
+                rows, _ = await until(count_of(client, len(opened)), "each open listed")
+                if len({row["worker"] for row in rows}) == 2:
+                    break
+            assert len({row["worker"] for row in rows}) == 2
+            assert {row["node"] for row in rows} == {"multi"}
+            # Rows come in opening order (each was listed before the next opened), as `opened`.
+            victims = {row["worker"]: index for index, row in enumerate(rows)}  # one per worker
+            for index in victims.values():
+                answer = await asyncio.to_thread(
+                    client.delete, f"/api/v1/connections/{rows[index]['id']}/"
+                )
+                assert answer.status_code == 202
+            for index, ws in enumerate(opened):
+                if index in victims.values():
+                    assert await closed_with(ws) == (1008, "closed by an administrator")
+                else:
+                    await ws.send("kept")
+                    assert await ws.recv() == "kept"
+                    await ws.close()
+
+        run(scenario())
+    finally:
+        node.stop()
