@@ -65,6 +65,9 @@ class SubscriptionEntry:
     secondary_key_hash: str
     start_date: datetime | None
     expiration_date: datetime | None
+    # The owner's email, only for subscriptions that reach a policy using context.User.Email
+    # (privacy: nodes are not sent addresses no policy reads).
+    owner_email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,9 +179,12 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             "start_date",
             "expiration_date",
             name=F("display_name"),
+            email=F("owner__email"),
         )
     )
-    subscriptions = tuple(_subscription_entry(row, secret) for row in rows)
+    resolved_global = resolve(global_xml_of(), "global")
+    needs_email = _email_needed(apis, products, resolved_global)
+    subscriptions = tuple(_subscription_entry(row, secret, needs_email) for row in rows)
     ended = tuple(
         Subscription.objects.filter(
             state__in=ENDED_SUBSCRIPTION_STATES, end_date__gte=timezone.now() - ENDED_LATELY
@@ -186,14 +192,13 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         .order_by("id")
         .values_list("id", "state")
     )
-    global_xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
     return GatewayCatalog(
         revision,
         True,
         tuple(apis),
         products,
         subscriptions,
-        resolve(global_xml or "", "global"),
+        resolved_global,
         ended_subscriptions=ended,
         key_hash_secret=secret,
     )
@@ -226,12 +231,39 @@ def _node_resolver():
     return resolve
 
 
-def _subscription_entry(row: dict, secret: str) -> SubscriptionEntry:
+def global_xml_of() -> str:
+    xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
+    return xml or ""
+
+
+USER_EMAIL = "context.User.Email"
+
+
+def _email_needed(apis, products, global_xml: str):
+    """Which subscriptions' owner emails a gateway needs: those reaching a policy (API, product
+    or All APIs) that reads context.User.Email. The others are never sent an address."""
+    if USER_EMAIL in global_xml:
+        return lambda row: True
+    api_ids = {a.id for a in apis if USER_EMAIL in a.policy_xml}
+    product_ids = {p.id for p in products if USER_EMAIL in p.policy_xml}
+    product_ids |= {pid for a in apis if a.id in api_ids for pid in a.product_ids}
+    if not api_ids and not product_ids:
+        return lambda row: False
+    return lambda row: (
+        (row["scope"] == Subscription.Scope.ALL_APIS and bool(api_ids))
+        or row["api_id"] in api_ids
+        or row["product_id"] in product_ids
+    )
+
+
+def _subscription_entry(row: dict, secret: str, needs_email) -> SubscriptionEntry:
     primary, secondary = row.pop("primary_key"), row.pop("secondary_key")
+    email = row.pop("email") or ""
     return SubscriptionEntry(
         **row,
         primary_key_hash=subscription_key_hash(secret, primary),
         secondary_key_hash=subscription_key_hash(secret, secondary),
+        owner_email=email if email and needs_email(row) else "",
     )
 
 

@@ -21,6 +21,8 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
         if product["max_connections"] is None:
             del product["max_connections"]
     for sub in data["subscriptions"]:
+        if not sub["owner_email"]:
+            del sub["owner_email"]  # sent only when a policy reads it (older nodes still parse)
         for name in ("start_date", "expiration_date"):
             if sub[name] is not None:
                 sub[name] = sub[name].isoformat()

@@ -74,6 +74,7 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         subscription_name=subscription.name if subscription else None,
         subscription_key=handshake.presented_key,
         user_id=str(subscription.owner_id) if subscription and subscription.owner_id else None,
+        user_email=subscription.owner_email or None if subscription else None,
         peer_ip=handshake.peer_ip,
         client_ip=handshake.client_ip,
         headers=(

@@ -530,7 +530,7 @@ _SIMPLE: dict[str, dict[str, Fn]] = {
     },
     "Api": {"Id": lambda c, m: c.api_id or "", "Name": lambda c, m: c.api_name or ""},
     "Product": {"Name": lambda c, m: c.product_names[0] if c.product_names else ""},
-    "User": {"Id": lambda c, m: c.user_id or ""},
+    "User": {"Id": lambda c, m: c.user_id or "", "Email": lambda c, m: c.user_email or ""},
     "Deployment": {"Region": lambda c, m: c.region or ""},
 }
 

@@ -51,6 +51,7 @@ class HandshakeContext:
     subscription_name: str | None = None
     subscription_key: str | None = None
     user_id: str | None = None
+    user_email: str | None = None  # sent to nodes only for policies that read it
     peer_ip: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     # The headers the backend gets before the policies change them (None: all of `headers`);

@@ -299,3 +299,11 @@ def test_deep_nesting_is_refused_not_a_crash():
     for _ in range(8):
         eight = choose((deep, eight))
     assert run_policy(inbound(eight)).status == 403
+
+
+def test_user_email_in_conditions():
+    source = '@(context.User.Email.EndsWith("@example.com"))'
+    assert cond(source, user_email="ann@example.com")
+    assert not cond(source, user_email="ann@other.org")
+    assert not cond(source)  # no owner (or not sent to this node): ""
+    assert cond('@(context.User.Email == "")')
