@@ -106,16 +106,20 @@ def test_managed_nodes_list_count_and_close_connections(catalog, two_gateways, b
             text = str(rows)
             assert catalog.key not in text and catalog.subscription.secondary_key not in text
 
-            for n in range(5):
-                await on_a.send(f"hello {n}")
-                assert await on_a.recv() == f"hello {n}"
+            sent = 0
+            for total in (5, 12):  # the counts grow as the connection relays
+                while sent < total:
+                    await on_a.send(f"hello {sent % 10}")
+                    assert await on_a.recv() == f"hello {sent % 10}"
+                    sent += 1
 
-            def counted():
-                [row] = listed(client, "?node=node-a")
-                return row if row["messages_up"] == 5 and row["messages_down"] == 5 else None
+                def counted(total=total):
+                    [row] = listed(client, "?node=node-a")
+                    done = row["messages_up"] == row["messages_down"] == total
+                    return row if done else None
 
-            row_a, figures["counted"] = await until(counted, "counts of node-a", bound=BOUND)
-            assert row_a["bytes_up"] == row_a["bytes_down"] == 5 * len("hello 0")
+                row_a, figures[f"counted_{total}"] = await until(counted, f"{total} counted")
+                assert row_a["bytes_up"] == row_a["bytes_down"] == total * len("hello 0")
             [row_b] = await asyncio.to_thread(listed, client, "?node=node-b")
 
             started = time.monotonic()
