@@ -65,8 +65,10 @@ class PolicyEnvironment:
     values: _Values
     fragments: _Fragments
 
-    def secret_values(self) -> list[str]:
-        return [self.values[n] for n, row in self.values.rows.items() if row.secret]
+    def secret_values_used(self) -> list[str]:
+        """The clear values of the secrets resolved so far (never logged or shown)."""
+        rows = self.values.rows
+        return [v for n, v in self.values.cache.items() if v and n in rows and rows[n].secret]
 
     def redact(self, text: str) -> str:
         """`text` with every secret value used so far replaced by `{{name}}`."""
@@ -101,6 +103,33 @@ def policy_environment(
             texts[name] = text
     named = _Values(rows, dict(values or {}))
     return PolicyEnvironment(named, _Fragments(texts, named))
+
+
+HEADER_POLICIES = ("check-header", "set-header")
+
+
+def headers_carrying(xml: str, secrets: list[str]) -> set[str]:
+    """Names of the headers whose check-header/set-header holds one of `secrets`."""
+    if not secrets:
+        return set()
+    from gateway.policies.xmlnode import parse_xml
+
+    found: set[str] = set()
+    stack = [parse_xml(xml)]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if node.tag in HEADER_POLICIES and node.attrib.get("name"):
+            texts, inner = [], [node]
+            while inner:
+                item = inner.pop()
+                texts += [item.text, *item.attrib.values()]
+                inner += item.children
+            if any(secret in text for secret in secrets for text in texts):
+                found.add(node.attrib["name"])
+        stack += node.children
+    return found
 
 
 def document_error(xml: str, scope: str, env: PolicyEnvironment) -> str | None:

@@ -84,6 +84,9 @@ class GatewayCatalog:
     # connections are closed ("subscription cancelled" rather than a guess).
     ended_subscriptions: tuple[tuple[int, str], ...] = ()
     key_hash_secret: str = ""  # keys are known here only as HMACs under this secret
+    # Headers that policies check or set with a secret named value: redacted in the node's
+    # logs like credential headers (the node cannot tell a secret value from another).
+    secret_headers: tuple[str, ...] = ()
 
 
 def subscription_key_hash(secret: str, key: str) -> str:
@@ -201,6 +204,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         resolved_global,
         ended_subscriptions=ended,
         key_hash_secret=secret,
+        secret_headers=tuple(sorted(resolve.secret_headers)),
     )
 
 
@@ -213,10 +217,11 @@ def _node_resolver():
     refuses the `{{name}}` or `<include-fragment>` left in it and fails closed, and logs no
     message that could quote a secret value.
     """
-    from apis.policy_validation import policy_environment
+    from apis.policy_validation import headers_carrying, policy_environment
     from gateway.policies import PolicyError, parse_document
 
     env = policy_environment()
+    secret_headers: set[str] = set()
 
     def resolve(xml: str, scope: str) -> str:
         if not xml or ("{{" not in xml and "include-fragment" not in xml):
@@ -226,8 +231,10 @@ def _node_resolver():
             parse_document(text, scope, lenient=True)
         except PolicyError:
             return xml
+        secret_headers.update(headers_carrying(text, env.secret_values_used()))
         return text
 
+    resolve.secret_headers = secret_headers
     return resolve
 
 

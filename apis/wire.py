@@ -58,6 +58,7 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
             (int(sub_id), str(state)) for sub_id, state in data["ended_subscriptions"]
         ),
         key_hash_secret=data["key_hash_secret"],
+        secret_headers=tuple(str(name) for name in data.get("secret_headers", ())),
     )
 
 

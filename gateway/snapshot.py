@@ -63,6 +63,7 @@ class Snapshot:
     subscriptions_by_id: dict[int, SubscriptionEntry] = field(default_factory=dict)
     ended_subscriptions: dict[int, str] = field(default_factory=dict)
     unpublished_products: frozenset[int] = frozenset()
+    secret_headers: tuple[str, ...] = ()  # set or checked with secret named values
 
     def key_index(self, presented: str) -> bytes:
         """The `subscriptions_by_key` index of a presented key (never the key itself)."""
@@ -138,4 +139,5 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         subscriptions_by_id={sub.id: sub for sub in catalog.subscriptions},
         ended_subscriptions=dict(catalog.ended_subscriptions),
         unpublished_products=frozenset(p.id for p in catalog.products if not p.published),
+        secret_headers=catalog.secret_headers,
     )

@@ -67,7 +67,8 @@ class SnapshotStore:
     def _swap(self, new: Snapshot) -> None:
         """Serve `new` from now on and tell the listeners; the only place a snapshot changes."""
         old, self.snapshot = self.snapshot, new
-        remember_secret_headers(route.api.key_header for route in new.routes.values())
+        keys = [route.api.key_header for route in new.routes.values()]
+        remember_secret_headers([*keys, *new.secret_headers])
         for listener in self._listeners:
             try:
                 listener(old, new)

@@ -14,7 +14,7 @@ from apis import selectors, services
 from apis.models import NamedValue, PolicyFragment
 from tests.support.client import refused, run, ws_connect
 from tests.support.nodes import start_node
-from tests.support.servers import serve_current_catalog
+from tests.support.servers import ServerProcess, serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -190,3 +190,29 @@ def test_a_self_hosted_node_follows_a_named_value_change(
         assert SECRET not in node.output() and SECRET not in control.output()
     finally:
         node.stop()
+
+
+def test_a_header_carrying_a_secret_is_redacted_even_at_debug_level(
+    catalog, backend, server_logs, cleanup
+):
+    """The node cannot tell a secret value from another: the catalog names the headers that
+    carry one, and the node's log redacts them like credential headers."""
+    services.create_named_value(name="team-token", value=SECRET, secret=True)
+    services.update_api(
+        api=catalog.api,
+        policy_xml=doc(
+            '<set-header name="X-Team" exists-action="override"><value>{{team-token}}</value>'
+            "</set-header>"
+        ),
+    )
+    assert selectors.gateway_catalog("managed").secret_headers == ("X-Team",)
+    server = ServerProcess("uvicorn", server_logs, UVICORN_LOG_LEVEL="DEBUG", LOG_LEVEL="DEBUG")
+    try:
+        serve_current_catalog(server)
+        assert run(echo_once(key_url(server, catalog))) == "hi"
+    finally:
+        server.stop()
+    assert backend.requests[-1].headers["x-team"] == SECRET
+    log = server.output()
+    assert "x-team: [redacted]" in log.lower()
+    assert SECRET not in log
