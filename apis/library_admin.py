@@ -2,7 +2,7 @@
 Writes go through `apis.services`, which check every policy that uses the object first."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from apis import services
@@ -85,6 +85,10 @@ class NamedValueAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj) -> None:
         services.delete_named_value(named_value=obj)
 
+    def delete_queryset(self, request, queryset) -> None:
+        """The bulk action too refuses (and names) what policies still use."""
+        _delete_each(request, self, queryset, lambda o: services.delete_named_value(named_value=o))
+
     def has_delete_permission(self, request, obj=None) -> bool:
         if obj is not None and users(named_value=obj.name):
             return False  # in use: the page names the policies that use it
@@ -109,7 +113,21 @@ class PolicyFragmentAdmin(admin.ModelAdmin):
         else:
             services.create_policy_fragment(name=obj.name, xml=obj.xml, description=obj.description)
 
+    def delete_model(self, request, obj) -> None:
+        services.delete_policy_fragment(fragment=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        _delete_each(request, self, queryset, lambda o: services.delete_policy_fragment(fragment=o))
+
     def has_delete_permission(self, request, obj=None) -> bool:
         if obj is not None and users(fragment=obj.name):
             return False
         return super().has_delete_permission(request, obj)
+
+
+def _delete_each(request, model_admin, queryset, delete) -> None:
+    for obj in queryset:
+        try:
+            delete(obj)
+        except services.InUse as exc:
+            model_admin.message_user(request, str(exc), messages.ERROR)

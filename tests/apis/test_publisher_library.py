@@ -169,3 +169,22 @@ def test_secrets_key_rules():
     assert derived.decrypt(derived.encrypt(b"x")) == b"x"
     with pytest.raises(SecretsKeyError, match="must be a Fernet key"):
         _fernet("short", "k", False)
+
+
+def test_admin_bulk_delete_spares_what_policies_use(publisher):
+    used = services.create_named_value(name="used", value="v")
+    spare = services.create_named_value(name="spare", value="v")
+    services.set_global_policy(
+        policy_xml='<policies><inbound><set-header name="X-A"><value>{{used}}</value>'
+        "</set-header></inbound></policies>"
+    )
+    changelist = reverse("admin:apis_namedvalue_changelist")
+
+    def bulk_delete(*pks):
+        body = {"action": "delete_selected", "_selected_action": list(pks), "post": "yes"}
+        return publisher.post(changelist, body)
+
+    assert bulk_delete(used.pk, spare.pk).status_code == 403  # one is in use: nothing goes
+    assert NamedValue.objects.count() == 2
+    assert bulk_delete(spare.pk).status_code == 302
+    assert list(NamedValue.objects.values_list("name", flat=True)) == ["used"]
