@@ -54,6 +54,16 @@ def join_headers(lowered: list[tuple[str, str]]) -> dict[str, str]:
     return headers
 
 
+def parse_query(raw: str) -> list[tuple[str, str]]:
+    """`parse_qsl(raw, keep_blank_values=True)`; a query with nothing to unquote (no "%" or "+",
+    the usual handshake) is split directly, with the same result."""
+    if "%" in raw or "+" in raw:
+        return parse_qsl(raw, keep_blank_values=True)
+    return [
+        (name, value) for pair in raw.split("&") if pair for name, _, value in [pair.partition("=")]
+    ]
+
+
 def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted: tuple) -> str:
     """ws or wss as the client used it; X-Forwarded-Proto counts only from a trusted proxy."""
     scheme = scope.get("scheme") or "ws"
@@ -94,7 +104,7 @@ def start_handshake(
             reason=f"scheme {scheme} not accepted",
         )
     raw_query = (scope.get("query_string") or b"").decode("latin-1")
-    query = parse_qsl(raw_query, keep_blank_values=True)
+    query = parse_query(raw_query)
 
     subscription = presented = ticket = None
     key_index = b""
