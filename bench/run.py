@@ -1,7 +1,7 @@
 """Portico benchmark: the issue-17 table (today's Portico, the new one, nginx, HAProxy) in one run.
 
-    .venv/bin/python bench/run.py --quick          # about 4-5 minutes, 2 rounds
-    .venv/bin/python bench/run.py                  # full run, 3 rounds (see bench/README.md)
+    .venv/bin/python bench/run.py --quick          # about 5 minutes, 2 rounds
+    .venv/bin/python bench/run.py                  # full run, 3 rounds, about 30 minutes
     .venv/bin/python bench/run.py --tests idle60k  # 60,000 idle connections through one node
 
 Checks out --baseline-ref (default 81bb63e, main before the fast-path work) into a temporary git
