@@ -13,7 +13,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketExce
 from websockets.typing import Origin, Subprotocol
 from websockets.uri import parse_uri
 
-from gateway.backend_leg import BackendLeg
+from gateway.backend_leg import BackendLeg, TunnelClientProtocol
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")
@@ -77,13 +77,18 @@ async def open_backend(
     connect_timeout: float,
     max_size: int,
     keepalive: float | None,
+    tunnel: bool = False,
 ) -> BackendLeg:
-    """Connect to the backend or raise a Refusal: 504 on timeout, 502 on any other failure."""
+    """Connect to the backend or raise a Refusal: 504 on timeout, 502 on any other failure.
+
+    `tunnel`: leave the frames after the handshake unparsed for a tunnel (`BackendLeg.detach`).
+    No extension (permessage-deflate) is offered either way, so frames pass through as they are.
+    """
     leg = None
     try:
         uri = parse_uri(request.url)
         origin = request.header("Origin")
-        protocol = ClientProtocol(
+        protocol = (TunnelClientProtocol if tunnel else ClientProtocol)(
             uri,
             origin=Origin(origin) if origin else None,
             subprotocols=[Subprotocol(s) for s in request.subprotocols] or None,

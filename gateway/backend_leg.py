@@ -7,6 +7,10 @@ paused no pong is expected) and writes frames straight to the transport,
 waiting only when the transport asks for backpressure. It offers the part of the
 `ClientConnection` interface the relay uses: `recv`, `send`, `close`, `subprotocol`, and
 `ConnectionClosed` carrying the close frames received and sent.
+
+For a tunnel, `TunnelClientProtocol` does the handshake and then leaves the bytes that follow
+unparsed in its reader, so `detach` can hand them and the transport to the tunnel; `framed()`
+turns it back into a normal leg (parsing them) where the tunnel could not be set up.
 """
 
 import asyncio
@@ -16,9 +20,25 @@ from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
 from websockets.http11 import Response
-from websockets.protocol import State
+from websockets.protocol import Protocol, State
 
 from gateway.tcpreset import reset
+
+
+class _FramesLater(Protocol):
+    """Parses no frames until `framed` is set: ClientProtocol.parse continues here after the
+    handshake response (its `super().parse()`), so the bytes that follow stay in the reader."""
+
+    framed = False
+
+    def parse(self):
+        while not self.framed:
+            yield
+        yield from super().parse()
+
+
+class TunnelClientProtocol(ClientProtocol, _FramesLater):
+    """websockets' client handshake; the frames after it are left to a tunnel (or `framed()`)."""
 
 
 class BackendLeg(asyncio.Protocol):
@@ -201,6 +221,28 @@ class BackendLeg(asyncio.Protocol):
             self.protocol.fail(1011, "keepalive ping timeout")
             self.flush()
             reset(self.transport)
+
+    # handing over to a tunnel ----------------------------------------------------------------
+    def detach(self, protocol: asyncio.Protocol) -> tuple[asyncio.Transport, bytes]:
+        """Give the transport to `protocol`: it gets the bytes read after the handshake."""
+        for timer in (self.ping_timer, self.pong_deadline):
+            if timer is not None:
+                timer.cancel()
+        self.ping_timer = self.pong_deadline = None
+        self.keepalive = None
+        buffer = self.protocol.reader.buffer
+        leftover = bytes(buffer)
+        buffer.clear()
+        self.protocol = None  # its parser, request and response are not needed any more
+        self.transport.set_protocol(protocol)
+        return self.transport, leftover
+
+    def framed(self) -> None:
+        """A tunnel was not possible after all: parse the frames read so far, and from now on."""
+        if getattr(self.protocol, "framed", True) is False:
+            self.protocol.framed = True
+            if self.transport is not None and not self.lost.done():
+                self.data_received(b"")
 
     # the interface the relay uses (same as websockets' ClientConnection) ------------------
     async def recv(self):

@@ -21,6 +21,7 @@ from gateway.policies import HandshakeContext
 from gateway.policies.clientaddr import parse_networks
 from gateway.policies.message_pipeline import ConnectionMessages
 from gateway.refusal import Refusal
+from gateway.relay import TUNNEL_EXTENSION
 from gateway.store import CatalogUnavailable, get_store
 
 _TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
@@ -37,6 +38,7 @@ class OpenedConnection:
     policy_ctx: HandshakeContext | None
     messages: ConnectionMessages | None = None  # this connection's onMessage checks
     cap_slot: Callable[[], None] | None = None  # its slot under the subscription's cap
+    tunnel: bool = False  # the backend leg was opened for a tunnel (gateway.relay_tunnel)
 
     def release(self) -> None:
         """Free what the policies and the cap hold for this connection (concurrency slots)."""
@@ -95,11 +97,19 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
             if compiled is not None:
                 messages = compiled.start(policy_ctx)
         attempt.backend_connecting()
+        # A tunnel reads no payloads: only connections without onMessage policies, and only
+        # where the server can hand its transport over (uvicorn with our protocol).
+        tunnel = (
+            settings.PORTICO_RELAY_MODE == "auto"
+            and messages is None
+            and TUNNEL_EXTENSION in (scope.get("extensions") or {})
+        )
         backend = await open_backend(
             handshake.backend,
             connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
             max_size=route.api.max_message_bytes,
             keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
+            tunnel=tunnel,
         )
         attempt.backend_connected()
     except BaseException:
@@ -108,7 +118,7 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         if cap_slot is not None:
             cap_slot()
         raise
-    return OpenedConnection(handshake, backend, policy_ctx, messages, cap_slot)
+    return OpenedConnection(handshake, backend, policy_ctx, messages, cap_slot, tunnel)
 
 
 def product_names(snapshot, handshake) -> list[str]:

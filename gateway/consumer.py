@@ -16,6 +16,7 @@ from gateway import closecodes
 from gateway.connect import open_connection
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import ABORT_EXTENSION, Relay
+from gateway.relay_tunnel import start_tunnel
 from gateway.revocation import live_connections
 from gateway.store import get_store
 from gateway.telemetry import get_recorder
@@ -67,12 +68,24 @@ class GatewayConsumer(AsyncConsumer):
                 started,
                 correlation_id,
                 attempt,
+                tunnel=opened.tunnel,
             )
         finally:
             opened.release()
 
     async def _relay(
-        self, scope, receive, send, backend, handshake, messages, started, correlation_id, attempt
+        self,
+        scope,
+        receive,
+        send,
+        backend,
+        handshake,
+        messages,
+        started,
+        correlation_id,
+        attempt,
+        *,
+        tunnel=False,
     ) -> None:
         api = handshake.route.api
         try:
@@ -82,18 +95,30 @@ class GatewayConsumer(AsyncConsumer):
             await backend.close(1001, "client went away")
             return
         handshake_ms = (time.perf_counter() - started) * 1000
-        relay = Relay(
-            receive=receive,
-            send=send,
-            backend=backend,
-            max_message_bytes=api.max_message_bytes,
-            idle_timeout=api.idle_timeout_seconds,
-            max_duration=api.max_duration_seconds,
-            full_close_range=supports_denial_response(scope),
-            close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
-            can_abort=ABORT_EXTENSION in (scope.get("extensions") or {}),
-            messages=messages,
-        )
+        relay = None
+        if tunnel:
+            relay = start_tunnel(
+                scope,
+                backend,
+                max_message_bytes=api.max_message_bytes,
+                idle_timeout=api.idle_timeout_seconds,
+                max_duration=api.max_duration_seconds,
+                close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
+                keepalive=settings.PORTICO_KEEPALIVE_SECONDS,
+            )
+        if relay is None:
+            relay = Relay(
+                receive=receive,
+                send=send,
+                backend=backend,
+                max_message_bytes=api.max_message_bytes,
+                idle_timeout=api.idle_timeout_seconds,
+                max_duration=api.max_duration_seconds,
+                full_close_range=supports_denial_response(scope),
+                close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
+                can_abort=ABORT_EXTENSION in (scope.get("extensions") or {}),
+                messages=messages,
+            )
         attempt.accepted(relay.stats, handshake_ms)
         live = live_connections()
         live.add(relay, handshake, get_store().snapshot, connection_id=correlation_id, scope=scope)

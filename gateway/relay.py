@@ -22,6 +22,7 @@ from gateway.policies.messages import Verdict
 log = logging.getLogger("portico.gateway")
 
 ABORT_EXTENSION = "portico.abort"  # offered by gateway.uvicorn_protocols
+TUNNEL_EXTENSION = "portico.tunnel"  # likewise: the raw transport after websocket.accept
 # An onMessage policy that raised: fail closed (1011 to the sender, 1001 to the other side).
 POLICY_FAILED = Verdict("close", "message policy failed", 1011, closecodes.GOING_AWAY)
 

@@ -10,6 +10,10 @@
   buffer that a non-reading peer never drains.
 - The app may drop the client at once by sending `{"type": "portico.abort"}`; the extension is
   advertised in the scope, so the relay only uses it where the server offers it.
+- After `websocket.accept` the app may take the raw transport (`portico.tunnel` in the scope's
+  extensions: `take(protocol)` hands the connection to `protocol` and returns the transport and
+  a `release(exc)` to call when it is lost) unless uvicorn already read bytes past the handshake.
+  The tunnel then owns keep-alive and closing; shutdown is passed on to it.
 - A keep-alive ping queued behind data a slow client is still taking is not a timeout: while the
   client's TCP keeps acknowledging new bytes, the pong deadline is extended (a client that stops
   reading stops acknowledging, and times out as before).
@@ -26,7 +30,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
-from gateway.relay import ABORT_EXTENSION
+from gateway.relay import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.tcpreset import reset
 
 log = logging.getLogger("portico.gateway")
@@ -84,9 +88,16 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.close_grace = settings.PORTICO_CLOSE_GRACE_SECONDS
         self.abort_timer: asyncio.TimerHandle | None = None
         self.acked_mark = 0  # the client's acknowledged bytes when we last judged its liveness
+        self.early_bytes = False  # bytes after the request head: uvicorn parsed frames already
+        self.tunnel = None  # the protocol the transport was handed to
 
     def data_received(self, data: bytes) -> None:
+        fresh = not self.handshake_initiated
+        if not fresh:
+            self.early_bytes = True
         super().data_received(data)
+        if fresh and self.handshake_initiated and not data.endswith(b"\r\n\r\n"):
+            self.early_bytes = True  # the client sent frames before our 101 (allowed, rare)
         if not self.handshake_initiated and self.conn.handshake_exc is not None:
             # The parser refused the request (431/414, or EOF for one it could not read) and
             # queued its answer; uvicorn never sends it, so the client would wait forever.
@@ -122,6 +133,34 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][ABORT_EXTENSION] = {}
+            scope["extensions"][TUNNEL_EXTENSION] = {"take": self.hand_over}
+
+    def hand_over(self, protocol):
+        """Give the accepted connection's transport to `protocol`: (transport, release), or None
+        where uvicorn holds anything of the client's already (then it stays the framed relay)."""
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.disconnected
+            or self.early_bytes
+            or self.frames
+            or not self.queue.empty()
+            or self.conn.reader.buffer
+            or self.transport.is_closing()
+        ):
+            return None
+        self.stop_keepalive()
+        self.tunnel = protocol
+        self.transport.set_protocol(protocol)
+        # The parser and the handshake are not used any more: an idle tunnel holds less.
+        self.conn = self.request = self.response = None
+        return self.transport, self.connection_lost
+
+    def shutdown(self) -> None:
+        if self.tunnel is not None:
+            self.tunnel.shutdown()
+            return
+        super().shutdown()
 
     def connection_lost(self, exc) -> None:
         if self.abort_timer is not None:
@@ -141,7 +180,8 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def run_asgi(self) -> None:
         await super().run_asgi()
-        self._abort_later()
+        if self.tunnel is None:  # a tunnel has dropped the client itself if it had to
+            self._abort_later()
 
     def send_keepalive_ping(self) -> None:
         super().send_keepalive_ping()

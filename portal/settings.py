@@ -214,6 +214,12 @@ PORTICO_HANDSHAKE_TIMEOUT_SECONDS = env_float(
     "PORTICO_HANDSHAKE_TIMEOUT_SECONDS", 10.0, minimum=0.0
 )
 PORTICO_CLOSE_GRACE_SECONDS = env_float("PORTICO_CLOSE_GRACE_SECONDS", 2.0, minimum=0.1)
+# "auto": after both handshakes, APIs without onMessage policies are relayed as a tunnel (frame
+# headers read, payloads passed as they are) where the server offers it (uvicorn); "framed":
+# every message is parsed and re-framed (the relay before the tunnel; Daphne always is).
+PORTICO_RELAY_MODE = env_str("PORTICO_RELAY_MODE") or "auto"
+if PORTICO_RELAY_MODE not in ("auto", "framed"):
+    raise ImproperlyConfigured("PORTICO_RELAY_MODE must be 'auto' or 'framed'.")
 PORTICO_MAX_MESSAGE_BYTES_CEILING = env_int(
     "PORTICO_MAX_MESSAGE_BYTES_CEILING", 16 * 1024 * 1024, minimum=1024
 )

@@ -1,0 +1,384 @@
+"""One leg of a tunnel: reads WebSocket frames from its transport and forwards them, as they are,
+to the other leg's transport.
+
+Only frame headers are read (opcode, FIN, RSV, mask bit, length); payloads are neither copied
+nor unmasked, except the few bytes of close frames and our own pongs, and text, which is checked
+for UTF-8 (a client's through an unmasked copy) so a peer's invalid text closes 1007 exactly as
+in the framed relay. A client's frames are masked and stay so toward the backend; a backend's are
+not and reach the client unchanged: no extension is negotiated on either leg, so RSV bits are a
+protocol error. Frames the tunnel injects (close, ping) wait for a frame boundary.
+"""
+
+import asyncio
+from codecs import utf_8_decode
+
+from websockets.frames import Close, apply_mask
+
+CONT, TEXT, BINARY, CLOSE, PING, PONG = 0, 1, 2, 8, 9, 10
+PING_PAYLOAD = b"portico"  # our keep-alive pings; their pongs go no further
+
+
+class Leg(asyncio.Protocol):
+    """A tunnel's view of one peer: the frames read from it, and the stream written to it."""
+
+    __slots__ = (
+        "tunnel",
+        "client",
+        "stats",
+        "limit",
+        "transport",
+        "peer",
+        "hold",
+        "need",
+        "fin",
+        "forward",
+        "message",
+        "size",
+        "mask",
+        "offset",
+        "tail",
+        "reading",
+        "discard",
+        "sealed",
+        "pending",
+        "close_rcvd",
+        "close_sent",
+        "lost",
+        "heard",
+        "paused",
+        "ping",
+        "acked",
+        "grace",
+    )
+
+    def __init__(self, tunnel, *, client: bool, limit: int) -> None:
+        self.tunnel = tunnel
+        self.client = client  # frames read from it are masked; frames written to it are not
+        self.stats = tunnel.stats
+        self.limit = limit
+        self.transport = None
+        self.peer: Leg | None = None
+        self.hold = b""  # an incomplete frame header (or control frame) read so far
+        self.need = 0  # payload bytes of the frame in flight still to come
+        self.fin = False  # the frame in flight ends its message
+        self.forward = True  # the frame in flight goes to the peer (else it is dropped)
+        self.message = 0  # opcode of the message in progress (TEXT or BINARY), 0 between messages
+        self.size = 0  # bytes of that message so far
+        self.mask = b""  # the text frame in flight's mask key, and how far into its payload we are
+        self.offset = 0
+        self.tail = b""  # an incomplete UTF-8 sequence at the end of the text read so far
+        self.reading = True  # False once it sent its close (or broke the protocol)
+        self.discard = False  # the tunnel is closing: only close frames matter now
+        self.sealed = False  # our close frame is on its way to this leg: nothing more goes to it
+        self.pending: list | None = None  # frames for this leg waiting for a frame boundary
+        self.close_rcvd = False
+        self.close_sent = False  # our close frame was written to it
+        self.lost = False
+        self.heard = False  # anything read since the last keep-alive check
+        self.paused = False  # we stopped reading it: its peer's write buffer is full
+        self.ping = False  # our ping awaits its pong
+        self.acked = 0  # its TCP's acknowledged bytes when we pinged it
+        self.grace: asyncio.TimerHandle | None = None
+
+    # asyncio.Protocol ---------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        if not self.reading:
+            return
+        self.heard = True
+        hold = self.hold
+        if hold:
+            data = hold + data
+            self.hold = b""
+        n = len(data)
+        need = self.need
+        if not need and not self.message and not self.discard and n < 132:
+            # The common case: one whole small text or binary frame per read.
+            b0 = data[0]
+            if (b0 == 0x82 or b0 == 0x81) and n > 1:
+                b1 = data[1]
+                length = b1 & 127
+                masked = b1 & 128
+                if length < 126 and n == length + (6 if masked else 2) and length <= self.limit:
+                    if (masked != 0) is self.client:
+                        if b0 == 0x81:
+                            self.mask = data[2:6] if masked else b""
+                            self.offset = 0
+                            if not self._text(data, n - length, n, True):
+                                return
+                        self.peer.transport.write(data)
+                        stats = self.stats
+                        if self.client:
+                            stats.messages_up += 1
+                            stats.bytes_up += length
+                        else:
+                            stats.messages_down += 1
+                            stats.bytes_down += length
+                        return
+        self._walk(data, n, need)
+
+    def _walk(self, data: bytes, n: int, need: int) -> None:
+        """Forward the whole frames (and the part of the frame in flight) that `data` holds."""
+        peer = self.peer
+        pos = 0
+        start = 0  # forwarded span: data[start:pos]
+        if need:
+            if need > n:
+                self.need = need - n
+                if self.message == TEXT and self.forward and not self._text(data, 0, n, False):
+                    return
+                if self.forward:
+                    peer.transport.write(data)
+                return
+            self.need = 0
+            if self.message == TEXT and self.forward and not self._text(data, 0, need, self.fin):
+                return
+            pos = need
+            if not self.forward:
+                start = pos
+            self._frame_done()
+            if peer.pending:
+                if pos > start:
+                    peer.transport.write(data[start:pos])
+                start = pos
+                peer.flush_pending()
+        while pos < n:
+            if not self.reading:
+                break
+            if n - pos < 2:
+                break
+            b0 = data[pos]
+            b1 = data[pos + 1]
+            length = b1 & 127
+            head = 2
+            if length > 125:
+                if length == 126:
+                    head = 4
+                    if n - pos < 4:
+                        break
+                    length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+                else:
+                    head = 10
+                    if n - pos < 10:
+                        break
+                    length = int.from_bytes(data[pos + 2 : pos + 10], "big")
+            if b1 & 128:
+                if not self.client:
+                    return self._broken(data, start, pos, 1002, "incorrect masking")
+                mask_at = pos + head
+                head += 4
+                if n - pos < head:
+                    break
+            elif self.client:
+                return self._broken(data, start, pos, 1002, "incorrect masking")
+            else:
+                mask_at = 0
+            if b0 & 0x70:
+                return self._broken(data, start, pos, 1002, "reserved bits must be 0")
+            opcode = b0 & 15
+            fin = b0 & 128
+            end = pos + head + length
+            if opcode >= CLOSE:
+                if opcode > PONG or not fin or length > 125:
+                    return self._broken(data, start, pos, 1002, "invalid control frame")
+                if end > n:
+                    break  # held until the whole control frame is here
+                if opcode == CLOSE:
+                    if pos > start:
+                        peer.transport.write(data[start:pos])
+                    self._close_frame(data, pos + head, end, mask_at)
+                    return
+                if (
+                    self.discard
+                    or peer.sealed
+                    or (opcode == PONG and self._our_pong(data, pos + head, end, mask_at))
+                ):
+                    if pos > start:
+                        peer.transport.write(data[start:pos])
+                    start = end
+                pos = end
+                if peer.pending:
+                    if pos > start:
+                        peer.transport.write(data[start:pos])
+                    start = pos
+                    peer.flush_pending()
+                continue
+            if self.discard or peer.sealed:
+                forward = False
+            else:
+                forward = True
+                if opcode == CONT:
+                    if not self.message:
+                        return self._broken(data, start, pos, 1002, "unexpected continuation")
+                elif opcode == TEXT or opcode == BINARY:
+                    if self.message:
+                        return self._broken(data, start, pos, 1002, "expected a continuation")
+                    self.message = opcode
+                    self.size = 0
+                else:
+                    return self._broken(data, start, pos, 1002, f"invalid opcode {opcode}")
+                size = self.size + length
+                if size > self.limit:
+                    if pos > start:
+                        peer.transport.write(data[start:pos])
+                    start = pos
+                    self.tunnel.too_big(self, size)
+                    forward = False  # the tunnel is closing now: the rest is dropped
+                else:
+                    self.size = size
+                    if self.message == TEXT:
+                        self.mask = data[mask_at : mask_at + 4] if mask_at else b""
+                        self.offset = 0
+            if not forward:
+                if pos > start:
+                    peer.transport.write(data[start:pos])
+                start = min(end, n)
+            if end > n:
+                self.need = end - n
+                self.fin = bool(fin)
+                self.forward = forward
+                if forward and self.message == TEXT and not self._text(data, pos + head, n, False):
+                    return
+                pos = n
+                break
+            if (
+                forward
+                and self.message == TEXT
+                and not self._text(data, pos + head, end, bool(fin))
+            ):
+                return
+            pos = end
+            if forward and fin:
+                self._message_done()
+            if peer.pending:
+                if pos > start:
+                    peer.transport.write(data[start:pos])
+                start = pos
+                peer.flush_pending()
+        if pos < n and self.reading:
+            self.hold = data[pos:]
+        if pos > start:
+            peer.transport.write(data if start == 0 and pos == n else data[start:pos])
+
+    def _frame_done(self) -> None:
+        if self.forward and self.fin:
+            self._message_done()
+
+    def _message_done(self) -> None:
+        stats = self.stats
+        if self.client:
+            stats.messages_up += 1
+            stats.bytes_up += self.size
+        else:
+            stats.messages_down += 1
+            stats.bytes_down += self.size
+        self.message = 0
+        self.size = 0
+
+    def _text(self, data, start: int, end: int, final: bool) -> bool:
+        """Whether data[start:end], the next payload bytes of a text message, are UTF-8 so far."""
+        chunk = memoryview(data)[start:end]
+        mask = self.mask
+        if mask:
+            offset = self.offset % 4
+            chunk = apply_mask(chunk, mask[offset:] + mask[:offset] if offset else mask)
+            self.offset += end - start
+        tail = self.tail
+        if tail:
+            chunk = tail + bytes(chunk)
+        try:
+            used = utf_8_decode(chunk, "strict", final)[1]
+        except UnicodeDecodeError:
+            self.reading = False
+            self.tunnel.broken(self, 1007, "invalid UTF-8")
+            return False
+        self.tail = bytes(chunk[used:]) if used < len(chunk) else b""
+        return True
+
+    def _our_pong(self, data: bytes, start: int, end: int, mask_at: int) -> bool:
+        if not self.ping:
+            return False
+        payload = data[start:end]
+        if mask_at:
+            payload = apply_mask(payload, data[mask_at : mask_at + 4])
+        if payload != PING_PAYLOAD:
+            return False
+        self.ping = False
+        return True
+
+    def _close_frame(self, data: bytes, start: int, end: int, mask_at: int) -> None:
+        self.reading = False
+        self.close_rcvd = True
+        payload = data[start:end]
+        if mask_at:
+            payload = apply_mask(payload, data[mask_at : mask_at + 4])
+        if not payload:
+            self.tunnel.close_received(self, 1005, "")
+            return
+        try:
+            close = Close.parse(payload)
+        except UnicodeDecodeError:
+            self.tunnel.broken(self, 1007, "invalid UTF-8 in a close reason")
+            return
+        except Exception:  # noqa: BLE001 - websockets' ProtocolError: a bad code or length
+            self.tunnel.broken(self, 1002, "invalid close frame")
+            return
+        self.tunnel.close_received(self, close.code, close.reason)
+
+    def _broken(self, data: bytes, start: int, pos: int, code: int, reason: str) -> None:
+        if pos > start:
+            self.peer.transport.write(data[start:pos])
+        self.reading = False
+        self.tunnel.broken(self, code, reason)
+
+    # writing to this leg ------------------------------------------------------------------
+    def inject(self, frame: bytes, *, close: bool = False) -> None:
+        """Write a frame of our own to this leg at the next frame boundary of its stream."""
+        if self.lost:
+            return
+        source = self.peer
+        if not source.need or not source.forward:  # at a frame boundary of this leg's stream
+            self.transport.write(frame)
+            if close:
+                self.tunnel.close_written(self)
+        elif source.lost or not source.reading:
+            # The frame in flight will never be finished: no frame can follow it.
+            self.tunnel.drop(self)
+        else:
+            if self.pending is None:
+                self.pending = []
+            self.pending.append((frame, close))
+
+    def flush_pending(self) -> None:
+        pending, self.pending = self.pending, None
+        for frame, close in pending or ():
+            if self.lost:
+                return
+            self.transport.write(frame)
+            if close:
+                self.tunnel.close_written(self)
+
+    def connection_lost(self, exc) -> None:
+        self.lost = True
+        self.reading = False
+        self.tunnel.lost(self, exc)
+
+    def shutdown(self) -> None:
+        """The server is stopping (the server protocol passes its shutdown on to us)."""
+        self.tunnel.shutdown()
+
+    def eof_received(self) -> None:
+        return None  # the transport closes; connection_lost follows
+
+    def pause_writing(self) -> None:
+        # Our writes to this leg are ahead of it: stop reading what would be written to it.
+        peer = self.peer
+        if not peer.lost and not peer.paused:
+            peer.paused = True
+            peer.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        peer = self.peer
+        if not peer.lost and peer.paused:
+            peer.paused = False
+            peer.heard = True  # the interval spent paused does not count as quiet
+            peer.transport.resume_reading()

@@ -1,0 +1,288 @@
+"""The tunnel: after both handshakes, frames pass between the two transports unparsed.
+
+It keeps every guarantee of the framed relay (`gateway.relay.Relay`), and its interface
+(`stats`, `revoke(reason)`, `await run()`): close codes passed both ways and mapped the same way,
+the message size limit (1009 to the sender, 1001 to the other side, decided from frame headers
+before a payload is forwarded), idle timeout and maximum duration, keep-alive pings to both legs
+with pong timeouts, invalid frames (1002, 1007), backpressure (a leg is read only while the other
+leg's write buffer is below its high-water mark) and a close grace after which a peer that does
+not take (or answer) our close frame is reset. Time limits and keep-alive run on the per-loop
+`relay_wheel`, not on timers per connection; `gateway.relay_frames.Leg` reads the frames.
+"""
+
+import asyncio
+import logging
+
+from websockets.frames import Close, Frame, Opcode
+
+from gateway import closecodes
+from gateway.backend_leg import BackendLeg
+from gateway.relay import TUNNEL_EXTENSION, RelayStats
+from gateway.relay_frames import PING_PAYLOAD, Leg
+from gateway.relay_wheel import wheel
+from gateway.tcpreset import reset
+from gateway.uvicorn_protocols import bytes_acked, unsent
+
+log = logging.getLogger("portico.gateway")
+
+_PING_TO_CLIENT = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=False)
+
+
+def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
+    """The tunnel for an accepted connection, or None (the backend leg then parses frames again)
+    where the server does not hand its transport over."""
+    offer = (scope.get("extensions") or {}).get(TUNNEL_EXTENSION)
+    tunnel = Tunnel(**limits)
+    taken = offer["take"](tunnel.client) if offer is not None else None
+    if taken is None:
+        backend.framed()
+        return None
+    tunnel.attach(taken, backend)
+    return tunnel
+
+
+def close_frame(code: int, reason: str, *, mask: bool) -> bytes:
+    if code == closecodes.NO_STATUS:
+        payload = b""
+    else:
+        # A close frame carries at most 123 bytes of reason.
+        reason = reason.encode()[:123].decode(errors="ignore")
+        payload = Close(code, reason).serialize()
+    return Frame(Opcode.CLOSE, payload).serialize(mask=mask)
+
+
+class Tunnel:
+    def __init__(
+        self,
+        *,
+        max_message_bytes: int,
+        idle_timeout: float,
+        max_duration: float,
+        close_grace: float,
+        keepalive: float,
+    ) -> None:
+        self.stats = RelayStats()
+        self.loop = asyncio.get_running_loop()
+        self.client = Leg(self, client=True, limit=max_message_bytes)
+        self.backend = Leg(self, client=False, limit=max_message_bytes)
+        self.client.peer, self.backend.peer = self.backend, self.client
+        self.idle_timeout = idle_timeout
+        self.max_duration = max_duration
+        self.close_grace = close_grace
+        self.keepalive = keepalive
+        self.done = self.loop.create_future()
+        self.release = None  # the server's bookkeeping for a lost client connection
+        self.deadline = 0.0
+        self.seen = -1
+        self.last_change = 0.0
+        self.ping_due = 0.0
+
+    def attach(self, taken, backend: BackendLeg) -> None:
+        self.client.transport, self.release = taken
+        self.backend.transport, leftover = backend.detach(self.backend)
+        if leftover:
+            self.backend.data_received(leftover)
+        if backend.lost.done():
+            self.backend.connection_lost(None)
+
+    async def run(self) -> RelayStats:
+        now = self.loop.time()
+        self.last_change = now
+        if self.max_duration > 0:
+            self.deadline = now + self.max_duration
+        if self.keepalive > 0:
+            self.ping_due = now + self.keepalive
+        due = self._next(now)
+        if due is not None and not self.done.done():
+            wheel().add(self, due)
+        try:
+            await self.done
+        except asyncio.CancelledError:
+            self.drop(self.client)
+            self.drop(self.backend)
+            raise
+        finally:
+            wheel().discard(self)
+            for leg in (self.client, self.backend):
+                if leg.grace is not None:
+                    leg.grace.cancel()
+        return self.stats
+
+    # what peers do (called by the legs) -------------------------------------------------------
+    def close_received(self, leg: Leg, code: int, reason: str) -> None:
+        if leg.sealed:  # its answer to our close
+            if leg.close_sent:
+                leg.transport.close()
+            return
+        peer = leg.peer
+        if leg.client:
+            self._record("client", code, reason)
+            self._close(leg, code, reason)  # the echo
+            self._close(peer, closecodes.from_client(code), reason)
+        else:
+            self._record("backend", code, reason)
+            self._close(leg, code, reason)
+            self._close(peer, closecodes.from_backend(code), reason)
+
+    def broken(self, leg: Leg, code: int, reason: str) -> None:
+        """The peer broke the protocol (1002) or sent text that is not UTF-8 (1007)."""
+        leg.close_rcvd = True  # its answer is not waited for: the transport closes after ours
+        if leg.sealed:
+            if leg.close_sent:
+                leg.transport.close()
+            return
+        if leg.client:
+            self._record("client", code, reason)
+            self._close(leg, code, reason)
+            self._close(leg.peer, closecodes.from_client(code), reason)
+        else:
+            self._record("gateway", code, reason)
+            self._close(leg, code, reason)
+            if code == closecodes.INVALID_DATA:
+                self._close(leg.peer, closecodes.BAD_GATEWAY, "backend sent invalid data")
+            else:
+                self._close(leg.peer, closecodes.GOING_AWAY, reason)
+
+    def too_big(self, leg: Leg, size: int) -> None:
+        too_big = closecodes.MESSAGE_TOO_BIG
+        if leg.client:
+            log.info("client message of %d bytes over the %d byte limit", size, leg.limit)
+            self._record("gateway", too_big, "message too big")
+            self._close(leg, too_big, "message too big")
+            self._close(leg.peer, closecodes.GOING_AWAY, "client message too big")
+        else:
+            self._record("gateway", too_big, "backend message too big")
+            self._close(leg, too_big, "message too big")
+            self._close(leg.peer, closecodes.GOING_AWAY, "backend message too big")
+
+    def lost(self, leg: Leg, exc) -> None:
+        if leg.grace is not None:
+            leg.grace.cancel()
+            leg.grace = None
+        if leg.client and self.release is not None:
+            release, self.release = self.release, None
+            release(exc)
+        peer = leg.peer
+        if not leg.close_rcvd and not leg.sealed:
+            if leg.client:
+                self._record("client", closecodes.ABNORMAL, "")
+                self._close(peer, closecodes.from_client(closecodes.ABNORMAL), "")
+            else:
+                reason = "backend connection lost"
+                self._record("backend", closecodes.ABNORMAL, reason)
+                self._close(peer, closecodes.BAD_GATEWAY, reason)
+        self._closing()
+        if peer.pending and leg.need:
+            self.drop(peer)  # what waits for the end of the frame in flight never gets it
+        if self.client.lost and self.backend.lost and not self.done.done():
+            self.done.set_result(None)
+
+    def close_written(self, leg: Leg) -> None:
+        leg.close_sent = True
+        if leg.close_rcvd:
+            leg.transport.close()
+
+    def drop(self, leg: Leg) -> None:
+        """Reset a peer that did not take (or answer) our close in time, or cannot get it."""
+        leg.grace = None
+        if not leg.lost and leg.transport is not None:
+            reset(leg.transport)
+
+    # what the gateway decides ------------------------------------------------------------------
+    def revoke(self, reason: str) -> None:
+        """Access was withdrawn: close the client with 1008 and the backend with 1001, now."""
+        self._record("gateway", closecodes.POLICY_VIOLATION, reason)
+        self._close(self.client, closecodes.POLICY_VIOLATION, reason)
+        self._close(self.backend, closecodes.GOING_AWAY, reason)
+
+    def shutdown(self) -> None:
+        """The server is stopping (uvicorn's graceful shutdown): 1012 both ways, as uvicorn does."""
+        self._record("gateway", 1012, "server shutting down")
+        self._close(self.client, 1012, "")
+        self._close(self.backend, 1012, "")
+
+    def _expire(self, why: str) -> None:
+        self._record("gateway", closecodes.GOING_AWAY, why)
+        self._close(self.client, closecodes.GOING_AWAY, why)
+        self._close(self.backend, closecodes.GOING_AWAY, why)
+
+    def _pong_timeout(self, leg: Leg) -> None:
+        reason = "keepalive ping timeout"
+        self._record("gateway", 1011, reason)
+        leg.close_rcvd = True  # not waited for: it did not answer a ping either
+        self._close(leg, 1011, reason)
+        self._close(leg.peer, closecodes.GOING_AWAY, reason)
+
+    def _record(self, side: str, code: int | None, reason: str) -> None:
+        stats = self.stats
+        if not stats.closed_by:
+            stats.closed_by, stats.close_code, stats.close_reason = side, code, reason
+
+    def _closing(self) -> None:
+        self.client.discard = self.backend.discard = True
+
+    def _close(self, leg: Leg, code: int, reason: str) -> None:
+        """Send our close frame to `leg` once; it has the close grace to take and answer it."""
+        if leg.sealed or leg.lost:
+            return
+        leg.sealed = True
+        self._closing()
+        leg.grace = self.loop.call_later(self.close_grace, self.drop, leg)
+        leg.inject(close_frame(code, reason, mask=not leg.client), close=True)
+
+    # time limits and keep-alive (visited by the wheel) ------------------------------------------
+    def tick(self, now: float) -> float | None:
+        if self.client.discard:
+            return None  # closing: the close grace bounds what is left
+        if self.deadline and now >= self.deadline:
+            self._expire("maximum connection duration")
+            return None
+        if self.idle_timeout > 0:
+            total = self.stats.messages_up + self.stats.messages_down
+            if total != self.seen:
+                self.seen, self.last_change = total, now
+            elif now - self.last_change >= self.idle_timeout:
+                self._expire("idle timeout")
+                return None
+        if self.keepalive > 0 and now >= self.ping_due:
+            for leg in (self.client, self.backend):
+                if not self._keep_alive(leg):
+                    self._pong_timeout(leg)
+                    return None
+            self.ping_due = now + self.keepalive
+        return self._next(now)
+
+    def _next(self, now: float) -> float | None:
+        due = [t for t in (self.deadline, self.ping_due) if t]
+        if self.idle_timeout > 0:
+            due.append(now + max(0.05, self.idle_timeout / 4))
+        return min(due) if due else None
+
+    def _keep_alive(self, leg: Leg) -> bool:
+        """Ping a leg that was quiet for an interval; False if its last ping went unanswered."""
+        if leg.lost or leg.sealed:
+            return True
+        heard, leg.heard = leg.heard, False
+        if leg.ping:
+            if heard or leg.paused or self._taking(leg):
+                return True  # alive: talking, or taking what we send, or not read by us
+            return False
+        if not heard and not leg.paused:
+            leg.ping = True
+            leg.acked = bytes_acked(leg.transport)
+            if leg.client:
+                frame = _PING_TO_CLIENT
+            else:
+                frame = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=True)
+            leg.inject(frame)
+        return True
+
+    @staticmethod
+    def _taking(leg: Leg) -> bool:
+        """A ping queued behind data the peer is still taking: slow, not dead."""
+        transport = leg.transport
+        acked = bytes_acked(transport)
+        if acked > leg.acked and transport.get_write_buffer_size() + unsent(transport):
+            leg.acked = acked
+            return True
+        return False
