@@ -48,6 +48,30 @@ class BackendLeg(asyncio.Protocol):
     waits; send is a serialize + transport.write with no lock or context manager.
     """
 
+    __slots__ = (  # one per connection: no instance dict
+        "protocol",
+        "loop",
+        "transport",
+        "subprotocol",
+        "opened",
+        "lost",
+        "messages",
+        "waiter",
+        "max_queue",
+        "max_queue_bytes",
+        "queued_bytes",
+        "closing",
+        "read_paused",
+        "write_paused",
+        "drain_waiter",
+        "fragments",
+        "fragment_text",
+        "keepalive",
+        "heard",
+        "ping_timer",
+        "pong_deadline",
+    )
+
     def __init__(
         self,
         protocol: ClientProtocol,
@@ -233,7 +257,8 @@ class BackendLeg(asyncio.Protocol):
         buffer = self.protocol.reader.buffer
         leftover = bytes(buffer)
         buffer.clear()
-        self.protocol = None  # its parser, request and response are not needed any more
+        # Its parser, request, response and message queue are not needed any more.
+        self.protocol = self.messages = None
         self.transport.set_protocol(protocol)
         return self.transport, leftover
 

@@ -49,6 +49,10 @@ class Leg(asyncio.Protocol):
         "ping",
         "acked",
         "grace",
+        "fast",
+        "small",
+        "delta",
+        "out",
     )
 
     def __init__(self, tunnel, *, client: bool, limit: int) -> None:
@@ -79,42 +83,62 @@ class Leg(asyncio.Protocol):
         self.ping = False  # our ping awaits its pong
         self.acked = 0  # its TCP's acknowledged bytes when we pinged it
         self.grace: asyncio.TimerHandle | None = None
+        self.fast = True  # between messages, nothing held, not closing: the fast path applies
+        # Reads shorter than `small` whose second byte is `len + delta` are one whole frame
+        # with a 7-bit length within the limit, masked from a client, unmasked from a backend.
+        head = 6 if client else 2
+        self.small = min(126 + head, limit + head + 1)
+        self.delta = (128 if client else 0) - head
+        self.out = None  # the peer's transport.write
 
     # asyncio.Protocol ---------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
+        self.heard = True
+        n = len(data)
+        # The common case: one whole small text or binary frame per read, between messages.
+        # `small` and `delta` encode "whole frame, correct mask bit, under the limit" as one
+        # comparison of the second header byte with the read's length.
+        if self.fast and n < self.small and data[1] == n + self.delta:
+            b0 = data[0]
+            if b0 == 0x81:
+                text = apply_mask(data[6:], data[2:6]) if self.client else data[2:]
+                if not text.isascii():
+                    try:
+                        text.decode()
+                    except UnicodeDecodeError:
+                        self.reading = self.fast = False
+                        self.tunnel.broken(self, 1007, "invalid UTF-8")
+                        return
+            elif b0 != 0x82:
+                self._read(data, n)
+                return
+            self.out(data)
+            stats = self.stats
+            if self.client:
+                stats.messages_up += 1
+                stats.bytes_up += n - 6
+            else:
+                stats.messages_down += 1
+                stats.bytes_down += n - 2
+            return
+        self._read(data, n)
+
+    def _read(self, data: bytes, n: int) -> None:
         if not self.reading:
             return
-        self.heard = True
         hold = self.hold
         if hold:
             data = hold + data
+            n = len(data)
             self.hold = b""
-        n = len(data)
-        need = self.need
-        if not need and not self.message and not self.discard and n < 132:
-            # The common case: one whole small text or binary frame per read.
-            b0 = data[0]
-            if (b0 == 0x82 or b0 == 0x81) and n > 1:
-                b1 = data[1]
-                length = b1 & 127
-                masked = b1 & 128
-                if length < 126 and n == length + (6 if masked else 2) and length <= self.limit:
-                    if (masked != 0) is self.client:
-                        if b0 == 0x81:
-                            self.mask = data[2:6] if masked else b""
-                            self.offset = 0
-                            if not self._text(data, n - length, n, True):
-                                return
-                        self.peer.transport.write(data)
-                        stats = self.stats
-                        if self.client:
-                            stats.messages_up += 1
-                            stats.bytes_up += length
-                        else:
-                            stats.messages_down += 1
-                            stats.bytes_down += length
-                        return
-        self._walk(data, n, need)
+        self._walk(data, n, self.need)
+        self.fast = (
+            self.reading
+            and not self.discard
+            and not self.need
+            and not self.message
+            and not self.hold
+        )
 
     def _walk(self, data: bytes, n: int, need: int) -> None:
         """Forward the whole frames (and the part of the frame in flight) that `data` holds."""
@@ -359,7 +383,7 @@ class Leg(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.lost = True
-        self.reading = False
+        self.reading = self.fast = False
         self.tunnel.lost(self, exc)
 
     def shutdown(self) -> None:

@@ -52,6 +52,24 @@ def close_frame(code: int, reason: str, *, mask: bool) -> bytes:
 
 
 class Tunnel:
+    __slots__ = (  # one per connection: no instance dict
+        "stats",
+        "loop",
+        "client",
+        "backend",
+        "idle_timeout",
+        "max_duration",
+        "close_grace",
+        "keepalive",
+        "done",
+        "release",
+        "deadline",
+        "seen",
+        "last_change",
+        "ping_due",
+        "__weakref__",
+    )
+
     def __init__(
         self,
         *,
@@ -80,6 +98,8 @@ class Tunnel:
     def attach(self, taken, backend: BackendLeg) -> None:
         self.client.transport, self.release = taken
         self.backend.transport, leftover = backend.detach(self.backend)
+        self.client.out = self.backend.transport.write
+        self.backend.out = self.client.transport.write
         if leftover:
             self.backend.data_received(leftover)
         if backend.lost.done():
@@ -220,6 +240,7 @@ class Tunnel:
 
     def _closing(self) -> None:
         self.client.discard = self.backend.discard = True
+        self.client.fast = self.backend.fast = False
 
     def _close(self, leg: Leg, code: int, reason: str) -> None:
         """Send our close frame to `leg` once; it has the close grace to take and answer it."""
