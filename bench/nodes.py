@@ -205,15 +205,18 @@ def idle60k(h, ctx, target, index: int) -> dict:
         deadline = started + OPEN_TIMEOUT
         opened = [c.wait_opened(max(1.0, deadline - time.monotonic())) for c in clients]
         out["open_seconds"] = time.monotonic() - started
-        out["opened"] = sum(o.get("opened", 0) for o in opened)
         out["open_timed_out"] = sum(1 for o in opened if not o)
+        # A client still opening when time ran out has not said how many it holds.
+        out["opened"] = None if out["open_timed_out"] else sum(o["opened"] for o in opened)
         out["open_errors"] = sum(o.get("errors", 0) for o in opened)
         out["error_samples"] = [e for o in opened for e in o.get("error_samples", [])][:10]
         time.sleep(args.settle)
         after = h.rss_kib(workers_only)
         cpu0, t0 = h.ticks(workers_only), time.monotonic()
         h.log(
-            f"{target.label}: idle60k: {out['opened']:,} open; idle CPU over {args.idle_seconds:g}s"
+            f"{target.label}: idle60k: {out['opened'] or 'not all'} opened "
+            f"({out['open_timed_out']} clients still opening after {OPEN_TIMEOUT}s); "
+            f"idle CPU over {args.idle_seconds:g}s"
         )
         time.sleep(args.idle_seconds)
         cpu1, t1 = h.ticks(workers_only), time.monotonic()
@@ -221,7 +224,8 @@ def idle60k(h, ctx, target, index: int) -> dict:
         out["per_worker_connections"] = per_worker
         out["max_worker_connections"] = max(per_worker.values(), default=None)
         # What the workers themselves count, when every worker answered the status poll.
-        out["held"] = sum(per_worker.values()) if len(per_worker) == count else out["opened"]
+        held = sum(per_worker.values()) if len(per_worker) == count else out["opened"]
+        out["held"] = held or 0
         out["max_open_files_per_process"] = max(_open_files(p) for p in workers_only)
         out["rss_before_kib"], out["rss_after_kib"] = before, after
         # Per connection still held: on an overloaded machine some opened ones have closed since.

@@ -1082,6 +1082,11 @@ def warnings(results: dict, labels: dict[str, str]) -> list[str]:
                 )
                 if r.get("error"):
                     notes.append(f"{where}: ERROR {r['error']}")
+                if r.get("open_timed_out"):
+                    notes.append(
+                        f"{where}: {r['open_timed_out']} client(s) were still opening when time ran"
+                        " out: the idle CPU includes their handshakes"
+                    )
                 if (r.get("client_cpu_pct") or 0) > CLIENT_SATURATED_PCT:
                     notes.append(
                         f"{where}: load client at {r['client_cpu_pct']:.0f}% of a core: it may "
