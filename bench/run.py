@@ -1354,7 +1354,13 @@ def report(results: dict, labels: dict[str, str], args, meta: dict) -> str:
     ]
     msg = message_table(results, labels)
     if msg:
-        out += ["", "Issue 14: proxy CPU per relayed message with onMessage policies:", msg]
+        out += [
+            "",
+            "Issue 14: proxy CPU per relayed message with onMessage policies (an API with them is "
+            "relayed framed, one without may be tunnelled: PORTICO_RELAY_MODE=framed in the "
+            "environment compares the policies alone):",
+            msg,
+        ]
     notes = warnings(results, labels)
     if notes:
         out += [""] + [f"note: {n}" for n in notes]
