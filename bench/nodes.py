@@ -214,9 +214,13 @@ def idle60k(h, ctx, target, index: int) -> dict:
         after = h.rss_kib(workers_only)
         cpu0, t0 = h.ticks(workers_only), time.monotonic()
         h.log(
-            f"{target.label}: idle60k: {out['opened'] or 'not all'} opened "
-            f"({out['open_timed_out']} clients still opening after {OPEN_TIMEOUT}s); "
-            f"idle CPU over {args.idle_seconds:g}s"
+            f"{target.label}: idle60k: {out['opened'] or 'not all'} opened"
+            + (
+                f" ({out['open_timed_out']} clients still opening after {OPEN_TIMEOUT}s)"
+                if out["open_timed_out"]
+                else ""
+            )
+            + f"; idle CPU over {args.idle_seconds:g}s"
         )
         time.sleep(args.idle_seconds)
         cpu1, t1 = h.ticks(workers_only), time.monotonic()
