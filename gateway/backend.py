@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from urllib.parse import unquote_plus
 
-from websockets.client import ClientProtocol
-from websockets.datastructures import Headers
-from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
-from websockets.typing import Origin, Subprotocol
-from websockets.uri import parse_uri
+from websockets.exceptions import WebSocketException
 
-from gateway.backend_leg import BackendLeg, TunnelClientProtocol
+from gateway.backend_handshake import (
+    BackendHandshakeError,
+    BackendStatus,
+    build_request,
+    new_key,
+    target,
+)
+from gateway.backend_leg import BackendLeg, Pending
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")
@@ -40,9 +43,9 @@ class BackendRequest:
         lowered = name.lower()
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
-    def extra_headers(self) -> dict[str, str]:
-        """Headers other than Origin and User-Agent, which the client library sets itself."""
-        return {k: v for k, v in self.headers.items() if k.lower() not in _FORWARDED_AS_IS}
+    def extra_headers(self) -> list[tuple[str, str]]:
+        """Headers other than Origin and User-Agent, which have their own places."""
+        return [(k, v) for k, v in self.headers.items() if k.lower() not in _FORWARDED_AS_IS]
 
 
 def strip_query_param(query: str, name: str) -> str:
@@ -86,27 +89,28 @@ async def open_backend(
     """
     leg = None
     try:
-        uri = parse_uri(request.url)
-        origin = request.header("Origin")
-        protocol = (TunnelClientProtocol if tunnel else ClientProtocol)(
+        uri, head = target(request.url)
+        key, accept = new_key()
+        pending = Pending(
             uri,
-            origin=Origin(origin) if origin else None,
-            subprotocols=[Subprotocol(s) for s in request.subprotocols] or None,
-            max_size=max_size,
+            build_request(
+                head,
+                key,
+                origin=request.header("Origin") or None,
+                subprotocols=request.subprotocols,
+                headers=request.extra_headers(),
+                user_agent=request.header("User-Agent"),
+            ),
+            accept,
+            request.subprotocols,
+            max_size,
+            tunnel,
         )
-        handshake = protocol.connect()
-        handshake.headers.update(Headers(request.extra_headers()))
-        if "User-Agent" in handshake.headers:
-            del handshake.headers["User-Agent"]
-        user_agent = request.header("User-Agent")
-        if user_agent:
-            handshake.headers["User-Agent"] = user_agent
-        protocol.send_request(handshake)
         loop = asyncio.get_running_loop()
         async with asyncio.timeout(connect_timeout):
             _, leg = await loop.create_connection(
                 # Messages waiting for the client: at most about one message limit in bytes.
-                lambda: BackendLeg(protocol, keepalive=keepalive, max_queue_bytes=max_size),
+                lambda: BackendLeg(pending, keepalive=keepalive, max_queue_bytes=max_size),
                 uri.host,
                 uri.port,
                 ssl=_tls_context() if uri.secure else None,
@@ -118,15 +122,15 @@ async def open_backend(
         raise Refusal(
             504, "The backend did not answer in time.", reason="backend timeout"
         ) from None
-    except InvalidStatus as exc:
+    except BackendStatus as exc:
         _abort(leg)
-        status = exc.response.status_code
+        status = exc.status
         raise Refusal(
             502,
             "The backend refused the WebSocket handshake.",
             reason=f"backend answered HTTP {status} instead of 101",
         ) from None
-    except (InvalidHandshake, WebSocketException) as exc:
+    except (BackendHandshakeError, WebSocketException) as exc:
         _abort(leg)
         raise Refusal(
             502, "The backend's WebSocket handshake failed.", reason=f"backend handshake: {exc}"

@@ -1,5 +1,9 @@
 """The backend leg: websockets' Sans-I/O ClientProtocol on a plain asyncio.Protocol.
 
+The opening handshake is bytes (`gateway.backend_handshake`): the request written, the 101
+response checked; only then, and only where frames are parsed here, is a ClientProtocol made
+(in the OPEN state). A tunnel never makes one.
+
 The `websockets` asyncio client costs a lock, an async context manager, an assembler and a
 queue per message; this leg parses frames in `data_received`, keeps whole messages in a
 bounded deque (reading pauses at `max_queue` messages or `max_queue_bytes`, and while it is
@@ -8,9 +12,9 @@ waiting only when the transport asks for backpressure. It offers the part of the
 `ClientConnection` interface the relay uses: `recv`, `send`, `close`, `subprotocol`, and
 `ConnectionClosed` carrying the close frames received and sent.
 
-For a tunnel, `TunnelClientProtocol` does the handshake and then leaves the bytes that follow
-unparsed in its reader, so `detach` can hand them and the transport to the tunnel; `framed()`
-turns it back into a normal leg (parsing them) where the tunnel could not be set up.
+For a tunnel, the bytes that follow the handshake stay unparsed in `buffer`, so `detach` can
+hand them and the transport to the tunnel; `framed()` turns it into a normal leg (parsing them)
+where the tunnel could not be set up.
 """
 
 import asyncio
@@ -19,26 +23,31 @@ import collections
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Opcode
-from websockets.http11 import Response
-from websockets.protocol import Protocol, State
+from websockets.protocol import State
+from websockets.uri import WebSocketURI
 
+from gateway.backend_handshake import (
+    MAX_RESPONSE_HEAD,
+    BackendHandshakeError,
+    check_response,
+    log,
+    log_head,
+)
 from gateway.tcpreset import reset
 
 
-class _FramesLater(Protocol):
-    """Parses no frames until `framed` is set: ClientProtocol.parse continues here after the
-    handshake response (its `super().parse()`), so the bytes that follow stay in the reader."""
+class Pending:
+    """The handshake in flight: what was sent and what the answer must say."""
 
-    framed = False
+    __slots__ = ("uri", "request", "accept", "subprotocols", "max_size", "tunnel")
 
-    def parse(self):
-        while not self.framed:
-            yield
-        yield from super().parse()
-
-
-class TunnelClientProtocol(ClientProtocol, _FramesLater):
-    """websockets' client handshake; the frames after it are left to a tunnel (or `framed()`)."""
+    def __init__(self, uri, request, accept, subprotocols, max_size, tunnel):
+        self.uri: WebSocketURI = uri
+        self.request: bytes = request
+        self.accept: bytes = accept
+        self.subprotocols: list[str] = subprotocols
+        self.max_size: int = max_size
+        self.tunnel: bool = tunnel  # leave the frames after it unparsed (detach or framed())
 
 
 class BackendLeg(asyncio.Protocol):
@@ -70,17 +79,21 @@ class BackendLeg(asyncio.Protocol):
         "heard",
         "ping_timer",
         "pong_deadline",
+        "pending",
+        "buffer",
     )
 
     def __init__(
         self,
-        protocol: ClientProtocol,
+        pending: Pending,
         *,
         keepalive: float | None,
         max_queue: int = 16,
         max_queue_bytes: int = 4 * 1024 * 1024,
     ):
-        self.protocol = protocol
+        self.protocol: ClientProtocol | None = None  # made once frames are parsed here
+        self.pending: Pending | None = pending
+        self.buffer = bytearray()  # the response, then the bytes after it until framed/detach
         self.loop = asyncio.get_running_loop()
         self.transport = None
         self.subprotocol = None
@@ -106,18 +119,19 @@ class BackendLeg(asyncio.Protocol):
     # asyncio.Protocol ---------------------------------------------------------------------
     def connection_made(self, transport) -> None:
         self.transport = transport
-        self.flush()
+        transport.write(self.pending.request)
+        log_head(">", self.pending.request)
 
     def data_received(self, data: bytes) -> None:
         protocol = self.protocol
+        if protocol is None:
+            self._handshake_data(data)
+            return
         protocol.receive_data(data)
         messages = self.messages
         queued = self.queued_bytes
         try:
             for event in protocol.events_received():
-                if type(event) is Response:
-                    self._opened(event)
-                    continue
                 opcode = event.opcode
                 if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
                     if event.fin:
@@ -164,24 +178,37 @@ class BackendLeg(asyncio.Protocol):
         if protocol.state is State.CLOSED or protocol.close_expected():
             self._wake()
 
-    def _opened(self, response: Response) -> None:
-        protocol = self.protocol
-        if protocol.handshake_exc is not None:
-            if not self.opened.done():
-                self.opened.set_exception(protocol.handshake_exc)
+    def _handshake_data(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        pending = self.pending
+        if pending is None or self.opened.done():
+            return  # opened for a tunnel: the bytes wait for detach or framed()
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > MAX_RESPONSE_HEAD:
+                self.opened.set_exception(BackendHandshakeError("response head too large"))
+                self.transport.abort()
             return
-        self.subprotocol = protocol.subprotocol
-        if not self.opened.done():
-            self.opened.set_result(None)
-        if self.keepalive:
-            self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
+        head = bytes(buffer[:end])
+        log_head("<", head)
+        try:
+            self.subprotocol = check_response(head, pending.accept, pending.subprotocols)
+        except Exception as exc:  # BackendStatus, BackendHandshakeError
+            self.opened.set_exception(exc)
+            return
+        del buffer[: end + 4]
+        self.opened.set_result(None)
+        if not pending.tunnel:
+            self.framed()
 
     def eof_received(self) -> None:
-        self.protocol.receive_eof()
-        self.flush()
+        if self.protocol is not None:
+            self.protocol.receive_eof()
+            self.flush()
 
     def connection_lost(self, exc) -> None:
-        if self.protocol.state is not State.CLOSED:
+        if self.protocol is not None and self.protocol.state is not State.CLOSED:
             self.protocol.receive_eof()
         if not self.opened.done():
             self.opened.set_exception(exc or ConnectionError("backend closed the connection"))
@@ -254,20 +281,32 @@ class BackendLeg(asyncio.Protocol):
                 timer.cancel()
         self.ping_timer = self.pong_deadline = None
         self.keepalive = None
-        buffer = self.protocol.reader.buffer
-        leftover = bytes(buffer)
-        buffer.clear()
-        # Its parser, request, response and message queue are not needed any more.
-        self.protocol = self.messages = None
+        leftover = bytes(self.buffer)
+        # Its handshake state, buffer and message queue are not needed any more.
+        self.pending = self.buffer = self.messages = None
         self.transport.set_protocol(protocol)
         return self.transport, leftover
 
     def framed(self) -> None:
-        """A tunnel was not possible after all: parse the frames read so far, and from now on."""
-        if getattr(self.protocol, "framed", True) is False:
-            self.protocol.framed = True
-            if self.transport is not None and not self.lost.done():
-                self.data_received(b"")
+        """Parse frames here: the bytes read after the handshake, and from now on."""
+        pending = self.pending
+        if self.protocol is not None or pending is None:
+            return
+        protocol = ClientProtocol(
+            pending.uri, state=State.OPEN, max_size=pending.max_size, logger=log
+        )
+        protocol.subprotocol = self.subprotocol
+        self.protocol = protocol
+        self.pending = None
+        leftover = bytes(self.buffer)
+        self.buffer = None
+        if self.keepalive:
+            self.ping_timer = self.loop.call_later(self.keepalive, self._ping)
+        if self.transport is not None and not self.lost.done():
+            self.data_received(leftover)
+        else:
+            protocol.receive_data(leftover)
+            protocol.receive_eof()
 
     # the interface the relay uses (same as websockets' ClientConnection) ------------------
     async def recv(self):
@@ -306,6 +345,8 @@ class BackendLeg(asyncio.Protocol):
                 raise self._closed()
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.protocol is None:  # opened for a tunnel that was never attached
+            self.framed()
         self.closing = True
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(code, reason)
