@@ -58,35 +58,17 @@ class GatewayConsumer(AsyncConsumer):
             attempt.failed(f"{type(exc).__name__}: {exc}")
             raise
         try:
-            await self._relay(
-                scope,
-                receive,
-                send,
-                opened.backend,
-                opened.handshake,
-                opened.messages,
-                started,
-                correlation_id,
-                attempt,
-                tunnel=opened.tunnel,
-            )
+            await self._relay(scope, receive, send, opened, started, correlation_id, attempt)
         finally:
             opened.release()
 
-    async def _relay(
-        self,
-        scope,
-        receive,
-        send,
-        backend,
-        handshake,
-        messages,
-        started,
-        correlation_id,
-        attempt,
-        *,
-        tunnel=False,
-    ) -> None:
+    async def _relay(self, scope, receive, send, opened, started, correlation_id, attempt) -> None:
+        # Taken out of `opened` so that nothing but these locals holds them: the handshake (the
+        # client's decoded headers, the backend request) is dropped once the connection is
+        # registered, the backend leg once a tunnel has its transport.
+        backend, handshake, messages = opened.backend, opened.handshake, opened.messages
+        opened.backend = opened.handshake = None
+        tunnel = opened.tunnel
         api = handshake.route.api
         try:
             await send({"type": "websocket.accept", "subprotocol": backend.subprotocol})
@@ -122,6 +104,14 @@ class GatewayConsumer(AsyncConsumer):
         attempt.accepted(relay.stats, handshake_ms)
         live = live_connections()
         live.add(relay, handshake, get_store().snapshot, connection_id=correlation_id, scope=scope)
+        handshake = None
+        if relay is not None and type(relay) is not Relay:  # a tunnel: nothing reads them now
+            backend = None
+            headers = scope.get("headers")
+            if type(headers) is list:
+                # Shared by every copy of the scope (uvicorn's, the router's): emptied in place.
+                # Read until here: routing, key, policies, telemetry, the live sessions' entry.
+                headers.clear()
         try:
             stats = await relay.run()
         finally:
