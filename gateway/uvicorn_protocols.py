@@ -14,6 +14,10 @@
   extensions: `take(protocol)` hands the connection to `protocol` and returns the transport and
   a `release(exc)` to call when it is lost) unless uvicorn already read bytes past the handshake.
   The tunnel then owns keep-alive and closing; shutdown is passed on to it.
+- The WebSocket handshake request is handed to websockets as the Request httptools already
+  parsed (uvicorn serializes it again for websockets to parse with a regex per header line);
+  requests near websockets' limits (line length, header count) or with a body header still
+  take uvicorn's path, so websockets answers them as before.
 - A keep-alive ping queued behind data a slow client is still taking is not a timeout: while the
   client's TCP keeps acknowledging new bytes, the pong deadline is extended (a client that stops
   reading stops acknowledging, and times out as before).
@@ -26,9 +30,12 @@ import socket
 import struct
 
 from django.conf import settings
+from uvicorn.logging import TRACE_LOG_LEVEL
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.datastructures import Headers
 from websockets.http11 import Request
+from websockets.protocol import Protocol
 
 from gateway.relay import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.tcpreset import reset
@@ -62,7 +69,23 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def handle_websocket_upgrade(self) -> None:
         self._stop_head_timer()
-        super().handle_websocket_upgrade()
+        request = None
+        if issubclass(self.ws_protocol_class, GatewayWebSocketProtocol):
+            request = parsed_request(self.scope, self.url)
+        if request is None:
+            super().handle_websocket_upgrade()
+            return
+        # uvicorn's own, except that the request is passed as parsed, not as bytes.
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            prefix = "{}:{} - ".format(*self.client) if self.client else ""
+            self.logger.log(TRACE_LOG_LEVEL, "%sUpgrading to WebSocket", prefix)
+        self.connections.discard(self)
+        protocol = self.ws_protocol_class(
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        protocol.connection_made(self.transport)
+        protocol.request_received(request)
+        self.transport.set_protocol(protocol)
 
     def _start_head_timer(self) -> None:
         if self.head_timer is None and self.head_timeout > 0:
@@ -78,6 +101,31 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         if self.transport is not None and not self.transport.is_closing():
             log.debug("request head not complete within %.1f s: closing", self.head_timeout)
             self.transport.close()
+
+
+# websockets' parser limits (a line of 8 KiB, 128 headers), with room: nearer them, websockets
+# parses the request itself and answers 414/431 as before.
+_MAX_LINE = 8000
+_MAX_HEADERS = 120
+
+
+def parsed_request(scope: dict, url: bytes) -> Request | None:
+    """The Request websockets' parser would build from what httptools parsed, or None where
+    only websockets' own parsing gives the same answer (limits, a body, non-ASCII)."""
+    raw = scope["headers"]
+    if (
+        len(url) > _MAX_LINE
+        or len(raw) > _MAX_HEADERS
+        or scope.get("http_version") != "1.1"
+        or not url.isascii()
+    ):
+        return None
+    pairs = []
+    for name, value in raw:
+        if len(name) + len(value) > _MAX_LINE or name in (b"transfer-encoding", b"content-length"):
+            return None
+        pairs.append((name.decode("ascii"), value.decode("iso-8859-1")))
+    return Request(url.decode("ascii"), Headers(pairs), method=scope["method"])
 
 
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -107,6 +155,18 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             self.handshake_initiated = self.handshake_complete = self.close_sent = True
             self.transport.close()
             self._abort_later()
+
+    def request_received(self, request: Request) -> None:
+        """The handshake request, parsed already: what `data_received` does with its bytes."""
+        conn = self.conn
+        # ServerProtocol's parser continues with the base parser (frames) after the request.
+        conn.parser = Protocol.parse(conn)
+        next(conn.parser)
+        if conn.debug:
+            conn.logger.debug("< %s %s %s", request.method, request.path, request.protocol)
+            for key, value in request.headers.raw_items():
+                conn.logger.debug("< %s: %s", key, value)
+        self.handle_connect(request)
 
     def send_receive_event_to_app(self) -> None:
         # uvicorn's own, except that a text message that is not UTF-8 closes 1007 without an
