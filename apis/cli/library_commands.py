@@ -38,6 +38,14 @@ def named_value_list(c: Client, args):
     emit(c.list("namedValues/"), as_json=args.json, columns=NAMED_VALUE_COLUMNS)
 
 
+def _upsert(c: Client, collection: str, name: str, body: dict) -> dict:
+    """POST a new item, or PATCH the existing one with its ETag as If-Match."""
+    current = _exists(c, collection, name)
+    if current is None:
+        return c.call("POST", f"{collection}/", {"name": name, **body}).data
+    return c.call("PATCH", _path(collection, name), body, if_match=current.etag).data
+
+
 def named_value_get(c: Client, args):
     emit(c.get(_path("namedValues", args.name)), as_json=args.json)
 
@@ -53,13 +61,7 @@ def named_value_set(c: Client, args):
         body["secret"] = args.secret
     if args.description is not None:
         body["description"] = args.description
-    current = _exists(c, "namedValues", args.name)
-    if current is None:
-        data = c.call("POST", "namedValues/", {"name": args.name, **body}).data
-    else:
-        path = _path("namedValues", args.name)
-        data = c.call("PATCH", path, body, if_match=current.etag).data
-    emit(data, as_json=args.json)
+    emit(_upsert(c, "namedValues", args.name, body), as_json=args.json)
 
 
 def named_value_delete(c: Client, args):
@@ -83,13 +85,7 @@ def fragment_set(c: Client, args):
     body: dict = {"xml": _read_value(args.file)}
     if args.description is not None:
         body["description"] = args.description
-    current = _exists(c, "policyFragments", args.name)
-    if current is None:
-        data = c.call("POST", "policyFragments/", {"name": args.name, **body}).data
-    else:
-        path = _path("policyFragments", args.name)
-        data = c.call("PATCH", path, body, if_match=current.etag).data
-    emit(data, as_json=args.json)
+    emit(_upsert(c, "policyFragments", args.name, body), as_json=args.json)
 
 
 def fragment_delete(c: Client, args):
