@@ -183,7 +183,15 @@ class LiveConnection(models.Model):
 
     class Meta:
         ordering = ["opened_at", "id"]
-        indexes = [models.Index(fields=["api_id", "opened_at"], name="live_api_opened")]
+        indexes = [
+            models.Index(fields=["api_id", "opened_at"], name="live_api_opened"),
+            # Each process asks twice a second for its disconnects: only the asked rows indexed.
+            models.Index(
+                fields=["process"],
+                condition=models.Q(disconnect_requested_at__isnull=False),
+                name="live_disconnect_asked",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.connection_id} api {self.api_id}"
