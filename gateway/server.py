@@ -4,10 +4,12 @@ Workers of one node (`gateway.workers`) each bind the same port with SO_REUSEPOR
 kernel balance new connections between them.
 """
 
+import os
 import socket
 
 import uvicorn
 from django.conf import settings
+from django.db import connections
 
 from gateway.uvicorn_protocols import GatewayHttpProtocol, GatewayWebSocketProtocol
 
@@ -60,7 +62,21 @@ def bound_socket(host: str, port: int, *, shared: bool = False) -> socket.socket
     return sock
 
 
+def keep_database_connections() -> None:
+    """A managed gateway's database work (live reports twice a second, telemetry batches,
+    heartbeats, catalog polls) all runs on asgiref's one thread-sensitive thread: its connection
+    stays open between calls instead of being opened for each. A connection that failed is
+    closed by the next call's `close_old_connections`, so the call after an outage reconnects.
+    Only the data plane: the portal's requests each get a thread of their own."""
+    if "DATABASE_CONN_MAX_AGE" in os.environ:
+        return  # the operator's choice stands
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = None
+
+
 def serve(*, host: str, port: int, app: str = DATA_PLANE, shared: bool = False) -> None:
     """Serve in this process until SIGTERM/SIGINT, which drains open connections gracefully."""
+    if app == DATA_PLANE:
+        keep_database_connections()
     sock = bound_socket(host, port, shared=shared)
     uvicorn.Server(uvicorn_config(host=host, port=port, app=app)).run(sockets=[sock])
