@@ -87,6 +87,9 @@ class LiveConnections:
     def sessions(self) -> list[Session]:
         return [grant.session for grant in self._live.values() if grant.session is not None]
 
+    def session_count(self) -> int:
+        return len(self._by_id)
+
     def add(
         self, relay, handshake, current: Snapshot | None, *, connection_id: str = "", scope=None
     ) -> None:

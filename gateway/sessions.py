@@ -114,7 +114,7 @@ class SessionReporter:
 
     def report(self, now: float) -> dict | None:
         """What to send now, or None when there is nothing to say or ask."""
-        sessions = self.live.sessions()
+        listed = self.live.session_count()
         report = {
             "node_id": self.node_id()[:100],
             "worker": str(os.getpid()),
@@ -125,16 +125,16 @@ class SessionReporter:
             "counts": [],
         }
         if self.need_full or now - self._full_at >= FULL_SECONDS:
-            if not sessions and not self.need_full:
+            if not listed and not self.need_full:
                 return None
             report["full"] = True
-            report["opened"] = [session.entry() for session in sessions]
+            report["opened"] = [session.entry() for session in self.live.sessions()]
             self.opened.clear()
             self.closed.clear()
             self.need_full = False
             self._full_at = self._counts_at = self._keepalive_at = now
             return report
-        if not sessions and not self.closed:
+        if not listed and not self.closed:
             return None  # nothing open, so nothing to list, count or disconnect
         report["opened"] = [session.entry() for session in self.opened.values()]
         report["closed"] = sorted(self.closed)
@@ -142,7 +142,7 @@ class SessionReporter:
         self.closed.clear()
         if now - self._counts_at >= COUNTS_SECONDS:
             self._counts_at = now
-            for session in sessions:
+            for session in self.live.sessions():
                 counts = session.counts()
                 if counts != session.reported:
                     session.reported = counts
