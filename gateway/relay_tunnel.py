@@ -26,6 +26,7 @@ from gateway.uvicorn_protocols import bytes_acked, unsent
 log = logging.getLogger("portico.gateway")
 
 _PING_TO_CLIENT = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=False)
+_MAX_PING_BYTES = len(_PING_TO_CLIENT) + 4  # a masked ping to the backend has a 4-byte key
 
 
 def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
@@ -290,7 +291,9 @@ class Tunnel:
             return False
         if not heard and not leg.paused:
             leg.ping = True
-            leg.acked = bytes_acked(leg.transport)
+            # The acknowledged-bytes baseline is a syscall: only worth it behind queued data.
+            transport = leg.transport
+            leg.acked = bytes_acked(transport) if transport.get_write_buffer_size() else -1
             if leg.client:
                 frame = _PING_TO_CLIENT
             else:
@@ -303,6 +306,13 @@ class Tunnel:
         """A ping queued behind data the peer is still taking: slow, not dead."""
         transport = leg.transport
         acked = bytes_acked(transport)
+        if leg.acked < 0:
+            # Pinged with nothing in our buffer: only data queued in the kernel before the ping
+            # (more than the ping itself unacknowledged) earns an interval to show progress.
+            if unsent(transport) > _MAX_PING_BYTES:
+                leg.acked = acked
+                return True
+            return False
         if acked > leg.acked and transport.get_write_buffer_size() + unsent(transport):
             leg.acked = acked
             return True
