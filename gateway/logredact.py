@@ -1,5 +1,5 @@
-"""A logging filter that keeps secrets out of log lines (query strings, credential headers) and
-keeps each record on one line (line breaks in a message are escaped).
+"""A logging filter that keeps secrets out of log lines (query strings, credential headers, the
+policies' secret named values) and keeps each record on one line (line breaks are escaped).
 
 It runs on every record at every level: at DEBUG, uvicorn's WebSocket protocol and the
 `websockets` client (the backend leg) print each handshake header as `< name: value` /
@@ -22,6 +22,11 @@ _SECRET_WORDS = ("key", "token", "secret", "auth", "password", "passwd", "cookie
                  "credential", "signature", "jwt", "csrf", "xsrf")  # fmt: skip
 # Header names that are secret only because an API says so (its subscription key header).
 _configured: frozenset[str] = frozenset()
+# The clear values of the policies' secret named values, as one pattern (None: there are none).
+_values: re.Pattern | None = None
+# Shorter values are left alone: a value of a few characters occurs in ordinary text by chance,
+# and redacting every "abc" would garble log lines (and hint at the value) without hiding it.
+MIN_SECRET_VALUE = 4
 
 # `< name: value` / `> Name: value` (websockets' and uvicorn's DEBUG lines), or a bare
 # `Name: value` line inside a longer message (a dumped request or response).
@@ -43,6 +48,15 @@ def remember_secret_headers(names: Iterable[str]) -> None:
     """Treat these header names (the APIs' configured key headers) as secret from now on."""
     global _configured
     _configured = frozenset(n.strip().lower() for n in names if n and n.strip())
+
+
+def remember_secret_values(values: Iterable[str]) -> None:
+    """Redact these clear values (secret named values used by policies) wherever they appear:
+    a backend URL's path, an error quoting that URL, any header, not only the ones known."""
+    global _values
+    # Longest first, so that a value containing another is redacted whole.
+    kept = sorted({v for v in values if len(v) >= MIN_SECRET_VALUE}, key=len, reverse=True)
+    _values = re.compile("|".join(map(re.escape, kept))) if kept else None
 
 
 def is_secret_header(name: str) -> bool:
@@ -68,6 +82,8 @@ def _header_pair(match: re.Match) -> str:
 
 
 def scrub(text: str) -> str:
+    if _values is not None:
+        text = _values.sub(REDACTED, text)
     text = _QUERY.sub(r"\1?[redacted]", text)
     if ":" in text:
         text = _HEADER_LINE.sub(_header_line, text)

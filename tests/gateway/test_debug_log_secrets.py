@@ -78,3 +78,23 @@ def test_other_shapes_of_credential_headers_are_redacted():
     for leaked in ("s3cr3t-cookie", "k3y-value", "csrf-value", "eyJhbGciOi"):
         assert leaked not in text, text
     assert "< Set-Cookie: [redacted]" in text
+
+
+def test_remembered_secret_values_are_redacted_anywhere_in_a_line():
+    from gateway.logredact import remember_secret_values, scrub
+
+    token, longer = secret("token"), secret("longer")
+    remember_secret_values([token, f"{token}{longer}", "abc"])
+    try:
+        text = scrub(
+            f"> GET /feed/{token}/x HTTP/1.1 | ws://{token}{longer}@backend/ isn't a valid URI"
+            " | abc stays: three characters would redact at random"
+        )
+    finally:
+        remember_secret_values(())
+    assert token not in text and longer not in text, text
+    assert text == (
+        "> GET /feed/[redacted]/x HTTP/1.1 | ws://[redacted]@backend/ isn't a valid URI"
+        " | abc stays: three characters would redact at random"
+    )
+    assert scrub(f"/feed/{token}") == f"/feed/{token}"  # forgotten with the next snapshot
