@@ -87,6 +87,9 @@ class GatewayCatalog:
     # Headers that policies check or set with a secret named value: redacted in the node's
     # logs like credential headers (the node cannot tell a secret value from another).
     secret_headers: tuple[str, ...] = ()
+    # The clear values of the secret named values the policies use: the node's log filter
+    # replaces them wherever they appear (a backend URL's path, an error naming that URL).
+    secret_values: tuple[str, ...] = ()
 
 
 def subscription_key_hash(secret: str, key: str) -> str:
@@ -205,6 +208,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         ended_subscriptions=ended,
         key_hash_secret=secret,
         secret_headers=tuple(sorted(resolve.secret_headers)),
+        secret_values=tuple(sorted(resolve.secret_values)),
     )
 
 
@@ -222,6 +226,7 @@ def _node_resolver():
 
     env = policy_environment()
     secret_headers: set[str] = set()
+    secret_values: set[str] = set()
 
     def resolve(xml: str, scope: str) -> str:
         if not xml or ("{{" not in xml and "include-fragment" not in xml):
@@ -231,10 +236,13 @@ def _node_resolver():
             parse_document(text, scope, lenient=True)
         except PolicyError:
             return xml
-        secret_headers.update(headers_carrying(text, env.secret_values_used()))
+        used = env.secret_values_used()
+        secret_headers.update(headers_carrying(text, used))
+        secret_values.update(used)
         return text
 
     resolve.secret_headers = secret_headers
+    resolve.secret_values = secret_values
     return resolve
 
 

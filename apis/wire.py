@@ -59,6 +59,7 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
         ),
         key_hash_secret=data["key_hash_secret"],
         secret_headers=tuple(str(name) for name in data.get("secret_headers", ())),
+        secret_values=tuple(str(value) for value in data.get("secret_values", ())),
     )
 
 

@@ -64,6 +64,7 @@ class Snapshot:
     ended_subscriptions: dict[int, str] = field(default_factory=dict)
     unpublished_products: frozenset[int] = frozenset()
     secret_headers: tuple[str, ...] = ()  # set or checked with secret named values
+    secret_values: tuple[str, ...] = ()  # their clear values: redacted wherever they are logged
 
     def key_index(self, presented: str) -> bytes:
         """The `subscriptions_by_key` index of a presented key (never the key itself)."""
@@ -140,4 +141,5 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         ended_subscriptions=dict(catalog.ended_subscriptions),
         unpublished_products=frozenset(p.id for p in catalog.products if not p.published),
         secret_headers=catalog.secret_headers,
+        secret_values=catalog.secret_values,
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-from gateway.logredact import remember_secret_headers
+from gateway.logredact import remember_secret_headers, remember_secret_values
 from gateway.snapshot import Snapshot, build_snapshot
 
 log = logging.getLogger("portico.gateway")
@@ -69,6 +69,7 @@ class SnapshotStore:
         old, self.snapshot = self.snapshot, new
         keys = [route.api.key_header for route in new.routes.values()]
         remember_secret_headers([*keys, *new.secret_headers])
+        remember_secret_values(new.secret_values)
         for listener in self._listeners:
             try:
                 listener(old, new)

@@ -12,9 +12,12 @@ import pytest
 
 from apis import selectors, services
 from apis.models import NamedValue, PolicyFragment
+from apis.telemetry.models import ConnectionLog
+from tests.support.backend import free_port
 from tests.support.client import refused, run, ws_connect
 from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess, serve_current_catalog
+from tests.support.telemetry import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -216,3 +219,47 @@ def test_a_header_carrying_a_secret_is_redacted_even_at_debug_level(
     log = server.output()
     assert "x-team: [redacted]" in log.lower()
     assert SECRET not in log
+
+
+def test_a_secret_in_a_backend_url_is_redacted_in_the_log_and_the_connection_record(
+    catalog, backend, server_logs, cleanup
+):
+    """Wherever a secret value lands, the node redacts it by value: in a backend path (the
+    request line printed at DEBUG) and in a URL the backend leg cannot use (the value as user
+    info, on a port nothing listens on), which the refusal's reason quotes whole."""
+    services.create_named_value(name="backend-token", value=SECRET, secret=True)
+    set_backend = '<set-backend-service base-url="{}" />'
+    services.update_api(
+        api=catalog.api,  # the test backend answers /reject with 403
+        policy_xml=doc(set_backend.format(f"{backend.url}/reject/{{{{backend-token}}}}/feed")),
+    )
+    services.create_api(
+        display_name="Down",
+        backend_url=f"{backend.url}/down",
+        url_suffix="down",
+        gateways=[catalog.gateway],
+        products=[catalog.product],
+        policy_xml=doc(set_backend.format(f"ws://{{{{backend-token}}}}@127.0.0.1:{free_port()}/")),
+    )
+    assert selectors.gateway_catalog("managed").secret_values == (SECRET,)
+    server = ServerProcess(
+        "gateway", server_logs, LOG_LEVEL="DEBUG", UVICORN_LOG_LEVEL="DEBUG",
+        PORTICO_TELEMETRY_FLUSH_MS="100",
+    )  # fmt: skip
+    try:
+        serve_current_catalog(server)
+        answers = [run(refused(key_url(server, catalog, path))) for path in ("/echo", "/down")]
+        assert [answer.status for answer in answers] == [502, 502]
+        ids = [answer.body["correlationId"] for answer in answers]
+        found = ConnectionLog.objects.filter(correlation_id__in=ids)
+        records = wait_for(lambda: len(rows := list(found.all())) == 2 and rows)
+    finally:
+        server.stop()
+    log = server.output()
+    assert "> GET /reject/[redacted]/feed/ HTTP/1.1" in log
+    assert "reason=backend handshake: ws://[redacted]@127.0.0.1:" in log
+    assert SECRET not in log
+    down = next(r for r in records if r.correlation_id == ids[1])
+    assert down.reason.startswith("backend handshake: ws://[redacted]@127.0.0.1:"), down.reason
+    for record in records:
+        assert SECRET not in f"{record.reason} {record.error} {record.path}"
