@@ -50,6 +50,7 @@ class Verdict:
 
 
 DROP = Verdict("drop")
+TOO_BIG = Verdict("close", "message too big", MESSAGE_TOO_BIG, GOING_AWAY)  # limit-message-size
 
 # check(payload, size) -> Verdict | None; async ones are awaited (shared counters).
 MessageCheck = Callable[[Any, int], "Verdict | None | Awaitable[Verdict | None]"]
@@ -97,7 +98,7 @@ class LimitMessageSize(MessagePolicy):
 
     def compile_message(self, runtime, direction, schemas) -> CheckFactory:
         limit = self.max_bytes
-        verdict = Verdict("close", "message too big", MESSAGE_TOO_BIG, GOING_AWAY)
+        verdict = TOO_BIG
 
         def check(payload, size):
             return verdict if size > limit else None
@@ -143,17 +144,20 @@ class RateLimitMessages(MessagePolicy):
         set_attr(el, "action", self.action)
         return el
 
+    def over(self) -> Verdict:
+        """What happens to a message over the limit."""
+        if self.action == "drop":
+            return DROP
+        return Verdict(
+            "close",
+            f"message rate limit exceeded ({self.calls} per {self.renewal_period} s)",
+            POLICY_VIOLATION,
+            GOING_AWAY,
+        )
+
     def compile_message(self, runtime, direction, schemas) -> CheckFactory:
         calls, period = self.calls, float(self.renewal_period)
-        if self.action == "drop":
-            over = DROP
-        else:
-            over = Verdict(
-                "close",
-                f"message rate limit exceeded ({calls} per {self.renewal_period} s)",
-                POLICY_VIOLATION,
-                GOING_AWAY,
-            )
+        over = self.over()
         if self.counter_key is not None:
             return self._shared(runtime, direction, over)
         monotonic = time.monotonic

@@ -282,3 +282,40 @@ def test_log_messages_sampling_keeps_about_the_share_asked():
             run(conn.inbound("m", 1))
         kept += len(conn.samples)
     assert 0 < kept < 200  # 10 % of 380 messages: some, never all
+
+
+def header_only(xml: str):
+    return compile_policy(effective_document(xml, [], None), PolicyRuntime()).messages.header_only
+
+
+def test_size_and_per_connection_rate_limits_have_a_header_only_plan_in_policy_order():
+    rate = '<rate-limit-messages calls="3" renewal-period="2" action="drop"/>'
+    big = '<limit-message-size max-bytes="500"/>'
+    inbound, outbound = header_only(on_message(f"{big}{SIZE}{rate}{big}", f"<base/>{SIZE}"))
+    assert (inbound.before, inbound.after, inbound.calls, inbound.period) == (10, 500, 3, 2.0)
+    assert inbound.over.action == "drop"
+    assert (inbound.too_big.sender_code, inbound.too_big.reason) == (1009, "message too big")
+    assert (outbound.before, outbound.calls, outbound.over) == (10, 0, None)
+    close = header_only(on_message('<rate-limit-messages calls="1" renewal-period="5"/>'))[0]
+    assert (close.over.sender_code, close.over.other_code, close.over.reason) == (
+        1008,
+        1001,
+        "message rate limit exceeded (1 per 5 s)",
+    )
+    assert header_only(on_message(SIZE))[1] is None  # no policies that way: nothing to do
+
+
+@pytest.mark.parametrize(
+    "payload_reading",
+    [
+        '<validate-message action="log"><schema>{}</schema></validate-message>',
+        '<log-messages sampling-percentage="10" max-bytes="64"/>',
+        '<rate-limit-messages calls="2" renewal-period="60" counter-key="k"/>',
+        '<rate-limit-messages calls="2" renewal-period="60"/>'
+        '<rate-limit-messages calls="9" renewal-period="1"/>',
+        f'<choose><when condition="@(context.Message.Size &gt; 4)">{SIZE}</when></choose>',
+    ],
+)
+def test_any_other_message_policy_in_either_direction_has_no_header_only_plan(payload_reading):
+    assert header_only(on_message(SIZE, payload_reading)) is None
+    assert header_only(on_message(payload_reading, SIZE)) is None
