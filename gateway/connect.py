@@ -39,6 +39,8 @@ class OpenedConnection:
     messages: ConnectionMessages | None = None  # this connection's onMessage checks
     cap_slot: Callable[[], None] | None = None  # its slot under the subscription's cap
     tunnel: bool = False  # the backend leg was opened for a tunnel (gateway.relay_tunnel)
+    # What a tunnel enforces of the onMessage policies: (inbound, outbound) HeaderPlans.
+    plans: tuple = (None, None)
 
     def release(self) -> None:
         """Free what the policies and the cap hold for this connection (concurrency slots)."""
@@ -60,6 +62,8 @@ class NoRecord:
 async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
     policy_ctx = None
     messages = None
+    plans = (None, None)
+    header_only = False  # every onMessage policy can be enforced from frame headers
     cap_slot = None
     try:
         try:
@@ -95,13 +99,15 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
             )
             compiled = getattr(pipeline, "messages", None)
             if compiled is not None:
-                messages = compiled.start(policy_ctx)
+                messages = compiled.start(policy_ctx)  # also what a framed fallback runs
+                if compiled.header_only is not None:
+                    plans, header_only = compiled.header_only, True
         attempt.backend_connecting()
-        # A tunnel reads no payloads: only connections without onMessage policies, and only
-        # where the server can hand its transport over (uvicorn with our protocol).
+        # A tunnel reads no payloads: only connections whose onMessage policies need none, and
+        # only where the server can hand its transport over (uvicorn with our protocol).
         tunnel = (
             settings.PORTICO_RELAY_MODE == "auto"
-            and messages is None
+            and (messages is None or header_only)
             and TUNNEL_EXTENSION in (scope.get("extensions") or {})
         )
         backend = await open_backend(
@@ -118,7 +124,7 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         if cap_slot is not None:
             cap_slot()
         raise
-    return OpenedConnection(handshake, backend, policy_ctx, messages, cap_slot, tunnel)
+    return OpenedConnection(handshake, backend, policy_ctx, messages, cap_slot, tunnel, plans)
 
 
 def product_names(snapshot, handshake) -> list[str]:

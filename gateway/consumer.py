@@ -87,6 +87,7 @@ class GatewayConsumer(AsyncConsumer):
                 max_duration=api.max_duration_seconds,
                 close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
                 keepalive=settings.PORTICO_KEEPALIVE_SECONDS,
+                plans=opened.plans,
             )
         if relay is None:
             relay = Relay(

@@ -7,10 +7,17 @@ for UTF-8 (a client's through an unmasked copy) so a peer's invalid text closes 
 in the framed relay. A client's frames are masked and stay so toward the backend; a backend's are
 not and reach the client unchanged: no extension is negotiated on either leg, so RSV bits are a
 protocol error. Frames the tunnel injects (close, ping) wait for a frame boundary.
+
+A leg may also enforce its direction's header-only onMessage policies (`HeaderPlan`: size
+limits and a per-connection rate limit). The rate is counted at a message's first frame; a
+message a policy stops is not forwarded from there on, and its verdict (drop, or close) applies
+at its last frame, unless it grows over the API's limit first, as in the framed relay, which
+decides on whole messages.
 """
 
 import asyncio
 from codecs import utf_8_decode
+from time import monotonic
 
 from websockets.frames import Close, apply_mask
 
@@ -26,6 +33,12 @@ class Leg(asyncio.Protocol):
         "client",
         "stats",
         "limit",
+        "plan",
+        "cap",
+        "verdict",
+        "counted",
+        "window",
+        "calls",
         "transport",
         "peer",
         "hold",
@@ -55,11 +68,19 @@ class Leg(asyncio.Protocol):
         "out",
     )
 
-    def __init__(self, tunnel, *, client: bool, limit: int) -> None:
+    def __init__(self, tunnel, *, client: bool, limit: int, plan=None) -> None:
         self.tunnel = tunnel
         self.client = client  # frames read from it are masked; frames written to it are not
         self.stats = tunnel.stats
-        self.limit = limit
+        self.limit = limit  # the API's message size limit
+        self.plan = plan  # onMessage policies of this direction (HeaderPlan), or None
+        # A message growing over `cap` needs a closer look (`_over`): the smallest size limit,
+        # or -1 while a policy holds the message in progress back.
+        self.cap = limit if plan is None else min(limit, plan.before, plan.after)
+        self.verdict = None  # a policy's verdict on the message in progress
+        self.counted = plan is not None and plan.over is not None  # rate-limited: no fast path
+        self.window = 0.0  # when the rate limit's window ends; `calls` messages started in it
+        self.calls = 0
         self.transport = None
         self.peer: Leg | None = None
         self.hold = b""  # an incomplete frame header (or control frame) read so far
@@ -83,11 +104,12 @@ class Leg(asyncio.Protocol):
         self.ping = False  # our ping awaits its pong
         self.acked = 0  # its TCP's acknowledged bytes when we pinged it
         self.grace: asyncio.TimerHandle | None = None
-        self.fast = True  # between messages, nothing held, not closing: the fast path applies
+        # Between messages, nothing held, not closing: the fast path applies.
+        self.fast = not self.counted
         # Reads shorter than `small` whose second byte is `len + delta` are one whole frame
         # with a 7-bit length within the limit, masked from a client, unmasked from a backend.
         head = 6 if client else 2
-        self.small = min(126 + head, limit + head + 1)
+        self.small = min(126 + head, self.cap + head + 1)
         self.delta = (128 if client else 0) - head
         self.out = None  # the peer's transport.write
 
@@ -134,6 +156,7 @@ class Leg(asyncio.Protocol):
         self._walk(data, n, self.need)
         self.fast = (
             self.reading
+            and not self.counted
             and not self.discard
             and not self.need
             and not self.message
@@ -238,15 +261,17 @@ class Leg(asyncio.Protocol):
                         return self._broken(data, start, pos, 1002, "expected a continuation")
                     self.message = opcode
                     self.size = 0
+                    if self.counted:
+                        self._count()
                 else:
                     return self._broken(data, start, pos, 1002, f"invalid opcode {opcode}")
                 size = self.size + length
-                if size > self.limit:
+                if size > self.cap:
                     if pos > start:
                         peer.transport.write(data[start:pos])
                     start = pos
-                    self.tunnel.too_big(self, size)
-                    forward = False  # the tunnel is closing now: the rest is dropped
+                    self._over(size, fin)
+                    forward = False  # the tunnel is closing, or a policy stopped the message
                 else:
                     self.size = size
                     if self.message == TEXT:
@@ -282,6 +307,39 @@ class Leg(asyncio.Protocol):
             self.hold = data[pos:]
         if pos > start:
             peer.transport.write(data if start == 0 and pos == n else data[start:pos])
+
+    def _count(self) -> None:
+        """The rate limit sees a message start (fixed window, as `RateLimitMessages`)."""
+        now = monotonic()
+        if now >= self.window:
+            self.window, self.calls = now + self.plan.period, 1
+            return
+        self.calls += 1
+        if self.calls > self.plan.calls:
+            self.verdict = self.plan.over
+            self.cap = -1  # every frame of this message goes through `_over`
+
+    def _over(self, size: int, fin: int) -> None:
+        """The message in progress reached `size` bytes, over a limit or held back by a policy:
+        this frame is not forwarded; the API's limit closes now, a policy at the last frame."""
+        if size > self.limit:
+            self.tunnel.too_big(self, size)
+            return
+        plan = self.plan
+        verdict = self.verdict
+        if size > plan.before or (verdict is None and size > plan.after):
+            verdict = self.verdict = plan.too_big
+        self.size = size
+        self.cap = -1
+        if not fin:
+            return
+        self.message = self.size = 0
+        self.verdict = None
+        self.cap = min(self.limit, plan.before, plan.after)
+        if verdict.action == "drop":
+            self.stats.messages_dropped += 1
+        else:
+            self.tunnel.stopped(self, verdict)
 
     def _frame_done(self) -> None:
         if self.forward and self.fin:

@@ -6,7 +6,9 @@ the message size limit (1009 to the sender, 1001 to the other side, decided from
 before a payload is forwarded), idle timeout and maximum duration, keep-alive pings to both legs
 with pong timeouts, invalid frames (1002, 1007), backpressure (a leg is read only while the other
 leg's write buffer is below its high-water mark) and a close grace after which a peer that does
-not take (or answer) our close frame is reset. Time limits and keep-alive run on the per-loop
+not take (or answer) our close frame is reset. Header-only onMessage policies (size limits, a
+per-connection rate limit: `HeaderPlan`) are enforced by the legs with the framed relay's
+verdicts. Time limits and keep-alive run on the per-loop
 `relay_wheel`, not on timers per connection; `gateway.relay_frames.Leg` reads the frames.
 """
 
@@ -79,11 +81,13 @@ class Tunnel:
         max_duration: float,
         close_grace: float,
         keepalive: float,
+        plans: tuple = (None, None),
     ) -> None:
         self.stats = RelayStats()
         self.loop = asyncio.get_running_loop()
-        self.client = Leg(self, client=True, limit=max_message_bytes)
-        self.backend = Leg(self, client=False, limit=max_message_bytes)
+        inbound, outbound = plans  # HeaderPlans (client -> backend, backend -> client) or None
+        self.client = Leg(self, client=True, limit=max_message_bytes, plan=inbound)
+        self.backend = Leg(self, client=False, limit=max_message_bytes, plan=outbound)
         self.client.peer, self.backend.peer = self.backend, self.client
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
@@ -175,6 +179,16 @@ class Tunnel:
             self._record("gateway", too_big, "backend message too big")
             self._close(leg, too_big, "message too big")
             self._close(leg.peer, closecodes.GOING_AWAY, "backend message too big")
+
+    def stopped(self, leg: Leg, verdict) -> None:
+        """An onMessage policy closes the connection over a message from `leg`: the sender and
+        the other side get the verdict's codes, as `Relay._policy_close` sends them."""
+        stats = self.stats
+        if not stats.closed_by:
+            self._record("gateway", verdict.sender_code, verdict.reason)
+            stats.by_policy = True
+        self._close(leg, verdict.sender_code, verdict.reason)
+        self._close(leg.peer, verdict.other_code, verdict.reason)
 
     def lost(self, leg: Leg, exc) -> None:
         if leg.grace is not None:

@@ -2,7 +2,8 @@
 
 Commands (text messages): "!close <code> <reason>", "!drop" (no close frame), "!send-bytes <n>",
 "!send-text <n>", "!last <text>" (sends it, then closes 4000 at once), "!send-invalid-utf8" (a
-raw text frame that is not UTF-8), "!flood <count> <size>" (binary messages, as fast as the
+raw text frame that is not UTF-8), "!send-fragments <a> <b> ..." (one text message, one frame
+per word), "!flood <count> <size>" (binary messages, as fast as the
 gateway takes them; `flood_sent` counts them); anything else is echoed. The request path
 "/reject" answers HTTP 403.
 """
@@ -136,6 +137,8 @@ class BackendServer:
             await connection.send(b"\xab" * int(arg))
         elif verb == "!send-text":
             await connection.send("é" * int(arg))
+        elif verb == "!send-fragments":
+            await connection.send(arg.split(" "))  # an iterable: one fragment each
         elif verb == "!send-invalid-utf8":
             connection.transport.write(b"\x81\x02\xff\xfe")  # FIN + text, 2 bytes, unmasked
         elif verb == "!flood":
