@@ -13,20 +13,13 @@ from websockets.exceptions import ConnectionClosed
 from apis import services
 from apis.telemetry.models import ConnectionLog
 from tests.support.client import run, ws_connect
+from tests.support.policy_xml import on_message
 from tests.support.servers import ServerProcess, serve_current_catalog
 from tests.support.telemetry import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SCHEMA = '{"type": "object", "required": ["op"], "properties": {"op": {"type": "string"}}}'
-
-
-def on_message(inbound: str = "", outbound: str = "") -> str:
-    return (
-        "<policies><inbound><base/></inbound><on-message>"
-        f"<inbound><base/>{inbound}</inbound><outbound><base/>{outbound}</outbound>"
-        "</on-message></policies>"
-    )
 
 
 def use(gateway, catalog, policy_xml: str, **changes) -> str:

@@ -13,6 +13,7 @@ from websockets.frames import Frame, Opcode
 
 from apis import services
 from apis.telemetry.models import ConnectionLog
+from tests.support.policy_xml import on_message
 from tests.support.raw_client import RawClient
 from tests.support.servers import serve_current_catalog
 from tests.support.telemetry import wait_for
@@ -21,14 +22,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TUNNEL = os.environ.get("PORTICO_RELAY_MODE", "auto") != "framed"
 SCHEMA = '{"type": "object"}'
-
-
-def on_message(inbound: str = "", outbound: str = "") -> str:
-    return (
-        "<policies><inbound><base/></inbound><on-message>"
-        f"<inbound><base/>{inbound}</inbound><outbound><base/>{outbound}</outbound>"
-        "</on-message></policies>"
-    )
 
 
 def connect(gateway, catalog, policy_xml: str, **changes) -> RawClient:
