@@ -1356,9 +1356,9 @@ def report(results: dict, labels: dict[str, str], args, meta: dict) -> str:
     if msg:
         out += [
             "",
-            "Issue 14: proxy CPU per relayed message with onMessage policies (an API with them is "
-            "relayed framed, one without may be tunnelled: PORTICO_RELAY_MODE=framed in the "
-            "environment compares the policies alone):",
+            "Issue 14: proxy CPU per relayed message with onMessage policies (size and "
+            "per-connection rate limits stay tunnelled, validate-message is relayed framed: "
+            "PORTICO_RELAY_MODE=framed in the environment compares the policies alone):",
             msg,
         ]
     notes = warnings(results, labels)
