@@ -1,7 +1,8 @@
 """The demo's first minutes, run for real in a subprocess (issue 12, item 20).
 
-Ready means ready (the first client gets an echo, not a 502), Ctrl-C exits quietly, and a
-port already taken fails at once with the option to change it, leaving nothing behind.
+Ready means ready (the first client gets an echo, not a 502), Ctrl-C and SIGTERM exit quietly
+and stop the echo backend, and a port already taken fails at once with the option to change it,
+leaving nothing behind.
 """
 
 import os
@@ -103,6 +104,24 @@ def test_ready_means_the_first_client_gets_an_echo_and_ctrl_c_is_quiet(tmp_path,
     output = log.read_text(errors="replace")
     assert code == 0, output
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert "Portico demo stopped." in output
+    assert echo_processes(echo_port) == []
+
+
+def test_sigterm_stops_the_demo_and_its_echo_backend_like_ctrl_c(tmp_path, ports):
+    """`docker stop`, systemd and `timeout` send SIGTERM: nothing may outlive the demo."""
+    port, echo_port = ports
+    process, log = start_demo(tmp_path, "--port", str(port), "--echo-port", str(echo_port))
+    try:
+        wait_for_line(process, log, READY)
+        assert echo_processes(echo_port)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(30)
+    finally:
+        stop(process)
+    output = log.read_text(errors="replace")
+    assert code == 0, output
+    assert "Traceback" not in output, output
     assert "Portico demo stopped." in output
     assert echo_processes(echo_port) == []
 

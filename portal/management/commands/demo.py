@@ -6,6 +6,7 @@ Ctrl-C stops everything quietly.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,6 +66,13 @@ def _wait_listening(process: subprocess.Popen, port: int) -> bool:
     return False
 
 
+def _stop_like_ctrl_c(signum, frame) -> None:
+    """SIGTERM (`docker stop`, systemd, `timeout`) stops the demo as Ctrl-C does, echo backend
+    included. uvicorn handles the signal itself while it serves, then raises it again once it has
+    shut down: with the default handler the process died there and left the echo backend running."""
+    raise KeyboardInterrupt
+
+
 def _stop(process: subprocess.Popen | None) -> None:
     if process is None or process.poll() is not None:
         return
@@ -85,6 +93,7 @@ class Command(BaseCommand):
         parser.add_argument("--echo-port", type=int, default=9001)
 
     def handle(self, *args, host: str, port: int, echo_port: int, **options) -> None:
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
         echo = None
         try:
             echo = self._run(host, port, echo_port)
