@@ -62,8 +62,7 @@ class NoRecord:
 async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
     policy_ctx = None
     messages = None
-    plans = (None, None)
-    header_only = False  # every onMessage policy can be enforced from frame headers
+    plans = None  # (inbound, outbound) HeaderPlans when frame headers suffice for every policy
     cap_slot = None
     try:
         try:
@@ -100,14 +99,13 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
             compiled = getattr(pipeline, "messages", None)
             if compiled is not None:
                 messages = compiled.start(policy_ctx)  # also what a framed fallback runs
-                if compiled.header_only is not None:
-                    plans, header_only = compiled.header_only, True
+                plans = compiled.header_only
         attempt.backend_connecting()
         # A tunnel reads no payloads: only connections whose onMessage policies need none, and
         # only where the server can hand its transport over (uvicorn with our protocol).
         tunnel = (
             settings.PORTICO_RELAY_MODE == "auto"
-            and (messages is None or header_only)
+            and (messages is None or plans is not None)
             and TUNNEL_EXTENSION in (scope.get("extensions") or {})
         )
         backend = await open_backend(
@@ -124,7 +122,9 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         if cap_slot is not None:
             cap_slot()
         raise
-    return OpenedConnection(handshake, backend, policy_ctx, messages, cap_slot, tunnel, plans)
+    return OpenedConnection(
+        handshake, backend, policy_ctx, messages, cap_slot, tunnel, plans or (None, None)
+    )
 
 
 def product_names(snapshot, handshake) -> list[str]:

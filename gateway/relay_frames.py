@@ -76,7 +76,7 @@ class Leg(asyncio.Protocol):
         self.plan = plan  # onMessage policies of this direction (HeaderPlan), or None
         # A message growing over `cap` needs a closer look (`_over`): the smallest size limit,
         # or -1 while a policy holds the message in progress back.
-        self.cap = limit if plan is None else min(limit, plan.before, plan.after)
+        self.cap = self._resting_cap()
         self.verdict = None  # a policy's verdict on the message in progress
         self.counted = plan is not None and plan.over is not None  # rate-limited: no fast path
         self.window = 0.0  # when the rate limit's window ends; `calls` messages started in it
@@ -308,6 +308,11 @@ class Leg(asyncio.Protocol):
         if pos > start:
             peer.transport.write(data if start == 0 and pos == n else data[start:pos])
 
+    def _resting_cap(self) -> int:
+        """`cap` between messages: the smallest of the API's and the policies' size limits."""
+        plan = self.plan
+        return self.limit if plan is None else min(self.limit, plan.before, plan.after)
+
     def _count(self) -> None:
         """The rate limit sees a message start (fixed window, as `RateLimitMessages`)."""
         now = monotonic()
@@ -335,7 +340,7 @@ class Leg(asyncio.Protocol):
             return
         self.message = self.size = 0
         self.verdict = None
-        self.cap = min(self.limit, plan.before, plan.after)
+        self.cap = self._resting_cap()
         if verdict.action == "drop":
             self.stats.messages_dropped += 1
         else:
