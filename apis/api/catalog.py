@@ -14,7 +14,7 @@ from rest_framework import exceptions
 
 from apis import selectors, services
 from apis.api.catalog_library import LIBRARY, apply_library, check_library_shape, export_library
-from apis.asyncapi.catalog_entry import asyncapi_entry, contract_changes
+from apis.asyncapi.catalog_entry import asyncapi_entry, declared_fields
 from apis.models import Api, Gateway, Product
 
 VERSION = 1
@@ -185,8 +185,14 @@ def _resolve_apis(names, where: str, errors: _Errors, failed: set[str]) -> list[
     return [found[n] for n in names]
 
 
-def _changes(obj, entry: dict, fields) -> dict:
-    return {f: entry[f] for f in fields if f in entry and getattr(obj, f) != entry[f]}
+def _declared(entry: dict, fields) -> dict:
+    """The model fields an entry states (a field it leaves out keeps its value)."""
+    return {f: entry[f] for f in fields if f in entry}
+
+
+def _changes(obj, declared: dict) -> dict:
+    """What applying `declared` changes: the one diff behind both "updated" and the save."""
+    return {f: value for f, value in declared.items() if getattr(obj, f) != value}
 
 
 @transaction.atomic
@@ -209,14 +215,14 @@ def apply_catalog(document) -> dict:
 
     failed_gateways: set[str] = set()
     for where, entry in usable.get("gateways", []):
-        fields = {f: entry[f] for f in GATEWAY_FIELDS if f in entry}
+        fields = _declared(entry, GATEWAY_FIELDS)
         gateway = Gateway.objects.filter(name=entry["name"]).first()
         before = len(errors)
         with errors.located(where):
             if gateway is None:
                 services.create_gateway(name=entry["name"], **fields)
                 done["created"].append(f"gateway {entry['name']}")
-            elif changed := _changes(gateway, entry, GATEWAY_FIELDS):
+            elif changed := _changes(gateway, fields):
                 services.update_gateway(gateway=gateway, **changed)
                 done["updated"].append(f"gateway {entry['name']}")
         if len(errors) != before:
@@ -227,14 +233,14 @@ def apply_catalog(document) -> dict:
     failed_apis: set[str] = set()
     for where, entry in usable.get("apis", []):
         api = Api.objects.filter(name=entry["name"]).first()
-        fields = {f: entry[f] for f in API_FIELDS if f in entry}
         before = len(errors)
         with errors.located(where):
-            fields |= contract_changes(api, entry)  # the `asyncapi` document, checked
+            # The `asyncapi` document's contract, and its info where it agrees with the entry.
+            fields = declared_fields(entry) | _declared(entry, API_FIELDS)
             if api is None:
                 services.create_api(name=entry["name"], gateways=start_on, **fields)
                 done["created"].append(f"api {entry['name']}")
-            elif changed := _changes(api, entry, API_FIELDS) | contract_changes(api, entry):
+            elif changed := _changes(api, fields):
                 services.update_api(api=api, **changed)
                 done["updated"].append(f"api {entry['name']}")
         if len(errors) != before or not Api.objects.filter(name=entry["name"]).exists():
@@ -242,7 +248,7 @@ def apply_catalog(document) -> dict:
 
     for where, entry in usable.get("products", []):
         product = Product.objects.filter(name=entry["name"]).first()
-        fields = {f: entry[f] for f in PRODUCT_FIELDS if f in entry}
+        fields = _declared(entry, PRODUCT_FIELDS)
         apis = None
         if "apis" in entry:
             apis = _resolve_apis(entry["apis"], f"{where}.apis", errors, failed_apis)
@@ -253,7 +259,7 @@ def apply_catalog(document) -> dict:
                 services.create_product(name=entry["name"], apis=apis or (), **fields)
                 done["created"].append(f"product {entry['name']}")
                 continue
-            changed = _changes(product, entry, PRODUCT_FIELDS)
+            changed = _changes(product, fields)
             same_apis = apis is None or {a.pk for a in apis} == set(
                 product.apis.values_list("pk", flat=True)
             )

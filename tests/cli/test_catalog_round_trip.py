@@ -1,9 +1,14 @@
-"""`portico export` -> delete everything -> `portico apply` -> `portico export` is identical."""
+"""`portico export` -> delete everything or edit -> `portico apply` -> `portico export` is exact."""
+
+import shutil
 
 import pytest
+import yaml
 
 from apis import selectors, services
+from apis.cli.output import to_yaml
 from apis.models import Api, Gateway, Product
+from tests.apis.asyncapi_documents import HERE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,3 +99,63 @@ def test_apply_reports_every_error_on_one_line(portico, tmp_path):
     assert done.err.startswith("portico: error: 400 ")
     assert "apis[0].max_message_bytes" in done.err and "apis[1].backend_url" in done.err
     assert not Api.objects.exists()
+
+
+def import_chat(portico, tmp_path) -> None:
+    shutil.copy(HERE / "chat-3.0.json", tmp_path / "chat.json")
+    done = portico(
+        "api", "import", "--asyncapi", "chat.json", "--suffix", "chat", "--server", "production"
+    )
+    assert done.code == 0, done.err
+
+
+def test_an_edited_description_is_applied_and_exported_as_written(portico, tmp_path):
+    """Issue 30 item 8: apply reports exactly what the next export shows changed."""
+    import_chat(portico, tmp_path)
+    exported = portico("export").out
+    # a publisher edits the API's description (the first place the export says it)
+    edited = exported.replace("see everyone's messages", "read the room's history", 1)
+    (tmp_path / "edited.yaml").write_text(edited)
+
+    applied = portico("apply", "-f", "edited.yaml")
+    assert applied.code == 0, applied.err
+    assert applied.out.strip() == "updated api chat-rooms"
+    assert "read the room's history" in Api.objects.get(name="chat-rooms").description
+    assert portico("export").out == edited
+    assert portico("apply", "-f", "edited.yaml").out.strip() == "no changes"
+
+
+def test_a_document_that_disagrees_with_its_entry_is_refused_not_ignored(portico, tmp_path):
+    import_chat(portico, tmp_path)
+    before = portico("export").out
+    catalog = yaml.safe_load(before)
+    document = catalog["apis"][0]["asyncapi"]
+    document["info"]["title"] = "Chat"  # the entry still says display_name: Chat Rooms
+    document["info"]["description"] = "Another description."
+    (tmp_path / "two-names.yaml").write_text(to_yaml(catalog))
+    done = portico("apply", "-f", "two-names.yaml")
+    assert done.code == 1
+    assert "apis[0].asyncapi.info.title: " in done.err and "display_name" in done.err, done.err
+    assert "apis[0].asyncapi.info.description: " in done.err, done.err
+    assert portico("export").out == before
+
+
+def test_a_document_alone_names_and_describes_its_api(portico, tmp_path):
+    """An entry without display_name/description takes them from its document's info."""
+    (tmp_path / "feed.yaml").write_text(
+        "apis:\n"
+        "- name: feed\n  backend_url: wss://feed.example/\n  url_suffix: feed\n"
+        "  asyncapi:\n    asyncapi: 3.0.0\n"
+        "    info: {title: Feed, version: '2', description: Prices as they move.}\n"
+        "    channels: {prices: {address: /, messages: {tick: {payload: {type: object}}}}}\n"
+        "    operations:\n      prices.clientReceives:\n        action: send\n"
+        "        channel: {$ref: '#/channels/prices'}\n"
+    )
+    done = portico("apply", "-f", "feed.yaml")
+    assert done.code == 0, done.err
+    api = Api.objects.get(name="feed")
+    assert (api.display_name, api.description) == ("Feed", "Prices as they move.")
+    exported = portico("export").out
+    (tmp_path / "exported.yaml").write_text(exported)
+    assert portico("apply", "-f", "exported.yaml").out.strip() == "no changes"
+    assert portico("export").out == exported
