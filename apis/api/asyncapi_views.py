@@ -32,7 +32,11 @@ class AsyncApiImportSerializer(serializers.Serializer):
     server = serializers.CharField(
         max_length=200,
         required=False,
-        help_text="The ws/wss server of the document that is the backend, when it has several.",
+        help_text=(
+            "The ws/wss server of the document that is the backend: needed for a new API when "
+            "the document has several; an update keeps its backend unless this or backend_url "
+            "is given. A server marked x-portico-gateway (a Portico export) is never a backend."
+        ),
     )
     backend_url = serializers.CharField(
         max_length=2000,
@@ -63,8 +67,9 @@ class AsyncApiActionsMixin:
         responses={201: ApiSerializer, 200: ApiSerializer},
         description=(
             "Create a WebSocket API from an AsyncAPI document, or update the API it names: "
-            "display name and description from `info`, backend URL from the ws/wss server, "
-            "channels and messages (payload schemas, examples) as the API's contract. An "
+            "display name and description from `info`, channels and messages (payload schemas, "
+            "examples) as the API's contract, and for a new API the backend URL from the ws/wss "
+            "server (an update keeps its backend unless `server` or `backend_url` is given). An "
             "invalid document answers 400 with one error per problem, each starting with its "
             "JSON path."
         ),
@@ -92,9 +97,10 @@ class AsyncApiActionsMixin:
             (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR),
         },
         description=(
-            "The API as an AsyncAPI 3.0.0 document: the gateway (this host) as its server, the "
-            "subscription key's header and query parameter as httpApiKey security schemes, "
-            "and the channels and messages of its contract."
+            "The API as an AsyncAPI 3.0.0 document: the gateway (this host) as its servers, "
+            "marked `x-portico-gateway: true` so that importing it never takes them as the "
+            "backend; the subscription key's header and query parameter as httpApiKey security "
+            "schemes, and the channels and messages of its contract."
         ),
     )
     @action(

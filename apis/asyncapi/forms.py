@@ -65,9 +65,8 @@ class AsyncApiImportForm(CatalogForm):
         if instance is not None:
             for field in ("url_suffix", "name", "products", "gateways"):
                 del self.fields[field]
-            self.fields[
-                "backend_url"
-            ].help_text = f"Leave empty to use the document's server (now {instance.backend_url})."
+            keep = f"Leave this and the server empty to keep the backend ({instance.backend_url})."
+            self.fields["backend_url"].help_text = keep
 
     def clean_name(self) -> str:
         if not self.cleaned_data.get("name"):
@@ -105,21 +104,31 @@ class AsyncApiImportForm(CatalogForm):
                     f"An API named '{data['name']}' already exists: update it from its AsyncAPI "
                     "tab, or choose another name.",
                 )
-        servers = imported.servers
-        self.fields["server"].widget.choices = [("", "(choose a server)")] + [
+        servers = imported.servers  # never the Portico gateway's own (an API's export)
+        blank = "(keep the backend)" if self.instance is not None else "(choose a server)"
+        self.fields["server"].widget.choices = [("", blank)] + [
             (name, f"{name}: {url}") for name, url in servers
         ]
         if not data.get("backend_url"):
-            names = [name for name, _ in servers]
-            if data.get("server") and data["server"] not in names:
-                self.add_error("server", "Choose one of the document's ws/wss servers.")
-            elif not data.get("server") and len(servers) > 1:
-                self.add_error("server", "The document lists several ws/wss servers: choose one.")
-            elif not servers:
-                self.add_error(
-                    "backend_url", "The document has no ws/wss server: enter the backend URL."
-                )
+            self._check_server(data.get("server"), imported)
         return data
+
+    def _check_server(self, chosen: str | None, imported) -> None:
+        """A chosen server must be a backend; a new API needs one, an update keeps its own."""
+        servers = imported.servers
+        if chosen:
+            if chosen not in [name for name, _ in servers]:
+                self.add_error("server", "Choose one of the document's ws/wss servers.")
+        elif self.instance is not None:
+            return
+        elif len(servers) > 1:
+            self.add_error("server", "The document lists several ws/wss servers: choose one.")
+        elif not servers and imported.gateway_servers:
+            message = "The document's servers are the Portico gateway, not a backend"
+            self.add_error("backend_url", f"{message}: enter the backend URL.")
+        elif not servers:
+            message = "The document has no ws/wss server"
+            self.add_error("backend_url", f"{message}: enter the backend URL.")
 
     def save(self) -> tuple[Api, bool] | None:
         data = self.cleaned_data

@@ -8,6 +8,7 @@ the client), and in 2.x `publish` is what the client sends, `subscribe` what it 
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from apis.asyncapi import loading, schema_check
@@ -16,6 +17,8 @@ from apis.asyncapi.refs import Resolver, pointer_parts
 
 SEND, RECEIVE = "send", "receive"
 WS_PROTOCOLS = ("ws", "wss")
+# Portico's own exports mark each server as the gateway (its clients' URL, never a backend).
+GATEWAY_MARK = "x-portico-gateway"
 JSON_SCHEMA_FORMATS = re.compile(
     r"^application/(vnd\.aai\.asyncapi(\+json|\+yaml)?|schema(\+json|\+yaml)?)(;.*)?$"
 )
@@ -31,6 +34,7 @@ class Imported:
     backend_url: str | None
     servers: list[tuple[str, str]] = field(default_factory=list)  # (name, url) of ws/wss ones
     contract: dict = field(default_factory=dict)
+    gateway_servers: list[str] = field(default_factory=list)  # names marked GATEWAY_MARK
 
 
 def read(source, *, server: str | None = None, need_backend: bool = True) -> Imported:
@@ -46,7 +50,7 @@ def read(source, *, server: str | None = None, need_backend: bool = True) -> Imp
     resolver = Resolver(document)
     reader = _Reader3(resolver) if version == "3.0.0" else _Reader2(resolver)
     channels = reader.channels()
-    servers = reader.servers()
+    servers, gateways = reader.servers()
     if resolver.problems:
         raise AsyncApiError(list(dict.fromkeys(resolver.problems)))
     info = document["info"]
@@ -54,28 +58,44 @@ def read(source, *, server: str | None = None, need_backend: bool = True) -> Imp
         "version": str(info.get("version", "")),
         "channels": channels,
     }
-    backend = choose_server(servers, server) if need_backend else None
+    backend = choose_server(servers, server, gateways) if need_backend else None
     return Imported(
         display_name=str(info.get("title", ""))[:100],
         description=str(info.get("description", "")),
         backend_url=backend,
         servers=servers,
         contract=contract,
+        gateway_servers=gateways,
     )
 
 
-def choose_server(servers: list[tuple[str, str]], wanted: str | None) -> str:
-    """The backend URL: the one ws/wss server, or the named one."""
+def choose_server(
+    servers: list[tuple[str, str]], wanted: str | None, gateways: Collection[str] = ()
+) -> str:
+    """The backend URL: the one ws/wss server, or the named one; never a Portico gateway."""
     listed = ", ".join(f"{name} ({url})" for name, url in servers)
     if wanted:
         for name, url in servers:
             if name == wanted:
                 return url
+        if wanted in gateways:
+            message = (
+                f"The server {wanted!r} is the Portico gateway that serves this API "
+                f"({GATEWAY_MARK}), not its backend."
+            )
+            where = json_path(["servers", wanted])
+            raise AsyncApiError([Problem(where, message, field="server")])
         hint = f" The ws/wss servers are: {listed}." if servers else ""
         message = f"The document has no ws/wss server named {wanted!r}.{hint}"
         raise AsyncApiError([Problem("$.servers", message, field="server")])
     if len(servers) == 1:
         return servers[0][1]
+    if not servers and gateways:
+        message = (
+            f"The document's ws/wss servers are the Portico gateway ({GATEWAY_MARK}), not a "
+            "backend: give the backend URL."
+        )
+        raise AsyncApiError([Problem("$.servers", message, field="backend_url")])
     if not servers:
         message = "The document has no server with protocol ws or wss to use as the backend."
         raise AsyncApiError([Problem("$.servers", message, field="server")])
@@ -106,8 +126,9 @@ class _Reader:
         self.r = resolver
         self.doc = resolver.document
 
-    def servers(self) -> list[tuple[str, str]]:
-        found = []
+    def servers(self) -> tuple[list[tuple[str, str]], list[str]]:
+        """(name, URL) of the ws/wss servers that may be the backend; names of gateway ones."""
+        found, gateways = [], []
         for name, raw in (self.doc.get("servers") or {}).items():
             where = json_path(["servers", name])
             server = self.r.deref(raw, where)
@@ -116,11 +137,14 @@ class _Reader:
             protocol = str(server.get("protocol", "")).lower()
             if protocol not in WS_PROTOCOLS:
                 continue
+            if server.get(GATEWAY_MARK) is True:
+                gateways.append(name)
+                continue
             address = self.address(server)
             variables = self.r.deref(server.get("variables"), where) or {}
             address = _substitute(address, variables, self.r, where)
             found.append((name, f"{protocol}://{address}"))
-        return found
+        return found, gateways
 
     def parameters(self, channel: dict, where: str) -> dict:
         """{"parameters": ...} in 3.0's shape (2.x keeps enum and default in a schema)."""

@@ -8,14 +8,14 @@ from django.utils.text import slugify
 
 from apis import services
 from apis.asyncapi.errors import AsyncApiError
-from apis.asyncapi.reading import Imported, read
+from apis.asyncapi.reading import Imported, choose_server, read
 from apis.models import Api, Gateway, Product
 
 
-def read_document(source, *, server: str | None = None, need_backend: bool = True) -> Imported:
-    """`reading.read`, with refusals as a Django ValidationError ({field: [path: message]})."""
+def read_document(source) -> Imported:
+    """`reading.read` (no backend chosen), with refusals as a Django ValidationError."""
     try:
-        return read(source, server=server, need_backend=need_backend)
+        return read(source, need_backend=False)
     except AsyncApiError as error:
         raise ValidationError(error.as_dict()) from None
 
@@ -34,15 +34,16 @@ def import_asyncapi(
 ) -> tuple[Api, bool]:
     """Create the API, or update `api` (or the API called `name`); returns (api, created).
 
-    The document gives the display name, description, contract and (unless `backend_url` is
-    given) the backend URL from its ws/wss server, `server` naming it when there are several.
+    The document gives the display name, description and contract. A new API's backend URL is
+    `backend_url`, or the document's ws/wss server (`server` naming it when there are several);
+    an update keeps the API's backend unless `backend_url` or `server` is given, so that a
+    document whose only servers are the Portico gateway (an API's own export) can update it.
     An update keeps the API's URL suffix unless `url_suffix` is given.
     """
-    imported = read_document(document, server=server, need_backend=not backend_url)
+    imported = read_document(document)
     fields = {
         "display_name": imported.display_name,
         "description": imported.description,
-        "backend_url": backend_url or imported.backend_url,
         "asyncapi_contract": imported.contract,
     }
     if url_suffix:
@@ -50,19 +51,30 @@ def import_asyncapi(
     if api is None:
         wanted = name or slugify(imported.display_name)[:80]
         api = Api.objects.filter(name=wanted).first() if wanted else None
-        if api is None:
-            if not url_suffix:
-                raise ValidationError({"url_suffix": "A new API needs a URL suffix."})
-            created = services.create_api(
-                name=wanted, products=products or (), gateways=gateways, **fields
-            )
-            return created, True
+    if backend_url:
+        fields["backend_url"] = backend_url
+    elif server or api is None:
+        fields["backend_url"] = _backend(imported, server)
+    if api is None:
+        if not url_suffix:
+            raise ValidationError({"url_suffix": "A new API needs a URL suffix."})
+        created = services.create_api(
+            name=wanted, products=products or (), gateways=gateways, **fields
+        )
+        return created, True
     updated = services.update_api(api=api, products=products, gateways=gateways, **fields)
     return updated, False
+
+
+def _backend(imported: Imported, server: str | None) -> str:
+    try:
+        return choose_server(imported.servers, server, imported.gateway_servers)
+    except AsyncApiError as error:
+        raise ValidationError(error.as_dict()) from None
 
 
 @transaction.atomic
 def set_contract(*, api: Api, document) -> Api:
     """Replace only the API's channels and messages (the catalog's `asyncapi` entry)."""
-    imported = read_document(document, need_backend=False)
+    imported = read_document(document)
     return services.update_api(api=api, asyncapi_contract=imported.contract)

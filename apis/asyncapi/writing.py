@@ -2,7 +2,7 @@
 
 import yaml
 
-from apis.asyncapi.reading import RECEIVE, SEND
+from apis.asyncapi.reading import GATEWAY_MARK, RECEIVE, SEND
 from apis.asyncapi.refs import pointer
 
 VERSION = "3.0.0"
@@ -17,8 +17,9 @@ def export_document(api, *, host: str | None = None, schemes=None) -> dict:
     """The API as an AsyncAPI 3.0 document.
 
     With `host` (the gateway's host[:port] as clients reach it) the document lists one server per
-    URL scheme the API allows (`schemes` narrows them); without it, no servers: the catalog
-    carries the contract alone, since the backend URL is its own field there.
+    URL scheme the API allows (`schemes` narrows them), each marked as the gateway; without it,
+    no servers: the catalog carries the contract alone, since the backend URL is its own field
+    there.
     """
     contract = api.asyncapi_contract or {}
     info = {"title": api.display_name, "version": contract.get("version") or "1.0.0"}
@@ -75,6 +76,7 @@ def _servers(api, host: str, schemes) -> dict:
             "pathname": f"/{api.url_suffix}",
             "protocol": scheme,
             "description": "The Portico gateway.",
+            GATEWAY_MARK: True,  # so that importing this document never takes it as a backend
         }
         if api.subscription_required:
             server["security"] = [

@@ -49,7 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--asyncapi", required=True, metavar="FILE", help="YAML or JSON, - for stdin")
     p.add_argument("--suffix", help="URL suffix on the gateway (required for a new API)")
     p.add_argument("--name", help="the API to create or update; default from info.title")
-    p.add_argument("--server", help="the document's ws/wss server to use, if it has several")
+    p.add_argument(
+        "--server",
+        help="the document's ws/wss server that is the backend (a new API needs one if the "
+        "document has several; an update keeps its backend unless this or --backend is given)",
+    )
     p.add_argument("--backend", help="a backend URL instead of the document's servers")
     p.add_argument("--product", action="append", help="repeat for several products")
     p.add_argument("--gateway", action="append", help="repeat; default the built-in one")

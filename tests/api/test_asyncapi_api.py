@@ -234,25 +234,47 @@ def test_export_import_export_is_stable(client_for, users, file, server):
     assert response.status_code == 201
     name = response.json()["name"]
     first = export(client, name, "yaml")
-    # into a second API (its own suffix, the export's server being the gateway) ...
+    # into a second API (its own suffix and backend: the export's servers are the gateway) ...
     again = post(
         client,
         document=yaml.safe_dump(first, sort_keys=False),
         name="second",
         url_suffix="second",
-        server="wss",
+        backend_url="ws://second.example/",
     )
     assert again.status_code == 201, again.json()
     second = export(client, "second", "yaml")
     for server_entry in second["servers"].values():
         server_entry["pathname"] = "/first"
     assert second == first
-    # ... and back over the first API, keeping its backend
+    # ... and back over the first API, which keeps its backend
     backend = Api.objects.get(name=name).backend_url
-    response = post(client, document=first, name=name, backend_url=backend)
+    response = post(client, document=first, name=name)
     assert response.status_code == 200
     assert export(client, name, "yaml") == first
     assert Api.objects.get(name=name).backend_url == backend
+
+
+def test_an_update_keeps_its_backend_unless_told_and_never_takes_the_gateway(client_for, users):
+    client = client_for("publisher")
+    assert post(client, document=text("market-data-3.0.yaml"), url_suffix="m").status_code == 201
+    moved = text("market-data-3.0.yaml").replace("host: feed.example.com", "host: new.example")
+    assert post(client, document=moved).status_code == 200
+    assert Api.objects.get().backend_url == "wss://feed.example.com/marketdata"
+    assert post(client, document=moved, server="production").status_code == 200
+    assert Api.objects.get().backend_url == "wss://new.example/marketdata"
+
+    own = export(client, "market-data")
+    assert {s["x-portico-gateway"] for s in own["servers"].values()} == {True}
+    response = post(client, document=own, server="ws")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "server" and error["message"].startswith("$.servers.ws: The server")
+    response = post(client, document=own, name="copy", url_suffix="copy")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "backend_url" and "Portico gateway" in error["message"]
+    assert Api.objects.get().backend_url == "wss://new.example/marketdata"
 
 
 def test_export_refuses_an_unknown_format(client_for, users):

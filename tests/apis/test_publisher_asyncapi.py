@@ -106,6 +106,26 @@ def test_the_asyncapi_tab_updates_an_api_keeping_its_backend_when_asked(publishe
     assert "Price update" in body and "BTCUSD" in body  # message title, enum in the tree
 
 
+def test_the_tab_takes_the_apis_own_download_and_keeps_its_backend(publisher):
+    api = services.create_api(
+        display_name="Feed", backend_url="ws://feed.internal:9000/", url_suffix="feed"
+    )
+    tab = f"/publisher/apis/{api.name}/asyncapi/"
+    own = publisher.get(f"/api/v1/apis/{api.name}/asyncapi?format=yaml").content.decode()
+    edited = own.replace("title: Feed", "title: Feed v2")
+    response = publisher.post(tab, {"document_text": edited})
+    assert response.status_code == 302, response.context["form"].errors
+    api.refresh_from_db()
+    assert (api.display_name, api.backend_url) == ("Feed v2", "ws://feed.internal:9000/")
+    response = publisher.post(tab, {"document_text": edited, "server": "wss"})
+    assert response.context["form"].errors["server"]  # the gateway is no backend to choose
+    # adding a new API from it needs a backend URL: its servers are the gateway
+    response = publisher.post(IMPORT, {"document_text": edited, "url_suffix": "copy", "name": "c"})
+    [error] = response.context["form"].errors["backend_url"]
+    assert error.startswith("The document's servers are the Portico gateway")
+    assert Api.objects.count() == 1
+
+
 def test_the_admin_change_page_lists_the_messages_read_only(admin_client):
     from django.urls import reverse
 

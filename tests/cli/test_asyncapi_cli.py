@@ -100,3 +100,39 @@ def test_apply_refuses_an_asyncapi_entry_that_is_no_document(portico, tmp_path):
     assert done.code == 1
     assert "apis[0].asyncapi: $: An AsyncAPI document is a mapping" in done.err, done.err
     assert Api.objects.get(name="plain").asyncapi_contract == {}
+
+
+def test_reimporting_an_apis_own_export_keeps_its_backend(portico, tmp_path):
+    """Issue 30 item 8: the export's servers are the gateway, never a backend."""
+    shutil.copy(HERE / "chat-3.0.json", tmp_path / "chat.json")
+    done = portico(
+        "api", "import", "--asyncapi", "chat.json", "--suffix", "chat", "--server", "production"
+    )
+    assert done.code == 0, done.err
+    own = portico("api", "asyncapi", "chat-rooms")
+    assert own.code == 0, own.err
+    assert len(yaml.safe_load(own.out)["servers"]) == 2  # the gateway's ws and wss
+    edited = own.out.replace("see everyone's messages", "read the room's history")
+    (tmp_path / "own.yaml").write_text(edited)
+
+    again = portico("api", "import", "--asyncapi", "own.yaml")
+    assert again.code == 0, again.err
+    api = Api.objects.get(name="chat-rooms")
+    assert api.backend_url == "wss://chat.example.com/v2"
+    assert "read the room's history" in api.description
+    assert portico("api", "asyncapi", "chat-rooms").out == edited
+
+    refused = portico("api", "import", "--asyncapi", "own.yaml", "--server", "wss")
+    assert refused.code == 1
+    assert refused.err.startswith("portico: error: 400 server: $.servers.wss: "), refused.err
+    assert "Portico gateway" in refused.err
+    assert Api.objects.get(name="chat-rooms").backend_url == "wss://chat.example.com/v2"
+
+    copy = ("api", "import", "--asyncapi", "own.yaml", "--name", "copy", "--suffix", "copy")
+    new = portico(*copy)
+    assert new.code == 1
+    assert new.err.startswith("portico: error: 400 backend_url: $.servers: "), new.err
+    assert "Portico gateway" in new.err and not Api.objects.filter(name="copy").exists()
+    created = portico(*copy, "--backend", "ws://copy.example/")
+    assert created.code == 0, created.err
+    assert Api.objects.get(name="copy").backend_url == "ws://copy.example/"
