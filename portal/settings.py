@@ -5,9 +5,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_float, env_int, env_list, env_required, env_str
+from portal.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+    problem,
+    raise_problems,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTICO_VAR_DIR") or BASE_DIR / "var")
@@ -21,21 +29,19 @@ PORTICO_GATEWAY_TOKEN = env_str("PORTICO_GATEWAY_TOKEN")
 SELF_HOSTED_NODE = bool(PORTICO_CONTROL_URL)
 if SELF_HOSTED_NODE:
     if not PORTICO_GATEWAY_TOKEN:
-        raise ImproperlyConfigured(
+        problem(
             "PORTICO_CONTROL_URL is set, so this is a self-hosted gateway node: set "
             "PORTICO_GATEWAY_TOKEN to the node token shown on the gateway's page."
         )
     if not env_str("PORTICO_GATEWAY"):
-        raise ImproperlyConfigured(
-            "A self-hosted gateway node needs PORTICO_GATEWAY (the gateway's name)."
-        )
+        problem("A self-hosted gateway node needs PORTICO_GATEWAY (the gateway's name).")
     if env_str("DATABASE_URL"):
-        raise ImproperlyConfigured(
+        problem(
             "A self-hosted gateway node takes its configuration from PORTICO_CONTROL_URL and "
             "never uses a database: unset DATABASE_URL."
         )
 elif PORTICO_GATEWAY_TOKEN:
-    raise ImproperlyConfigured("PORTICO_GATEWAY_TOKEN is set without PORTICO_CONTROL_URL.")
+    problem("PORTICO_GATEWAY_TOKEN is set without PORTICO_CONTROL_URL.")
 
 if SELF_HOSTED_NODE and not DEBUG:
     # A node renders no page and signs nothing that outlives the process.
@@ -46,7 +52,7 @@ elif DEBUG:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS)
     _public = [h for h in ALLOWED_HOSTS if h not in LOCAL_HOSTS]
     if _public and not env_bool("PORTICO_ALLOW_DEBUG_ON_PUBLIC_HOST", False):
-        raise ImproperlyConfigured(
+        problem(
             f"DEBUG is on while ALLOWED_HOSTS names public host(s) {_public}: "
             "turn DEBUG off for anything reachable from outside this machine."
         )
@@ -54,9 +60,7 @@ else:
     SECRET_KEY = env_required("SECRET_KEY", "when DEBUG is off (use a long random value)")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
     if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured(
-            "ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names)."
-        )
+        problem("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -219,7 +223,7 @@ PORTICO_CLOSE_GRACE_SECONDS = env_float("PORTICO_CLOSE_GRACE_SECONDS", 2.0, mini
 # every message is parsed and re-framed (the relay before the tunnel; Daphne always is).
 PORTICO_RELAY_MODE = env_str("PORTICO_RELAY_MODE") or "auto"
 if PORTICO_RELAY_MODE not in ("auto", "framed"):
-    raise ImproperlyConfigured("PORTICO_RELAY_MODE must be 'auto' or 'framed'.")
+    problem(f"PORTICO_RELAY_MODE must be 'auto' or 'framed', got {PORTICO_RELAY_MODE!r}.")
 PORTICO_MAX_MESSAGE_BYTES_CEILING = env_int(
     "PORTICO_MAX_MESSAGE_BYTES_CEILING", 16 * 1024 * 1024, minimum=1024
 )
@@ -309,3 +313,6 @@ SPECTACULAR_SETTINGS = {
         "PrimarySecondaryEnum": [("primary", "primary"), ("secondary", "secondary")],
     },
 }
+
+# Last: every missing or invalid setting found above, named in one message.
+raise_problems()

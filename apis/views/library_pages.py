@@ -1,5 +1,5 @@
 """Publisher pages for what policies share: named values, policy fragments, and the policy
-reference (rendered from `gateway.policies.reference`, like the README's table)."""
+reference (rendered from `gateway.policies.reference`, like the docs' table)."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse

@@ -1,6 +1,7 @@
 """The policy reference: every element the parser accepts, its attributes and where it may
-appear. The publisher's reference page and the README's table are both rendered from here
-(`python -m gateway.policies.reference` prints the README block; a test compares them)."""
+appear. The publisher's reference page and the table in docs/policies/reference.md are both
+rendered from here (`python -m gateway.policies.reference` prints that table; a test compares
+them)."""
 
 from __future__ import annotations
 
@@ -217,7 +218,7 @@ def _attributes_text(ref: PolicyReference) -> str:
 
 
 def render_markdown() -> str:
-    """The README's table (between its policy-reference markers)."""
+    """The docs' table (between the policy-reference markers of docs/policies/reference.md)."""
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")

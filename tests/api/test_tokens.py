@@ -101,7 +101,8 @@ def test_developers_cannot_have_token_pages(client, users):
 
 
 def test_tokens_work_only_while_their_user_is_active_staff(users):
-    """The rule (README): a token stops working when its user loses staff or is deactivated."""
+    """The rule (docs/management-api.md): a token stops working when its user loses staff or is
+    deactivated."""
     publisher = users["publisher"]
     _, secret = services.create_access_token(user=publisher, name="ci")
     assert call(secret).status_code == 200

@@ -1,6 +1,6 @@
 """Publisher pages for named values, policy fragments and the policy reference (issue 14 items
 3-5): list/add/edit/delete, a secret never in any page, in-use deletes refused naming the
-policies, and a reference generated from the library that matches the parser and the README."""
+policies, and a reference generated from the library that matches the parser and the docs."""
 
 import re
 from pathlib import Path
@@ -17,7 +17,7 @@ from gateway.policies.snippets import CATALOG_SNIPPETS, SNIPPETS
 
 pytestmark = pytest.mark.django_db
 SECRET = "page-secret-7b3c9d"
-README = Path(__file__).resolve().parents[2] / "README.md"
+REFERENCE_PAGE = Path(__file__).resolve().parents[2] / "docs" / "policies" / "reference.md"
 
 
 @pytest.fixture
@@ -126,12 +126,12 @@ def test_the_reference_page_lists_every_element_the_parser_accepts(publisher):
                 assert set(element.attrib) <= documented[element.tag], element.tag
 
 
-def test_the_readme_reference_is_the_generated_one():
-    text = README.read_text()
+def test_the_docs_reference_is_the_generated_one():
+    text = REFERENCE_PAGE.read_text()
     found = re.search(
         r"<!-- policy-reference:start -->\n(.*?)<!-- policy-reference:end -->", text, re.S
     )
-    assert found, "README lacks the policy-reference markers"
+    assert found, "docs/policies/reference.md lacks the policy-reference markers"
     assert found[1] == render_markdown(), "run: python -m gateway.policies.reference"
 
 

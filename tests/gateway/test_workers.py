@@ -120,8 +120,8 @@ def test_a_killed_worker_is_replaced_and_handshakes_keep_working(two_workers, ca
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
     # A handshake that reaches the dying worker's socket before its last thread is gone is
-    # reset (SO_REUSEPORT has no hand-over; the README says so). Once the supervisor has reaped
-    # it, the surviving worker takes every new connection while a replacement starts.
+    # reset (SO_REUSEPORT has no hand-over; docs/deployment.md says so). Once the supervisor has
+    # reaped it, the surviving worker takes every new connection while a replacement starts.
     deadline = time.monotonic() + 10
     while Path(f"/proc/{victim}").exists() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,4 +1,4 @@
-"""The README's production steps work as written with DEBUG off (issue 12, item 21).
+"""The documented production steps work as written with DEBUG off (issue 12, item 21).
 
 With DEBUG off, pages name their CSS through whitenoise's manifest; a portal started without
 collected static files answered 500 ("Missing staticfiles manifest entry") on every page.
@@ -21,9 +21,9 @@ from tests.support.servers import ROOT
 
 
 def production_commands() -> list[list[str]]:
-    """The `manage.py …` lines of the README's "Serving in production" code block."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Serving in production", 1)[1]
+    """The `manage.py …` lines of the deployment page's "Serving in production" code block."""
+    page = (ROOT / "docs" / "deployment.md").read_text()
+    section = page.split("## Serving in production", 1)[1]
     block = re.search(r"```sh\n(.+?)\n```", section, re.S).group(1)
     lines = [line.split("#", 1)[0].strip() for line in block.splitlines()]
     return [shlex.split(line) for line in lines if line.startswith("manage.py")]
@@ -85,7 +85,7 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(5)
 
 
-def test_the_readme_production_steps_serve_pages_with_debug_off(tmp_path):
+def test_the_documented_production_steps_serve_pages_with_debug_off(tmp_path):
     commands = production_commands()
     assert any(c[:2] == ["manage.py", "run_portal"] for c in commands), commands
     env = production_env(tmp_path, tmp_path / "static")  # STATIC_ROOT does not exist yet

@@ -60,6 +60,41 @@ def test_refuses_debug_on_a_public_host():
     assert "DEBUG is on while ALLOWED_HOSTS names public host" in result.stderr
 
 
+def test_a_serving_command_names_every_missing_setting_in_one_message(tmp_path):
+    """Issue 30 item 2: the required settings were found one traceback at a time."""
+    env = {
+        **CLEAN,
+        "PORTICO_VAR_DIR": str(tmp_path),
+        "PORTICO_KEEPALIVE_SECONDS": "soon",
+        "PORTICO_RELAY_MODE": "fast",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "run_portal", "--host", "127.0.0.1", "--port", "9"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "PORTICO_KEEPALIVE_SECONDS", "PORTICO_RELAY_MODE"):
+        assert result.stderr.count(name) == 1, (name, result.stderr)
+    assert "4 settings need attention" in result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_a_self_hosted_node_names_every_missing_setting_in_one_message(tmp_path):
+    result = load_settings(
+        PORTICO_CONTROL_URL="https://portico.example",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/test",
+        PORTICO_VAR_DIR=str(tmp_path),
+    )
+    assert result.returncode != 0
+    assert "3 settings need attention" in result.stderr, result.stderr
+    for needed in ("set PORTICO_GATEWAY_TOKEN", "needs PORTICO_GATEWAY ", "unset DATABASE_URL"):
+        assert needed in result.stderr, (needed, result.stderr)
+
+
 def test_rejects_a_malformed_boolean():
     result = load_settings(DEBUG="maybe")
     assert "DEBUG must be a boolean" in result.stderr

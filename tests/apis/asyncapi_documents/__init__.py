@@ -1,4 +1,4 @@
-"""Realistic AsyncAPI documents (2.6 and 3.0, YAML and JSON) used by the tests and the README."""
+"""Realistic AsyncAPI documents (2.6 and 3.0, YAML and JSON) for the tests and docs/asyncapi.md."""
 
 from pathlib import Path
 
