@@ -54,6 +54,7 @@ def test_frames_sent_one_byte_per_segment_are_relayed_both_ways_and_close_cleanl
     gateway, catalog, backend
 ):
     serve_current_catalog(gateway)
+    mark = len(gateway.output())
     answer = "ünïcode, one byte at a time; " + "x" * 130  # a 16-bit length back
     client = RawClient(f"{gateway.ws_url}/echo?subscription-key={catalog.key}")
     try:
@@ -77,10 +78,12 @@ def test_frames_sent_one_byte_per_segment_are_relayed_both_ways_and_close_cleanl
     assert seen.received == [f"!trickle {answer}"]
     assert backend.wait_closed(seen)
     assert (seen.closed_code, seen.closed_reason) == (1000, "done")
+    assert "Traceback" not in gateway.output()[mark:]
 
 
 def test_a_backend_close_sent_one_byte_per_segment_reaches_the_client(gateway, catalog, backend):
     serve_current_catalog(gateway)
+    mark = len(gateway.output())
     client = RawClient(f"{gateway.ws_url}/echo?subscription-key={catalog.key}")
     try:
         client.send_trickled(masked(Opcode.TEXT, "!trickle-close 4001 au revoir, ünïcode".encode()))
@@ -91,3 +94,4 @@ def test_a_backend_close_sent_one_byte_per_segment_reaches_the_client(gateway, c
     seen = backend.requests[-1]
     assert backend.wait_closed(seen)
     assert seen.closed_code == 4001
+    assert "Traceback" not in gateway.output()[mark:]
