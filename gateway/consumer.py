@@ -129,11 +129,13 @@ class GatewayConsumer(AsyncConsumer):
             )
         elif stats.close_code in closecodes.INVALID_FRAME and stats.closed_by in PEER_OF:
             # Once per connection, never per message; the servers' parsers log no traceback.
+            # The reason only where the gateway wrote it: a client's reason is its own text
+            # (the client may have closed 1002/1007 itself), and peers' text stays out of logs.
             log.info(
-                "%s sent an invalid frame: closed %s (%s) correlation=%s",
+                "%s sent an invalid frame: closed %s%s correlation=%s",
                 PEER_OF[stats.closed_by],
                 stats.close_code,
-                stats.close_reason,
+                f" ({stats.close_reason})" if stats.closed_by == "gateway" else "",
                 correlation_id,
                 extra={"correlation_id": correlation_id},
             )

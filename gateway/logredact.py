@@ -1,14 +1,20 @@
-"""A logging filter that keeps secrets out of log lines (query strings, credential headers, the
-policies' secret named values) and keeps each record on one line (line breaks are escaped).
+"""A logging filter that keeps secrets and message payloads out of log lines (query strings,
+credential headers, the policies' secret named values, frame payloads) and keeps each record on
+one line (line breaks are escaped).
 
 It runs on every record at every level: at DEBUG, uvicorn's WebSocket protocol and the
 `websockets` client (the backend leg) print each handshake header as `< name: value` /
-`> Name: value`, so credential-bearing headers are redacted by name wherever they appear.
+`> Name: value`, so credential-bearing headers are redacted by name wherever they appear, and
+every frame as `< TEXT 'payload' [n bytes]`, which is cut down to its kind and size.
 """
 
 import logging
 import re
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+from websockets.frames import Frame, Opcode
+from websockets.uri import DELIMS
 
 # Any "?query" inside a path-like token: query strings can carry subscription keys and tokens.
 _QUERY = re.compile(r"(/[^\s\"'?]*)\?[^\s\"']*")
@@ -54,9 +60,19 @@ def remember_secret_values(values: Iterable[str]) -> None:
     """Redact these clear values (secret named values used by policies) wherever they appear:
     a backend URL's path, an error quoting that URL, any header, not only the ones known."""
     global _values
+    forms = {form for v in values if len(v) >= MIN_SECRET_VALUE for form in url_forms(v)}
     # Longest first, so that a value containing another is redacted whole.
-    kept = sorted({v for v in values if len(v) >= MIN_SECRET_VALUE}, key=len, reverse=True)
+    kept = sorted(forms, key=len, reverse=True)
     _values = re.compile("|".join(map(re.escape, kept))) if kept else None
+
+
+def url_forms(value: str) -> set[str]:
+    """`value` as written, and as it reads once placed in a backend URL: percent-encoded by
+    set-query-parameter (`quote`, nothing safe) or a form encoder (`quote_plus`), and quoted
+    again by websockets where the URL holds non-ASCII characters (an IRI: `quote` keeping the
+    delimiters, which encodes the "%" of an earlier encoding too)."""
+    once = {value, quote(value, safe=""), quote_plus(value), quote(value, safe=DELIMS)}
+    return once | {quote(form, safe=DELIMS) for form in once}
 
 
 def is_secret_header(name: str) -> bool:
@@ -104,8 +120,22 @@ def escape_line_breaks(text: str) -> str:
     return _LINE_BREAKS.sub(lambda m: repr(m[0])[1:-1], text)
 
 
+def frame_summary(frame: Frame) -> str:
+    """A frame as websockets prints it at DEBUG, without its payload: kind, close code, size."""
+    code = ""
+    if frame.opcode is Opcode.CLOSE and len(frame.data) >= 2:
+        code = f" {int.from_bytes(frame.data[:2], 'big')}"  # the reason is the peer's text
+    size = len(frame.data)
+    continued = "" if frame.fin else ", continued"
+    return f"{frame.opcode.name}{code} [{size} byte{'' if size == 1 else 's'}{continued}]"
+
+
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if type(args) is tuple and args and isinstance(args[-1], Frame):
+            # websockets' "< %s" / "> %s" frame lines: the payload never reaches the message.
+            record.args = (*args[:-1], frame_summary(args[-1]))
         message = record.getMessage()
         if message == _UVICORN_DENIAL_NOISE:
             return False

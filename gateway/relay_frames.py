@@ -17,12 +17,24 @@ decides on whole messages.
 
 import asyncio
 from codecs import utf_8_decode
+from functools import cache
 from time import monotonic
 
 from websockets.frames import Close, apply_mask
 
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0, 1, 2, 8, 9, 10
 PING_PAYLOAD = b"portico"  # our keep-alive pings; their pongs go no further
+
+
+@cache
+def whole_frames(client: bool, small: int) -> tuple[int, ...]:
+    """For each read length n < `small`: the second header byte that makes the read one whole
+    frame with a 7-bit length (mask bit set from a client, clear from a backend), or -1 where
+    no whole frame is that short (a client's frame has at least 6 bytes, a backend's 2).
+    Shared by every leg of the same direction and limit: a tuple per leg would cost 1 KiB."""
+    head = 6 if client else 2
+    bit = 128 if client else 0
+    return tuple(bit + n - head if n >= head else -1 for n in range(small))
 
 
 class Leg(asyncio.Protocol):
@@ -64,7 +76,7 @@ class Leg(asyncio.Protocol):
         "grace",
         "fast",
         "small",
-        "delta",
+        "whole",
         "out",
     )
 
@@ -106,11 +118,11 @@ class Leg(asyncio.Protocol):
         self.grace: asyncio.TimerHandle | None = None
         # Between messages, nothing held, not closing: the fast path applies.
         self.fast = not self.counted
-        # Reads shorter than `small` whose second byte is `len + delta` are one whole frame
+        # Reads shorter than `small` whose second byte is `whole[len]` are one whole frame
         # with a 7-bit length within the limit, masked from a client, unmasked from a backend.
         head = 6 if client else 2
         self.small = min(126 + head, self.cap + head + 1)
-        self.delta = (128 if client else 0) - head
+        self.whole = whole_frames(client, self.small)
         self.out = None  # the peer's transport.write
 
     # asyncio.Protocol ---------------------------------------------------------------------
@@ -118,9 +130,15 @@ class Leg(asyncio.Protocol):
         self.heard = True
         n = len(data)
         # The common case: one whole small text or binary frame per read, between messages.
-        # `small` and `delta` encode "whole frame, correct mask bit, under the limit" as one
-        # comparison of the second header byte with the read's length.
-        if self.fast and n < self.small and data[1] == n + self.delta:
+        # `small` and `whole` encode "whole frame, correct mask bit, under the limit" as one
+        # comparison of the second header byte with what the read's length calls for. TCP may
+        # deliver a single byte: its IndexError costs nothing until it happens (3.11's
+        # exceptions are zero-cost), and `_read` holds the partial header.
+        try:
+            whole = self.fast and n < self.small and data[1] == self.whole[n]
+        except IndexError:
+            whole = False
+        if whole:
             b0 = data[0]
             if b0 == 0x81:
                 text = apply_mask(data[6:], data[2:6]) if self.client else data[2:]

@@ -4,8 +4,9 @@ Commands (text messages): "!close <code> <reason>", "!drop" (no close frame), "!
 "!send-text <n>", "!last <text>" (sends it, then closes 4000 at once), "!send-invalid-utf8" (a
 raw text frame that is not UTF-8), "!send-fragments <a> <b> ..." (one text message, one frame
 per word), "!flood <count> <size>" (binary messages, as fast as the
-gateway takes them; `flood_sent` counts them); anything else is echoed. The request path
-"/reject" answers HTTP 403.
+gateway takes them; `flood_sent` counts them), "!trickle <text>" and "!trickle-close <code>
+<reason>" (a text or close frame written one byte per TCP segment); anything else is echoed.
+The request path "/reject" answers HTTP 403.
 """
 
 import asyncio
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.frames import Close, Frame, Opcode
+
+TRICKLE_PAUSE = 0.002  # between the bytes of a trickled frame: each goes in a segment of its own
 
 
 @dataclass
@@ -139,6 +143,11 @@ class BackendServer:
             await connection.send("é" * int(arg))
         elif verb == "!send-fragments":
             await connection.send(arg.split(" "))  # an iterable: one fragment each
+        elif verb == "!trickle":
+            await trickle(connection, Frame(Opcode.TEXT, arg.encode()))
+        elif verb == "!trickle-close":
+            code, _, reason = arg.partition(" ")
+            await trickle(connection, Frame(Opcode.CLOSE, Close(int(code), reason).serialize()))
         elif verb == "!send-invalid-utf8":
             connection.transport.write(b"\x81\x02\xff\xfe")  # FIN + text, 2 bytes, unmasked
         elif verb == "!flood":
@@ -149,6 +158,16 @@ class BackendServer:
                 await connection.send(payload)
                 self.flood_sent += 1
         return False
+
+
+async def trickle(connection: ServerConnection, frame: Frame) -> None:
+    """Write `frame` one byte at a time, each flushed at once (TCP_NODELAY) after a pause."""
+    connection.transport.get_extra_info("socket").setsockopt(
+        socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+    )
+    for byte in frame.serialize(mask=False):
+        connection.transport.write(bytes([byte]))
+        await asyncio.sleep(TRICKLE_PAUSE)
 
 
 class HangingServer:

@@ -48,6 +48,13 @@ class RawClient:
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
 
+    def send_trickled(self, data: bytes, pause: float = 0.002) -> None:
+        """Send `data` one byte per TCP segment (Nagle off, a pause after each byte)."""
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(len(data)):
+            self.sock.sendall(data[i : i + 1])
+            time.sleep(pause)
+
     def read_frames(self, nbytes: int = 65536) -> list[Frame]:
         """One read from the socket; the frames it completed (pings are answered)."""
         data = self.sock.recv(nbytes)
