@@ -157,6 +157,9 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 max_connections=api.max_connections_per_subscription,
             )
         )
+    # Only what reaches this gateway's APIs: a node holds no other gateway's products, keys or
+    # secrets (its saved copy neither), and only these policies' secret values are resolved.
+    product_ids = {pid for api in apis for pid in api.product_ids}
     products = tuple(
         ProductEntry(
             id=p["id"],
@@ -165,13 +168,14 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             published=p["state"] == Product.State.PUBLISHED,
             max_connections=p["max_connections_per_subscription"],
         )
-        for p in Product.objects.order_by("id").values(
-            "id", "name", "policy_xml", "state", "max_connections_per_subscription"
-        )
+        for p in Product.objects.filter(id__in=product_ids)
+        .order_by("id")
+        .values("id", "name", "policy_xml", "state", "max_connections_per_subscription")
     )
+    reaching = subscriptions_reaching({api.id for api in apis}, product_ids)
     secret = gateway.key_hash_secret
     rows = (
-        Subscription.objects.filter(state__in=LIVE_SUBSCRIPTION_STATES)
+        Subscription.objects.filter(reaching, state__in=LIVE_SUBSCRIPTION_STATES)
         .order_by("id")
         .values(
             "id",
@@ -193,7 +197,9 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
     subscriptions = tuple(_subscription_entry(row, secret, needs_email) for row in rows)
     ended = tuple(
         Subscription.objects.filter(
-            state__in=ENDED_SUBSCRIPTION_STATES, end_date__gte=timezone.now() - ENDED_LATELY
+            reaching,
+            state__in=ENDED_SUBSCRIPTION_STATES,
+            end_date__gte=timezone.now() - ENDED_LATELY,
         )
         .order_by("id")
         .values_list("id", "state")
@@ -209,6 +215,18 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         key_hash_secret=secret,
         secret_headers=tuple(sorted(resolve.secret_headers)),
         secret_values=tuple(sorted(resolve.secret_values)),
+    )
+
+
+def subscriptions_reaching(api_ids: set[int], product_ids: set[int]) -> Q:
+    """Subscriptions whose keys open one of these APIs (`product_ids`: their products): the
+    all-APIs ones, those scoped to one of the APIs, those of one of the products."""
+    if not api_ids:
+        return Q(pk__in=[])  # no API: nothing reaches it (and no query is run)
+    return (
+        Q(scope=Subscription.Scope.ALL_APIS)
+        | Q(scope=Subscription.Scope.API, api_id__in=api_ids)
+        | Q(scope=Subscription.Scope.PRODUCT, product_id__in=product_ids)
     )
 
 

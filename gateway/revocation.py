@@ -53,7 +53,9 @@ def withdrawn(grant: Grant, snapshot: Snapshot, now: datetime) -> str | None:
         if ended is not None:
             return ENDED_REASONS.get(ended, f"subscription {ended}")
         if grant.product_id is not None and grant.product_id not in snapshot.product_names:
-            return "product deleted"
+            # A gateway receives only the products that offer one of its APIs, so a deleted
+            # product and one that no longer offers this API look alike here: both took it out.
+            return "API removed from the product"
         return "subscription deleted"
     if subscription.state == "suspended":
         return "subscription suspended"

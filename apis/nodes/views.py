@@ -2,13 +2,16 @@
 and reports its heartbeats. Every request carries the node token, which names the gateway.
 
 `GET config` answers the gateway's catalog as JSON with the catalog revision as ETag. With
-`If-None-Match` naming the current revision and `?wait=N` (seconds, at most 60), it holds the
-request until the revision changes (then answers 200 at once) or N seconds pass (304), so a
-change reaches every node within about `REVISION_CHECK_SECONDS` plus a round trip.
+`If-None-Match` naming the current revision and `?wait=N` (seconds, at most 60; a negative N
+does not wait; nan and infinities are refused), it holds the request until the revision changes
+(then answers 200 at once) or N seconds pass (304), so a change reaches every node within about
+`REVISION_CHECK_SECONDS` plus a round trip. A request that waited checks its token again before
+it answers: a token replaced meanwhile gets 401, never the configuration.
 """
 
 import asyncio
 import json
+import math
 import time
 
 from asgiref.sync import sync_to_async
@@ -29,25 +32,45 @@ def etag_of(revision: int) -> str:
     return f'"{revision}"'
 
 
+def wait_seconds(text: str) -> float:
+    """`?wait=`'s seconds, at most MAX_WAIT_SECONDS, 0 for a negative value; ValueError unless
+    a finite number (nan would pass any clamp and hold the request for ever)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return min(max(value, 0.0), MAX_WAIT_SECONDS)
+
+
 @require_GET
 async def config(request: HttpRequest) -> HttpResponse:
-    gateway = await sync_to_async(node_gateway)(request)
+    authenticate = sync_to_async(node_gateway)
+    gateway = await authenticate(request)
     if gateway is None:
         return unauthorized()
     known = request.headers.get("If-None-Match", "")
     try:
-        wait = min(max(float(request.GET.get("wait", "0")), 0.0), MAX_WAIT_SECONDS)
+        wait = wait_seconds(request.GET.get("wait", "0"))
     except ValueError:
-        return JsonResponse({"error": "wait must be a number of seconds"}, status=400)
+        return JsonResponse(
+            {"error": "wait must be a finite number of seconds", "field": "wait"}, status=400
+        )
     deadline = time.monotonic() + wait
     revision_of = sync_to_async(selectors.catalog_revision)
-    while known == etag_of(await revision_of()):
+    waited = False
+    while unchanged := known == etag_of(await revision_of()):
         if time.monotonic() >= deadline:
-            response = HttpResponse(status=304)
-            response["ETag"] = known
-            response["Cache-Control"] = "no-store"
-            return response
+            break
         await asyncio.sleep(REVISION_CHECK_SECONDS)
+        waited = True
+    if waited:  # the token may have been replaced (or the gateway deleted) meanwhile
+        gateway = await authenticate(request)
+        if gateway is None:
+            return unauthorized()
+    if unchanged:
+        response = HttpResponse(status=304)
+        response["ETag"] = known
+        response["Cache-Control"] = "no-store"
+        return response
     catalog = await sync_to_async(selectors.gateway_catalog)(gateway.name)
     response = HttpResponse(
         json.dumps(catalog_to_json(catalog), separators=(",", ":")),

@@ -91,10 +91,15 @@ def _replace_all(process: LiveWorker, entries: list[dict], now: datetime) -> Non
     _update_counts(process, changed, now)
 
 
-def record_live_report(*, gateway_name: str, report: dict) -> list[dict]:
+def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[dict]:
     """Apply one process's report (gateway.sessions; checked by clean_live_report, which raises
-    BadReport) and return the disconnects asked of it: [{"id": connection id, "reason": text}]."""
+    BadReport) and return the disconnects asked of it: [{"id": connection id, "reason": text}].
+
+    `keep(opened entries)` returns those the reporter may list (a node: its own gateway's);
+    the others are not stored, and a full list then removes any stored before."""
     report = clean_live_report(report)
+    if keep is not None and report["opened"]:
+        report["opened"] = keep(report["opened"])
     now = timezone.now()
     writes = report["full"] or report["opened"] or report["closed"] or report["counts"]
     key = {"gateway": gateway_name, "node_id": report["node_id"], "worker": report["worker"]}
