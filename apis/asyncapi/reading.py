@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from apis.asyncapi import loading, schema_check
 from apis.asyncapi.errors import AsyncApiError, Problem, json_path
 from apis.asyncapi.refs import Resolver, pointer_parts
+from gateway.policies.jsonschemas import member
 
 SEND, RECEIVE = "send", "receive"
 WS_PROTOCOLS = ("ws", "wss")
@@ -153,7 +154,8 @@ class _Reader:
             parameter = self.r.deref(raw, f"{where}.parameters")
             if not isinstance(parameter, dict):
                 continue
-            schema = self.r.inline(parameter.get("schema", {}), where)
+            at = member(member(f"{where}.parameters", name), "schema")
+            schema = self.r.inline(parameter.get("schema", {}), at)
             schema = schema if isinstance(schema, dict) else {}
             entry = {}
             description = parameter.get("description") or schema.get("description")
@@ -189,15 +191,17 @@ class _Reader:
         if content_type:
             out["contentType"] = content_type
         payload, schema_format = message.get("payload"), message.get("schemaFormat")
+        payload_path = f"{where}.payload"
         if isinstance(payload, dict) and "schemaFormat" in payload and "schema" in payload:
             payload, schema_format = payload["schema"], payload["schemaFormat"]  # 3.0 multi-format
+            payload_path += ".schema"
         if payload is not None:
-            out["payload"] = self.r.inline(payload, where)
+            out["payload"] = self.r.inline(payload, payload_path)
         if schema_format and not JSON_SCHEMA_FORMATS.match(str(schema_format)):
             out["schemaFormat"] = schema_format
         examples = []
-        for example in message.get("examples") or []:
-            example = self.r.inline(example, where)
+        for i, example in enumerate(message.get("examples") or []):
+            example = self.r.inline(example, f"{where}.examples[{i}]")
             if isinstance(example, dict) and ("payload" in example or "headers" in example):
                 examples.append(
                     {

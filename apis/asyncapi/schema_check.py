@@ -9,6 +9,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, relevance
 
 from apis.asyncapi.errors import AsyncApiError, Problem, json_path
+from gateway.policies.jsonschemas import NO_RETRIEVAL
 
 SCHEMAS = Path(__file__).with_name("schemas")
 MAX_PROBLEMS = 20
@@ -19,9 +20,10 @@ SUPPORTED = "3.0.0, or 2.6.0 (and 2.0.0–2.5.0)"
 
 @cache
 def validator(version: str) -> Draft7Validator:
-    """The official schema's validator (Draft 7, as the schemas declare), loaded once."""
+    """The official schema's validator (Draft 7, as the schemas declare), loaded once; its
+    references are all inside it, so it never fetches one."""
     schema = json.loads((SCHEMAS / f"{version}.json").read_text())
-    return Draft7Validator(schema)
+    return Draft7Validator(schema, registry=NO_RETRIEVAL)
 
 
 def schema_version(document: dict) -> str:

@@ -20,8 +20,9 @@ from limits import RateLimitItemPerSecond
 
 from .context import HandshakeContext
 from .counters import CountersUnavailable
+from .errors import PolicyError
 from .expressions import Value, evaluate
-from .jsonschemas import compile_check
+from .jsonschemas import compile_check, schema_problem
 from .model import Attrs, Policy, children, set_attr, set_value_attr
 from .xmlnode import Node
 
@@ -238,8 +239,13 @@ class ValidateMessage(MessagePolicy):
             parsed = json.loads(el.text)
         except ValueError as exc:
             raise el.error(f"is not JSON: {exc}") from None
+        except RecursionError:
+            raise el.error("is not JSON: nested too deeply") from None
         if not isinstance(parsed, dict | bool):
             raise el.error("must be a JSON object (a JSON Schema)")
+        problem = schema_problem(parsed)  # first: checking the schema recurses through it
+        if problem is not None:
+            raise el.error(f"is not allowed: {problem}")
         try:
             Draft202012Validator.check_schema(parsed)
         except SchemaError as exc:
@@ -266,17 +272,20 @@ class ValidateMessage(MessagePolicy):
         if self.schema_source == "asyncapi":
             wanted = schemas.get("send" if direction == "inbound" else "receive")
             if wanted is None:
-                from .errors import PolicyError
-
                 raise PolicyError(
                     'validate-message schema-source="asyncapi": the API has no AsyncAPI contract',
                     line=self.line,
                     element=self.tag,
                 )
             # AsyncAPI payloads are Draft 7 supersets unless they say otherwise.
-            validators = [compile_check(s, Draft7Validator) for s in wanted]
+            schemas_and_drafts = [(s, Draft7Validator) for s in wanted]
         else:
-            validators = [compile_check(self.parsed_schema.value)]
+            schemas_and_drafts = [(self.parsed_schema.value, Draft202012Validator)]
+        try:
+            validators = [compile_check(s, draft) for s, draft in schemas_and_drafts]
+        except PolicyError as exc:  # stored before it was checked: fail closed, never fetch
+            source = " of the AsyncAPI contract" if self.schema_source == "asyncapi" else ""
+            raise PolicyError(f"{exc.message}{source}", line=self.line, element=self.tag) from None
         action = self.action
         failed = DROP if action == "drop" else None
 

@@ -2,6 +2,7 @@
 receives, and dropped messages that never reach the other side."""
 
 import asyncio
+import json
 import os
 import time
 import uuid
@@ -11,9 +12,12 @@ from django.urls import reverse
 from websockets.exceptions import ConnectionClosed
 
 from apis import services
+from apis.models import Api
+from apis.signals import bump_catalog_revision
 from apis.telemetry.models import ConnectionLog
-from tests.support.client import run, ws_connect
+from tests.support.client import refused, run, ws_connect
 from tests.support.policy_xml import on_message
+from tests.support.schema_host import SchemaHost
 from tests.support.servers import ServerProcess, serve_current_catalog
 from tests.support.telemetry import wait_for
 
@@ -388,3 +392,38 @@ def test_choose_on_message_content_drops_only_matching_messages(gateway, catalog
     kept = ['{"op": "say"}', "hello", '{"op": "bye"}']
     assert run(scenario()) == kept  # dropped ones would have come back in between
     assert backend.requests[-1].received == kept
+
+
+@pytest.mark.parametrize("source", ["inline", "asyncapi"])
+def test_a_stored_schema_referring_outside_itself_fails_closed_and_fetches_nothing(
+    gateway, catalog, backend, source
+):
+    """Issue 23 item 4: a policy or contract written around save-time validation (straight into
+    the database) with a remote `$ref`: the gateway refuses to compile the policy, as it does
+    any policy that no longer compiles (the handshake answers 500), and never fetches."""
+    with SchemaHost() as host:
+        remote = {"type": "object", "properties": {"op": {"$ref": host.url("/op.json")}}}
+        if source == "inline":
+            schema = f"<schema>{json.dumps(remote)}</schema>"
+            policy, contract = f"<validate-message>{schema}</validate-message>", {}
+        else:
+            policy = '<validate-message schema-source="asyncapi"/>'
+            message = {"name": "say", "directions": ["send"], "payload": remote}
+            contract = {"channels": [{"name": "chat", "messages": [message]}]}
+        mark = len(gateway.output())
+        Api.objects.filter(pk=catalog.api.pk).update(
+            policy_xml=on_message(inbound=policy), asyncapi_contract=contract
+        )
+        bump_catalog_revision()
+        serve_current_catalog(gateway)
+        url = f"{gateway.ws_url}/echo?subscription-key={catalog.key}"
+        answer = run(refused(url))
+        assert (answer.status, answer.body["message"]) == (
+            500,
+            "The API's policy could not be evaluated.",
+        )
+        assert host.requests == []
+    log = log_after(gateway, mark, "does not compile")
+    assert "policy of API echo does not compile" in log
+    assert "$.properties.op['$ref']: refers outside the schema" in log
+    assert "/op.json" not in log  # the reference is not repeated: a URL may hold a secret
