@@ -36,6 +36,16 @@ def shell(script: str, env: dict, stdin: str = "") -> subprocess.CompletedProces
     )
 
 
+def stop_demo(process: subprocess.Popen) -> None:
+    """Ctrl-C first, so a failing test leaves no echo backend behind; a kill if that fails."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            stop(process)
+
+
 def served_revision(port: int) -> int:
     url = f"http://127.0.0.1:{port}/_portico/gateway"
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
@@ -58,7 +68,7 @@ def test_a_second_run_names_changepassword_and_the_walk_through_runs_on_other_po
         first.send_signal(signal.SIGINT)
         assert first.wait(30) == 0
     finally:
-        stop(first)
+        stop_demo(first)
 
     second, log = start_demo(tmp_path, *args)
     try:
@@ -107,4 +117,4 @@ def test_a_second_run_names_changepassword_and_the_walk_through_runs_on_other_po
         second.send_signal(signal.SIGINT)
         assert second.wait(30) == 0
     finally:
-        stop(second)
+        stop_demo(second)
