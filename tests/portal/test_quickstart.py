@@ -28,7 +28,7 @@ from tests.support.servers import ROOT
 PAGE = ROOT / "docs" / "quickstart.md"
 INSTALL = "python3.11 -m venv .venv && .venv/bin/pip install -q -r requirements.txt\n"
 ACTIVATE = ". .venv/bin/activate\n"
-PORTS = ("8080", "8000", "9001")  # portal, gateway, echo backend
+PORTS = ("8080", "8000", "8001", "9001")  # portal, managed gateway, self-hosted node, echo
 
 
 def page_script() -> str:
@@ -129,6 +129,8 @@ def test_the_production_quick_start_runs_as_written(tmp_path):
                 stop_group(shell)
         output = log.read_text(errors="replace")
     assert code == 0, output
-    assert "\nHello through Portico\n" in output, output  # what the client printed
-    assert '"ready": true' in output, output  # the gateway's status, from step 7
+    assert "\nHello through Portico\n" in output, output  # what the clients printed
+    assert "\nHello through the edge node\n" in output, output
+    assert output.count('"ready": true') == 2, output  # the gateways' status, steps 7 and 9
+    assert "export PORTICO_GATEWAY=edge\n" in output, output  # `portico gateway token edge`
     assert "Traceback" not in output, output
