@@ -23,6 +23,7 @@ class DemoResult:
     developer_username: str
     developer_password: str | None
     api_suffix: str
+    backend_url: str  # the echo backend the Echo API forwards to
     primary_key: str
     secondary_key: str
     subscription_id: int
@@ -91,6 +92,7 @@ def load_demo(*, backend_url: str = DEMO_BACKEND_URL) -> DemoResult:
         developer_username=developer.username,
         developer_password=developer_password,
         api_suffix=api.url_suffix,
+        backend_url=backend_url,
         primary_key=subscription.primary_key,
         secondary_key=subscription.secondary_key,
         subscription_id=subscription.pk,

@@ -193,11 +193,19 @@ class SubscriptionRenameSerializer(SubscriptionSerializer):
 
 
 class StateChangeSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, for the subscription's history (optional).",
+    )
 
 
 class RegenerateKeySerializer(serializers.Serializer):
-    key = serializers.ChoiceField(["primary", "secondary"])
+    key = serializers.ChoiceField(
+        ["primary", "secondary"],
+        help_text="Which key to replace; connections made with the other one keep working.",
+    )
 
 
 class SubscriptionSecretsSerializer(serializers.Serializer):
@@ -236,7 +244,12 @@ class ConnectTicketSerializer(serializers.Serializer):
 
 
 class RegenerateTokenSerializer(serializers.Serializer):
-    token = serializers.ChoiceField(["primary", "secondary"])
+    token = serializers.ChoiceField(
+        ["primary", "secondary"],
+        default="primary",
+        help_text="Which of the gateway's two node tokens to replace (default primary); nodes "
+        "using the other one keep working, so nodes can move to a new token one at a time.",
+    )
 
 
 class GatewayNodeSerializer(serializers.Serializer):
@@ -259,6 +272,9 @@ class NewGatewayTokenSerializer(serializers.Serializer):
     gateway = serializers.CharField(read_only=True)
     token = serializers.ChoiceField(["primary", "secondary"], read_only=True)
     value = serializers.CharField(read_only=True, help_text="PORTICO_GATEWAY_TOKEN; shown once.")
+    commands = serializers.CharField(
+        read_only=True, help_text="Shell lines that start a node of this gateway with the token."
+    )
 
 
 class UserSubscriptionSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from apis.api.concurrency import ConcurrencyMixin
 from apis.api.exceptions import Conflict
 from apis.api.permissions import IsAdmin, IsPublisher
 from apis.api.policy_views import EffectivePolicyMixin, PolicyActionMixin
+from apis.nodes.deploy import control_url, node_commands
 
 SLUG = r"[-a-zA-Z0-9_]+"
 
@@ -101,8 +102,9 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
     @extend_schema(
         request=serializers.RegenerateTokenSerializer,
         responses=serializers.NewGatewayTokenSerializer,
-        description="Replace a node token and return the new one. Only its hash is stored: "
-        "this response is the one place it appears. Nodes using the old token are refused.",
+        description="Replace a node token and return the new one, with the shell lines that "
+        "start a node. Only its hash is stored: this response is the one place it appears. Nodes "
+        "using the old token are refused. The body may be empty (the primary token).",
     )
     @action(detail=True, methods=["post"], url_path="regenerateToken", url_name="regenerate-token")
     def regenerate_token(self, request, *args, **kwargs):
@@ -112,7 +114,9 @@ class GatewayViewSet(ConcurrencyMixin, viewsets.ModelViewSet):
         which = body.validated_data["token"]
         secret = services.regenerate_gateway_token(gateway=gateway, which=which)
         audit(request, "gateway node token regenerated", gateway=gateway.name, token=which)
-        return Response({"gateway": gateway.name, "token": which, "value": secret})
+        commands = node_commands(gateway, control_url(request), secret)
+        body = {"gateway": gateway.name, "token": which, "value": secret, "commands": commands}
+        return Response(body, headers={"Cache-Control": "no-store"})
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):

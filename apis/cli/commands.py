@@ -127,6 +127,25 @@ def gateway_get(c: Client, args):
     emit(c.get(f"gateways/{args.name}/"), as_json=args.json)
 
 
+def gateway_create(c: Client, args):
+    body = {"name": args.name} | _fields(
+        args, {"kind": "kind", "description": "description", "api": "apis"}
+    )
+    emit(c.call("POST", "gateways/", body).data, as_json=args.json)
+
+
+def gateway_token(c: Client, args):
+    """Replace a node token and print it once, as the shell lines that start a node."""
+    which = "secondary" if args.secondary else "primary"
+    data = c.call("POST", f"gateways/{args.name}/regenerateToken/", {"token": which}).data
+    if args.json:
+        emit(data, as_json=True)
+        return
+    print(f"# New {which} node token of the gateway {args.name}: shown once, only its hash is")
+    print("# stored; nodes using the old one are refused. Start a node with:")
+    print(data["commands"])
+
+
 def subscription_list(c: Client, args):
     rows = c.list("subscriptions/", state=args.state, product=args.product, owner=args.owner)
     emit(rows, as_json=args.json, columns=SUBSCRIPTION_COLUMNS)

@@ -17,6 +17,7 @@ from rest_framework import (
 )
 from rest_framework.response import Response
 
+from apis.api.schema import DeleteBodySchema
 from apis.audit import audit
 from apis.models import Product
 from apis.permissions import is_publisher
@@ -106,6 +107,7 @@ class LiveConnectionViewSet(
     lookup_url_kwarg = "id"
     lookup_value_regex = r"[0-9a-zA-Z]{1,32}"
     queryset = LiveConnection.objects.none()  # per user and filters: see get_queryset
+    schema = DeleteBodySchema()
 
     def get_queryset(self):
         params = self.request.query_params if self.action == "list" else {}
@@ -129,7 +131,13 @@ class LiveConnectionViewSet(
         context["products"] = dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
         return self.get_serializer_class()(*args, context=context, **kwargs)
 
-    @extend_schema(request=DisconnectSerializer, responses={202: LiveConnectionSerializer})
+    @extend_schema(
+        request=DisconnectSerializer,
+        parameters=[
+            OpenApiParameter("reason", str, description="The reason, when sent without a body.")
+        ],
+        responses={202: LiveConnectionSerializer},
+    )
     def destroy(self, request, *args, **kwargs):
         """Close the connection: the client gets 1008 with the reason, the backend 1001."""
         connection = self.get_object()

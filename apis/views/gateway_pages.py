@@ -12,6 +12,7 @@ from django.utils import timezone
 from apis import selectors, services
 from apis.forms import GatewayForm
 from apis.models import Gateway
+from apis.nodes.deploy import control_url, node_commands
 from apis.views.access import publisher_required
 
 # A gateway that reported within this long is shown as online.
@@ -88,28 +89,3 @@ def _edit_context(request: HttpRequest, gateway: Gateway, form) -> dict:
         "deploy": node_commands(gateway, control_url(request), None),
         "may_regenerate": request.user.is_superuser,
     }
-
-
-def control_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
-
-
-def node_commands(gateway: Gateway, control: str, token: str | None) -> str:
-    """The shell lines that start one node of this gateway (two workers sharing Redis)."""
-    if gateway.kind == Gateway.Kind.SELF_HOSTED:
-        env = [
-            f"PORTICO_GATEWAY={gateway.name}",
-            f"PORTICO_CONTROL_URL={control}",
-            f"PORTICO_GATEWAY_TOKEN={token or '<node token: regenerate one above>'}",
-        ]
-    else:  # managed nodes read the catalog from the database
-        env = [
-            f"PORTICO_GATEWAY={gateway.name}",
-            "DATABASE_URL=postgres://<user>:<password>@<database-host>:5432/<database>",
-            "SECRET_KEY=<the portal's SECRET_KEY>",
-            "ALLOWED_HOSTS=<gateway host name>",
-        ]
-    env.append("REDIS_URL=redis://<redis-host>:6379/0  # shared counters across workers and nodes")
-    lines = [f"export {line}" for line in env]
-    lines.append("python manage.py run_gateway --host 0.0.0.0 --port 8000 --workers 2")
-    return "\n".join(lines)

@@ -64,3 +64,16 @@ def test_gateway_node_tokens_are_shown_once_to_admins_and_audited(client_for, ob
     assert selectors.gateway_for_node_token(token) == objects.gateway
     assert token not in client_for("admin").get(url).content.decode()
     assert "gateway=edge" in caplog.text and token not in caplog.text
+
+
+def test_a_new_node_token_comes_with_the_commands_that_start_a_node(client_for, objects):
+    url = f"/api/v1/gateways/{objects.gateway.name}/regenerateToken/"
+    response = client_for("admin").post(url, {}, format="json")  # an empty body: the primary
+    answer = response.json()
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert answer["token"] == "primary"
+    assert f"export PORTICO_GATEWAY_TOKEN={answer['value']}\n" in answer["commands"]
+    assert "export PORTICO_CONTROL_URL=http://testserver\n" in answer["commands"]
+    assert answer["commands"].endswith(
+        "python manage.py run_gateway --host 0.0.0.0 --port 8000 --workers 2"
+    )

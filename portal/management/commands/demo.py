@@ -150,14 +150,23 @@ class Command(BaseCommand):
             f"  Developer portal  {base}/",
             f"  Django admin      {base}/admin/",
         ]
+        manage = f"DEBUG=1 {sys.executable} manage.py"
         for role in ("admin", "developer"):
-            password = getattr(result, f"{role}_password") or "(unchanged since the first run)"
-            lines.append(f"  {role:<9} login   {getattr(result, f'{role}_username')} / {password}")
+            username = getattr(result, f"{role}_username")
+            # Printed once: on a later run, say how to set a new one rather than leave no way back.
+            password = getattr(result, f"{role}_password") or (
+                f"(set on the first run; a new one: {manage} changepassword {username})"
+            )
+            lines.append(f"  {role:<9} login   {username} / {password}")
         lines += [
             f"  Echo API          {gateway_url}",
+            f"  Echo backend      {result.backend_url}",
             "  Try it:",
             f"    {sys.executable} -m websockets "
             f"'{gateway_url}?subscription-key={result.primary_key}'",
+            "  The portico command line (management API):",
+            f"    export PORTICO_URL={base}",
+            f"    export PORTICO_TOKEN=$({manage} createtoken {result.admin_username})",
             "",
             f"Ready: Portico and the echo backend are listening on {base}/ (Ctrl-C to stop).",
         ]
