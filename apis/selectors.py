@@ -362,7 +362,7 @@ def effective_policy(api: Api, product: Product | None = None):
             env.resolve(global_xml or ""),
         )
     except PolicyError as exc:
-        raise PolicyError(env.redact(str(exc))) from None
+        raise PolicyError(env.describe(exc)) from None
     return RedactedEffective(effective, env)
 
 

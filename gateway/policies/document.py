@@ -292,9 +292,16 @@ def _parse_choose(
             try:
                 condition = parse_condition(raw, allow_message=on_message)
             except ConditionError as exc:
+                where = f"in policy fragment '{branch.source}': " if branch.source else ""
                 err = PolicyError(
-                    exc.message, line=branch.line, element="when", attribute="condition"
+                    where + exc.message,
+                    line=branch.line,
+                    element="when",
+                    attribute="condition",
+                    subject=raw,
+                    where=where,
                 )
+                err.span = exc.span  # what the message quotes of `raw`
                 err.column = exc.column  # counted from the "@" of the condition
                 raise err from None
         a.done()

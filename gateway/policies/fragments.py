@@ -97,16 +97,25 @@ def _include(node: Node, fragments: Mapping[str, str], chain: tuple) -> list[Nod
     if len(chain) >= MAX_INCLUDE_DEPTH:
         raise _at(node, f"policy fragments may nest at most {MAX_INCLUDE_DEPTH} levels deep")
     if fragment_id not in fragments:
-        raise _at(node, f"unknown policy fragment '{fragment_id}'")
+        reason = "does not name a known policy fragment"
+        raise _at(node, f"unknown policy fragment '{fragment_id}'", reason)
     root = parse_fragment(fragments[fragment_id], fragment_id)
     expand_policies(root, fragments, (*chain, fragment_id))
     return root.children
 
 
-def _at(node: Node, message: str) -> PolicyError:
+def _at(node: Node, message: str, reason: str | None = None) -> PolicyError:
     """An error at an include, located by line and column (in a fragment: named)."""
     where = f"in policy fragment '{node.source}': " if node.source else ""
-    err = PolicyError(f"{where}column {node.column}: {message}", line=node.line, element=INCLUDE)
+    where += f"column {node.column}: "
+    err = PolicyError(
+        where + message,
+        line=node.line,
+        element=INCLUDE,
+        subject=node.attrib.get("fragment-id"),
+        reason=reason,
+        where=where,
+    )
     err.column = node.column  # type: ignore[attr-defined]
     return err
 
