@@ -12,7 +12,7 @@ from .choose import Choose, When
 from .concurrency import LimitConcurrency
 from .conditions import ConditionError, parse_condition
 from .errors import PolicyError
-from .fragments import expand_document, expand_policies, parse_fragment
+from .fragments import ExpansionBudget, expand_document, expand_policies, parse_fragment
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
 from .jwt_validation import ValidateJwt
@@ -384,11 +384,15 @@ def validate_fragment(
     xml: str, fragment_id: str = "", fragments: Mapping[str, str] | None = None
 ) -> int:
     """Save-time check of a policy fragment (named values filled in): a `<fragment>` holding
-    policy elements, each valid in onHandshake or in on-message, its includes known and
-    acyclic. Returns how many policies it holds; raises PolicyError."""
+    policy elements, each valid in onHandshake or in on-message, its includes known, acyclic
+    and within a document's limits once expanded. Returns how many policies it holds; raises
+    PolicyError."""
     refuse_named_values(xml)
     root = parse_fragment(xml)
-    expand_policies(root, fragments, (fragment_id,) if fragment_id else ())
+    what = f"policy fragment '{fragment_id}'" if fragment_id else "the policy fragment"
+    budget = ExpansionBudget(what, fragments)
+    expand_policies(root, budget, (fragment_id,) if fragment_id else ())
+    budget.finish(root)
     for child in root.children:
         if child.tag == "base":
             raise child.error("<base /> is not allowed in a policy fragment")
