@@ -38,6 +38,7 @@ class ConditionError(PolicyError):
         self, message: str, column: int, *, quoted: str = "", at: int | None = None
     ) -> None:
         self.column = column
+        self.text = message  # without its column
         super().__init__(f"column {column}: {message}")
         start = column if at is None else at
         self.span = (start, start + len(quoted)) if quoted else (0, 0)

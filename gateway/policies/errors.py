@@ -55,35 +55,60 @@ def describe(error: PolicyError, secrets: Mapping[str, str]) -> str:
     named value (name -> clear value), it speaks of "the value of named value NAME" and quotes
     none of it, not even in part or escaped; any other form of a secret left is replaced by
     `{{NAME}}`."""
-    found = [(name, value) for name, value in secrets.items() if value]
+    # Longest first: a short value may also occur inside the text of a longer one.
+    found = sorted(((n, v) for n, v in secrets.items() if v), key=lambda nv: -len(nv[1]))
     for name, value in found:
-        if error.subject and value in error.subject and _quotes(error, value):
-            reason = error.reason or error.message[len(error.where) :]
-            if error.span is not None:  # a condition: the secret broke its syntax
-                start = error.subject.index(value) + 1
-                reason = (
-                    f"does not parse as part of the condition at column {start} "
-                    f'(text belongs in a string literal: "{{{{{name}}}}}")'
-                )
-            message = f"{error.where}the value of named value {name} {reason}"
-            safe = PolicyError(
-                message, line=error.line, element=error.element, attribute=error.attribute
+        at = _quoted_at(error, value)
+        if at < 0:
+            continue
+        reason = error.reason or error.message[len(error.where) :]
+        if error.span is not None:  # a condition: the secret broke its syntax
+            column = _written_column(error, at + 1, found)
+            reason = (
+                f"does not parse as part of the condition at column {column} "
+                f'(text belongs in a string literal: "{{{{{name}}}}}")'
             )
-            return _scrub(str(safe), found)
+        message = f"{error.where}the value of named value {name} {reason}"
+        return _scrub(_located(error, message), found)
+    column = getattr(error, "column", 0)
+    if error.span is not None and column != _written_column(error, column, found):
+        # A column after a secret's value would tell its length: count `{{name}}` instead.
+        text = getattr(error, "condition_message", "")
+        column = _written_column(error, column, found)
+        return _scrub(_located(error, f"{error.where}column {column}: {text}"), found)
     return _scrub(str(error), found)
 
 
-def _quotes(error: PolicyError, value: str) -> bool:
-    """Whether the message may quote `value` (a condition's: only if what it quotes overlaps)."""
+def _written_column(error: PolicyError, column: int, found: list[tuple[str, str]]) -> int:
+    """A condition's column as written, each secret's value before it counted as `{{name}}`."""
+    subject = error.subject or ""
+    return column - sum(
+        (len(value) - len(f"{{{{{name}}}}}")) * subject.count(value, 0, max(column - 1, 0))
+        for name, value in found
+    )
+
+
+def _located(error: PolicyError, message: str) -> str:
+    """`message` where `error` is (its line, element and attribute)."""
+    located = PolicyError(
+        message, line=error.line, element=error.element, attribute=error.attribute
+    )
+    return str(located)
+
+
+def _quoted_at(error: PolicyError, value: str) -> int:
+    """Where in the error's subject the message may quote `value` (-1: nowhere). A condition's
+    message quotes only the columns in its span; other messages may quote the whole subject."""
+    subject = error.subject or ""
+    at = subject.find(value)
     if error.span is None:
-        return True
-    start, end = error.span
-    at = error.subject.find(value)
+        return at
+    start, end = error.span  # 1-based columns: column c is subject[c - 1]
     while at >= 0:
         if start <= at + len(value) and at + 1 < end:
-            return True
-        at = error.subject.find(value, at + 1)
-    return False
+            return at
+        at = subject.find(value, at + 1)
+    return -1
 
 
 def _scrub(text: str, secrets: list[tuple[str, str]]) -> str:

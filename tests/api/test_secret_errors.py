@@ -136,3 +136,18 @@ def test_a_secret_changed_to_a_bad_value_is_refused_without_quoting_it(client_fo
     )
     assert_no_part(response.content.decode())
     assert NamedValue.objects.get(name="ip").resolved_value() == "10.0.0.1"
+
+
+def test_an_error_beside_a_secret_keeps_its_own_words(client_for, objects, secrets):
+    """A condition holding a secret in a string literal, with a typo elsewhere: the message
+    quotes the typo (not the secret), so it keeps the parser's words; its column counts the
+    secret as `{{sec}}`, as written, so that it does not tell the value's length."""
+    condition = "@(context.Api.Name == &quot;{{sec}}&quot; || contxt.Api.Name == &quot;a&quot;)"
+    inbound = f'<choose><when condition="{condition}"><base /></when></choose>'
+    client = client_for("publisher")
+    response = client.put("/api/v1/apis/chat/policy/", {"policy_xml": doc(inbound)}, "json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == (
+        'line 3: <when> attribute "condition": column 36: unknown name "contxt"; '
+        'expressions start with context, found "contxt"'
+    )
