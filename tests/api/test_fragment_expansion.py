@@ -120,3 +120,12 @@ def test_characters_are_bounded_as_the_gateway_bounds_them():
     saved = parse_document(one, fragments=fits)
     shipped = resolve_text(one, {}, fits)
     assert len(shipped) <= MAX_DOCUMENT_CHARS and parse_document(shipped) == saved
+
+
+def test_includes_of_an_empty_fragment_count_too():
+    """An include adds no text when its fragment is empty, but each one is work: it counts."""
+    fragments = {"empty": "<fragment />", "many": including("empty", MAX_DOCUMENT_POLICIES)}
+    doc = '<policies><inbound><include-fragment fragment-id="many" /></inbound></policies>'
+    with pytest.raises(PolicyError, match=f"more than {MAX_DOCUMENT_POLICIES} policies") as info:
+        parse_document(doc, fragments=fragments)
+    assert "including policy fragment 'many' here makes the document" in str(info.value)
