@@ -37,9 +37,9 @@ class ConditionError(PolicyError):
     def __init__(
         self, message: str, column: int, *, quoted: str = "", at: int | None = None
     ) -> None:
-        self.column = column
-        self.text = message  # without its column
         super().__init__(f"column {column}: {message}")
+        self.column = column
+        self.condition_message = message
         start = column if at is None else at
         self.span = (start, start + len(quoted)) if quoted else (0, 0)
 

@@ -302,7 +302,7 @@ def _parse_choose(
                     where=where,
                 )
                 err.span = exc.span  # what the message quotes of `raw`
-                err.condition_message = exc.text  # type: ignore[attr-defined]
+                err.condition_message = exc.condition_message
                 err.column = exc.column  # counted from the "@" of the condition
                 raise err from None
         a.done()

@@ -17,6 +17,10 @@ class PolicyError(ValueError):
     of a condition the message quotes. They let `describe` speak of a secret by its name.
     """
 
+    column: int = 0  # where known: 1-based (in a condition, from its "@")
+    span: tuple[int, int] | None = None  # set for conditions; (0, 0) when nothing is quoted
+    condition_message: str = ""  # a condition's message without its column
+
     def __init__(
         self,
         message: str,
@@ -35,7 +39,6 @@ class PolicyError(ValueError):
         self.subject = subject
         self.reason = reason
         self.where = where  # "in policy fragment 'x': " when the message starts with it
-        self.span: tuple[int, int] | None = None
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -70,12 +73,11 @@ def describe(error: PolicyError, secrets: Mapping[str, str]) -> str:
             )
         message = f"{error.where}the value of named value {name} {reason}"
         return _scrub(_located(error, message), found)
-    column = getattr(error, "column", 0)
-    if error.span is not None and column != _written_column(error, column, found):
+    column = _written_column(error, error.column, found)
+    if error.span is not None and column != error.column:
         # A column after a secret's value would tell its length: count `{{name}}` instead.
-        text = getattr(error, "condition_message", "")
-        column = _written_column(error, column, found)
-        return _scrub(_located(error, f"{error.where}column {column}: {text}"), found)
+        message = f"{error.where}column {column}: {error.condition_message}"
+        return _scrub(_located(error, message), found)
     return _scrub(str(error), found)
 
 
