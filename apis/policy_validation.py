@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from gateway.policies import PolicyError, parse_document
 from gateway.policies.document import validate_fragment
+from gateway.policies.errors import describe
 from gateway.policies.fragments import fragment_ids, resolve_text
 from gateway.policies.namedvalues import escape_value, referenced_names, resolve_named_values
 
@@ -70,11 +71,22 @@ class PolicyEnvironment:
         rows = self.values.rows
         return [v for n, v in self.values.cache.items() if v and n in rows and rows[n].secret]
 
+    def secrets(self) -> dict[str, str]:
+        """name -> clear value of the secrets used so far, and of values being edited (an edit
+        may be making one secret: they are hidden too)."""
+        rows = self.values.rows
+        secrets = {n: v for n, v in self.values.cache.items() if n in rows and rows[n].secret}
+        secrets.update(self.values.overrides)
+        return secrets
+
+    def describe(self, error: PolicyError) -> str:
+        """The error as a publisher reads it: "the value of named value NAME ..." where it is
+        about a secret's value, which it never quotes, not even in part."""
+        return describe(error, self.secrets())
+
     def redact(self, text: str) -> str:
-        """`text` with every secret value used so far replaced by `{{name}}`."""
-        secrets = {n: v for n, v in self.values.cache.items() if self.values.rows[n].secret}
-        secrets.update(self.values.overrides)  # an edit may be making it secret: hide it too
-        for name, clear in secrets.items():
+        """`text` (a document) with every secret value used so far replaced by `{{name}}`."""
+        for name, clear in self.secrets().items():
             if not clear:
                 continue
             forms = {clear, escape_value(clear), escape(clear), escape(clear, {'"': "&quot;"})}
@@ -139,7 +151,7 @@ def document_error(xml: str, scope: str, env: PolicyEnvironment) -> str | None:
     try:
         parse_document(resolve_named_values(xml, env.values), scope, fragments=env.fragments)
     except PolicyError as exc:
-        return env.redact(str(exc))
+        return env.describe(exc)
     return None
 
 
@@ -147,7 +159,7 @@ def fragment_error(xml: str, fragment_id: str, env: PolicyEnvironment) -> str | 
     try:
         validate_fragment(resolve_named_values(xml, env.values), fragment_id, env.fragments)
     except PolicyError as exc:
-        return env.redact(str(exc))
+        return env.describe(exc)
     return None
 
 

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,8 @@ from apis.models import (
     Subscription,
     hash_node_token,
 )
+
+log = logging.getLogger("portico.portal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 subscription_required=api.subscription_required,
                 key_header=api.subscription_key_header,
                 key_query=api.subscription_key_query,
-                policy_xml=resolve(api.policy_xml, "api"),
+                policy_xml=resolve(api.policy_xml, "api", f"API '{api.name}'"),
                 product_ids=tuple(sorted(p.id for p in api.products.all())),
                 max_message_bytes=api.max_message_bytes,
                 idle_timeout_seconds=api.idle_timeout_seconds,
@@ -164,7 +167,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         ProductEntry(
             id=p["id"],
             name=p["name"],
-            policy_xml=resolve(p["policy_xml"], "product"),
+            policy_xml=resolve(p["policy_xml"], "product", f"product '{p['name']}'"),
             published=p["state"] == Product.State.PUBLISHED,
             max_connections=p["max_connections_per_subscription"],
         )
@@ -192,7 +195,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
             email=F("owner__email"),
         )
     )
-    resolved_global = resolve(global_xml_of(), "global")
+    resolved_global = resolve(global_xml_of(), "global", "All APIs")
     needs_email = _email_needed(apis, products, resolved_global)
     subscriptions = tuple(_subscription_entry(row, secret, needs_email) for row in rows)
     ended = tuple(
@@ -236,8 +239,9 @@ def _node_resolver():
     Nodes never hold the secrets key, so they receive resolved text (a self-hosted node's
     saved configuration then holds resolved secrets: it is written 0600). A document that
     does not resolve, or whose resolved text does not parse, is sent as written: the node
-    refuses the `{{name}}` or `<include-fragment>` left in it and fails closed, and logs no
-    message that could quote a secret value.
+    refuses the `{{name}}` or `<include-fragment>` left in it and fails closed. Why it does not
+    resolve (a document written to the database beyond the limits, say) is logged here, where
+    the reason is known, with secret values never quoted.
     """
     from apis.policy_validation import headers_carrying, policy_environment
     from gateway.policies import PolicyError, parse_document
@@ -246,13 +250,18 @@ def _node_resolver():
     secret_headers: set[str] = set()
     secret_values: set[str] = set()
 
-    def resolve(xml: str, scope: str) -> str:
+    def resolve(xml: str, scope: str, label: str) -> str:
         if not xml or ("{{" not in xml and "include-fragment" not in xml):
             return xml
         try:
             text = env.resolve(xml)
             parse_document(text, scope, lenient=True)
-        except PolicyError:
+        except PolicyError as exc:
+            log.error(
+                "policy of %s cannot be sent to gateways resolved; they refuse it: %s",
+                label,
+                env.describe(exc),
+            )
             return xml
         used = env.secret_values_used()
         secret_headers.update(headers_carrying(text, used))
@@ -362,7 +371,7 @@ def effective_policy(api: Api, product: Product | None = None):
             env.resolve(global_xml or ""),
         )
     except PolicyError as exc:
-        raise PolicyError(env.redact(str(exc))) from None
+        raise PolicyError(env.describe(exc)) from None
     return RedactedEffective(effective, env)
 
 

@@ -29,11 +29,19 @@ Fn = Callable[[Any, Any], Any]  # (HandshakeContext, MessageView | None) -> valu
 
 
 class ConditionError(PolicyError):
-    """A condition that cannot be parsed; `column` counts from 1 at the `@` of `@(...)`."""
+    """A condition that cannot be parsed; `column` counts from 1 at the `@` of `@(...)`.
 
-    def __init__(self, message: str, column: int) -> None:
-        self.column = column
+    `quoted` is the condition text the message quotes (it starts at `column`, unless `at` says
+    where), so that an error quoting the value of a secret named value can be told apart."""
+
+    def __init__(
+        self, message: str, column: int, *, quoted: str = "", at: int | None = None
+    ) -> None:
         super().__init__(f"column {column}: {message}")
+        self.column = column
+        self.condition_message = message
+        start = column if at is None else at
+        self.span = (start, start + len(quoted)) if quoted else (0, 0)
 
 
 class MessageView:
@@ -121,7 +129,7 @@ def _tokenize(src: str, base: int) -> list[_Tok]:
                 i += len(p)
                 break
         else:
-            raise ConditionError(f"unexpected character {c!r}", base + i)
+            raise ConditionError(f"unexpected character {c!r}", base + i, quoted=c)
     out.append(_Tok("end", "", None, base + n))
     return out
 
@@ -228,7 +236,7 @@ class _Parser:
     def error(self, message: str, tok: _Tok | None = None) -> ConditionError:
         tok = tok or self.tok
         found = "the end of the condition" if tok.kind == "end" else f'"{tok.text}"'
-        return ConditionError(f"{message}, found {found}", tok.pos)
+        return ConditionError(f"{message}, found {found}", tok.pos, quoted=tok.text)
 
     # or / and / equality / relation ---------------------------------------------------------
 
@@ -278,7 +286,12 @@ class _Parser:
             right = self.parse_unary()
             for side in (left, right):
                 if side.type in ("bool", "jwt"):
-                    raise ConditionError(f'"{op.text}" compares numbers or strings', side.pos)
+                    raise ConditionError(
+                        f'"{op.text}" compares numbers or strings',
+                        side.pos,
+                        quoted=op.text,
+                        at=op.pos,
+                    )
             lf, rf, o = left.fn, right.fn, op.text
             left = _Node(
                 lambda c, m, lf=lf, rf=rf, o=o: _compare(o, lf(c, m), rf(c, m)), "bool", op.pos
@@ -481,7 +494,9 @@ class _Parser:
                     continue
                 raise self.error("expected Subject or Claims", member)
             if node.type not in ("str", "any"):
-                raise ConditionError(f'"{member.text}" applies to text', member.pos)
+                raise ConditionError(
+                    f'"{member.text}" applies to text', member.pos, quoted=member.text
+                )
             method = _STRING_METHODS.get(member.text)
             if method is None:
                 if member.text == "Length":
@@ -500,7 +515,9 @@ class _Parser:
                 argv.append(self.parse_or())
             self.expect(")")
             if len(argv) != arity:
-                raise ConditionError(f"{member.text} takes {arity} argument(s)", member.pos)
+                raise ConditionError(
+                    f"{member.text} takes {arity} argument(s)", member.pos, quoted=member.text
+                )
             if arity == 0:
                 node = _Node(lambda c, m, f=f, op=op: op(_text(f(c, m))), "str", member.pos)
             else:

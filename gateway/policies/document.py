@@ -12,7 +12,7 @@ from .choose import Choose, When
 from .concurrency import LimitConcurrency
 from .conditions import ConditionError, parse_condition
 from .errors import PolicyError
-from .fragments import expand_document, expand_policies, parse_fragment
+from .fragments import ExpansionBudget, expand_document, expand_policies, parse_fragment
 from .headers import CheckHeader, SetHeader, SetQueryParameter
 from .ipfilter import IpFilter
 from .jwt_validation import ValidateJwt
@@ -292,9 +292,17 @@ def _parse_choose(
             try:
                 condition = parse_condition(raw, allow_message=on_message)
             except ConditionError as exc:
+                where = f"in policy fragment '{branch.source}': " if branch.source else ""
                 err = PolicyError(
-                    exc.message, line=branch.line, element="when", attribute="condition"
+                    where + exc.message,
+                    line=branch.line,
+                    element="when",
+                    attribute="condition",
+                    subject=raw,
+                    where=where,
                 )
+                err.span = exc.span  # what the message quotes of `raw`
+                err.condition_message = exc.condition_message
                 err.column = exc.column  # counted from the "@" of the condition
                 raise err from None
         a.done()
@@ -377,11 +385,15 @@ def validate_fragment(
     xml: str, fragment_id: str = "", fragments: Mapping[str, str] | None = None
 ) -> int:
     """Save-time check of a policy fragment (named values filled in): a `<fragment>` holding
-    policy elements, each valid in onHandshake or in on-message, its includes known and
-    acyclic. Returns how many policies it holds; raises PolicyError."""
+    policy elements, each valid in onHandshake or in on-message, its includes known, acyclic
+    and within a document's limits once expanded. Returns how many policies it holds; raises
+    PolicyError."""
     refuse_named_values(xml)
     root = parse_fragment(xml)
-    expand_policies(root, fragments, (fragment_id,) if fragment_id else ())
+    what = f"policy fragment '{fragment_id}'" if fragment_id else "the policy fragment"
+    budget = ExpansionBudget(what, fragments)
+    expand_policies(root, budget, (fragment_id,) if fragment_id else ())
+    budget.finish(root)
     for child in root.children:
         if child.tag == "base":
             raise child.error("<base /> is not allowed in a policy fragment")

@@ -158,11 +158,12 @@ def parse_value(raw: str, *, node: Any = None, attribute: str | None = None) -> 
     if text.startswith("@"):
         expr = parse_expression(text)
         if expr is None:
-            message = f"unsupported expression {text!r}; supported: " + ", ".join(
-                SUPPORTED_EXPRESSIONS
-            )
+            supported = "supported: " + ", ".join(SUPPORTED_EXPRESSIONS)
+            message = f"unsupported expression {text!r}; {supported}"
             if node is not None:
-                raise node.error(message, attribute)
+                raise node.error(
+                    message, attribute, reason=f"is not a supported expression; {supported}"
+                )
             raise PolicyError(message, attribute=attribute)
         return expr
     return text

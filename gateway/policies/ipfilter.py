@@ -21,7 +21,8 @@ def _addr(node: Node, text: str, attribute: str | None = None) -> Addr:
     try:
         return ipaddress.ip_address(text.strip())
     except ValueError:
-        raise node.error(f"{text.strip()!r} is not an IP address", attribute) from None
+        reason = "is not an IP address"
+        raise node.error(f"{text.strip()!r} {reason}", attribute, reason=reason) from None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -188,7 +188,9 @@ class ValidateJwt(Policy):
                     try:
                         key.candidate()
                     except Exception as exc:  # noqa: BLE001 - any key problem is a policy error
-                        raise kn.error(f"unusable key: {exc}") from None
+                        raise kn.error(
+                            f"unusable key: {exc}", reason="is not a usable key"
+                        ) from None
                     keys.append(key)
             elif child.tag == "openid-config":
                 ca = Attrs(child)

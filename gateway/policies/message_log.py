@@ -27,7 +27,7 @@ def _parse_path(node: Node, raw: str) -> tuple[str, ...]:
     parts: list[str] = []
     for part in raw[2:].replace("[*]", ".*").split("."):
         if not part:
-            raise node.error(f"has an empty step in {raw!r}", "path")
+            raise node.error(f"has an empty step in {raw!r}", "path", reason="has an empty step")
         parts.append(part)
     return tuple(parts)
 

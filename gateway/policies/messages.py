@@ -238,19 +238,22 @@ class ValidateMessage(MessagePolicy):
         try:
             parsed = json.loads(el.text)
         except ValueError as exc:
-            raise el.error(f"is not JSON: {exc}") from None
+            raise el.error(f"is not JSON: {exc}", reason="is not JSON") from None
         except RecursionError:
             raise el.error("is not JSON: nested too deeply") from None
         if not isinstance(parsed, dict | bool):
             raise el.error("must be a JSON object (a JSON Schema)")
         problem = schema_problem(parsed)  # first: checking the schema recurses through it
         if problem is not None:
-            raise el.error(f"is not allowed: {problem}")
+            raise el.error(f"is not allowed: {problem}", reason="is not an allowed JSON Schema")
         try:
             Draft202012Validator.check_schema(parsed)
         except SchemaError as exc:
             where = "/".join(str(p) for p in exc.path) or "(root)"
-            raise el.error(f"is not a valid JSON Schema at {where}: {exc.message}") from None
+            raise el.error(
+                f"is not a valid JSON Schema at {where}: {exc.message}",
+                reason="is not a valid JSON Schema",
+            ) from None
         return cls(
             action=action,
             schema_source=source,

@@ -25,10 +25,21 @@ class Node:
     column: int = 0  # 1-based column of the "<" that opens the element
     source: str = ""  # the policy fragment it was read from ("" for the document itself)
 
-    def error(self, message: str, attribute: str | None = None) -> PolicyError:
-        if self.source:
-            message = f"in policy fragment '{self.source}': {message}"
-        return PolicyError(message, line=self.line, element=self.tag, attribute=attribute)
+    def error(
+        self, message: str, attribute: str | None = None, *, reason: str | None = None
+    ) -> PolicyError:
+        """An error about this element or its `attribute`; a message quoting their text gives
+        `reason`, the same without the quote (how a secret's part of it is spoken of)."""
+        where = f"in policy fragment '{self.source}': " if self.source else ""
+        return PolicyError(
+            where + message,
+            line=self.line,
+            element=self.tag,
+            attribute=attribute,
+            subject=self.attrib.get(attribute) if attribute else self.text,
+            reason=reason,
+            where=where,
+        )
 
 
 class _LineTreeBuilder:
