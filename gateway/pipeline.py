@@ -18,14 +18,14 @@ log = logging.getLogger("portico.gateway")
 
 class BrokenPipeline:
     """Stands in for a policy the gateway refuses (it does not compile, or the control plane
-    could not resolve it): fail closed, never skip the policy. Not a server fault but a
-    configuration the gateway will not run: 503 until it is fixed, the reason in the log."""
+    could not resolve it): fail closed, never skip the policy; 500 as before, the reason in the
+    log."""
 
     def __init__(self, error: str) -> None:
         self.error = error
 
     async def run(self, ctx) -> policies.Refusal:
-        return policies.Refusal(503, "The API's policy is not valid; the gateway refuses it.")
+        return policies.Refusal(500, "The API's policy could not be evaluated.")
 
 
 def compile_route_pipelines(api, products: dict, catalog) -> dict:

@@ -400,7 +400,7 @@ def test_a_stored_schema_referring_outside_itself_fails_closed_and_fetches_nothi
 ):
     """Issue 23 item 4: a policy or contract written around save-time validation (straight into
     the database) with a remote `$ref`: the gateway refuses to compile the policy, as it does
-    any policy that no longer compiles (the handshake answers 503), and never fetches."""
+    any policy that no longer compiles (the handshake answers 500), and never fetches."""
     with SchemaHost() as host:
         remote = {"type": "object", "properties": {"op": {"$ref": host.url("/op.json")}}}
         if source == "inline":
@@ -419,8 +419,8 @@ def test_a_stored_schema_referring_outside_itself_fails_closed_and_fetches_nothi
         url = f"{gateway.ws_url}/echo?subscription-key={catalog.key}"
         answer = run(refused(url))
         assert (answer.status, answer.body["message"]) == (
-            503,
-            "The API's policy is not valid; the gateway refuses it.",
+            500,
+            "The API's policy could not be evaluated.",
         )
         assert host.requests == []
     log = log_after(gateway, mark, "does not compile")
