@@ -1,5 +1,6 @@
 """Portal-wide settings an admin can change at run time."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,3 +23,15 @@ class PortalSettings(models.Model):
     @classmethod
     def current(cls) -> "PortalSettings":
         return cls.objects.order_by("pk").first() or cls()
+
+
+class AccountActivation(models.Model):
+    """Marks that an account's sign-up link was used: an activation link works once, ever."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_activation"
+    )
+    activated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Activation of {self.user}"
