@@ -1,10 +1,13 @@
 """Serve the control plane (pages, admin, REST API, node endpoints); no WebSocket APIs."""
 
+import signal
+
 import uvicorn
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from apis.nodes.shutdown import release_held_polls
 from portal.collected_static import ensure_collected
 
 
@@ -19,7 +22,7 @@ class Command(BaseCommand):
         check_database()  # else every page answers 500 and only the log says why
         ensure_collected(self.stdout.write)  # pages need their CSS and scripts (DEBUG off)
         self.stdout.write(f"Portico portal on http://{host}:{port}/ (admin at /admin/)")
-        uvicorn.run(
+        config = uvicorn.Config(
             "portal.asgi:control_plane",
             host=host,
             port=port,
@@ -32,6 +35,26 @@ class Command(BaseCommand):
             proxy_headers=False,
             log_config=None,
         )
+        # uvicorn handles SIGTERM while it serves, then raises it again once it has shut down:
+        # with the default handler the process died there, before saying it stopped.
+        signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
+        try:
+            PortalServer(config).run()
+        except KeyboardInterrupt:
+            pass  # SIGTERM or Ctrl-C: a normal stop
+        self.stdout.write("Portico portal stopped.")
+
+
+class PortalServer(uvicorn.Server):
+    """uvicorn, ending held node long-polls as soon as shutdown begins (it waits for them)."""
+
+    async def shutdown(self, sockets=None) -> None:
+        release_held_polls()
+        await super().shutdown(sockets)
+
+
+def _stop_like_ctrl_c(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def check_database() -> None:
