@@ -256,16 +256,25 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "gateway.telemetry.jsonlog.JsonFormatter"},
     },
-    "filters": {"redact": {"()": "gateway.logredact.RedactSecrets"}},
+    "filters": {
+        "redact": {"()": "gateway.logredact.RedactSecrets"},
+        "no_refusal_tracebacks": {"()": "portal.logfilters.NoRefusalTracebacks"},
+        "routine_at_debug": {"()": "portal.logfilters.RoutineAtDebug"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if PORTICO_LOG_JSON else "plain",
-            "filters": ["redact"],
+            "filters": ["redact", "no_refusal_tracebacks"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
+        # Django's default config gives "django" its own console handler (DEBUG on) on top of
+        # propagating to root: every django.request line was printed twice. Root prints it once.
+        "django": {"handlers": [], "propagate": True},
+        # A self-hosted node's heartbeats, long-polls and telemetry posts: routine, DEBUG.
+        "httpx": {"filters": ["routine_at_debug"]},
         "django.db.backends": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},  # a "BEGIN" line at every start; lockouts still log
         # Access logs print full query strings (subscription keys): the gateway logs its own lines.
