@@ -132,8 +132,10 @@ async def echo_once(port: int) -> str:
         return await ws.recv()
 
 
-def test_routine_traffic_still_shows_when_the_log_level_is_debug(edge, tmp_path, server_logs):
-    """LOG_LEVEL=DEBUG brings the node's per-request lines back, marked DEBUG."""
+def test_routine_traffic_shows_at_debug_and_an_outage_warns_once(edge, tmp_path, server_logs):
+    """LOG_LEVEL=DEBUG brings the node's per-request lines back, marked DEBUG. While the control
+    plane is away the node retries every few seconds: one WARNING per distinct failure, the
+    retries at DEBUG (they printed a WARNING each)."""
     control = start_control_plane(server_logs)
     node = None
     try:
@@ -146,10 +148,23 @@ def test_routine_traffic_still_shows_when_the_log_level_is_debug(edge, tmp_path,
             LOG_LEVEL="DEBUG",
         )
         node.wait_for_revision(selectors.catalog_revision())
+        control.stop()
+        retried = wait_for(
+            lambda: node.output().count("DEBUG portico.gateway catalog refresh failed") >= 2,
+            timeout=60,
+        )
         node.stop()
     finally:
         if node is not None:
             node.stop()
         control.stop()
-    lines = [line for line in node.output().splitlines() if "HTTP Request" in line]
-    assert lines and all(" DEBUG httpx " in line for line in lines), node.output()
+    output = node.output()
+    requests = [line for line in output.splitlines() if "HTTP Request" in line]
+    assert requests and all(" DEBUG httpx " in line for line in requests), output
+    assert retried, output
+    warnings = [
+        line.split(" WARNING ", 1)[1]
+        for line in output.splitlines()
+        if " WARNING portico.gateway catalog refresh failed" in line
+    ]
+    assert warnings and len(warnings) == len(set(warnings)), output
