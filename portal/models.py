@@ -35,3 +35,13 @@ class AccountActivation(models.Model):
 
     def __str__(self) -> str:
         return f"Activation of {self.user}"
+
+
+def mark_activated(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """post_save of a user: an account that is active, however it got there (sign-up link, an
+    admin's Active checkbox, createsuperuser), is past activation: its link stays dead even if
+    an admin deactivates it later."""
+    if update_fields is not None and "is_active" not in update_fields:
+        return  # e.g. the last_login update at every sign-in
+    if instance.is_active:
+        AccountActivation.objects.get_or_create(user=instance)

@@ -67,6 +67,18 @@ def test_an_account_deactivated_by_an_admin_stays_off_when_its_link_is_opened_ag
     assert not user.is_active
 
 
+def test_an_account_an_admin_activated_and_deactivated_stays_off_when_its_link_is_opened(client):
+    """Activated by an admin (not by its link), then deactivated: the link is dead too."""
+    client.post(reverse("signup"), SIGNUP)
+    user = User.objects.get(username="newdev")
+    for active in (True, False):  # the admin's Active checkbox, ticked then cleared
+        user.is_active = active
+        user.save()
+    assert client.get(link_in(mail.outbox[0])).status_code == 400
+    user.refresh_from_db()
+    assert not user.is_active
+
+
 def test_a_link_never_opened_still_activates_an_account_an_admin_deactivated_first(client):
     """Deactivating before activation changes nothing about the (still unused) link."""
     client.post(reverse("signup"), SIGNUP)
