@@ -5,13 +5,17 @@ import logging
 import signal
 
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger(__name__)
 
 
 async def _echo(connection: ServerConnection) -> None:
-    async for message in connection:
-        await connection.send(message)
+    try:
+        async for message in connection:
+            await connection.send(message)
+    except ConnectionClosed:
+        pass  # a client that drops without a close frame is routine, not a handler failure
 
 
 async def run_echo_backend(host: str, port: int, *, ready: asyncio.Event | None = None) -> None:

@@ -124,11 +124,16 @@ class SnapshotStore:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # keep serving the last good snapshot
-                self.refresh_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.warning(
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                # One WARNING when refreshing starts failing (or fails differently); the retries
+                # of one outage (every few seconds while the control plane is away) are DEBUG.
+                level = logging.DEBUG if error == self.refresh_error else logging.WARNING
+                self.refresh_error = error
+                log.log(
+                    level,
                     "catalog refresh failed; still serving revision %s: %s",
                     self.snapshot.revision,
-                    self.refresh_error,
+                    error,
                 )
 
     def stop(self) -> None:

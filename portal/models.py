@@ -1,5 +1,6 @@
 """Portal-wide settings an admin can change at run time."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -22,3 +23,25 @@ class PortalSettings(models.Model):
     @classmethod
     def current(cls) -> "PortalSettings":
         return cls.objects.order_by("pk").first() or cls()
+
+
+class AccountActivation(models.Model):
+    """Marks that an account's sign-up link was used: an activation link works once, ever."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_activation"
+    )
+    activated_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Activation of {self.user}"
+
+
+def mark_activated(sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """post_save of a user: an account that is active, however it got there (sign-up link, an
+    admin's Active checkbox, createsuperuser), is past activation: its link stays dead even if
+    an admin deactivates it later."""
+    if update_fields is not None and "is_active" not in update_fields:
+        return  # e.g. the last_login update at every sign-in
+    if instance.is_active:
+        AccountActivation.objects.get_or_create(user=instance)

@@ -260,16 +260,25 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "gateway.telemetry.jsonlog.JsonFormatter"},
     },
-    "filters": {"redact": {"()": "gateway.logredact.RedactSecrets"}},
+    "filters": {
+        "redact": {"()": "gateway.logredact.RedactSecrets"},
+        "no_refusal_tracebacks": {"()": "portal.logfilters.NoRefusalTracebacks"},
+        "routine_at_debug": {"()": "portal.logfilters.RoutineAtDebug"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if PORTICO_LOG_JSON else "plain",
-            "filters": ["redact"],
+            "filters": ["redact", "no_refusal_tracebacks"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL") or "INFO"},
     "loggers": {
+        # Django's default config gives "django" its own console handler (DEBUG on) on top of
+        # propagating to root: every django.request line was printed twice. Root prints it once.
+        "django": {"handlers": [], "propagate": True},
+        # A self-hosted node's heartbeats, long-polls and telemetry posts: routine, DEBUG.
+        "httpx": {"filters": ["routine_at_debug"]},
         "django.db.backends": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},  # a "BEGIN" line at every start; lockouts still log
         # Access logs print full query strings (subscription keys): the gateway logs its own lines.
@@ -303,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Client errors are documented so that a schema-driven client (and schemathesis) expects them.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apis.api.schema_hooks.document_errors",
+    ],
     # The docs pages run on the portal's origin: their scripts come from this server, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

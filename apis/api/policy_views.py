@@ -63,12 +63,18 @@ class GlobalPolicyView(generics.GenericAPIView):
     serializer_class = PolicySerializer
     permission_classes = [IsPublisher]
 
-    def get(self, request):
+    def get_object(self):
+        """The one global policy: no queryset to look it up in (DRF's OPTIONS asks for it)."""
         policy = selectors.global_policy()
+        self.check_object_permissions(self.request, policy)
+        return policy
+
+    def get(self, request):
+        policy = self.get_object()
         return with_etag(Response(PolicySerializer(policy).data), policy)
 
     def put(self, request):
-        check_if_match(request, selectors.global_policy())
+        check_if_match(request, self.get_object())
         serializer = PolicySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         policy = services.set_global_policy(policy_xml=serializer.validated_data["policy_xml"])

@@ -278,8 +278,8 @@ class NewGatewayTokenSerializer(serializers.Serializer):
 
 
 class UserSubscriptionSerializer(serializers.ModelSerializer):
-    product = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    api = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    product = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    api = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = Subscription

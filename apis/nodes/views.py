@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apis import selectors, services
+from apis.nodes import shutdown
 from apis.nodes.auth import node_gateway, unauthorized
 from apis.nodes.reports import BadReport, clean_heartbeat
 from apis.wire import catalog_to_json
@@ -58,6 +59,8 @@ async def config(request: HttpRequest) -> HttpResponse:
     revision_of = sync_to_async(selectors.catalog_revision)
     waited = False
     while unchanged := known == etag_of(await revision_of()):
+        if shutdown.stopping():  # the server is stopping: do not hold it up
+            return shutdown.stopping_response()
         if time.monotonic() >= deadline:
             break
         await asyncio.sleep(REVISION_CHECK_SECONDS)

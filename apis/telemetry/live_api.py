@@ -111,6 +111,9 @@ class LiveConnectionViewSet(
 
     def get_queryset(self):
         params = self.request.query_params if self.action == "list" else {}
+        for name in ("api", "product", "subscription", "node"):
+            if "\x00" in params.get(name, ""):  # PostgreSQL refuses NUL in text: a 500
+                raise exceptions.ValidationError({name: ["Null characters are not allowed."]})
         subscription = params.get("subscription", "")
         if subscription and not subscription.isdigit():
             raise exceptions.ValidationError({"subscription": ["A subscription id (a number)."]})

@@ -17,19 +17,24 @@ from django.views.decorators.http import require_http_methods
 
 from apis import selectors
 from portal.forms import ProfileForm, SignupForm
-from portal.models import PortalSettings
+from portal.models import AccountActivation, PortalSettings
 from portal.views.subscriptions import LIVE_STATES
 
 User = get_user_model()
 
 
 class ActivationTokenGenerator(PasswordResetTokenGenerator):
-    """Signed, expiring activation tokens; they stop working once the account is active."""
+    """Signed, expiring activation tokens that work once, for an account never activated.
+
+    `is_active` alone is not enough: an admin who deactivates an account would make its old
+    link valid again. The hash also covers whether the link was ever used (AccountActivation).
+    """
 
     key_salt = "portal.views.accounts.ActivationTokenGenerator"
 
     def _make_hash_value(self, user, timestamp: int) -> str:
-        return f"{user.pk}{user.password}{user.is_active}{timestamp}"
+        used = AccountActivation.objects.filter(user_id=user.pk).exists()
+        return f"{user.pk}{user.password}{user.is_active}{used}{timestamp}"
 
 
 activation_tokens = ActivationTokenGenerator()
@@ -73,8 +78,13 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         user = None
     if user is None or not activation_tokens.check_token(user, token):
         return render(request, "registration/activation_invalid.html", status=400)
-    user.is_active = True
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        # The marker's unique user makes a link opened twice at once activate only once.
+        _, first_use = AccountActivation.objects.get_or_create(user=user)
+        if not first_use:
+            return render(request, "registration/activation_invalid.html", status=400)
+        user.is_active = True
+        user.save(update_fields=["is_active"])
     messages.success(request, "Your account is active: sign in to subscribe to products.")
     return redirect("login")
 

@@ -53,6 +53,40 @@ def test_activation_link_is_single_use_and_tamper_proof(client):
     assert client.get(link).status_code == 400  # already used
 
 
+def test_an_account_deactivated_by_an_admin_stays_off_when_its_link_is_opened_again(client):
+    """Issue 23, item 8: the link used to work again once is_active was back to False."""
+    client.post(reverse("signup"), SIGNUP)
+    link = link_in(mail.outbox[0])
+    assert client.get(link).status_code == 302
+    user = User.objects.get(username="newdev")
+    user.is_active = False  # what the admin's "Active" checkbox does
+    user.save(update_fields=["is_active"])
+    replayed = client.get(link)
+    assert replayed.status_code == 400 and "not valid" in replayed.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_an_account_an_admin_activated_and_deactivated_stays_off_when_its_link_is_opened(client):
+    """Activated by an admin (not by its link), then deactivated: the link is dead too."""
+    client.post(reverse("signup"), SIGNUP)
+    user = User.objects.get(username="newdev")
+    for active in (True, False):  # the admin's Active checkbox, ticked then cleared
+        user.is_active = active
+        user.save()
+    assert client.get(link_in(mail.outbox[0])).status_code == 400
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_a_link_never_opened_still_activates_an_account_an_admin_deactivated_first(client):
+    """Deactivating before activation changes nothing about the (still unused) link."""
+    client.post(reverse("signup"), SIGNUP)
+    User.objects.filter(username="newdev").update(is_active=False)
+    assert client.get(link_in(mail.outbox[0])).status_code == 302
+    assert User.objects.get(username="newdev").is_active
+
+
 def test_wrong_password_for_an_inactive_account_gets_the_generic_error(client):
     client.post(reverse("signup"), SIGNUP)
     refused = client.post(reverse("login"), {"username": "newdev", "password": "wrong-one-1"})

@@ -2,6 +2,8 @@
 
 With DEBUG off, pages name their CSS through whitenoise's manifest; a portal started without
 collected static files answered 500 ("Missing staticfiles manifest entry") on every page.
+A portal started on a database it cannot use answered 500 on every page too (issue 30, item 5):
+it refuses to start instead, saying what to do.
 """
 
 import os
@@ -136,3 +138,38 @@ def test_start_up_refuses_with_what_to_run_when_static_files_cannot_be_collected
     output = (tmp_path / "portal.log").read_text()
     assert code != 0
     assert "manage.py collectstatic --noinput" in output and "Traceback" not in output, output
+
+
+def refused_start(env: dict, log_path) -> tuple[int, str]:
+    """Start run_portal as the README does; (exit code, output) once it has refused."""
+    portal_argv = next(c for c in production_commands() if c[1] == "run_portal")
+    with open(log_path, "wb") as log:
+        process, port = start_portal(portal_argv, env, log)
+        try:
+            code = process.wait(60)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            stop(process)
+    output = log_path.read_text()
+    assert code is not None, f"run_portal started on a database it cannot use:\n{output}"
+    return code, output
+
+
+def test_start_up_refuses_an_unmigrated_database_naming_migrate(tmp_path):
+    env = production_env(tmp_path, tmp_path / "static")  # a fresh, empty SQLite database
+    code, output = refused_start(env, tmp_path / "portal.log")
+    assert code != 0
+    assert "unapplied migration" in output and "manage.py migrate" in output, output
+    assert "Traceback" not in output, output
+
+
+def test_start_up_refuses_an_unreachable_database_naming_host_and_port(tmp_path):
+    password = secrets.token_urlsafe(12)
+    port = free_port()  # nothing listens there
+    env = production_env(tmp_path, tmp_path / "static")
+    env["DATABASE_URL"] = f"postgres://portico:{password}@127.0.0.1:{port}/portico"
+    code, output = refused_start(env, tmp_path / "portal.log")
+    assert code != 0
+    assert f"127.0.0.1:{port}" in output and "Connection refused" in output, output
+    assert password not in output and "Traceback" not in output, output
