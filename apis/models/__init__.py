@@ -2,9 +2,13 @@
 from here under the names they always had (migrations refer to `apis.models.generate_secret`)."""
 
 from apis.models.catalog import (
+    API_EDITABLE_FIELDS,
+    API_FIELD_GROUPS,
     BUILTIN_GATEWAY_NAME,
     DEFAULT_KEY_HEADER,
     DEFAULT_KEY_QUERY,
+    GATEWAY_EDITABLE_FIELDS,
+    PRODUCT_EDITABLE_FIELDS,
     Api,
     CatalogRevision,
     Gateway,
@@ -25,12 +29,16 @@ from apis.models.subscriptions import Subscription
 from apis.models.tokens import PersonalAccessToken, hash_token
 
 __all__ = [
+    "API_EDITABLE_FIELDS",
+    "API_FIELD_GROUPS",
     "BUILTIN_GATEWAY_NAME",
     "DEFAULT_KEY_HEADER",
     "DEFAULT_KEY_QUERY",
+    "GATEWAY_EDITABLE_FIELDS",
     "NODE_FORGET_SECONDS",
     "NODE_ONLINE_SECONDS",
     "NODE_TOKEN_PREFIX",
+    "PRODUCT_EDITABLE_FIELDS",
     "Api",
     "CatalogRevision",
     "Gateway",

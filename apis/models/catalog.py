@@ -1,5 +1,5 @@
 """Catalog models: gateways, WebSocket APIs, products, the global policy and the catalog
-revision."""
+revision, with the fields publishers edit."""
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -20,6 +20,54 @@ from apis.validators import (
 BUILTIN_GATEWAY_NAME = "managed"
 DEFAULT_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_KEY_QUERY = "subscription-key"
+
+
+# The fields publishers edit, each list written once and in the order pages and the API show
+# them: the services accept exactly these, the declarative catalog exports them, the
+# serializers, forms and admin derive theirs from them.
+API_FIELD_GROUPS = (
+    ("", ("display_name", "name", "description")),
+    ("Connection", ("backend_url", "url_scheme", "url_suffix")),
+    (
+        "Subscription",
+        ("subscription_required", "subscription_key_header", "subscription_key_query"),
+    ),
+    (
+        "Limits",
+        (
+            "max_message_bytes",
+            "idle_timeout_seconds",
+            "max_duration_seconds",
+            "max_connections_per_subscription",
+        ),
+    ),
+)
+API_EDITABLE_FIELDS = (
+    *(name for _legend, names in API_FIELD_GROUPS for name in names),
+    "policy_xml",
+    "asyncapi_contract",
+)
+PRODUCT_EDITABLE_FIELDS = (
+    "display_name",
+    "name",
+    "description",
+    "state",
+    "subscription_required",
+    "approval_required",
+    "subscriptions_limit",
+    "max_connections_per_subscription",
+    "legal_terms",
+    "policy_xml",
+)
+GATEWAY_EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "location_name",
+    "location_city",
+    "location_district",
+    "location_country",
+)
 
 
 def underivable_name(display_name: str) -> dict[str, str]:

@@ -7,52 +7,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apis.models import (
+    API_EDITABLE_FIELDS,
     BUILTIN_GATEWAY_NAME,
+    GATEWAY_EDITABLE_FIELDS,
+    PRODUCT_EDITABLE_FIELDS,
     Api,
     Gateway,
     GlobalPolicy,
     Product,
 )
 from apis.services.common import InUse, assign
-
-_API_FIELDS = {
-    "display_name",
-    "name",
-    "description",
-    "backend_url",
-    "url_scheme",
-    "url_suffix",
-    "subscription_required",
-    "subscription_key_header",
-    "subscription_key_query",
-    "policy_xml",
-    "max_message_bytes",
-    "idle_timeout_seconds",
-    "max_duration_seconds",
-    "max_connections_per_subscription",
-    "asyncapi_contract",
-}
-_PRODUCT_FIELDS = {
-    "display_name",
-    "name",
-    "description",
-    "state",
-    "subscription_required",
-    "approval_required",
-    "subscriptions_limit",
-    "max_connections_per_subscription",
-    "legal_terms",
-    "policy_xml",
-}
-_GATEWAY_FIELDS = {
-    "name",
-    "description",
-    "location_name",
-    "location_city",
-    "location_district",
-    "location_country",
-    "kind",
-}
 
 # Gateways ---------------------------------------------------------------------------------------
 
@@ -68,7 +32,7 @@ def ensure_builtin_gateway() -> Gateway:
 @transaction.atomic
 def create_gateway(*, name: str, **fields) -> Gateway:
     gateway = Gateway(name=name)
-    assign(gateway, _GATEWAY_FIELDS, fields)
+    assign(gateway, GATEWAY_EDITABLE_FIELDS, fields)
     gateway.full_clean()
     gateway.save()
     return gateway
@@ -76,7 +40,7 @@ def create_gateway(*, name: str, **fields) -> Gateway:
 
 @transaction.atomic
 def update_gateway(*, gateway: Gateway, **fields) -> Gateway:
-    assign(gateway, _GATEWAY_FIELDS, fields)
+    assign(gateway, GATEWAY_EDITABLE_FIELDS, fields)
     gateway.full_clean()
     gateway.save()
     return gateway
@@ -111,7 +75,7 @@ def create_api(
 ) -> Api:
     """Create a WebSocket API; with gateways=None it goes on the built-in managed gateway."""
     api = Api(display_name=display_name, backend_url=backend_url, url_suffix=url_suffix)
-    assign(api, _API_FIELDS, fields)
+    assign(api, API_EDITABLE_FIELDS, fields)
     api.full_clean()
     api.save()
     api.gateways.set(list(gateways) if gateways is not None else [ensure_builtin_gateway()])
@@ -127,7 +91,7 @@ def update_api(
     gateways: Iterable[Gateway] | None = None,
     **fields,
 ) -> Api:
-    assign(api, _API_FIELDS, fields)
+    assign(api, API_EDITABLE_FIELDS, fields)
     api.full_clean()
     api.save()
     if gateways is not None:
@@ -148,7 +112,7 @@ def delete_api(*, api: Api) -> None:
 @transaction.atomic
 def create_product(*, display_name: str, apis: Iterable[Api] = (), groups=(), **fields) -> Product:
     product = Product(display_name=display_name)
-    assign(product, _PRODUCT_FIELDS, fields)
+    assign(product, PRODUCT_EDITABLE_FIELDS, fields)
     product.full_clean()
     product.save()
     product.apis.set(list(apis))
@@ -160,7 +124,7 @@ def create_product(*, display_name: str, apis: Iterable[Api] = (), groups=(), **
 def update_product(
     *, product: Product, apis: Iterable[Api] | None = None, groups=None, **fields
 ) -> Product:
-    assign(product, _PRODUCT_FIELDS, fields)
+    assign(product, PRODUCT_EDITABLE_FIELDS, fields)
     product.full_clean()
     product.save()
     if apis is not None:
