@@ -7,7 +7,15 @@ from django.utils.html import format_html, format_html_join
 
 from apis import selectors, services
 from apis.asyncapi.contract import messages as contract_messages
-from apis.models import Api, Gateway, GlobalPolicy, PersonalAccessToken, Product, Subscription
+from apis.models import (
+    API_FIELD_GROUPS,
+    Api,
+    Gateway,
+    GlobalPolicy,
+    PersonalAccessToken,
+    Product,
+    Subscription,
+)
 
 
 def mask(secret: str) -> str:
@@ -59,29 +67,7 @@ class ApiAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at", "effective_policy", "asyncapi_messages")
     inlines = [ApiGatewayInline, ProductApiInline]
     fieldsets = (
-        (None, {"fields": ("display_name", "name", "description")}),
-        ("Connection", {"fields": ("backend_url", "url_scheme", "url_suffix")}),
-        (
-            "Subscription",
-            {
-                "fields": (
-                    "subscription_required",
-                    "subscription_key_header",
-                    "subscription_key_query",
-                )
-            },
-        ),
-        (
-            "Limits",
-            {
-                "fields": (
-                    "max_message_bytes",
-                    "idle_timeout_seconds",
-                    "max_duration_seconds",
-                    "max_connections_per_subscription",
-                )
-            },
-        ),
+        *((legend or None, {"fields": names}) for legend, names in API_FIELD_GROUPS),
         ("onHandshake policy", {"fields": ("policy_xml", "effective_policy")}),
         ("AsyncAPI", {"fields": ("asyncapi_messages",)}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from apis import services
-from apis.models import Api, Gateway, Product, Subscription
+from apis.models import API_FIELD_GROUPS, Api, Gateway, Product, Subscription
 from apis.validators import (
     validate_backend_url,
     validate_header_name,
@@ -133,6 +133,10 @@ class ApiForm(CatalogForm):
         return self.save_with(services.update_api, api=self.instance, **values)
 
 
+# The API's relations, shown in the Settings tab's group they belong to.
+CHOSEN_IN_GROUP = {"Connection": ("gateways",), "Subscription": ("products",)}
+
+
 class ApiSettingsForm(ApiForm):
     """The Settings tab: the add form plus the key names and connection limits, in groups."""
 
@@ -174,28 +178,10 @@ class ApiSettingsForm(ApiForm):
         widget=forms.NumberInput(attrs={"class": "number"}),
     )
 
-    # Like the admin: what the API is, how clients reach it, what they need, what limits apply.
-    SECTIONS = (
-        ("", ("display_name", "name", "description")),
-        ("Connection", ("backend_url", "url_scheme", "url_suffix", "gateways")),
-        (
-            "Subscription",
-            (
-                "subscription_required",
-                "subscription_key_header",
-                "subscription_key_query",
-                "products",
-            ),
-        ),
-        (
-            "Limits",
-            (
-                "max_message_bytes",
-                "idle_timeout_seconds",
-                "max_duration_seconds",
-                "max_connections_per_subscription",
-            ),
-        ),
+    # The model's groups, as the admin shows them (what the API is, how clients reach it, what
+    # they need, what limits apply), with the gateways and products chosen where they belong.
+    SECTIONS = tuple(
+        (legend, (*names, *CHOSEN_IN_GROUP.get(legend, ()))) for legend, names in API_FIELD_GROUPS
     )
 
     def sections(self) -> list[tuple[str, list]]:

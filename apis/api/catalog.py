@@ -15,43 +15,21 @@ from rest_framework import exceptions
 from apis import selectors, services
 from apis.api.catalog_library import LIBRARY, apply_library, check_library_shape, export_library
 from apis.asyncapi.catalog_entry import asyncapi_entry, declared_fields
-from apis.models import Api, Gateway, Product
+from apis.models import (
+    API_EDITABLE_FIELDS,
+    GATEWAY_EDITABLE_FIELDS,
+    PRODUCT_EDITABLE_FIELDS,
+    Api,
+    Gateway,
+    Product,
+)
 
 VERSION = 1
-GATEWAY_FIELDS = (
-    "description",
-    "kind",
-    "location_name",
-    "location_city",
-    "location_district",
-    "location_country",
-)
-API_FIELDS = (
-    "display_name",
-    "description",
-    "backend_url",
-    "url_scheme",
-    "url_suffix",
-    "subscription_required",
-    "subscription_key_header",
-    "subscription_key_query",
-    "max_message_bytes",
-    "idle_timeout_seconds",
-    "max_duration_seconds",
-    "max_connections_per_subscription",
-    "policy_xml",
-)
-PRODUCT_FIELDS = (
-    "display_name",
-    "description",
-    "state",
-    "subscription_required",
-    "approval_required",
-    "subscriptions_limit",
-    "max_connections_per_subscription",
-    "legal_terms",
-    "policy_xml",
-)
+# The editable fields (apis.models) as catalog entries hold them: the name is the entry's key,
+# and an API's AsyncAPI document is exported on its own (asyncapi_entry).
+GATEWAY_FIELDS = tuple(f for f in GATEWAY_EDITABLE_FIELDS if f != "name")
+API_FIELDS = tuple(f for f in API_EDITABLE_FIELDS if f not in ("name", "asyncapi_contract"))
+PRODUCT_FIELDS = tuple(f for f in PRODUCT_EDITABLE_FIELDS if f != "name")
 SECTIONS = {"gateways": GATEWAY_FIELDS, "apis": API_FIELDS, "products": PRODUCT_FIELDS}
 
 

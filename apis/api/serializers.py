@@ -6,12 +6,27 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apis import selectors, services
-from apis.models import Api, Gateway, NamedValue, PolicyFragment, Product, Subscription
+from apis.models import (
+    API_EDITABLE_FIELDS,
+    GATEWAY_EDITABLE_FIELDS,
+    PRODUCT_EDITABLE_FIELDS,
+    Api,
+    Gateway,
+    NamedValue,
+    PolicyFragment,
+    Product,
+    Subscription,
+)
 
 
 def mask(secret: str) -> str:
     """Enough of a key to tell two apart, never enough to use it."""
     return "…" + secret[-4:] if secret else ""
+
+
+def editable(fields: tuple[str, ...], *, without: tuple[str, ...]) -> list[str]:
+    """A model's editable fields in their order, less those shown elsewhere or first."""
+    return [f for f in fields if f not in without]
 
 
 def names(queryset, **kwargs) -> serializers.SlugRelatedField:
@@ -26,21 +41,11 @@ class ApiSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Api
+        # The policy and the AsyncAPI document have their own endpoints.
         fields = [
             "id",
             "name",
-            "display_name",
-            "description",
-            "backend_url",
-            "url_scheme",
-            "url_suffix",
-            "subscription_required",
-            "subscription_key_header",
-            "subscription_key_query",
-            "max_message_bytes",
-            "idle_timeout_seconds",
-            "max_duration_seconds",
-            "max_connections_per_subscription",
+            *editable(API_EDITABLE_FIELDS, without=("name", "policy_xml", "asyncapi_contract")),
             "products",
             "gateways",
             "created_at",
@@ -62,14 +67,7 @@ class ProductSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
-            "display_name",
-            "description",
-            "state",
-            "subscription_required",
-            "approval_required",
-            "subscriptions_limit",
-            "max_connections_per_subscription",
-            "legal_terms",
+            *editable(PRODUCT_EDITABLE_FIELDS, without=("name", "policy_xml")),
             "apis",
             "created_at",
             "updated_at",
@@ -90,13 +88,7 @@ class GatewaySerializer(serializers.ModelSerializer):
         model = Gateway
         fields = [
             "id",
-            "name",
-            "description",
-            "kind",
-            "location_name",
-            "location_city",
-            "location_district",
-            "location_country",
+            *GATEWAY_EDITABLE_FIELDS,
             "apis",
             "status",
             "last_seen_at",

@@ -1,0 +1,309 @@
+"""The plain-data view of the catalog that one gateway serves: its APIs, the products and
+subscriptions reaching them (keys only as keyed hashes), and their resolved policies."""
+
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apis.asyncapi.contract import has_contract, message_schemas
+from apis.models import (
+    Api,
+    CatalogRevision,
+    Gateway,
+    GlobalPolicy,
+    Product,
+    Subscription,
+)
+
+log = logging.getLogger("portico.portal")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEntry:
+    id: int
+    name: str
+    display_name: str
+    url_suffix: str
+    backend_url: str
+    url_scheme: str
+    subscription_required: bool
+    key_header: str
+    key_query: str
+    policy_xml: str
+    product_ids: tuple[int, ...]
+    max_message_bytes: int
+    idle_timeout_seconds: int
+    max_duration_seconds: int
+    # The AsyncAPI contract's payload schemas, {"send": [...], "receive": [...]} (None: no
+    # contract), for validate-message schema-source="asyncapi"; plain JSON for node configs.
+    message_schemas: dict | None = None
+    # Most open connections per subscription (None: no cap); the product's may be smaller.
+    max_connections: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductEntry:
+    id: int
+    name: str
+    policy_xml: str
+    published: bool = True  # an unpublished product's subscriptions no longer connect
+    max_connections: int | None = None  # per subscription (None: no cap)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEntry:
+    id: int
+    name: str
+    owner_id: int | None
+    scope: str
+    product_id: int | None
+    api_id: int | None
+    state: str
+    primary_key_hash: str  # hex HMAC-SHA256 of the key under the gateway's key-hash secret
+    secondary_key_hash: str
+    start_date: datetime | None
+    expiration_date: datetime | None
+    # The owner's email, only for subscriptions that reach a policy using context.User.Email
+    # (privacy: nodes are not sent addresses no policy reads).
+    owner_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCatalog:
+    """Everything one gateway needs to route and authorise handshakes, without touching the DB."""
+
+    revision: int
+    gateway_found: bool
+    apis: tuple[ApiEntry, ...]
+    products: tuple[ProductEntry, ...]
+    subscriptions: tuple[SubscriptionEntry, ...]
+    global_policy_xml: str
+    # (id, state) of subscriptions that ended lately: the reason given when their open
+    # connections are closed ("subscription cancelled" rather than a guess).
+    ended_subscriptions: tuple[tuple[int, str], ...] = ()
+    key_hash_secret: str = ""  # keys are known here only as HMACs under this secret
+    # Headers that policies check or set with a secret named value: redacted in the node's
+    # logs like credential headers (the node cannot tell a secret value from another).
+    secret_headers: tuple[str, ...] = ()
+    # The clear values of the secret named values the policies use: the node's log filter
+    # replaces them wherever they appear (a backend URL's path, an error naming that URL).
+    secret_values: tuple[str, ...] = ()
+
+
+def subscription_key_hash(secret: str, key: str) -> str:
+    """The keyed hash a gateway knows a subscription key by (hex HMAC-SHA256).
+
+    Keys never leave the control plane in clear: nodes receive and keep these hashes, and hash
+    what a client presents the same way."""
+    return hmac.new(
+        secret.encode(), key.encode("utf-8", "surrogateescape"), hashlib.sha256
+    ).hexdigest()
+
+
+# Subscriptions in these states are kept in a gateway's snapshot (others simply do not match).
+LIVE_SUBSCRIPTION_STATES = (
+    Subscription.State.ACTIVE,
+    Subscription.State.SUSPENDED,
+    Subscription.State.SUBMITTED,
+)
+ENDED_SUBSCRIPTION_STATES = (
+    Subscription.State.CANCELLED,
+    Subscription.State.EXPIRED,
+    Subscription.State.REJECTED,
+)
+ENDED_LATELY = timedelta(days=1)  # longer than any gateway takes to see the change
+
+
+def _message_schemas(api: Api) -> dict | None:
+    if not has_contract(api):
+        return None
+    return {
+        direction: [m.schema for m in found] for direction, found in message_schemas(api).items()
+    }
+
+
+def catalog_revision() -> int:
+    row = CatalogRevision.objects.filter(pk=1).values_list("revision", flat=True).first()
+    return row or 0
+
+
+def gateway_catalog(gateway_name: str) -> GatewayCatalog:
+    revision = catalog_revision()
+    gateway = Gateway.objects.filter(name=gateway_name).first()
+    if gateway is None:
+        return GatewayCatalog(revision, False, (), (), (), "")
+    resolve = _node_resolver()
+    apis = []
+    for api in gateway.apis.prefetch_related("products").order_by("id"):
+        apis.append(
+            ApiEntry(
+                id=api.id,
+                name=api.name,
+                display_name=api.display_name,
+                url_suffix=api.url_suffix,
+                backend_url=api.backend_url,
+                url_scheme=api.url_scheme,
+                subscription_required=api.subscription_required,
+                key_header=api.subscription_key_header,
+                key_query=api.subscription_key_query,
+                policy_xml=resolve(api.policy_xml, "api", f"API '{api.name}'"),
+                product_ids=tuple(sorted(p.id for p in api.products.all())),
+                max_message_bytes=api.max_message_bytes,
+                idle_timeout_seconds=api.idle_timeout_seconds,
+                max_duration_seconds=api.max_duration_seconds,
+                message_schemas=_message_schemas(api),
+                max_connections=api.max_connections_per_subscription,
+            )
+        )
+    # Only what reaches this gateway's APIs: a node holds no other gateway's products, keys or
+    # secrets (its saved copy neither), and only these policies' secret values are resolved.
+    product_ids = {pid for api in apis for pid in api.product_ids}
+    products = tuple(
+        ProductEntry(
+            id=p["id"],
+            name=p["name"],
+            policy_xml=resolve(p["policy_xml"], "product", f"product '{p['name']}'"),
+            published=p["state"] == Product.State.PUBLISHED,
+            max_connections=p["max_connections_per_subscription"],
+        )
+        for p in Product.objects.filter(id__in=product_ids)
+        .order_by("id")
+        .values("id", "name", "policy_xml", "state", "max_connections_per_subscription")
+    )
+    reaching = subscriptions_reaching({api.id for api in apis}, product_ids)
+    secret = gateway.key_hash_secret
+    rows = (
+        Subscription.objects.filter(reaching, state__in=LIVE_SUBSCRIPTION_STATES)
+        .order_by("id")
+        .values(
+            "id",
+            "owner_id",
+            "scope",
+            "product_id",
+            "api_id",
+            "state",
+            "primary_key",
+            "secondary_key",
+            "start_date",
+            "expiration_date",
+            name=F("display_name"),
+            email=F("owner__email"),
+        )
+    )
+    resolved_global = resolve(global_xml_of(), "global", "All APIs")
+    needs_email = _email_needed(apis, products, resolved_global)
+    subscriptions = tuple(_subscription_entry(row, secret, needs_email) for row in rows)
+    ended = tuple(
+        Subscription.objects.filter(
+            reaching,
+            state__in=ENDED_SUBSCRIPTION_STATES,
+            end_date__gte=timezone.now() - ENDED_LATELY,
+        )
+        .order_by("id")
+        .values_list("id", "state")
+    )
+    return GatewayCatalog(
+        revision,
+        True,
+        tuple(apis),
+        products,
+        subscriptions,
+        resolved_global,
+        ended_subscriptions=ended,
+        key_hash_secret=secret,
+        secret_headers=tuple(sorted(resolve.secret_headers)),
+        secret_values=tuple(sorted(resolve.secret_values)),
+    )
+
+
+def subscriptions_reaching(api_ids: set[int], product_ids: set[int]) -> Q:
+    """Subscriptions whose keys open one of these APIs (`product_ids`: their products): the
+    all-APIs ones, those scoped to one of the APIs, those of one of the products."""
+    if not api_ids:
+        return Q(pk__in=[])  # no API: nothing reaches it (and no query is run)
+    return (
+        Q(scope=Subscription.Scope.ALL_APIS)
+        | Q(scope=Subscription.Scope.API, api_id__in=api_ids)
+        | Q(scope=Subscription.Scope.PRODUCT, product_id__in=product_ids)
+    )
+
+
+def _node_resolver():
+    """Documents as gateways compile them: named values filled in, fragments expanded.
+
+    Nodes never hold the secrets key, so they receive resolved text (a self-hosted node's
+    saved configuration then holds resolved secrets: it is written 0600). A document that
+    does not resolve, or whose resolved text does not parse, is sent as written: the node
+    refuses the `{{name}}` or `<include-fragment>` left in it and fails closed. Why it does not
+    resolve (a document written to the database beyond the limits, say) is logged here, where
+    the reason is known, with secret values never quoted.
+    """
+    from apis.policy_validation import headers_carrying, policy_environment
+    from gateway.policies import PolicyError, parse_document
+
+    env = policy_environment()
+    secret_headers: set[str] = set()
+    secret_values: set[str] = set()
+
+    def resolve(xml: str, scope: str, label: str) -> str:
+        if not xml or ("{{" not in xml and "include-fragment" not in xml):
+            return xml
+        try:
+            text = env.resolve(xml)
+            parse_document(text, scope, lenient=True)
+        except PolicyError as exc:
+            log.error(
+                "policy of %s cannot be sent to gateways resolved; they refuse it: %s",
+                label,
+                env.describe(exc),
+            )
+            return xml
+        used = env.secret_values_used()
+        secret_headers.update(headers_carrying(text, used))
+        secret_values.update(used)
+        return text
+
+    resolve.secret_headers = secret_headers
+    resolve.secret_values = secret_values
+    return resolve
+
+
+def global_xml_of() -> str:
+    xml = GlobalPolicy.objects.order_by("pk").values_list("policy_xml", flat=True).first()
+    return xml or ""
+
+
+USER_EMAIL = "context.User.Email"
+
+
+def _email_needed(apis, products, global_xml: str):
+    """Which subscriptions' owner emails a gateway needs: those reaching a policy (API, product
+    or All APIs) that reads context.User.Email. The others are never sent an address."""
+    if USER_EMAIL in global_xml:
+        return lambda row: True
+    api_ids = {a.id for a in apis if USER_EMAIL in a.policy_xml}
+    product_ids = {p.id for p in products if USER_EMAIL in p.policy_xml}
+    product_ids |= {pid for a in apis if a.id in api_ids for pid in a.product_ids}
+    if not api_ids and not product_ids:
+        return lambda row: False
+    return lambda row: (
+        (row["scope"] == Subscription.Scope.ALL_APIS and bool(api_ids))
+        or row["api_id"] in api_ids
+        or row["product_id"] in product_ids
+    )
+
+
+def _subscription_entry(row: dict, secret: str, needs_email) -> SubscriptionEntry:
+    primary, secondary = row.pop("primary_key"), row.pop("secondary_key")
+    email = row.pop("email") or ""
+    return SubscriptionEntry(
+        **row,
+        primary_key_hash=subscription_key_hash(secret, primary),
+        secondary_key_hash=subscription_key_hash(secret, secondary),
+        owner_email=email if email and needs_email(row) else "",
+    )
