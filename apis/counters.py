@@ -2,28 +2,11 @@
 count in it, and the pages that show a subscription's open connections read it."""
 
 import logging
-from functools import cache
 
-from django.conf import settings
-
-from gateway.policies import PolicyRuntime
+from gateway.config import policy_runtime  # one runtime per process, shared with the gateway
 from gateway.policies.counters import CountersUnavailable
 
 log = logging.getLogger("portico.portal")
-
-
-@cache
-def policy_runtime() -> PolicyRuntime:
-    """One runtime per process: rate-limit counters, JWKS caches and concurrency slots."""
-    return PolicyRuntime(
-        limits_storage_uri=settings.PORTICO_LIMITS_STORAGE,
-        trusted_proxies=settings.PORTICO_TRUSTED_PROXIES,
-        region=settings.PORTICO_GATEWAY,
-        key_prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
-        counter_timeout=settings.PORTICO_COUNTERS_TIMEOUT_SECONDS,
-        counters_fail_open=settings.PORTICO_COUNTERS_FAIL_OPEN,
-        concurrency_lease_seconds=settings.PORTICO_CONCURRENCY_LEASE_SECONDS,
-    )
 
 
 def open_connections(subscription_ids) -> dict[int, int] | None:

@@ -7,7 +7,7 @@ process (exact across workers and nodes, back after a crash), or counted in this
 
 from collections.abc import Callable
 
-from apis.counters import policy_runtime
+from gateway.config import policy_runtime
 from gateway.handshake import Handshake
 from gateway.policies.counters import CountersUnavailable
 from gateway.refusal import Refusal

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from apis.selectors import SubscriptionEntry
 from gateway import keys, tickets
 from gateway.backend import (
     BackendRequest,
@@ -16,6 +15,7 @@ from gateway.backend import (
     join_queries,
     strip_query_param,
 )
+from gateway.catalog.contract import SubscriptionEntry
 from gateway.forwarding import forwardable
 from gateway.policies.clientaddr import client_ip, is_trusted
 from gateway.refusal import Refusal

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from apis.selectors import SubscriptionEntry
+from gateway.catalog.contract import SubscriptionEntry
 from gateway.refusal import Refusal
 from gateway.snapshot import Route, Snapshot
 

@@ -8,9 +8,9 @@ backend request.
 import logging
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from apis.counters import policy_runtime  # one runtime per process, shared with pages
 from gateway import policies
 from gateway.backend import BackendRequest
+from gateway.config import policy_runtime  # one runtime per process, shared with pages
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")

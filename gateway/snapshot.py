@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from apis.selectors import ApiEntry, GatewayCatalog, SubscriptionEntry
+from gateway.catalog.contract import ApiEntry, GatewayCatalog, SubscriptionEntry
 
 
 def key_digest(secret: bytes, key: str) -> bytes:

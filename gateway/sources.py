@@ -13,9 +13,9 @@ from pathlib import Path
 from channels.db import database_sync_to_async
 
 from apis import selectors
-from apis.selectors import GatewayCatalog
-from apis.wire import catalog_from_json
 from gateway import savedconfig
+from gateway.catalog.contract import GatewayCatalog
+from gateway.catalog.wire import catalog_from_json
 from gateway.controlplane import CONFIG_PATH, ControlPlane, ControlPlaneError
 
 log = logging.getLogger("portico.gateway")

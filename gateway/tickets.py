@@ -1,9 +1,10 @@
 """Connect tickets at the handshake: check one in place of a key, and spend it exactly once.
 
-The signature, expiry, API and Origin are checked from the snapshot alone (apis.tickets); the
-"first use" mark is an atomic SET NX with expiry in the shared counter store (Redis), so a
-ticket is spent once across every worker and node, or in this process's memory when counters
-are per process (one worker). The mark lives as long as the ticket could still be valid.
+The signature, expiry, API and Origin are checked from the snapshot alone (the codec in
+`gateway.catalog.tickets`); the "first use" mark is an atomic SET NX with expiry in the
+shared counter store (Redis), so a ticket is spent once across every worker and node, or in
+this process's memory when counters are per process (one worker).
+The mark lives as long as the ticket could still be valid.
 """
 
 import asyncio
@@ -16,9 +17,9 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisError
 
-from apis import tickets
-from apis.selectors import SubscriptionEntry
 from gateway import keys
+from gateway.catalog import tickets
+from gateway.catalog.contract import SubscriptionEntry
 from gateway.refusal import Refusal
 from gateway.snapshot import Route, Snapshot
 

@@ -1,11 +1,8 @@
 """The plain-data view of the catalog that one gateway serves: its APIs, the products and
 subscriptions reaching them (keys only as keyed hashes), and their resolved policies."""
 
-import hashlib
-import hmac
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -19,91 +16,15 @@ from apis.models import (
     Product,
     Subscription,
 )
+from gateway.catalog.contract import (  # noqa: F401 - the contract, re-exported for callers
+    ApiEntry,
+    GatewayCatalog,
+    ProductEntry,
+    SubscriptionEntry,
+    subscription_key_hash,
+)
 
 log = logging.getLogger("portico.portal")
-
-
-@dataclass(frozen=True, slots=True)
-class ApiEntry:
-    id: int
-    name: str
-    display_name: str
-    url_suffix: str
-    backend_url: str
-    url_scheme: str
-    subscription_required: bool
-    key_header: str
-    key_query: str
-    policy_xml: str
-    product_ids: tuple[int, ...]
-    max_message_bytes: int
-    idle_timeout_seconds: int
-    max_duration_seconds: int
-    # The AsyncAPI contract's payload schemas, {"send": [...], "receive": [...]} (None: no
-    # contract), for validate-message schema-source="asyncapi"; plain JSON for node configs.
-    message_schemas: dict | None = None
-    # Most open connections per subscription (None: no cap); the product's may be smaller.
-    max_connections: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProductEntry:
-    id: int
-    name: str
-    policy_xml: str
-    published: bool = True  # an unpublished product's subscriptions no longer connect
-    max_connections: int | None = None  # per subscription (None: no cap)
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionEntry:
-    id: int
-    name: str
-    owner_id: int | None
-    scope: str
-    product_id: int | None
-    api_id: int | None
-    state: str
-    primary_key_hash: str  # hex HMAC-SHA256 of the key under the gateway's key-hash secret
-    secondary_key_hash: str
-    start_date: datetime | None
-    expiration_date: datetime | None
-    # The owner's email, only for subscriptions that reach a policy using context.User.Email
-    # (privacy: nodes are not sent addresses no policy reads).
-    owner_email: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayCatalog:
-    """Everything one gateway needs to route and authorise handshakes, without touching the DB."""
-
-    revision: int
-    gateway_found: bool
-    apis: tuple[ApiEntry, ...]
-    products: tuple[ProductEntry, ...]
-    subscriptions: tuple[SubscriptionEntry, ...]
-    global_policy_xml: str
-    # (id, state) of subscriptions that ended lately: the reason given when their open
-    # connections are closed ("subscription cancelled" rather than a guess).
-    ended_subscriptions: tuple[tuple[int, str], ...] = ()
-    key_hash_secret: str = ""  # keys are known here only as HMACs under this secret
-    # Headers that policies check or set with a secret named value: redacted in the node's
-    # logs like credential headers (the node cannot tell a secret value from another).
-    secret_headers: tuple[str, ...] = ()
-    # The clear values of the secret named values the policies use: the node's log filter
-    # replaces them wherever they appear (a backend URL's path, an error naming that URL).
-    secret_values: tuple[str, ...] = ()
-
-
-def subscription_key_hash(secret: str, key: str) -> str:
-    """The keyed hash a gateway knows a subscription key by (hex HMAC-SHA256).
-
-    Keys never leave the control plane in clear: nodes receive and keep these hashes, and hash
-    what a client presents the same way."""
-    return hmac.new(
-        secret.encode(), key.encode("utf-8", "surrogateescape"), hashlib.sha256
-    ).hexdigest()
-
 
 # Subscriptions in these states are kept in a gateway's snapshot (others simply do not match).
 LIVE_SUBSCRIPTION_STATES = (

@@ -16,7 +16,7 @@ def get_recorder():
     writer, spool = None, None
     bound = settings.PORTICO_TELEMETRY_SPOOL_RECORDS
     if settings.PORTICO_TELEMETRY_ENABLED and settings.SELF_HOSTED_NODE:
-        from apis.telemetry.wire import encode_batch
+        from gateway.catalog.wire import encode_batch
         from gateway.telemetry.shipping import control_plane_writer
 
         writer = control_plane_writer()

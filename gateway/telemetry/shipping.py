@@ -1,13 +1,12 @@
 """A self-hosted node's telemetry writer: POST each batch to the control plane (node token)."""
 
+from gateway.catalog.wire import encode_batch
 from gateway.controlplane import TELEMETRY_PATH, ControlPlaneError
 
 
 def control_plane_writer(control=None):
     """writer(batch_id=..., records=..., usage=..., refusals=...) for the recorder; raises
     ControlPlaneError when the batch was not stored, so it stays in the spool."""
-    from apis.telemetry.wire import encode_batch
-
     if control is None:
         from gateway.store import get_store
 
