@@ -1398,7 +1398,7 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_ref": args.baseline_ref,
         "backend": "node ws echo (1 process)"
         if args.backend == "node"
-        else "python websockets echo (gateway/echo_backend.py)",
+        else "python websockets echo (gateway/backend/echo.py)",
         "load_client": "node ws client (client.mjs)",
         "relayed_message_rule": "one round trip = 2 relayed messages (up + down)",
         "fd_limit": nofile,

@@ -1,7 +1,9 @@
-"""The data plane's composition root: WebSocket APIs and the gateway's endpoints, nothing else.
+"""The data plane's ASGI entry: WebSocket APIs and the gateway's endpoints, nothing else.
 
-Served by `manage.py run_gateway`. Django is set up for settings and the catalog's models, but
-no request ever reaches Django's handler: no page is rendered and no view is imported.
+For ASGI servers given `gateway.asgi:application`; `manage.py run_gateway` builds the same
+application itself (`gateway.lifecycle`), knowing its port and workers. Django is set up for
+settings and the catalog's models, but no request ever reaches Django's handler: no page is
+rendered and no view is imported.
 """
 
 import os
@@ -11,18 +13,8 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 django.setup(set_prefix=False)
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from gateway.config import GatewayConfig  # noqa: E402
+from gateway.endpoints.routes import not_found  # noqa: E402
+from gateway.lifecycle import build_application, build_state  # noqa: E402
 
-from gateway.endpoints import gateway_http, not_found  # noqa: E402
-from gateway.lifecycle import lifespan_app  # noqa: E402
-from gateway.routing import application as websocket_application  # noqa: E402
-
-
-async def http_application(scope, receive, send) -> None:
-    if not await gateway_http(scope, receive, send):
-        await not_found(scope, receive, send)
-
-
-application = ProtocolTypeRouter(
-    {"http": http_application, "websocket": websocket_application, "lifespan": lifespan_app}
-)
+application = build_application(build_state(GatewayConfig.from_settings()), other_http=not_found)

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 
 from gateway.policies import PolicyRuntime
 
@@ -47,8 +48,11 @@ class GatewayConfig:
     telemetry_flush_ms: int
     metrics_token: str
     metrics_allowed_networks: tuple[str, ...]
-    # Cookies of the portal's own session: never forwarded to a backend.
+    # The portal's own cookies reach the gateway's host; they are never forwarded to a backend.
     portal_cookie_names: frozenset[str]
+    # Not settings: what the process entry (`run_gateway`) knows of the node it runs.
+    port: int | None = None
+    workers: int = 1
 
     @classmethod
     def from_settings(cls) -> "GatewayConfig":
@@ -83,7 +87,9 @@ class GatewayConfig:
             telemetry_flush_ms=s.PORTICO_TELEMETRY_FLUSH_MS,
             metrics_token=s.PORTICO_METRICS_TOKEN,
             metrics_allowed_networks=tuple(s.PORTICO_METRICS_ALLOWED_NETWORKS),
-            portal_cookie_names=frozenset({s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME}),
+            portal_cookie_names=frozenset(
+                {s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, CookieStorage.cookie_name}
+            ),
         )
 
 

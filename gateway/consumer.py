@@ -10,16 +10,13 @@ import os
 import time
 
 from channels.consumer import AsyncConsumer
-from django.conf import settings
 
-from gateway import closecodes
-from gateway.connect import open_connection
+from gateway.handshake.connect import open_connection
 from gateway.refusal import Refusal, send_refusal, supports_denial_response
-from gateway.relay import ABORT_EXTENSION, Relay
-from gateway.relay_tunnel import start_tunnel
-from gateway.revocation import live_connections
-from gateway.store import get_store
-from gateway.telemetry import get_recorder
+from gateway.relay import closecodes
+from gateway.relay.framed import ABORT_EXTENSION, Relay
+from gateway.relay.tunnel import start_tunnel
+from gateway.state import state_of
 
 log = logging.getLogger("portico.gateway")
 
@@ -39,9 +36,12 @@ class GatewayConsumer(AsyncConsumer):
             return
         correlation_id = os.urandom(16).hex()  # 32 random hex digits, without uuid4's object
         started = time.perf_counter()
-        attempt = get_recorder().begin(scope, correlation_id)
+        state = state_of(scope)  # the process's config, stores and link (gateway.state)
+        attempt = state.recorder.begin(scope, correlation_id)
         try:
-            opened = await open_connection(scope, correlation_id=correlation_id, attempt=attempt)
+            opened = await open_connection(
+                state, scope, correlation_id=correlation_id, attempt=attempt
+            )
         except Refusal as refusal:
             log.info(
                 "handshake refused status=%s reason=%s path=%s correlation=%s",
@@ -58,11 +58,13 @@ class GatewayConsumer(AsyncConsumer):
             attempt.failed(f"{type(exc).__name__}: {exc}")
             raise
         try:
-            await self._relay(scope, receive, send, opened, started, correlation_id, attempt)
+            await self._relay(state, scope, receive, send, opened, started, correlation_id, attempt)
         finally:
             opened.release()
 
-    async def _relay(self, scope, receive, send, opened, started, correlation_id, attempt) -> None:
+    async def _relay(
+        self, state, scope, receive, send, opened, started, correlation_id, attempt
+    ) -> None:
         # Taken out of `opened` so that nothing but these locals holds them: the handshake (the
         # client's decoded headers, the backend request) is dropped once the connection is
         # registered, the backend leg once a tunnel has its transport.
@@ -77,6 +79,7 @@ class GatewayConsumer(AsyncConsumer):
             await backend.close(1001, "client went away")
             return
         handshake_ms = (time.perf_counter() - started) * 1000
+        config = state.config
         relay = None
         if tunnel:
             relay = start_tunnel(
@@ -85,8 +88,8 @@ class GatewayConsumer(AsyncConsumer):
                 max_message_bytes=api.max_message_bytes,
                 idle_timeout=api.idle_timeout_seconds,
                 max_duration=api.max_duration_seconds,
-                close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
-                keepalive=settings.PORTICO_KEEPALIVE_SECONDS,
+                close_grace=config.close_grace_seconds,
+                keepalive=config.keepalive_seconds,
                 plans=opened.plans,
             )
         if relay is None:
@@ -98,13 +101,13 @@ class GatewayConsumer(AsyncConsumer):
                 idle_timeout=api.idle_timeout_seconds,
                 max_duration=api.max_duration_seconds,
                 full_close_range=supports_denial_response(scope),
-                close_grace=settings.PORTICO_CLOSE_GRACE_SECONDS,
+                close_grace=config.close_grace_seconds,
                 can_abort=ABORT_EXTENSION in (scope.get("extensions") or {}),
                 messages=messages,
             )
         attempt.accepted(relay.stats, handshake_ms)
-        live = live_connections()
-        live.add(relay, handshake, get_store().snapshot, connection_id=correlation_id, scope=scope)
+        live = state.live
+        live.add(relay, handshake, state.store.snapshot, connection_id=correlation_id, scope=scope)
         handshake = None
         if relay is not None and type(relay) is not Relay:  # a tunnel: nothing reads them now
             backend = None

@@ -1,13 +1,31 @@
-"""Process start and stop for a gateway node: load the catalog at start, flush telemetry at stop."""
+"""The composition root of a gateway process: build its config, link and stores once, hand them
+down, and start and stop them with the ASGI lifespan.
+
+`build_state` is the one place that decides "database or HTTP?" (`build_link`) and creates the
+process's shared objects; `build_application` routes WebSocket APIs through Channels' router with
+that state in each scope, the way uvicorn hands its protocols a `Config` and a `ServerState`.
+"""
 
 import asyncio
 import gc
 import logging
+from functools import partial
 
-from gateway.heartbeat import get_heartbeat
-from gateway.sessions import get_reporter
-from gateway.store import get_store
-from gateway.telemetry import get_recorder
+from channels.routing import ProtocolTypeRouter
+
+from gateway.catalog.store import SnapshotStore
+from gateway.config import GatewayConfig, policy_runtime
+from gateway.controlplane import ControlPlaneLink
+from gateway.endpoints.routes import gateway_http
+from gateway.handshake.policies import compile_route_pipelines
+from gateway.handshake.tickets import build_marks
+from gateway.node.heartbeat import Heartbeat, node_id
+from gateway.node.revocation import LiveConnections
+from gateway.node.sessions import SessionReporter
+from gateway.policies.clientaddr import parse_networks
+from gateway.routing import application as websocket_application
+from gateway.state import GatewayState, with_state
+from gateway.telemetry.recorder import Recorder
 from gateway.telemetry.spool import DiskSpool
 
 log = logging.getLogger("portico.gateway")
@@ -15,7 +33,88 @@ log = logging.getLogger("portico.gateway")
 SHUTDOWN_FLUSH_SECONDS = 5.0
 
 
-async def lifespan_app(scope, receive, send) -> None:
+def build_link(config: GatewayConfig) -> ControlPlaneLink:
+    """The database for a managed gateway; the control plane over HTTP for a self-hosted node."""
+    if config.self_hosted:
+        from gateway.controlplane.http import ControlPlane, HttpLink
+        from gateway.controlplane.savedconfig import config_path
+
+        return HttpLink(
+            config.gateway,
+            ControlPlane(config.control_url, config.gateway_token),
+            config_path(config.var_dir, config.gateway),
+        )
+    # Imported only here: a managed gateway's link is the one gateway module that imports apis.
+    from gateway.controlplane.database import DatabaseLink
+
+    return DatabaseLink(config.gateway, config.snapshot_poll_seconds)
+
+
+def build_recorder(config: GatewayConfig, link: ControlPlaneLink) -> Recorder:
+    """Telemetry written through the link from its spool (memory or disk), or metrics only."""
+    enabled = config.telemetry_enabled
+    return Recorder(
+        gateway=config.gateway,
+        writer=link.write_telemetry if enabled else None,
+        buffer_size=config.telemetry_buffer_size,
+        batch_size=config.telemetry_batch_size,
+        flush_ms=config.telemetry_flush_ms,
+        spool=link.telemetry_spool(config) if enabled else None,
+    )
+
+
+def build_state(config: GatewayConfig) -> GatewayState:
+    link = build_link(config)
+    runtime = policy_runtime()  # one per process: the demo's pages read the same counters
+    store = SnapshotStore(
+        config.gateway, link, compile_pipeline=partial(compile_route_pipelines, runtime=runtime)
+    )
+    live = LiveConnections()
+    store.add_listener(live.on_swap)
+    node = node_id(config)
+    reporter = SessionReporter(live, send=link.send_live_report, node_id=lambda: node)
+    live.reporter = reporter
+    heartbeat = Heartbeat(
+        store,
+        live,
+        send=link.send_heartbeat,
+        interval=config.heartbeat_seconds,
+        node=node,
+        workers=config.workers,
+    )
+    return GatewayState(
+        config=config,
+        link=link,
+        store=store,
+        live=live,
+        reporter=reporter,
+        heartbeat=heartbeat,
+        recorder=build_recorder(config, link),
+        runtime=runtime,
+        marks=build_marks(config),
+        trusted_proxies=parse_networks(config.trusted_proxies),
+        metrics_networks=parse_networks(config.metrics_allowed_networks),
+    )
+
+
+def build_application(state: GatewayState, *, other_http):
+    """WebSocket APIs (Channels' URL router), the gateway's endpoints, and `other_http` for
+    every other HTTP request (the portal in the demo, a JSON 404 on a gateway node)."""
+
+    async def http_application(scope, receive, send) -> None:
+        if not await gateway_http(scope, receive, send):
+            await other_http(scope, receive, send)
+
+    return ProtocolTypeRouter(
+        {
+            "http": with_state(http_application, state),
+            "websocket": with_state(websocket_application, state),
+            "lifespan": partial(lifespan_app, state),
+        }
+    )
+
+
+async def lifespan_app(state: GatewayState, scope, receive, send) -> None:
     """ASGI lifespan: start loading the catalog (in the background, so the server listens and
     answers 503 until it is there); at shutdown (after connections closed), flush."""
     while True:
@@ -26,19 +125,20 @@ async def lifespan_app(scope, receive, send) -> None:
             # (about 25 ms, which every message in flight would wait out).
             gc.collect()
             gc.freeze()
-            get_store().start()
-            get_heartbeat().start()
-            get_reporter().start()
-            get_recorder().start()
+            state.store.start()
+            state.heartbeat.start()
+            state.reporter.start()
+            state.recorder.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            await shutdown()
+            await shutdown(state)
             await send({"type": "lifespan.shutdown.complete"})
             return
 
 
-async def shutdown() -> None:
-    recorder = get_recorder()
+async def shutdown(state: GatewayState) -> None:
+    """After open connections closed: flush telemetry and the live list, stop the rest."""
+    recorder = state.recorder
     if recorder.writer is not None:
         try:
             written = await asyncio.wait_for(recorder.flush(force=True), SHUTDOWN_FLUSH_SECONDS)
@@ -53,11 +153,12 @@ async def shutdown() -> None:
         elif left:
             log.error("telemetry: %d record(s) could not be written before shutdown", left)
     recorder.stop()
-    reporter = get_reporter()
+    reporter = state.reporter
     reporter.stop()
     try:  # the connections closed before shutdown: take them off the list now, not in 15 s
         await asyncio.wait_for(reporter.flush(), SHUTDOWN_FLUSH_SECONDS)
     except Exception:  # noqa: BLE001 - shutting down either way
         log.exception("live connections report at shutdown failed")
-    get_heartbeat().stop()
-    get_store().stop()
+    state.heartbeat.stop()
+    state.store.stop()
+    await state.link.close()

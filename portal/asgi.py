@@ -15,19 +15,13 @@ django_application = get_asgi_application()  # sets up Django before the gateway
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from gateway.endpoints import gateway_http  # noqa: E402
-from gateway.lifecycle import lifespan_app  # noqa: E402
+from gateway.config import GatewayConfig  # noqa: E402
+from gateway.lifecycle import build_application, build_state  # noqa: E402
 from gateway.refusal import Refusal, send_refusal  # noqa: E402
-from gateway.routing import application as gateway_application  # noqa: E402
 
 NO_WEBSOCKET_HERE = Refusal(
     404, "Not found. WebSocket APIs are served by the gateway nodes, not by the portal."
 )
-
-
-async def http_application(scope, receive, send) -> None:
-    if not await gateway_http(scope, receive, send):
-        await django_application(scope, receive, send)
 
 
 async def refuse_websocket(scope, receive, send) -> None:
@@ -36,7 +30,16 @@ async def refuse_websocket(scope, receive, send) -> None:
         await send_refusal(send, scope, NO_WEBSOCKET_HERE, "-")
 
 
-application = ProtocolTypeRouter(
-    {"http": http_application, "websocket": gateway_application, "lifespan": lifespan_app}
-)
+def __getattr__(name: str):
+    # The demo's application is built on first use: `run_portal` serves `control_plane` only,
+    # and must not build a gateway (its link, stores and reporters) it never runs.
+    if name == "application":
+        app = build_application(
+            build_state(GatewayConfig.from_settings()), other_http=django_application
+        )
+        globals()["application"] = app
+        return app
+    raise AttributeError(name)
+
+
 control_plane = ProtocolTypeRouter({"http": django_application, "websocket": refuse_websocket})

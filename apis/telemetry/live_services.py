@@ -1,7 +1,7 @@
 """Live connections, writes: what gateway processes report, and disconnect requests for them.
 
 A process reports deltas (opened, closed), traffic counts and, now and then, its full list
-(`gateway.sessions`); the answer names the connections an administrator asked it to close.
+(`gateway.node.sessions`); the answer names the connections an administrator asked it to close.
 A report that only asks (nothing changed) reads one indexed query and writes nothing.
 """
 

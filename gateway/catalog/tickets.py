@@ -4,7 +4,7 @@ A ticket is `ct1.<payload>.<signature>`: the payload (base64url JSON) names the 
 the API, an optional allowed Origin, the expiry (Unix seconds) and a random nonce; the signature
 is HMAC-SHA256 under a key derived from the gateway's key-hash secret, which every node of that
 gateway already holds. So any node checks a ticket with no database or network call; only the
-"first use" mark (single use, see gateway.tickets) goes to the shared counter store.
+"first use" mark (single use, see gateway.handshake.tickets) goes to the shared counter store.
 """
 
 import base64

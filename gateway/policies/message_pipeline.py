@@ -114,7 +114,7 @@ class MessagePipeline:
     """Per-direction check factories; `start(ctx)` makes one connection's checks.
 
     `header_only` holds the (inbound, outbound) plans when both directions can do without
-    payloads: such a connection may be tunnelled (gateway.relay_tunnel) instead.
+    payloads: such a connection may be tunnelled (gateway.relay.tunnel) instead.
     """
 
     inbound: tuple[CheckFactory, ...]

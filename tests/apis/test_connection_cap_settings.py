@@ -11,7 +11,7 @@ from django.urls import reverse
 from apis import counters, selectors, services
 from apis.models import Api, Product
 from apis.wire import catalog_from_json, catalog_to_json
-from gateway.snapshot import build_snapshot
+from gateway.catalog.snapshot import build_snapshot
 from tests.api.conftest import make_users
 
 pytestmark = pytest.mark.django_db

@@ -107,7 +107,7 @@ def names_read_at_run_time(tmp_path) -> set[str]:
 def names_read_in_the_source() -> set[str]:
     settings = (ROOT / "portal" / "settings.py").read_text()
     names = set(re.findall(r'env_\w+\(\s*"([A-Z0-9_]+)"', settings))
-    for module in ("portal/settings.py", "gateway/server.py"):
+    for module in ("portal/settings.py", "gateway/server/serve.py"):
         text = (ROOT / module).read_text()
         names |= set(re.findall(r'os\.environ(?:\.get)?[\[(]"([A-Z0-9_]+)"', text))
         names |= set(re.findall(r'"([A-Z0-9_]+)" in os\.environ', text))

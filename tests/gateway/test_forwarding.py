@@ -1,6 +1,6 @@
 """Which client handshake headers are forwarded to the backend (issue 12 item 10)."""
 
-from gateway.forwarding import client_headers
+from gateway.handshake.forwarding import client_headers
 
 OWN = frozenset({"sessionid", "csrftoken"})
 

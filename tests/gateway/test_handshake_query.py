@@ -5,7 +5,7 @@ from urllib.parse import parse_qsl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.handshake import parse_query
+from gateway.handshake.request import parse_query
 
 
 @given(st.text(alphabet="ab=&%2F+;x é", max_size=40))

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from gateway import sessions
-from gateway.relay import RelayStats
-from gateway.revocation import LiveConnections
+from gateway.node import sessions
+from gateway.node.revocation import LiveConnections
+from gateway.relay.framed import RelayStats
 
 
 class StandInRelay:

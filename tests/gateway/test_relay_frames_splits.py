@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from websockets.frames import Close, Frame, Opcode
 
-from gateway.relay_tunnel import Tunnel, close_frame
+from gateway.relay.tunnel import Tunnel, close_frame
 
 LIMIT = 1 << 20
 

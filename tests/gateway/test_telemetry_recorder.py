@@ -5,7 +5,7 @@ import logging
 import time
 
 from gateway.refusal import Refusal
-from gateway.relay import RelayStats
+from gateway.relay.framed import RelayStats
 from gateway.telemetry.recorder import Recorder
 
 SCOPE = {"path": "/echo", "client": ("127.0.0.1", 5000), "headers": [(b"user-agent", b"t/1")]}

@@ -4,7 +4,7 @@ import asyncio
 
 from django.core.management.base import BaseCommand
 
-from gateway.echo_backend import run_echo_backend
+from gateway.backend.echo import run_echo_backend
 
 
 class Command(BaseCommand):

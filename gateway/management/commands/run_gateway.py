@@ -1,13 +1,16 @@
 """Serve the data plane (WebSocket APIs, /_portico/status, /metrics) with N worker processes."""
 
 import os
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from gateway import heartbeat
-from gateway.server import serve
-from gateway.workers import Supervisor, port_is_free
+from gateway.config import GatewayConfig
+from gateway.endpoints.routes import not_found
+from gateway.lifecycle import build_application, build_state
+from gateway.server.serve import serve
+from gateway.server.workers import Supervisor, port_is_free
 
 DRAIN_EXTRA_SECONDS = 15.0  # on top of the connections' grace: lifespan flush and exit
 
@@ -32,9 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--worker", action="store_true", help="(internal)")
 
     def handle(self, *args, host: str, port: int, workers: int, worker: bool, **opts) -> None:
-        heartbeat.configure(port=port, workers=workers)
         if worker:
-            serve(host=host, port=port, shared=True)
+            self.serve(host, port, workers, shared=True)
             return
         if workers < 1:
             raise CommandError("--workers must be at least 1")
@@ -51,7 +53,7 @@ class Command(BaseCommand):
             f"({workers} worker{'s' if workers > 1 else ''})"
         )
         if workers == 1:
-            serve(host=host, port=port)
+            self.serve(host, port, workers)
             return
         if not port_is_free(host, port):
             raise CommandError(f"{host}:{port} is already in use; choose another --port")
@@ -63,3 +65,9 @@ class Command(BaseCommand):
             drain_seconds=settings.PORTICO_SHUTDOWN_GRACE_SECONDS + DRAIN_EXTRA_SECONDS,
         )
         raise SystemExit(supervisor.run())
+
+    def serve(self, host: str, port: int, workers: int, *, shared: bool = False) -> None:
+        """The process entry: the config from settings, with what only this command knows."""
+        config = replace(GatewayConfig.from_settings(), port=port, workers=workers)
+        app = build_application(build_state(config), other_http=not_found)
+        serve(host=host, port=port, app=app, shared=shared, config=config, data_plane_only=True)

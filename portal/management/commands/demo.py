@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from apis.demo import load_demo
-from gateway.server import BOTH_PLANES, bound_socket, uvicorn_config
+from gateway.server.serve import BOTH_PLANES, bound_socket, uvicorn_config
 from portal.collected_static import ensure_collected
 
 ECHO_HOST = "127.0.0.1"

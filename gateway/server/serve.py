@@ -1,6 +1,6 @@
 """How a gateway node runs: uvicorn with the options the relay needs, on its own listening socket.
 
-Workers of one node (`gateway.workers`) each bind the same port with SO_REUSEPORT and let the
+Workers of one node (`gateway.server.workers`) each bind the same port with SO_REUSEPORT and let the
 kernel balance new connections between them.
 """
 
@@ -8,18 +8,32 @@ import os
 import socket
 
 import uvicorn
-from django.conf import settings
 from django.db import connections
 
-from gateway.uvicorn_protocols import GatewayHttpProtocol, GatewayWebSocketProtocol
+from gateway.config import GatewayConfig
+from gateway.server.protocols import GatewayHttpProtocol, GatewayWebSocketProtocol
 
 DATA_PLANE = "gateway.asgi:application"
 BOTH_PLANES = "portal.asgi:application"  # the demo: portal and gateway in one process
 
 
-def uvicorn_config(*, host: str, port: int, app: str = DATA_PLANE) -> uvicorn.Config:
-    return uvicorn.Config(
+class GatewayUvicornConfig(uvicorn.Config):
+    """uvicorn's Config, carrying the GatewayConfig its protocols read (handshake and close
+    time bounds) the way they read uvicorn's own options."""
+
+    def __init__(self, *args, gateway: GatewayConfig, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.gateway = gateway
+
+
+def uvicorn_config(
+    *, host: str, port: int, app=DATA_PLANE, config: GatewayConfig | None = None
+) -> uvicorn.Config:
+    """`app` is an import string or an application; `config` defaults to the settings'."""
+    config = config or GatewayConfig.from_settings()
+    return GatewayUvicornConfig(
         app,
+        gateway=config,
         host=host,
         port=port,
         loop="auto",
@@ -27,9 +41,9 @@ def uvicorn_config(*, host: str, port: int, app: str = DATA_PLANE) -> uvicorn.Co
         http=GatewayHttpProtocol,
         ws=GatewayWebSocketProtocol,
         # The consumer enforces each API's own limit; this is only the ceiling for all of them.
-        ws_max_size=settings.PORTICO_MAX_MESSAGE_BYTES_CEILING,
-        ws_ping_interval=settings.PORTICO_KEEPALIVE_SECONDS or None,
-        ws_ping_timeout=settings.PORTICO_KEEPALIVE_SECONDS or None,
+        ws_max_size=config.max_message_bytes_ceiling,
+        ws_ping_interval=config.keepalive_seconds or None,
+        ws_ping_timeout=config.keepalive_seconds or None,
         ws_per_message_deflate=False,
         # Lifespan only to flush telemetry at shutdown, after open connections have closed.
         lifespan="on",
@@ -37,7 +51,7 @@ def uvicorn_config(*, host: str, port: int, app: str = DATA_PLANE) -> uvicorn.Co
         access_log=False,
         server_header=False,
         proxy_headers=False,
-        timeout_graceful_shutdown=settings.PORTICO_SHUTDOWN_GRACE_SECONDS,
+        timeout_graceful_shutdown=config.shutdown_grace_seconds,
         log_config=None,
     )
 
@@ -74,9 +88,18 @@ def keep_database_connections() -> None:
         connections.settings[alias]["CONN_MAX_AGE"] = None
 
 
-def serve(*, host: str, port: int, app: str = DATA_PLANE, shared: bool = False) -> None:
+def serve(
+    *,
+    host: str,
+    port: int,
+    app=DATA_PLANE,
+    shared: bool = False,
+    config: GatewayConfig | None = None,
+    data_plane_only: bool | None = None,
+) -> None:
     """Serve in this process until SIGTERM/SIGINT, which drains open connections gracefully."""
-    if app == DATA_PLANE:
+    if data_plane_only if data_plane_only is not None else app == DATA_PLANE:
         keep_database_connections()
     sock = bound_socket(host, port, shared=shared)
-    uvicorn.Server(uvicorn_config(host=host, port=port, app=app)).run(sockets=[sock])
+    config = uvicorn_config(host=host, port=port, app=app, config=config)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -5,10 +5,10 @@ stays on the data plane because it runs the real handshake (route, key, policies
 this process's snapshot; the consoles on the portal's pages call it cross-origin.
 """
 
-from gateway.httpjson import send_json
-from gateway.probe import PROBE_PREFIX, probe_app
-from gateway.status import STATUS_PATHS, status_app
-from gateway.telemetry.endpoint import METRICS_PATH, metrics_app
+from gateway.endpoints.httpjson import send_json
+from gateway.endpoints.metrics import METRICS_PATH, metrics_app
+from gateway.endpoints.probe import PROBE_PREFIX, probe_app
+from gateway.endpoints.status import STATUS_PATHS, status_app
 
 
 async def gateway_http(scope, receive, send) -> bool:

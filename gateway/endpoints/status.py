@@ -6,24 +6,23 @@ check keeps traffic away from a node that cannot route.
 
 import os
 
-from django.conf import settings
-
-from gateway.httpjson import send_json
-from gateway.revocation import live_connections
-from gateway.store import CatalogUnavailable, get_store
+from gateway.catalog.store import CatalogUnavailable
+from gateway.endpoints.httpjson import send_json
+from gateway.state import state_of
 
 STATUS_PATH = "/_portico/gateway"
 STATUS_PATHS = frozenset({STATUS_PATH, "/_portico/status"})
 
 
 async def status_app(scope, receive, send) -> None:
+    state = state_of(scope)
     try:
-        snapshot = await get_store().current()
+        snapshot = await state.store.current()
     except CatalogUnavailable as exc:
         await send_json(
             send,
             {
-                "gateway": settings.PORTICO_GATEWAY,
+                "gateway": state.config.gateway,
                 "ready": False,
                 "reason": str(exc),
                 "pid": os.getpid(),
@@ -34,12 +33,12 @@ async def status_app(scope, receive, send) -> None:
     await send_json(
         send,
         {
-            "gateway": settings.PORTICO_GATEWAY,
+            "gateway": state.config.gateway,
             "ready": True,
             "found": snapshot.gateway_found,
             "revision": snapshot.revision,
             "apis": len(snapshot.routes),
             "pid": os.getpid(),  # which worker answered
-            "connections": len(live_connections()),
+            "connections": len(state.live),
         },
     )

@@ -58,7 +58,7 @@ class Snapshot:
     key_hash_secret: bytes = b""
     product_names: dict[int, str] = field(default_factory=dict)
     max_suffix_segments: int = 1
-    # For revoking open connections when a new snapshot arrives (see gateway.revocation).
+    # For revoking open connections when a new snapshot arrives (see gateway.node.revocation).
     routes_by_api: dict[int, Route] = field(default_factory=dict)
     subscriptions_by_id: dict[int, SubscriptionEntry] = field(default_factory=dict)
     ended_subscriptions: dict[int, str] = field(default_factory=dict)

@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from gateway import keys, tickets
-from gateway.backend import (
+from gateway.backend.open import (
     BackendRequest,
     forwarded_headers,
     join_queries,
     strip_query_param,
 )
 from gateway.catalog.contract import SubscriptionEntry
-from gateway.forwarding import forwardable
+from gateway.catalog.snapshot import Route, Snapshot
+from gateway.handshake import keys, tickets
+from gateway.handshake.forwarding import forwardable
 from gateway.policies.clientaddr import client_ip, is_trusted
 from gateway.refusal import Refusal
-from gateway.snapshot import Route, Snapshot
 
 NOT_FOUND = "Resource not found."
 

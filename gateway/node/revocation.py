@@ -5,7 +5,7 @@ the key's index, product). Whenever the store swaps in a new snapshot, whatever 
 grant is checked against it; a connection whose access is gone is closed through its relay
 (client 1008 with the reason, backend 1001). A subscription's expiration date is a timer set at
 the handshake. Nothing here runs per message: registering and unregistering happen once each.
-Each connection is also a listed `Session` (gateway.sessions): the registry tells the process's
+Each connection is also a listed `Session` (gateway.node.sessions): the registry tells the process's
 reporter of opens and closes, and closes a connection by id when an administrator asks.
 """
 
@@ -14,10 +14,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway import keys
-from gateway.sessions import Session, user_agent_of
-from gateway.snapshot import Snapshot
-from gateway.store import get_store
+from gateway.catalog.snapshot import Snapshot
+from gateway.handshake import keys
+from gateway.node.sessions import Session, user_agent_of
 
 log = logging.getLogger("portico.gateway")
 
@@ -81,7 +80,7 @@ class LiveConnections:
     def __init__(self) -> None:
         self._live: dict[object, Grant] = {}  # relay -> grant
         self._by_id: dict[str, object] = {}  # connection id -> relay
-        self.reporter = None  # gateway.sessions.SessionReporter, told of opens and closes
+        self.reporter = None  # gateway.node.sessions.SessionReporter, told of opens and closes
 
     def __len__(self) -> int:
         return len(self._live)
@@ -172,15 +171,3 @@ class LiveConnections:
             log.info(
                 "revision %s: closed %d connection(s) whose access ended", new.revision, revoked
             )
-
-
-_live: LiveConnections | None = None
-
-
-def live_connections() -> LiveConnections:
-    """The process-wide registry, listening to the process's snapshot store."""
-    global _live
-    if _live is None:
-        _live = LiveConnections()
-        get_store().add_listener(_live.on_swap)
-    return _live

@@ -8,27 +8,17 @@ what the policies held.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.contrib.messages.storage.cookie import CookieStorage
-
-from gateway import tickets
-from gateway.backend import open_backend
-from gateway.backend_leg import BackendLeg
-from gateway.caps import hold_connection_slot
-from gateway.handshake import Handshake, start_handshake
-from gateway.pipeline import run_policies
+from gateway.backend.leg import BackendLeg
+from gateway.backend.open import open_backend
+from gateway.catalog.store import CatalogUnavailable
+from gateway.handshake import tickets
+from gateway.handshake.caps import hold_connection_slot
+from gateway.handshake.policies import run_policies
+from gateway.handshake.request import Handshake, start_handshake
 from gateway.policies import HandshakeContext
-from gateway.policies.clientaddr import parse_networks
 from gateway.policies.message_pipeline import ConnectionMessages
 from gateway.refusal import Refusal
-from gateway.relay import TUNNEL_EXTENSION
-from gateway.store import CatalogUnavailable, get_store
-
-_TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
-# The portal's own cookies reach the gateway's host; they are never forwarded to a backend.
-_OWN_COOKIES = frozenset(
-    {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, CookieStorage.cookie_name}
-)
+from gateway.relay.framed import TUNNEL_EXTENSION
 
 
 @dataclass(slots=True)
@@ -38,7 +28,7 @@ class OpenedConnection:
     policy_ctx: HandshakeContext | None
     messages: ConnectionMessages | None = None  # this connection's onMessage checks
     cap_slot: Callable[[], None] | None = None  # its slot under the subscription's cap
-    tunnel: bool = False  # the backend leg was opened for a tunnel (gateway.relay_tunnel)
+    tunnel: bool = False  # the backend leg was opened for a tunnel (gateway.relay.tunnel)
     # What a tunnel enforces of the onMessage policies: (inbound, outbound) HeaderPlans.
     plans: tuple = (None, None)
 
@@ -59,14 +49,16 @@ class NoRecord:
     def backend_connected(self) -> None: ...
 
 
-async def open_connection(scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
+async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
+    """`state` is the process's GatewayState (gateway.state): config, store, counters."""
+    config = state.config
     policy_ctx = None
     messages = None
     plans = None  # (inbound, outbound) HeaderPlans when frame headers suffice for every policy
     cap_slot = None
     try:
         try:
-            snapshot = await get_store().current()
+            snapshot = await state.store.current()
         except CatalogUnavailable as exc:
             raise Refusal(
                 503,
@@ -79,14 +71,14 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
             snapshot,
             scope,
             correlation_id=correlation_id,
-            trusted_proxies=_TRUSTED_PROXIES,
-            own_cookies=_OWN_COOKIES,
+            trusted_proxies=state.trusted_proxies,
+            own_cookies=config.portal_cookie_names,
         )
         attempt.identify(handshake)
         if handshake.ticket is not None:
-            await tickets.spend(handshake.ticket)
+            await tickets.spend(state.marks, handshake.ticket)
         if handshake.route.connection_caps:  # most APIs have none: skip the call
-            cap_slot = await hold_connection_slot(handshake)
+            cap_slot = await hold_connection_slot(state.runtime, handshake)
         route = handshake.route
         pipeline = route.pipeline_for(handshake.subscription)
         if pipeline is not None:
@@ -104,15 +96,15 @@ async def open_connection(scope: dict, *, correlation_id: str, attempt) -> Opene
         # A tunnel reads no payloads: only connections whose onMessage policies need none, and
         # only where the server can hand its transport over (uvicorn with our protocol).
         tunnel = (
-            settings.PORTICO_RELAY_MODE == "auto"
+            config.relay_mode == "auto"
             and (messages is None or plans is not None)
             and TUNNEL_EXTENSION in (scope.get("extensions") or {})
         )
         backend = await open_backend(
             handshake.backend,
-            connect_timeout=settings.PORTICO_BACKEND_CONNECT_TIMEOUT,
+            connect_timeout=config.backend_connect_timeout,
             max_size=route.api.max_message_bytes,
-            keepalive=settings.PORTICO_KEEPALIVE_SECONDS or None,
+            keepalive=config.keepalive_seconds or None,
             tunnel=tunnel,
         )
         attempt.backend_connected()

@@ -11,9 +11,10 @@ cookies, and a page could open the WebSocket itself anyway).
 
 import uuid
 
-from gateway.connect import NoRecord, open_connection
-from gateway.httpjson import send_json
+from gateway.endpoints.httpjson import send_json
+from gateway.handshake.connect import NoRecord, open_connection
 from gateway.refusal import Refusal
+from gateway.state import state_of
 
 PROBE_PREFIX = "/_portico/probe"
 
@@ -31,7 +32,9 @@ async def probe_app(scope, receive, send) -> None:
     }
     status, message = 101, "The handshake would be accepted."
     try:
-        opened = await open_connection(ws_scope, correlation_id=correlation_id, attempt=NoRecord())
+        opened = await open_connection(
+            state_of(scope), ws_scope, correlation_id=correlation_id, attempt=NoRecord()
+        )
     except Refusal as refusal:
         status, message = refusal.status, refusal.message
     else:

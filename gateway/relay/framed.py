@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import ConnectionClosed
 
-from gateway import closecodes
-from gateway.backend_leg import BackendLeg
+from gateway.backend.leg import BackendLeg
 from gateway.policies.messages import Verdict
+from gateway.relay import closecodes
 
 log = logging.getLogger("portico.gateway")
 
-ABORT_EXTENSION = "portico.abort"  # offered by gateway.uvicorn_protocols
+ABORT_EXTENSION = "portico.abort"  # offered by gateway.server.protocols
 TUNNEL_EXTENSION = "portico.tunnel"  # likewise: the raw transport after websocket.accept
 # An onMessage policy that raised: fail closed (1011 to the sender, 1001 to the other side).
 POLICY_FAILED = Verdict("close", "message policy failed", 1011, closecodes.GOING_AWAY)

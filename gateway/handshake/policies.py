@@ -9,8 +9,7 @@ import logging
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from gateway import policies
-from gateway.backend import BackendRequest
-from gateway.config import policy_runtime  # one runtime per process, shared with pages
+from gateway.backend.open import BackendRequest
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")
@@ -28,13 +27,14 @@ class BrokenPipeline:
         return policies.Refusal(500, "The API's policy could not be evaluated.")
 
 
-def compile_route_pipelines(api, products: dict, catalog) -> dict:
+def compile_route_pipelines(api, products: dict, catalog, *, runtime) -> dict:
     """The compiled effective policies of `api`, one per way a handshake can reach it.
 
     As in Azure, only the subscription's own product's policy applies: key `product_id` is
     API -> that product -> All APIs, for subscriptions to that product; key None is API ->
     All APIs, for all-APIs and API-scoped subscriptions and keyless handshakes. Compiled once
     per snapshot, so picking one at the handshake is a dict lookup. Empty ones are left out.
+    `runtime` is the process's PolicyRuntime (counters, JWKS caches, concurrency slots).
     """
     pipelines: dict = {}
     for product_id in (None, *api.product_ids):
@@ -47,7 +47,7 @@ def compile_route_pipelines(api, products: dict, catalog) -> dict:
                 api.policy_xml, product_docs, catalog.global_policy_xml
             )
             pipeline = policies.compile_policy(
-                effective, policy_runtime(), message_schemas=api.message_schemas
+                effective, runtime, message_schemas=api.message_schemas
             )
         except policies.PolicyError as exc:
             log.error("policy of API %s%s does not compile: %s", api.name, label, exc)

@@ -11,17 +11,15 @@ import asyncio
 import time
 import weakref
 from datetime import datetime
-from functools import cache
 
 import redis.asyncio as aioredis
-from django.conf import settings
 from redis.exceptions import RedisError
 
-from gateway import keys
 from gateway.catalog import tickets
 from gateway.catalog.contract import SubscriptionEntry
+from gateway.catalog.snapshot import Route, Snapshot
+from gateway.handshake import keys
 from gateway.refusal import Refusal
-from gateway.snapshot import Route, Snapshot
 
 QUERY_PARAM = tickets.QUERY_PARAM
 INVALID_TICKET_MESSAGE = "Access denied due to an invalid connect ticket: {reason}."
@@ -115,19 +113,17 @@ class RedisMarks:
             ) from None
 
 
-@cache
-def marks() -> MemoryMarks | RedisMarks:
-    uri = settings.PORTICO_LIMITS_STORAGE
+def build_marks(config) -> MemoryMarks | RedisMarks:
+    """Where spent tickets are marked: the shared Redis when counters are shared, else memory."""
+    uri = config.limits_storage
     if uri.removeprefix("async+").startswith(("redis://", "rediss://")):
         return RedisMarks(
-            uri,
-            prefix=settings.PORTICO_LIMITS_KEY_PREFIX,
-            timeout=settings.PORTICO_COUNTERS_TIMEOUT_SECONDS,
+            uri, prefix=config.limits_key_prefix, timeout=config.counters_timeout_seconds
         )
     return MemoryMarks()
 
 
-async def spend(ticket: tickets.Ticket) -> None:
+async def spend(marks: MemoryMarks | RedisMarks, ticket: tickets.Ticket) -> None:
     """Mark the ticket used; a second use anywhere answers 401."""
-    if not await marks().first_use(ticket.nonce, ticket.expires_at):
+    if not await marks.first_use(ticket.nonce, ticket.expires_at):
         raise refuse("ticket already used")

@@ -9,14 +9,14 @@ from urllib.parse import unquote_plus
 
 from websockets.exceptions import WebSocketException
 
-from gateway.backend_handshake import (
+from gateway.backend.handshake import (
     BackendHandshakeError,
     BackendStatus,
     build_request,
     new_key,
     target,
 )
-from gateway.backend_leg import BackendLeg, Pending
+from gateway.backend.leg import BackendLeg, Pending
 from gateway.refusal import Refusal
 
 log = logging.getLogger("portico.gateway")

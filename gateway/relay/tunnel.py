@@ -1,6 +1,6 @@
 """The tunnel: after both handshakes, frames pass between the two transports unparsed.
 
-It keeps every guarantee of the framed relay (`gateway.relay.Relay`), and its interface
+It keeps every guarantee of the framed relay (`gateway.relay.framed.Relay`), and its interface
 (`stats`, `revoke(reason)`, `await run()`): close codes passed both ways and mapped the same way,
 the message size limit (1009 to the sender, 1001 to the other side, decided from frame headers
 before a payload is forwarded), idle timeout and maximum duration, keep-alive pings to both legs
@@ -9,7 +9,7 @@ leg's write buffer is below its high-water mark) and a close grace after which a
 not take (or answer) our close frame is reset. Header-only onMessage policies (size limits, a
 per-connection rate limit: `HeaderPlan`) are enforced by the legs with the framed relay's
 verdicts. Time limits and keep-alive run on the per-loop
-`relay_wheel`, not on timers per connection; `gateway.relay_frames.Leg` reads the frames.
+`relay_wheel`, not on timers per connection; `gateway.relay.frames.Leg` reads the frames.
 """
 
 import asyncio
@@ -17,13 +17,13 @@ import logging
 
 from websockets.frames import Close, Frame, Opcode
 
-from gateway import closecodes
-from gateway.backend_leg import BackendLeg
-from gateway.relay import TUNNEL_EXTENSION, RelayStats
-from gateway.relay_frames import PING_PAYLOAD, Leg
-from gateway.relay_wheel import wheel
-from gateway.tcpreset import reset
-from gateway.uvicorn_protocols import bytes_acked, unsent
+from gateway.backend.leg import BackendLeg
+from gateway.relay import closecodes
+from gateway.relay.framed import TUNNEL_EXTENSION, RelayStats
+from gateway.relay.frames import PING_PAYLOAD, Leg
+from gateway.relay.wheel import wheel
+from gateway.server.protocols import bytes_acked, unsent
+from gateway.server.tcpreset import reset
 
 log = logging.getLogger("portico.gateway")
 

@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from gateway.catalog.contract import SubscriptionEntry
+from gateway.catalog.snapshot import Route, Snapshot
 from gateway.refusal import Refusal
-from gateway.snapshot import Route, Snapshot
 
 MISSING_KEY_MESSAGE = (
     "Access denied due to missing subscription key. Make sure to include subscription key "

@@ -1,6 +1,6 @@
 """The backend leg: websockets' Sans-I/O ClientProtocol on a plain asyncio.Protocol.
 
-The opening handshake is bytes (`gateway.backend_handshake`): the request written, the 101
+The opening handshake is bytes (`gateway.backend.handshake`): the request written, the 101
 response checked; only then, and only where frames are parsed here, is a ClientProtocol made
 (in the OPEN state). A tunnel never makes one.
 
@@ -26,14 +26,14 @@ from websockets.frames import Opcode
 from websockets.protocol import State
 from websockets.uri import WebSocketURI
 
-from gateway.backend_handshake import (
+from gateway.backend.handshake import (
     MAX_RESPONSE_HEAD,
     BackendHandshakeError,
     check_response,
     log,
     log_head,
 )
-from gateway.tcpreset import reset
+from gateway.server.tcpreset import reset
 
 
 class Pending:

@@ -7,13 +7,12 @@ process (exact across workers and nodes, back after a crash), or counted in this
 
 from collections.abc import Callable
 
-from gateway.config import policy_runtime
-from gateway.handshake import Handshake
+from gateway.handshake.request import Handshake
 from gateway.policies.counters import CountersUnavailable
 from gateway.refusal import Refusal
 
 
-async def hold_connection_slot(handshake: Handshake) -> Callable[[], None] | None:
+async def hold_connection_slot(runtime, handshake: Handshake) -> Callable[[], None] | None:
     """Take one of the subscription's connection slots; its release, or None when uncapped.
 
     Raises Refusal(429) at the cap, naming how many are open (never the key)."""
@@ -23,7 +22,6 @@ async def hold_connection_slot(handshake: Handshake) -> Callable[[], None] | Non
     cap = handshake.route.connection_cap(subscription)
     if cap is None:
         return None
-    runtime = policy_runtime()
     try:
         release, held = await runtime.take_counted_slot(
             runtime.subscription_connections_key(subscription.id), cap

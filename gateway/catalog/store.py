@@ -1,22 +1,20 @@
-"""Keeps each process's snapshot fresh: loads it at start-up, then follows its catalog source.
+"""Keeps each process's snapshot fresh: loads it at start-up, then follows the control plane.
 
-The source is the database for a managed gateway (one indexed single-row revision read per
-interval in a worker thread, never on a handshake) and the control plane for a self-hosted node
-(an HTTP long-poll, with the last good answer on disk); either way a change is served by every
-gateway process within about a second. A process that starts while no catalog can be had keeps
-retrying in the background and answers 503 until the first snapshot is there. Every new
-snapshot goes through `_swap`, the one place where listeners (revocation of open connections)
-hear about it, whatever its source.
+The link (`gateway.controlplane`) is the database for a managed gateway (one indexed single-row
+revision read per interval in a worker thread, never on a handshake) and the control plane for a
+self-hosted node (an HTTP long-poll, with the last good answer on disk); either way a change is
+served by every gateway process within about a second. A process that starts while no catalog
+can be had keeps retrying in the background and answers 503 until the first snapshot is there.
+Every new snapshot goes through `_swap`, the one place where listeners (revocation of open
+connections) hear about it, whatever its link.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
 
-from django.conf import settings
-
+from gateway.catalog.snapshot import Snapshot, build_snapshot
 from gateway.logredact import remember_secret_headers, remember_secret_values
-from gateway.snapshot import Snapshot, build_snapshot
 
 log = logging.getLogger("portico.gateway")
 
@@ -30,9 +28,9 @@ class CatalogUnavailable(Exception):
 
 
 class SnapshotStore:
-    def __init__(self, gateway_name: str, source, compile_pipeline=None) -> None:
+    def __init__(self, gateway_name: str, link, compile_pipeline=None) -> None:
         self.gateway_name = gateway_name
-        self.source = source  # gateway.sources: DatabaseSource or ControlPlaneSource
+        self.link = link  # gateway.controlplane: the database or the control plane over HTTP
         self.compile_pipeline = compile_pipeline
         self.snapshot: Snapshot | None = None
         self.last_error = ""  # shown to clients (503) while there is no snapshot
@@ -98,7 +96,7 @@ class SnapshotStore:
         delay = RETRY_FIRST_SECONDS
         while self.snapshot is None:
             try:
-                self._swap(self._build(await self.source.load()))
+                self._swap(self._build(await self.link.load_catalog()))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep retrying; handshakes answer 503
@@ -117,7 +115,7 @@ class SnapshotStore:
     async def _follow(self) -> None:
         while True:
             try:
-                catalog = await self.source.next_change(self.snapshot.revision)
+                catalog = await self.link.next_catalog(self.snapshot.revision)
                 self.refresh_error = ""
                 if catalog is not None and catalog.revision != self.snapshot.revision:
                     self._swap(self._build(catalog))
@@ -140,34 +138,3 @@ class SnapshotStore:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-
-
-_store: SnapshotStore | None = None
-
-
-def catalog_source():
-    """The database for a managed gateway; the control plane for a self-hosted node."""
-    from gateway import sources
-
-    if settings.SELF_HOSTED_NODE:
-        from gateway.controlplane import ControlPlane
-        from gateway.savedconfig import config_path
-
-        return sources.ControlPlaneSource(
-            settings.PORTICO_GATEWAY,
-            ControlPlane(settings.PORTICO_CONTROL_URL, settings.PORTICO_GATEWAY_TOKEN),
-            config_path(settings.VAR_DIR, settings.PORTICO_GATEWAY),
-        )
-    return sources.DatabaseSource(settings.PORTICO_GATEWAY, settings.PORTICO_SNAPSHOT_POLL_SECONDS)
-
-
-def get_store() -> SnapshotStore:
-    """The process-wide store (one gateway per process, named by PORTICO_GATEWAY)."""
-    global _store
-    if _store is None:
-        from gateway.pipeline import compile_route_pipelines
-
-        _store = SnapshotStore(
-            settings.PORTICO_GATEWAY, catalog_source(), compile_pipeline=compile_route_pipelines
-        )
-    return _store

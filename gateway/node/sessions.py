@@ -1,24 +1,21 @@
-"""Live sessions: each open connection's identity, and the reporter that tells the control plane.
+"""Live sessions: each open connection's identity, and the reporter telling the control plane.
 
-`LiveConnections` (gateway.revocation) tells the reporter when a connection opens or closes;
-the reporter batches those deltas and sends them every `INTERVAL` seconds with the traffic
-counts that changed (read from each relay's live `RelayStats` only then: nothing per message),
-and its full list now and then or after a failed send. The answer names the connections an
-administrator asked this process to close; they close through `relay.revoke(reason)`.
-A self-hosted node sends to the control plane with its node token, a managed process writes
-the database in a worker thread. A process with no connection and nothing to say sends nothing.
+`LiveConnections` (gateway.node.revocation) tells the reporter when a connection opens or
+closes; the reporter batches those deltas and sends them every `INTERVAL` seconds with the
+traffic counts that changed (read from each relay's live `RelayStats` only then: nothing per
+message), and its full list now and then or after a failed send. The answer names the
+connections an administrator asked this process to close; they close through
+`relay.revoke(reason)`. It sends through the process's link (`gateway.controlplane`): a
+self-hosted node to the control plane with its node token, a managed process to the database in a
+worker thread. A process with no connection and nothing to say sends nothing.
 """
 
 import asyncio
-import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from channels.db import database_sync_to_async
-from django.conf import settings
 
 log = logging.getLogger("portico.gateway")
 
@@ -77,8 +74,8 @@ def user_agent_of(scope: dict) -> str:
 
 class SessionReporter:
     def __init__(self, live, *, send, node_id, interval: float = INTERVAL) -> None:
-        self.live = live  # gateway.revocation.LiveConnections
-        self.send = send  # async send(report: dict) -> list of {"id", "reason"}
+        self.live = live  # gateway.node.revocation.LiveConnections
+        self.send = send  # the link's send_live_report(report) -> list of {"id", "reason"}
         self.node_id = node_id  # callable: the node's id, known once run_gateway configured it
         self.interval = interval
         self.opened: dict[str, Session] = {}
@@ -191,53 +188,3 @@ class SessionReporter:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-
-
-def _database_sender(gateway: str):
-    from apis.telemetry import live_services
-
-    record = database_sync_to_async(live_services.record_live_report)
-
-    async def send(report: dict) -> list:
-        return await record(gateway_name=gateway, report=report)
-
-    return send
-
-
-def _control_plane_sender(control):
-    from gateway.controlplane import LIVE_PATH, ControlPlaneError
-
-    async def send(report: dict) -> list:
-        # A full list of 10,000 connections is ~3 MB of JSON: encoded off the event loop.
-        body = await asyncio.to_thread(json.dumps, report, separators=(",", ":"))
-        response = await control.request(
-            "POST", LIVE_PATH, content=body, headers={"Content-Type": "application/json"}
-        )
-        if response.status_code >= 300:
-            raise ControlPlaneError(f"control plane answered {response.status_code}")
-        return response.json().get("disconnect", [])
-
-    return send
-
-
-_reporter: SessionReporter | None = None
-
-
-def get_reporter() -> SessionReporter:
-    """The process-wide reporter, sending through the same path as its catalog source."""
-    global _reporter
-    if _reporter is None:
-        from gateway.heartbeat import node_id
-        from gateway.revocation import live_connections
-        from gateway.store import get_store
-
-        control = getattr(get_store().source, "control", None)
-        send = (
-            _control_plane_sender(control)
-            if control is not None
-            else _database_sender(settings.PORTICO_GATEWAY)
-        )
-        live = live_connections()
-        _reporter = SessionReporter(live, send=send, node_id=node_id)
-        live.reporter = _reporter
-    return _reporter

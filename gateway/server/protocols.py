@@ -29,7 +29,6 @@ import logging
 import socket
 import struct
 
-from django.conf import settings
 from uvicorn.logging import TRACE_LOG_LEVEL
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -37,8 +36,8 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request
 from websockets.protocol import Protocol
 
-from gateway.relay import ABORT_EXTENSION, TUNNEL_EXTENSION
-from gateway.tcpreset import reset
+from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
+from gateway.server.tcpreset import reset
 
 log = logging.getLogger("portico.gateway")
 
@@ -48,7 +47,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.head_timeout = settings.PORTICO_HANDSHAKE_TIMEOUT_SECONDS
+        self.head_timeout = self.config.gateway.handshake_timeout_seconds
         self.head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:
@@ -133,7 +132,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.close_grace = settings.PORTICO_CLOSE_GRACE_SECONDS
+        self.close_grace = self.config.gateway.close_grace_seconds
         self.abort_timer: asyncio.TimerHandle | None = None
         self.acked_mark = 0  # the client's acknowledged bytes when we last judged its liveness
         self.early_bytes = False  # bytes after the request head: uvicorn parsed frames already

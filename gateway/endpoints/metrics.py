@@ -3,15 +3,12 @@
 import hmac
 import ipaddress
 
-from django.conf import settings
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from gateway.policies.clientaddr import client_ip, is_trusted, parse_networks
-from gateway.telemetry import get_recorder
+from gateway.policies.clientaddr import client_ip, is_trusted
+from gateway.state import state_of
 
 METRICS_PATH = "/metrics"
-_ALLOWED = parse_networks(settings.PORTICO_METRICS_ALLOWED_NETWORKS)
-_TRUSTED_PROXIES = parse_networks(settings.PORTICO_TRUSTED_PROXIES)
 
 
 def _bearer(scope: dict) -> str:
@@ -25,7 +22,7 @@ def _bearer(scope: dict) -> str:
 _FORWARDING = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
 
 
-def reader_address(scope: dict) -> str | None:
+def reader_address(scope: dict, trusted_proxies) -> str | None:
     """Whom to judge: the peer, or the client a trusted proxy forwards; None when unknown.
 
     A request carrying forwarding headers came through a proxy, which may run on this very host
@@ -37,35 +34,36 @@ def reader_address(scope: dict) -> str | None:
     headers = scope.get("headers") or ()
     if not any(name.lower() in _FORWARDING for name, _ in headers):
         return peer
-    if not is_trusted(peer, _TRUSTED_PROXIES):
+    if not is_trusted(peer, trusted_proxies):
         return None
     forwarded_for = [v.decode("latin-1") for n, v in headers if n.lower() == b"x-forwarded-for"]
     if not forwarded_for:
         return None
-    return client_ip(peer, forwarded_for, _TRUSTED_PROXIES)
+    return client_ip(peer, forwarded_for, trusted_proxies)
 
 
-def allowed(scope: dict) -> bool:
-    token = settings.PORTICO_METRICS_TOKEN
+def allowed(scope: dict, state) -> bool:
+    token = state.config.metrics_token
     presented = _bearer(scope)
     if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
         return True
-    reader = reader_address(scope)
+    reader = reader_address(scope, state.trusted_proxies)
     if reader is None:
         return False
     try:
         address = ipaddress.ip_address(reader)
     except ValueError:
         return False
-    return any(address in network for network in _ALLOWED)
+    return any(address in network for network in state.metrics_networks)
 
 
 async def metrics_app(scope, receive, send) -> None:
-    if allowed(scope):
+    state = state_of(scope)
+    if allowed(scope, state):
         status, content_type = 200, CONTENT_TYPE_PLAIN_0_0_4.encode()
-        body = generate_latest(get_recorder().metrics.registry)
+        body = generate_latest(state.recorder.metrics.registry)
     else:
-        status, content_type = 401 if settings.PORTICO_METRICS_TOKEN else 403, b"text/plain"
+        status, content_type = 401 if state.config.metrics_token else 403, b"text/plain"
         body = b"Forbidden: /metrics needs an allowed network or the bearer token.\n"
     headers = [(b"content-type", content_type), (b"cache-control", b"no-store")]
     if status == 401:

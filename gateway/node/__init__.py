@@ -1,0 +1,1 @@
+"""What a process tells the control plane about itself: heartbeat, live sessions, revocation."""

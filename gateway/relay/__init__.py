@@ -1,0 +1,1 @@
+"""Relaying frames between client and backend: framed relay, tunnel, frames, timer wheel."""

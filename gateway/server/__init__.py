@@ -1,0 +1,1 @@
+"""How a gateway node runs: uvicorn, its protocols, worker processes and socket helpers."""

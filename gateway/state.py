@@ -1,0 +1,48 @@
+"""What one gateway process shares (config, link, stores), found by each connection in its scope.
+
+Built once by the composition root (`gateway.lifecycle.build_state`), like the `Config` and
+`ServerState` uvicorn hands its protocols. The consumer is built per connection by Channels'
+router, so the state travels in the ASGI scope (`with_state`), not in a module global.
+"""
+
+from dataclasses import dataclass
+
+from gateway.catalog.store import SnapshotStore
+from gateway.config import GatewayConfig
+from gateway.controlplane import ControlPlaneLink
+from gateway.handshake.tickets import MemoryMarks, RedisMarks
+from gateway.node.heartbeat import Heartbeat
+from gateway.node.revocation import LiveConnections
+from gateway.node.sessions import SessionReporter
+from gateway.policies import PolicyRuntime
+from gateway.telemetry.recorder import Recorder
+
+STATE_KEY = "portico.gateway"
+
+
+@dataclass(slots=True, eq=False)
+class GatewayState:
+    config: GatewayConfig
+    link: ControlPlaneLink
+    store: SnapshotStore
+    live: LiveConnections
+    reporter: SessionReporter
+    heartbeat: Heartbeat
+    recorder: Recorder
+    runtime: PolicyRuntime  # counters, JWKS caches, slots: shared with the pages in the demo
+    marks: MemoryMarks | RedisMarks  # spent connect tickets
+    trusted_proxies: list  # parsed PORTICO_TRUSTED_PROXIES
+    metrics_networks: list  # parsed PORTICO_METRICS_ALLOWED_NETWORKS
+
+
+def state_of(scope: dict) -> GatewayState:
+    return scope[STATE_KEY]
+
+
+def with_state(app, state: GatewayState):
+    """`app` with `state` in every scope it sees (copied once per connection, not per message)."""
+
+    async def app_with_state(scope, receive, send):
+        return await app({**scope, STATE_KEY: state}, receive, send)
+
+    return app_with_state
