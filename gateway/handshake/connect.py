@@ -18,7 +18,7 @@ from gateway.handshake.request import Handshake, start_handshake
 from gateway.policies import HandshakeContext
 from gateway.policies.message_pipeline import ConnectionMessages
 from gateway.refusal import Refusal
-from gateway.relay.framed import TUNNEL_EXTENSION
+from gateway.relay.mode import tunnel_plans
 
 
 @dataclass(slots=True)
@@ -54,7 +54,7 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
     config = state.config
     policy_ctx = None
     messages = None
-    plans = None  # (inbound, outbound) HeaderPlans when frame headers suffice for every policy
+    compiled = None  # the route's compiled onMessage policies (a MessagePipeline), if any
     cap_slot = None
     try:
         try:
@@ -91,15 +91,9 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
             compiled = getattr(pipeline, "messages", None)
             if compiled is not None:
                 messages = compiled.start(policy_ctx)  # also what a framed fallback runs
-                plans = compiled.header_only
         attempt.backend_connecting()
-        # A tunnel reads no payloads: only connections whose onMessage policies need none, and
-        # only where the server can hand its transport over (uvicorn with our protocol).
-        tunnel = (
-            config.relay_mode == "auto"
-            and (messages is None or plans is not None)
-            and TUNNEL_EXTENSION in (scope.get("extensions") or {})
-        )
+        plans = tunnel_plans(config.relay_mode, scope, compiled)  # the one relay-mode choice
+        tunnel = plans is not None
         backend = await open_backend(
             handshake.backend,
             connect_timeout=config.backend_connect_timeout,

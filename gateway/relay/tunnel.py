@@ -32,8 +32,8 @@ _MAX_PING_BYTES = len(_PING_TO_CLIENT) + 4  # a masked ping to the backend has a
 
 
 def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
-    """The tunnel for an accepted connection, or None (the backend leg then parses frames again)
-    where the server does not hand its transport over."""
+    """The tunnel for an accepted connection (chosen by `gateway.relay.mode`), or None (the
+    backend leg then parses frames again) when the server does not hand its transport over."""
     offer = (scope.get("extensions") or {}).get(TUNNEL_EXTENSION)
     tunnel = Tunnel(**limits)
     taken = offer["take"](tunnel.client) if offer is not None else None
