@@ -73,7 +73,6 @@ def build_state(config: GatewayConfig) -> GatewayState:
     store.add_listener(live.on_swap)
     node = node_id(config)
     reporter = SessionReporter(live, send=link.send_live_report, node_id=lambda: node)
-    live.reporter = reporter
     heartbeat = Heartbeat(
         store,
         live,
@@ -127,6 +126,9 @@ async def lifespan_app(state: GatewayState, scope, receive, send) -> None:
             gc.freeze()
             state.store.start()
             state.heartbeat.start()
+            # Told of opens and closes only once it runs: a server without lifespan (Daphne)
+            # reports no live sessions, and queues none either.
+            state.live.reporter = state.reporter
             state.reporter.start()
             state.recorder.start()
             await send({"type": "lifespan.startup.complete"})
