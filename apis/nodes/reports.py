@@ -89,7 +89,7 @@ def _live_entry(entry) -> dict:
 
 
 def clean_live_report(data) -> dict:
-    """A process's live connections report (gateway.sessions): deltas, counts or its full list."""
+    """A process's live connections report (gateway.node.sessions): deltas, counts or the list."""
     if not isinstance(data, dict):
         raise BadReport("expected a JSON object")
     report = {}

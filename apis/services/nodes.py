@@ -48,7 +48,7 @@ def record_gateway_heartbeat(*, name: str, node_count: int, version: str) -> Non
 
 @transaction.atomic
 def record_node_heartbeat(*, gateway_name: str, report: dict) -> GatewayNode | None:
-    """Store one gateway process's heartbeat (see gateway.heartbeat for the fields).
+    """Store one gateway process's heartbeat (see gateway.node.heartbeat for the fields).
 
     Rows of the same node from workers that stopped reporting are removed (a restarted worker
     has a new pid), as are nodes silent for a day. Plain updates, so no catalog revision bump."""

@@ -92,7 +92,7 @@ def _replace_all(process: LiveWorker, entries: list[dict], now: datetime) -> Non
 
 
 def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[dict]:
-    """Apply one process's report (gateway.sessions; checked by clean_live_report, which raises
+    """Apply one process's report (gateway.node.sessions; checked by clean_live_report, which raises
     BadReport) and return the disconnects asked of it: [{"id": connection id, "reason": text}].
 
     `keep(opened entries)` returns those the reporter may list (a node: its own gateway's);
