@@ -16,7 +16,7 @@ from gateway.refusal import Refusal, send_refusal, supports_denial_response
 from gateway.relay import closecodes
 from gateway.relay.framed import ABORT_EXTENSION, Relay
 from gateway.relay.tunnel import start_tunnel
-from gateway.state import state_of
+from gateway.state import GatewayState
 
 log = logging.getLogger("portico.gateway")
 
@@ -29,6 +29,9 @@ PEER_OF = {"client": "client", "gateway": "backend"}
 class GatewayConsumer(AsyncConsumer):
     """Proxies one client connection to its API's backend."""
 
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state  # the process's config, stores and link: `as_asgi(state=...)`
+
     async def __call__(self, scope, receive, send) -> None:
         self.scope = scope
         message = await receive()
@@ -36,7 +39,7 @@ class GatewayConsumer(AsyncConsumer):
             return
         correlation_id = os.urandom(16).hex()  # 32 random hex digits, without uuid4's object
         started = time.perf_counter()
-        state = state_of(scope)  # the process's config, stores and link (gateway.state)
+        state = self.state
         attempt = state.recorder.begin(scope, correlation_id)
         try:
             opened = await open_connection(

@@ -23,7 +23,7 @@ from gateway.node.heartbeat import Heartbeat, node_id
 from gateway.node.revocation import LiveConnections
 from gateway.node.sessions import SessionReporter
 from gateway.policies.clientaddr import parse_networks
-from gateway.routing import application as websocket_application
+from gateway.routing import websocket_application
 from gateway.state import GatewayState, with_state
 from gateway.telemetry.recorder import Recorder
 from gateway.telemetry.spool import DiskSpool
@@ -107,7 +107,7 @@ def build_application(state: GatewayState, *, other_http):
     return ProtocolTypeRouter(
         {
             "http": with_state(http_application, state),
-            "websocket": with_state(websocket_application, state),
+            "websocket": websocket_application(state),
             "lifespan": partial(lifespan_app, state),
         }
     )

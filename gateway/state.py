@@ -1,8 +1,9 @@
 """What one gateway process shares (config, link, stores), found by each connection in its scope.
 
 Built once by the composition root (`gateway.lifecycle.build_state`), like the `Config` and
-`ServerState` uvicorn hands its protocols. The consumer is built per connection by Channels'
-router, so the state travels in the ASGI scope (`with_state`), not in a module global.
+`ServerState` uvicorn hands its protocols: the consumer gets it as Channels' `as_asgi(state=)`
+init argument; the HTTP endpoints find it in their (short-lived) scope (`with_state`). Never a
+module global.
 """
 
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ def state_of(scope: dict) -> GatewayState:
 
 
 def with_state(app, state: GatewayState):
-    """`app` with `state` in every scope it sees (copied once per connection, not per message)."""
+    """`app` with `state` in every scope it sees: for HTTP requests only, whose scopes live as
+    long as one request (a WebSocket connection's would be held, one more dict, all its life)."""
 
     async def app_with_state(scope, receive, send):
         return await app({**scope, STATE_KEY: state}, receive, send)
