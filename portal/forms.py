@@ -1,5 +1,6 @@
 """Developer portal forms: sign-up, sign-in, profile, subscribing and renaming subscriptions."""
 
+from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
@@ -46,26 +47,38 @@ class SignupForm(UserCreationForm):
 
 
 class PortalLoginForm(AuthenticationForm):
-    """Django's sign-in form, telling an unconfirmed account (right password) what to do."""
+    """Django's sign-in form, telling an unconfirmed account (right password) what to do.
+
+    The right password of an account not yet activated is not a failed sign-in: it is answered
+    before `authenticate()`, whose failure signal is what django-axes counts towards a lockout.
+    A locked-out account or address gets no such answer (it would tell a guesser the password
+    is right); wrong passwords still go through `authenticate()` and still count.
+    """
+
+    INACTIVE_MESSAGE = (
+        "This account is not active yet: activate your account first "
+        "(open the link in the email we sent you), then sign in."
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            username = self.cleaned_data.get("username")
-            password = self.cleaned_data.get("password")
-            user = User.objects.filter(username=username, is_active=False).first()
-            if user is not None and password and user.check_password(password):
-                raise forms.ValidationError(
-                    "This account is not active yet: open the confirmation link we e-mailed "
-                    "to you.",
-                    code="inactive",
-                ) from None
-            raise
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username and password and self._is_inactive_with(username, password):
+            raise forms.ValidationError(self.INACTIVE_MESSAGE, code="inactive")
+        return super().clean()
+
+    def _is_inactive_with(self, username: str, password: str) -> bool:
+        user = User.objects.filter(username=username, is_active=False).first()
+        if user is None or self.request is None:
+            return False
+        credentials = {"username": username}
+        if AxesProxyHandler.is_locked(self.request, credentials):
+            return False
+        return user.check_password(password)
 
 
 class ProfileForm(forms.ModelForm):

@@ -122,3 +122,38 @@ def test_an_admin_unlocks_from_django_admin(client, admin_client, django_user_mo
     assert done.status_code == 302
     assert sign_in(client, "/accounts/login/", PASSWORD, username="dev").status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_signing_in_before_activation_says_activate_first_and_never_locks(client):
+    """Issue 29, item 13: the right password of a new account used to count as a failure."""
+    import re
+
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.core import mail
+
+    signup = {"username": "newdev", "email": "newdev@example.com"}
+    client.post("/accounts/signup/", {**signup, "password1": PASSWORD, "password2": PASSWORD})
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        early = sign_in(client, "/accounts/login/", PASSWORD, username="newdev")
+        body = early.content.decode()
+        assert early.status_code == 200
+        assert "activate your account first" in body and MESSAGE not in body
+    assert not AccessAttempt.objects.filter(username="newdev").exists()
+
+    link = re.search(r"https?://\S+", mail.outbox[0].body).group(0)
+    assert client.get(link).status_code == 302
+    assert sign_in(client, "/accounts/login/", PASSWORD, username="newdev").status_code == 302
+
+
+def test_wrong_passwords_for_an_account_not_yet_active_still_lock_it(client, django_user_model):
+    from django.conf import settings
+
+    django_user_model.objects.create_user("newdev", "newdev@example.com", PASSWORD, is_active=False)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "/accounts/login/", "wrong", username="newdev")
+    # Locked: the right password gets the lockout page, not a hint that it was right.
+    locked = sign_in(client, "/accounts/login/", PASSWORD, username="newdev")
+    body = locked.content.decode()
+    assert locked.status_code == 429 and MESSAGE in body
+    assert "activate your account first" not in body
