@@ -173,7 +173,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     active.refresh_from_db()
     assert active.secondary_key != old_secondary
 
-    row.get_by_role("link", name="Cancel Dana's app").click()
+    row.get_by_role("link", name="Cancel subscription Dana's app").click()
     expect(page.get_by_role("heading", name="Cancel Dana's app?")).to_be_visible()
     fits(page, width)
     active.refresh_from_db()
