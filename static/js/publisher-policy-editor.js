@@ -19,6 +19,18 @@
   const vocabulary = vocabularyNode ? JSON.parse(vocabularyNode.textContent) : {};
   const unsavedNote = document.querySelector('[data-role="unsaved-note"]');
   const saved = textarea.value;
+  // Text sent back with an error was never saved: leaving it must warn as well.
+  const rejected = Boolean(root.querySelector('[aria-invalid="true"], .form-errors'));
+  let submitting = false;
+  root.addEventListener("submit", function () {
+    submitting = true;
+  });
+  // Leaving with unsaved changes (a link, a tab, closing the page) asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting || (!rejected && textarea.value === saved)) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
 
   function escapeHtml(text) {
     return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
