@@ -36,14 +36,19 @@ class NamedValueForm(CatalogForm):
         if instance is not None:
             self.fields["name"].disabled = True
             self.fields["name"].help_text = "A named value cannot be renamed."
-        if instance is not None and instance.secret:
+        # A value that is (or is about to be) secret is masked, and never written back into
+        # the page, not even after a validation error; the script masks it as Secret is ticked.
+        secret_ticked = self.is_bound and self["secret"].value()
+        if (instance is not None and instance.secret) or secret_ticked:
             self.fields["value"].widget = forms.PasswordInput(
                 render_value=False, attrs={"autocomplete": "new-password"}
             )
-            self.fields["value"].label = "New value"
-            self.fields["value"].help_text = "Leave empty to keep the stored secret."
         else:
             self.fields["value"].widget.attrs["autocomplete"] = "off"
+        self.fields["value"].widget.attrs["data-secret-value"] = ""
+        if instance is not None and instance.secret:
+            self.fields["value"].label = "New value"
+            self.fields["value"].help_text = "Leave empty to keep the stored secret."
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
