@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_http_methods
 
 from apis.audit import audit
@@ -17,11 +19,41 @@ from apis.views.api_pages import api_tabs
 PAGE_LIMIT = 500  # the REST API pages through more
 
 
+def opened_ago(opened_at, now) -> str:
+    """How long ago, in seconds for the first minute ("timesince" says "0 minutes" there)."""
+    seconds = max(0, int((now - opened_at).total_seconds()))
+    if seconds < 60:
+        return f"{seconds} second{'' if seconds == 1 else 's'} ago"
+    return f"{timesince(opened_at, now)} ago"
+
+
 def live_rows(rows) -> list[dict]:
     """Rows for apis/telemetry/live_table.html (subscription names in one query)."""
     rows = list(rows[:PAGE_LIMIT])
     names = live_selectors.subscription_names(rows)
-    return [{"c": row, "subscription_name": names.get(row.subscription_id, "")} for row in rows]
+    now = timezone.now()
+    return [
+        {
+            "c": row,
+            "subscription_name": names.get(row.subscription_id, ""),
+            "opened_ago": opened_ago(row.opened_at, now),
+        }
+        for row in rows
+    ]
+
+
+def page_path(request: HttpRequest) -> str:
+    """This page's own address without ?partial (the Close links come back here)."""
+    query = request.GET.copy()
+    query.pop("partial", None)
+    return request.path + (f"?{query.urlencode()}" if query else "")
+
+
+def render_live(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """The whole page, or only its table for static/js/live-refresh.js (?partial=table)."""
+    if request.GET.get("partial") == "table":
+        template = "apis/telemetry/live_table_body.html"
+    return render(request, template, context)
 
 
 @publisher_required
@@ -36,9 +68,9 @@ def api_live(request: HttpRequest, name: str) -> HttpResponse:
         "rows": live_rows(rows),
         "total": rows.count(),
         "close_url": "publisher:live-connection-close",
-        "next": request.get_full_path(),
+        "next": page_path(request),
     }
-    return render(request, "apis/telemetry/live.html", context)
+    return render_live(request, "apis/telemetry/live.html", context)
 
 
 @publisher_required
@@ -51,9 +83,9 @@ def subscription_live(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": live_rows(rows),
         "total": rows.count(),
         "close_url": "publisher:live-connection-close",
-        "next": request.get_full_path(),
+        "next": page_path(request),
     }
-    return render(request, "apis/telemetry/subscription_live.html", context)
+    return render_live(request, "apis/telemetry/subscription_live.html", context)
 
 
 def visible_connection(user, connection_id: str) -> LiveConnection:
