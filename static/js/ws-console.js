@@ -91,11 +91,28 @@ async function chosenTicket(root) {
   return [body.ticket, body.param, pasted];
 }
 
-// On a page served over plain HTTP the gateway has no TLS either: prefer a ws:// URL.
-function preferPlainWs(select) {
+// A page served over plain HTTP means a server without TLS: a wss:// URL to it cannot work, so
+// it is not offered when a ws:// one exists, and the console says so where only wss:// exists.
+function offerPlainWs(root, select) {
   if (window.location.protocol !== "http:") return;
-  const plain = Array.from(select.options).find((o) => o.value.startsWith("ws://"));
-  if (plain) select.value = plain.value;
+  const options = Array.from(select.options);
+  const plain = options.filter((o) => o.value.startsWith("ws://"));
+  if (plain.length) {
+    for (const option of options) if (!option.value.startsWith("ws://")) option.remove();
+    select.value = plain[0].value;
+  } else {
+    const note = root.querySelector('[data-role="tls-note"]');
+    if (note) note.hidden = false;
+  }
+}
+
+// What a failed connection most likely means, when the gateway's probe could not say.
+function failureHint(url) {
+  const target = new URL(url);
+  if (target.protocol === "wss:" && window.location.protocol === "http:") {
+    return `The connection failed: ${target.host} answered no TLS (wss://) handshake. This site is served over plain HTTP, so its gateway most likely has no TLS: use a ws:// URL, or put TLS in front of the gateway.`;
+  }
+  return `The connection failed: no WebSocket handshake answer from ${target.host}. Check that the gateway is running and reachable at this address.`;
 }
 
 export function mountConsole(root) {
@@ -134,12 +151,20 @@ export function mountConsole(root) {
     li.append(" ", badge);
   }
 
+  // idle (nothing tried yet) and disconnected are neutral; only a failed attempt is red.
+  const LABELS = {
+    idle: "Not connected",
+    connecting: "Connecting…",
+    connected: "Connected",
+    disconnected: "Disconnected",
+    failed: "Connection failed",
+  };
   function setState(state) {
     const connected = state === "connected";
-    $("connect").disabled = state !== "disconnected";
+    $("connect").disabled = state === "connecting" || connected;
     $("disconnect").disabled = !connected;
     $("send").disabled = !connected;
-    status.textContent = { connected: "Connected", connecting: "Connecting…" }[state] || "Disconnected";
+    status.textContent = LABELS[state];
     root.dataset.state = state;
   }
   async function explainFailure(url, param) {
@@ -164,7 +189,7 @@ export function mountConsole(root) {
     } catch (err) {
       /* the probe is best effort */
     }
-    entry("Error", "The connection failed.");
+    entry("Error", failureHint(url));
   }
 
   $("connect").addEventListener("click", async () => {
@@ -174,7 +199,7 @@ export function mountConsole(root) {
       [ticket, param, pasted] = await chosenTicket(root);
     } catch (err) {
       entry("Error", err.message);
-      setState("disconnected");
+      setState("failed");
       return;
     }
     secrets = [ticket, pasted];
@@ -183,7 +208,7 @@ export function mountConsole(root) {
       url = buildUrl($("url").value, param, ticket, $("query").value);
     } catch (err) {
       entry("Error", err.message);
-      setState("disconnected");
+      setState("failed");
       return;
     }
     const protocols = $("protocols").value.split(",").map((p) => p.trim()).filter(Boolean);
@@ -192,7 +217,7 @@ export function mountConsole(root) {
       socket = new WebSocket(url, protocols);
     } catch (err) {
       entry("Error", err.message);
-      setState("disconnected");
+      setState("failed");
       return;
     }
     socket.binaryType = "arraybuffer";
@@ -211,7 +236,7 @@ export function mountConsole(root) {
       }
     });
     socket.addEventListener("close", (event) => {
-      setState("disconnected");
+      setState(opened ? "disconnected" : "failed");
       if (!opened) {
         explainFailure(url, param);
       } else {
@@ -269,12 +294,12 @@ export function mountConsole(root) {
       log.replaceChildren(...Array.from(log.children).reverse());
     });
   }
-  preferPlainWs($("url"));
+  offerPlainWs(root, $("url"));
 
   $("clear").addEventListener("click", () => {
     log.replaceChildren();
   });
-  setState("disconnected");
+  setState("idle");
 }
 
 for (const root of document.querySelectorAll("[data-ws-console]")) mountConsole(root);
