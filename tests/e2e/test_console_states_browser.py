@@ -46,7 +46,8 @@ def test_the_console_on_plain_http_offers_ws_only_and_explains_its_states(
     assert link.bounding_box()["y"] < 900, link.bounding_box()
     link.click()
     heading = page.locator("#try-heading").bounding_box()
-    assert 0 <= heading["y"] < 900, heading
+    # In view: scrolling to an anchor may leave it a fraction of a pixel above the top.
+    assert -1 <= heading["y"] < 900, heading
 
     # The gateway serves no TLS here: only ws:// is offered.
     urls = console.locator("select[data-role=url] option").all_inner_texts()
