@@ -76,7 +76,15 @@ class ApiForm(CatalogForm):
         label="WebSocket URL",
         max_length=2000,
         validators=[validate_backend_url],
-        help_text="The backend, e.g. wss://backend.example.com/socket.",
+        help_text="The backend, e.g. wss://backend.example.com/socket, or an event broker: "
+        "redis://127.0.0.1:6379/0, nats://127.0.0.1:4222, mqtt://127.0.0.1:1883.",
+    )
+    source = forms.JSONField(
+        label="Event source",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "code", "spellcheck": "false"}),
+        help_text='For an event broker only, as JSON: {"subscribe": "prices", "allow": [], '
+        '"publish": null, "envelope": true}. Leave empty for a WebSocket backend.',
     )
     url_scheme = forms.ChoiceField(label="URL scheme", choices=Api.Scheme.choices, initial="both")
     url_suffix = forms.CharField(
@@ -116,6 +124,9 @@ class ApiForm(CatalogForm):
 
     def clean_name(self) -> str:
         return _clean_unique_name(self, Api, self.instance, "An API")
+
+    def clean_source(self) -> dict:
+        return self.cleaned_data.get("source") or {}  # empty: a WebSocket backend
 
     def clean_url_suffix(self) -> str:
         suffix = self.cleaned_data["url_suffix"]

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
+from gateway.catalog.eventsource import backend_kind  # noqa: F401 - the models read it here
+
 # First path segments that belong to Portico itself and can never be an API URL suffix.
 RESERVED_SUFFIX_PREFIXES = frozenset(
     {"_portico", "admin", "api", "static", "media", "metrics", "accounts", "publisher", "health"}
@@ -32,6 +34,15 @@ def first_bad_char(value: str, allowed: re.Pattern) -> str | None:
 
 
 def validate_backend_url(value: str) -> None:
+    """A backend URL of any kind: the scheme picks the check (WebSocket or event broker)."""
+    scheme = urlsplit(value).scheme.lower()
+    if scheme in EVENT_SOURCE_SCHEMES:
+        validate_broker_url(value)
+    else:
+        validate_websocket_url(value)
+
+
+def validate_websocket_url(value: str) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("ws", "wss"):
         raise ValidationError("Enter a WebSocket URL starting with ws:// or wss://.", code="scheme")
@@ -47,6 +58,53 @@ def validate_backend_url(value: str) -> None:
         raise ValidationError(
             "Put credentials in a set-header policy, not in the URL.", code="credentials"
         )
+
+
+# Event brokers an API's backend may be (see gateway.catalog.eventsource), by URL scheme.
+EVENT_SOURCE_SCHEMES = ("redis", "rediss", "nats", "mqtt", "mqtts")
+
+
+def validate_broker_url(value: str) -> None:
+    """redis://host[:port][/db], nats://host[:port], mqtt(s)://host[:port]: no path, query,
+    fragment or credentials (brokers that need credentials are not supported yet)."""
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if not parts.hostname:
+        raise ValidationError("The broker URL needs a host name.", code="host")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValidationError("The broker URL has an invalid port.", code="port") from None
+    if parts.username or parts.password:
+        raise ValidationError("The broker URL cannot hold credentials.", code="credentials")
+    if parts.query or parts.fragment:
+        raise ValidationError("The broker URL takes no ?query or #fragment.", code="path")
+    path = parts.path.strip("/")
+    if scheme in ("redis", "rediss"):
+        if path and not (path.isdigit() and int(path) < 16):
+            raise ValidationError(
+                "A Redis URL's path is a database number, /0 to /15.", code="path"
+            )
+    elif path:
+        raise ValidationError(f"A {scheme}:// URL has no path.", code="path")
+
+
+def check_event_source(backend_url: str, source) -> None:
+    """The `source` object against the backend's kind: required for an event broker, empty for
+    a WebSocket backend; a `subscribe` expression must compile (gateway.policies)."""
+    from gateway.catalog.eventsource import SourceError, is_expression, read_source
+    from gateway.policies.conditions import parse_text_expression
+    from gateway.policies.errors import PolicyError
+
+    try:
+        spec = read_source(backend_kind(backend_url or ""), source)
+    except SourceError as error:
+        raise ValidationError({"source": f"{error.field}: {error.message}"}) from None
+    if spec is not None and is_expression(spec.subscribe):
+        try:
+            parse_text_expression(spec.subscribe)
+        except PolicyError as error:
+            raise ValidationError({"source": f"source.subscribe: {error}"}) from None
 
 
 def validate_url_suffix(value: str) -> None:

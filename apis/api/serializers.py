@@ -38,6 +38,9 @@ def names(queryset, **kwargs) -> serializers.SlugRelatedField:
 class ApiSerializer(serializers.ModelSerializer):
     products = names(Product.objects.all())
     gateways = names(Gateway.objects.all(), help_text="Defaults to the built-in gateway.")
+    backend_kind = serializers.CharField(
+        read_only=True, help_text="websocket, redis, nats or mqtt: what backend_url names."
+    )
 
     class Meta:
         model = Api
@@ -48,6 +51,7 @@ class ApiSerializer(serializers.ModelSerializer):
             *editable(API_EDITABLE_FIELDS, without=("name", "policy_xml", "asyncapi_contract")),
             "products",
             "gateways",
+            "backend_kind",
             "created_at",
             "updated_at",
         ]

@@ -11,6 +11,8 @@ from django.utils.text import slugify
 from apis.models.keys import generate_secret, unusable_token_hash
 from apis.models.library import check_policy_document
 from apis.validators import (
+    backend_kind,
+    check_event_source,
     validate_backend_url,
     validate_header_name,
     validate_query_param_name,
@@ -27,7 +29,7 @@ DEFAULT_KEY_QUERY = "subscription-key"
 # serializers, forms and admin derive theirs from them.
 API_FIELD_GROUPS = (
     ("", ("display_name", "name", "description")),
-    ("Connection", ("backend_url", "url_scheme", "url_suffix")),
+    ("Connection", ("backend_url", "source", "url_scheme", "url_suffix")),
     (
         "Subscription",
         ("subscription_required", "subscription_key_header", "subscription_key_query"),
@@ -136,7 +138,18 @@ class Api(models.Model):
     )
     description = models.TextField(blank=True)
     backend_url = models.CharField(
-        "WebSocket URL", max_length=2000, validators=[validate_backend_url]
+        "WebSocket URL",
+        max_length=2000,
+        validators=[validate_backend_url],
+        help_text="A WebSocket backend (ws://, wss://) or an event broker (redis://, rediss://, "
+        "nats://, mqtt://, mqtts://).",
+    )
+    source = models.JSONField(
+        "event source",
+        default=dict,
+        blank=True,
+        help_text='An event broker\'s subscription, e.g. {"subscribe": "prices", "allow": [], '
+        '"publish": null, "envelope": true}; empty for a WebSocket backend.',
     )
     url_scheme = models.CharField(
         "URL scheme", max_length=4, choices=Scheme.choices, default=Scheme.BOTH
@@ -201,6 +214,12 @@ class Api(models.Model):
         if isinstance(self.max_message_bytes, int) and self.max_message_bytes < 1:
             raise ValidationError({"max_message_bytes": "Must be at least 1 byte."})
         check_policy_document(self.policy_xml, scope="api", field="policy_xml")
+        check_event_source(self.backend_url, self.source)
+
+    @property
+    def backend_kind(self) -> str:
+        """websocket, redis, nats or mqtt: what the backend URL's scheme names."""
+        return backend_kind(self.backend_url or "")
 
 
 class Product(models.Model):

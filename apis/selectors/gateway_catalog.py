@@ -23,6 +23,7 @@ from gateway.catalog.contract import (  # noqa: F401 - the contract, re-exported
     SubscriptionEntry,
     subscription_key_hash,
 )
+from gateway.catalog.eventsource import EventSource, SourceError, backend_kind, read_source
 
 log = logging.getLogger("portico.portal")
 
@@ -79,6 +80,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 max_duration_seconds=api.max_duration_seconds,
                 message_schemas=_message_schemas(api),
                 max_connections=api.max_connections_per_subscription,
+                source=_event_source(api),
             )
         )
     # Only what reaches this gateway's APIs: a node holds no other gateway's products, keys or
@@ -228,3 +230,12 @@ def _subscription_entry(row: dict, secret: str, needs_email) -> SubscriptionEntr
         secondary_key_hash=subscription_key_hash(secret, secondary),
         owner_email=email if email and needs_email(row) else "",
     )
+
+
+def _event_source(api) -> EventSource | None:
+    """The API's checked `source` object (None: a WebSocket backend, or a row that no longer
+    passes the checks: the gateway then refuses its handshakes rather than guess)."""
+    try:
+        return read_source(backend_kind(api.backend_url), api.source)
+    except SourceError:
+        return None

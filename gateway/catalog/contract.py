@@ -9,6 +9,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.catalog.eventsource import EventSource
+
 
 @dataclass(frozen=True, slots=True)
 class ApiEntry:
@@ -31,6 +33,8 @@ class ApiEntry:
     message_schemas: dict | None = None
     # Most open connections per subscription (None: no cap); the product's may be smaller.
     max_connections: int | None = None
+    # An event-source backend's subscription and framing (None: a WebSocket backend).
+    source: EventSource | None = None
 
 
 @dataclass(frozen=True, slots=True)

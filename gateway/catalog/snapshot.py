@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from gateway.catalog.contract import ApiEntry, GatewayCatalog, SubscriptionEntry
+from gateway.catalog.eventsource import backend_kind
 
 
 def key_digest(secret: bytes, key: str) -> bytes:
@@ -34,6 +35,8 @@ class Route:
     pipelines: dict = field(default_factory=dict)
     # Most open connections per subscription by product id (None: no product), only capped ones.
     connection_caps: dict = field(default_factory=dict)
+    # redis, nats or mqtt for an event-source backend (gateway.sources); None for WebSocket.
+    source_kind: str | None = None
 
     def connection_cap(self, subscription: SubscriptionEntry) -> int | None:
         """The cap on this subscription's open connections here: the API's or its product's,
@@ -122,6 +125,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
             accepts_wss=api.url_scheme in ("wss", "both"),
             pipelines=pipelines,
             connection_caps=connection_caps(api, products),
+            source_kind=backend_kind(api.backend_url) if api.source is not None else None,
         )
     by_key: dict[bytes, tuple[SubscriptionEntry, bytes]] = {}
     for sub in catalog.subscriptions:

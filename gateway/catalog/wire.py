@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from gateway.catalog.contract import ApiEntry, GatewayCatalog, ProductEntry, SubscriptionEntry
+from gateway.catalog.eventsource import EventSource
 
 FORMAT = 1  # bumped when the shape changes; a node refuses a format it does not know
 
@@ -22,6 +23,8 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
             del api["message_schemas"]
         if api["max_connections"] is None:
             del api["max_connections"]  # likewise for connection caps
+        if api["source"] is None:
+            del api["source"]  # a WebSocket backend (older nodes still read the catalog)
     for product in data["products"]:
         if product["max_connections"] is None:
             del product["max_connections"]
@@ -39,7 +42,14 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
     if data.get("format") != FORMAT:
         raise ValueError(f"unknown catalog format {data.get('format')!r}")
     apis = tuple(
-        ApiEntry(**{**api, "product_ids": tuple(api["product_ids"])}) for api in data["apis"]
+        ApiEntry(
+            **{
+                **api,
+                "product_ids": tuple(api["product_ids"]),
+                "source": _source(api.get("source")),
+            }
+        )
+        for api in data["apis"]
     )
     products = tuple(ProductEntry(**product) for product in data["products"])
     subscriptions = tuple(
@@ -66,6 +76,12 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
         secret_headers=tuple(str(name) for name in data.get("secret_headers", ())),
         secret_values=tuple(str(value) for value in data.get("secret_values", ())),
     )
+
+
+def _source(value: dict | None) -> EventSource | None:
+    if value is None:
+        return None
+    return EventSource(**{**value, "allow": tuple(value.get("allow", ()))})
 
 
 def _date(value: str | None) -> datetime | None:

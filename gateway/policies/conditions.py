@@ -432,3 +432,35 @@ def parse_condition(source: str, *, allow_message: bool = False) -> Condition:
             lead + 3,
         )
     return Condition(text, node.fn)
+
+
+class TextExpression:
+    """A compiled `@(...)` text expression: parts joined with "+" (an event source's name)."""
+
+    __slots__ = ("source", "fn")
+
+    def __init__(self, source: str, fn: Fn) -> None:
+        self.source = source
+        self.fn = fn
+
+    def evaluate(self, ctx: Any) -> str:
+        return self.fn(ctx, None)
+
+
+def parse_text_expression(source: str) -> TextExpression:
+    """Parse `@(part + part ...)`, each part a string or a context value, into a
+    `TextExpression`; raise ConditionError naming the column."""
+    text = source.strip()
+    if not text.startswith("@(") or not text.endswith(")"):
+        raise ConditionError('an expression is written "@(...)"', 1)
+    parser = _Parser(_tokenize(text[2:-1], 3), False)
+    if parser.tok.kind == "end":
+        raise ConditionError("the expression is empty", 3)
+    parts = [parser.parse_unary().fn]
+    while parser.at("+"):
+        parser.take()
+        parts.append(parser.parse_unary().fn)
+    if parser.tok.kind != "end":
+        raise parser.error('expected "+" or the end of the expression')
+    fns = tuple(parts)
+    return TextExpression(text, lambda c, m: "".join(_text(f(c, m)) for f in fns))
