@@ -124,6 +124,16 @@ class GatewayConsumer(AsyncConsumer):
         finally:
             live.remove(relay)
             attempt.closed()
+        dropped = getattr(backend, "dropped", 0)  # an event source's slow client (overflow)
+        if dropped:
+            stats.messages_dropped += dropped
+            log.info(
+                "event source: %d event(s) dropped for a slow client api=%s correlation=%s",
+                dropped,
+                api.name,
+                correlation_id,
+                extra={"correlation_id": correlation_id},
+            )
         if stats.by_policy:
             # Once per connection; the reason names a policy and a JSON path, never a value.
             log.info(

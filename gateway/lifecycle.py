@@ -24,6 +24,7 @@ from gateway.node.revocation import LiveConnections
 from gateway.node.sessions import SessionReporter
 from gateway.policies.clientaddr import parse_networks
 from gateway.routing import websocket_application
+from gateway.sources.feeds import SourceHub
 from gateway.state import GatewayState, with_state
 from gateway.telemetry.recorder import Recorder
 from gateway.telemetry.spool import DiskSpool
@@ -93,6 +94,7 @@ def build_state(config: GatewayConfig) -> GatewayState:
         marks=build_marks(config),
         trusted_proxies=parse_networks(config.trusted_proxies),
         metrics_networks=parse_networks(config.metrics_allowed_networks),
+        sources=SourceHub(timeout=config.backend_connect_timeout),
     )
 
 
@@ -163,4 +165,5 @@ async def shutdown(state: GatewayState) -> None:
         log.exception("live connections report at shutdown failed")
     state.heartbeat.stop()
     state.store.stop()
+    await state.sources.close()
     await state.link.close()

@@ -6,7 +6,7 @@ init argument; the HTTP endpoints find it in their (short-lived) scope (`with_st
 module global.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.catalog.store import SnapshotStore
 from gateway.config import GatewayConfig
@@ -16,6 +16,7 @@ from gateway.node.heartbeat import Heartbeat
 from gateway.node.revocation import LiveConnections
 from gateway.node.sessions import SessionReporter
 from gateway.policies import PolicyRuntime
+from gateway.sources.feeds import SourceHub
 from gateway.telemetry.recorder import Recorder
 
 STATE_KEY = "portico.gateway"
@@ -34,6 +35,8 @@ class GatewayState:
     marks: MemoryMarks | RedisMarks  # spent connect tickets
     trusted_proxies: list  # parsed PORTICO_TRUSTED_PROXIES
     metrics_networks: list  # parsed PORTICO_METRICS_ALLOWED_NETWORKS
+    # Event-source backends: broker clients and one shared subscription per followed name.
+    sources: SourceHub = field(default_factory=SourceHub)
 
 
 def state_of(scope: dict) -> GatewayState:

@@ -13,18 +13,19 @@ from gateway.backend.open import open_backend
 from gateway.catalog.store import CatalogUnavailable
 from gateway.handshake import tickets
 from gateway.handshake.caps import hold_connection_slot
-from gateway.handshake.policies import run_policies
+from gateway.handshake.policies import handshake_context, run_policies
 from gateway.handshake.request import Handshake, start_handshake
 from gateway.policies import HandshakeContext
 from gateway.policies.message_pipeline import ConnectionMessages
 from gateway.refusal import Refusal
 from gateway.relay.mode import tunnel_plans
+from gateway.sources.open import open_source
 
 
 @dataclass(slots=True)
 class OpenedConnection:
     handshake: Handshake
-    backend: BackendLeg
+    backend: BackendLeg  # or an event source's SourceLeg (gateway.sources.leg)
     policy_ctx: HandshakeContext | None
     messages: ConnectionMessages | None = None  # this connection's onMessage checks
     cap_slot: Callable[[], None] | None = None  # its slot under the subscription's cap
@@ -92,15 +93,24 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
             if compiled is not None:
                 messages = compiled.start(policy_ctx)  # also what a framed fallback runs
         attempt.backend_connecting()
-        plans = tunnel_plans(config.relay_mode, scope, compiled)  # the one relay-mode choice
-        tunnel = plans is not None
-        backend = await open_backend(
-            handshake.backend,
-            connect_timeout=config.backend_connect_timeout,
-            max_size=route.api.max_message_bytes,
-            keepalive=config.keepalive_seconds or None,
-            tunnel=tunnel,
-        )
+        if route.source_kind is not None:  # an event source: always the framed relay
+            plans, tunnel = None, False
+            if policy_ctx is None:
+                names = product_names(snapshot, handshake)
+                policy_ctx = handshake_context(handshake, raw_headers=(), product_names=names)
+            backend = await open_source(
+                state.sources, route, handshake, policy_ctx, kind=route.source_kind
+            )
+        else:
+            plans = tunnel_plans(config.relay_mode, scope, compiled)  # the one relay-mode choice
+            tunnel = plans is not None
+            backend = await open_backend(
+                handshake.backend,
+                connect_timeout=config.backend_connect_timeout,
+                max_size=route.api.max_message_bytes,
+                keepalive=config.keepalive_seconds or None,
+                tunnel=tunnel,
+            )
         attempt.backend_connected()
     except BaseException:
         if policy_ctx is not None:

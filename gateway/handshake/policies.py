@@ -60,10 +60,10 @@ def compile_route_pipelines(api, products: dict, catalog, *, runtime) -> dict:
     return pipelines
 
 
-async def run_policies(pipeline, *, handshake, raw_headers, product_names):
-    """Run the inbound policies; raise Refusal, or apply their changes to the backend request."""
+def handshake_context(handshake, *, raw_headers, product_names) -> policies.HandshakeContext:
+    """The policies' view of one handshake (also what an event source's name is evaluated in)."""
     route, subscription = handshake.route, handshake.subscription
-    ctx = policies.HandshakeContext(
+    return policies.HandshakeContext(
         api_id=str(route.api.id),
         api_name=route.api.name,
         product_names=product_names,
@@ -87,6 +87,12 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         forwarded_headers=list(handshake.backend.headers.items()),
         query=handshake.query,
     )
+
+
+async def run_policies(pipeline, *, handshake, raw_headers, product_names):
+    """Run the inbound policies; raise Refusal, or apply their changes to the backend request."""
+    route = handshake.route
+    ctx = handshake_context(handshake, raw_headers=raw_headers, product_names=product_names)
     try:
         refusal = await pipeline.run(ctx)
     except Exception as exc:  # a counter store down, a JWKS fetch crashing: fail closed
