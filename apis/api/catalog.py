@@ -42,7 +42,7 @@ def export_catalog() -> dict:
             _entry(g, GATEWAY_FIELDS, apis=sorted(a.name for a in g.apis.all()))
             for g in selectors.management_gateways()
         ],
-        "apis": [_entry(a, API_FIELDS, **asyncapi_entry(a)) for a in selectors.management_apis()],
+        "apis": [_api_entry(a) for a in selectors.management_apis()],
         "products": [
             _entry(p, PRODUCT_FIELDS, apis=sorted(a.name for a in p.apis.all()))
             for p in selectors.management_products()
@@ -53,6 +53,13 @@ def export_catalog() -> dict:
 
 def _entry(obj, fields, **extra) -> dict:
     return {"name": obj.name, **{f: getattr(obj, f) for f in fields}, **extra}
+
+
+def _api_entry(api) -> dict:
+    entry = _entry(api, API_FIELDS, **asyncapi_entry(api))
+    if not entry["source"]:
+        del entry["source"]  # a WebSocket backend has none: its files stay as they were
+    return entry
 
 
 class _Errors:

@@ -27,6 +27,7 @@ def _fields(args, mapping: dict[str, str]) -> dict:
 API_OPTIONS = {
     "display_name": "display_name",
     "backend": "backend_url",
+    "source": "source",
     "suffix": "url_suffix",
     "name": "name",
     "description": "description",

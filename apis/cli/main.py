@@ -1,6 +1,7 @@
 """`portico` command line: parse arguments, call the management API, exit non-zero on errors."""
 
 import argparse
+import json
 import sys
 
 from apis.cli import commands, connection_commands, library_commands
@@ -37,7 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("api", help="the API's name")
         required = name == "create"
         p.add_argument("--display-name", required=required)
-        p.add_argument("--backend", required=required, help="ws:// or wss:// backend URL")
+        p.add_argument(
+            "--backend",
+            required=required,
+            help="ws:// or wss:// backend URL, or an event broker's (redis, nats, mqtt)",
+        )
+        p.add_argument(
+            "--source",
+            type=json_object,
+            help='an event broker\'s source object as JSON, e.g. \'{"subscribe": "prices"}\'',
+        )
         p.add_argument("--suffix", required=required, help="URL suffix on the gateway")
         p.add_argument("--name", help="defaults to a slug of the display name")
         p.add_argument("--description")
@@ -131,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", "-f", required=True, help="catalog YAML, or - for stdin")
     p.set_defaults(func=commands.apply)
     return parser
+
+
+def json_object(text: str) -> dict:
+    """An argument holding a JSON object (argparse reports the error beside the option)."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError('a JSON object, e.g. {"subscribe": "prices"}')
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
