@@ -1,0 +1,75 @@
+"""The publisher's test console on an event-source API (Redis Streams): a sent message is
+published to the stream and comes back as the envelope every subscriber gets."""
+
+import json
+
+import pytest
+import redis
+from playwright.sync_api import expect
+
+from apis import services
+from tests.e2e.test_console_tickets_browser import make_user, sign_in
+from tests.support.brokers import SHARED_REDIS, unique_name
+from tests.support.servers import serve_current_catalog
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_console_sends_to_the_stream_and_shows_the_events(gateway, page, width):
+    stream = unique_name("console")
+    services.create_api(
+        display_name="Ticks", backend_url=SHARED_REDIS, url_suffix="ticks",
+        source={"subscribe": stream, "publish": stream},
+    )  # fmt: skip
+    make_user("tessa", publisher=True)
+    serve_current_catalog(gateway)
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, gateway, "tessa", "/publisher/apis/ticks/test/")
+    console = page.locator("[data-ws-console]")
+    console.get_by_role("button", name="Connect", exact=True).click()
+    expect(console.locator("[data-role=status]")).to_have_text("Connected", timeout=20_000)
+    client = redis.Redis.from_url(SHARED_REDIS)
+    try:
+        entry_id = client.xadd(stream, {"price": "42"}).decode()
+        console.locator(".log-received", has_text=entry_id).wait_for()
+        console.get_by_label("Message").fill("from the console")
+        console.get_by_role("button", name="Send", exact=True).click()
+        console.locator(".log-received", has_text="from the console").wait_for()
+        (_id, fields), *_ = client.xrevrange(stream, count=1)
+    finally:
+        client.close()
+    assert fields == {b"data": b"from the console"}
+    shown = console.locator(".log-received", has_text=entry_id).inner_text()
+    envelope = json.loads(shown[shown.index("{") :])
+    assert envelope == {"id": entry_id, "subject": stream, "data": {"price": "42"}}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_add_api_form_takes_a_broker_and_shows_a_bad_source_beside_its_field(
+    gateway, page, width
+):
+    from tests.e2e.test_tap_targets_browser import overlaps
+
+    make_user("tessa", publisher=True)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{gateway.http_url}/accounts/login/?next=/publisher/apis/add/")
+    page.get_by_label("Username").fill("tessa")
+    page.get_by_label("Password").fill("tickets-browser-password")
+    page.get_by_role("button", name="Sign in").click()
+    source = page.get_by_label("Event source")
+    url_field = page.get_by_label("WebSocket URL")
+    source.wait_for()
+    boxes = [source.bounding_box(), url_field.bounding_box()]
+    assert not overlaps(*boxes), boxes
+    assert all(box["x"] >= 0 and box["x"] + box["width"] <= width for box in boxes), boxes
+    page.get_by_label("Display name").fill("Ticks")
+    url_field.fill("nats://127.0.0.1:4222")
+    page.get_by_label("API URL suffix").fill("ticks")
+    source.fill('{"subscribe": "ticks.>.oops"}')
+    page.get_by_role("button", name="Create").click()
+    error = page.locator("#id_source_error, .errorlist", has_text="source.subscribe").first
+    error.wait_for()
+    source.fill('{"subscribe": "ticks.>"}')
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(lambda url: "/add/" not in url)
