@@ -18,6 +18,8 @@ from gateway.policies.jsonschemas import member
 
 SEND, RECEIVE = "send", "receive"
 WS_PROTOCOLS = ("ws", "wss")
+# Event brokers an API's backend may be (docs/event-sources.md): servers that may be the backend.
+BROKER_PROTOCOLS = ("redis", "rediss", "nats", "mqtt", "mqtts")
 # Portico's own exports mark each server as the gateway (its clients' URL, never a backend).
 GATEWAY_MARK = "x-portico-gateway"
 JSON_SCHEMA_FORMATS = re.compile(
@@ -136,7 +138,7 @@ class _Reader:
             if not isinstance(server, dict):
                 continue
             protocol = str(server.get("protocol", "")).lower()
-            if protocol not in WS_PROTOCOLS:
+            if protocol not in WS_PROTOCOLS + BROKER_PROTOCOLS:
                 continue
             if server.get(GATEWAY_MARK) is True:
                 gateways.append(name)

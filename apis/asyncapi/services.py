@@ -9,7 +9,9 @@ from django.utils.text import slugify
 from apis import services
 from apis.asyncapi.errors import AsyncApiError
 from apis.asyncapi.reading import Imported, choose_server, read
+from apis.asyncapi.sources import source_from_contract
 from apis.models import Api, Gateway, Product
+from gateway.catalog.eventsource import EVENT_SOURCE_KINDS, backend_kind
 
 
 def read_document(source) -> Imported:
@@ -55,6 +57,10 @@ def import_asyncapi(
         fields["backend_url"] = backend_url
     elif server or api is None:
         fields["backend_url"] = _backend(imported, server)
+    kind = backend_kind(fields.get("backend_url") or (api.backend_url if api else ""))
+    if kind in EVENT_SOURCE_KINDS and not (api is not None and api.source):
+        # A broker backend: what to subscribe to and publish comes from the channels.
+        fields["source"] = source_from_contract(kind, imported.contract)
     if api is None:
         if not url_suffix:
             raise ValidationError({"url_suffix": "A new API needs a URL suffix."})

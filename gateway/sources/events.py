@@ -29,13 +29,16 @@ class Event:
     subject: str  # the stream, subject or topic it came from
     data: Any  # the payload as the envelope shows it: JSON decoded when it is JSON
     raw: str | bytes  # the payload as `envelope: false` sends it
+    encoded: str | None = None  # the envelope's text, made once for every client of a feed
 
     def envelope(self) -> str:
-        return json.dumps(
-            {"id": self.id, "subject": self.subject, "data": self.data},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        if self.encoded is None:
+            self.encoded = json.dumps(
+                {"id": self.id, "subject": self.subject, "data": self.data},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        return self.encoded
 
 
 def decode_payload(payload: bytes) -> tuple[Any, str | bytes]:

@@ -131,3 +131,66 @@ def test_export_then_apply_keeps_the_source_and_a_bad_one_names_its_entry():
     with pytest.raises(Exception) as refused:
         apply_catalog(broken)
     assert "apis[0].source" in str(refused.value.detail)
+
+
+def asyncapi_document(protocol: str, host: str, receive: str, send: str | None) -> dict:
+    channels = {
+        "prices": {
+            "address": receive,
+            "parameters": {"symbol": {"default": "btc", "enum": ["btc", "eth"]}},
+            "messages": {"tick": {"payload": {"type": "object"}}},
+        }
+    }
+    operations = {
+        "prices.clientReceives": {
+            "action": "send",
+            "channel": {"$ref": "#/channels/prices"},
+            "messages": [{"$ref": "#/channels/prices/messages/tick"}],
+        }
+    }
+    if send:
+        channels["orders"] = {"address": send, "messages": {"order": {"payload": {}}}}
+        operations["orders.clientSends"] = {
+            "action": "receive",
+            "channel": {"$ref": "#/channels/orders"},
+            "messages": [{"$ref": "#/channels/orders/messages/order"}],
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "Market", "version": "1.0.0"},
+        "servers": {"broker": {"host": host, "protocol": protocol}},
+        "channels": channels,
+        "operations": operations,
+    }
+
+
+@pytest.mark.parametrize(
+    ("protocol", "host", "receive", "send", "source"),
+    [
+        (
+            "nats", "127.0.0.1:4222", "prices.{symbol}", "orders.new",
+            {
+                "subscribe": '@("prices." + context.Request.Url.Query.GetValueOrDefault('
+                '"symbol", "btc"))',
+                "allow": ["prices.*"],
+                "publish": "orders.new",
+            },
+        ),
+        ("mqtt", "broker.example:1883", "sensors/+/t", None, {"subscribe": "sensors/+/t"}),
+        ("redis", "127.0.0.1:6379", "ticks", "orders", {"subscribe": "ticks", "publish": "orders"}),
+    ],
+)  # fmt: skip
+def test_an_asyncapi_document_with_a_broker_server_imports_as_an_event_source(
+    client_for, protocol, host, receive, send, source
+):
+    document = asyncapi_document(protocol, host, receive, send)
+    response = client_for("publisher").post(
+        "/api/v1/apis/import-asyncapi/",
+        {"document": document, "url_suffix": "market"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    api = Api.objects.get(url_suffix="market")
+    assert api.backend_url == f"{protocol}://{host}"
+    assert api.backend_kind == {"redis": "redis"}.get(protocol, protocol)
+    assert api.source == source
