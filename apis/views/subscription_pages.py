@@ -96,6 +96,7 @@ def subscription_action(request: HttpRequest, pk: int) -> HttpResponse:
             "subscription": subscription,
             "action": action,
             "destructive": action in DESTRUCTIVE,
+            "closes": selectors.connections_closed_by(subscription, action),
             "form": form,
             "next": back,
             "section": "subscriptions",

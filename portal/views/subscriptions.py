@@ -78,7 +78,11 @@ def subscription_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{subscription.display_name} was cancelled.")
         return redirect("portal:subscriptions")
-    return render(request, "portal/subscription_cancel.html", {"subscription": subscription})
+    context = {
+        "subscription": subscription,
+        "closes": selectors.connections_closed_by(subscription, "cancel"),
+    }
+    return render(request, "portal/subscription_cancel.html", context)
 
 
 @login_required
