@@ -20,7 +20,7 @@ from tests.support.servers import serve_current_catalog
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def redis_api(backend_url: str, source: dict, suffix: str = "prices"):
+def redis_api(backend_url: str, source: dict, suffix: str = "prices", *, with_subscription=False):
     """An event-source API in a published product, and a subscription key for it."""
     api = services.create_api(
         display_name=f"Stream {suffix}",
@@ -33,6 +33,8 @@ def redis_api(backend_url: str, source: dict, suffix: str = "prices"):
         display_name=f"Events {suffix}", state=Product.State.PUBLISHED, apis=[api]
     )
     subscription = services.create_subscription(display_name="Reader", product=product)
+    if with_subscription:
+        return api, subscription
     return api, subscription.primary_key
 
 
@@ -190,6 +192,9 @@ def test_client_messages_go_to_the_publish_stream_or_close_1008_without_one(gate
 def test_a_client_that_stops_reading_never_slows_another(gateway, broker, overflow):
     stream = unique_name("flood")
     _, key = redis_api(SHARED_REDIS, {"subscribe": stream, "queue": 200, "overflow": overflow})
+    # The fast reader's API reads the same stream (so the same shared broker subscription) with
+    # room for every entry: however busy the machine, only the client that stops reading lags.
+    _, fast_key = redis_api(SHARED_REDIS, {"subscribe": stream, "queue": 10_000}, suffix="fast")
     serve_current_catalog(gateway)
     batches, size, blob = 25, 100, "x" * 4000  # 10 MB: more than the socket buffers hold
     total = batches * size
@@ -198,7 +203,7 @@ def test_a_client_that_stops_reading_never_slows_another(gateway, broker, overfl
     try:
 
         async def fast_reader():
-            async with ws_connect(url(gateway, "prices", key)) as fast:
+            async with ws_connect(url(gateway, "fast", fast_key)) as fast:
                 await asyncio.sleep(0.3)
 
                 async def publish():
@@ -304,3 +309,31 @@ def test_a_lost_broker_closes_1012_and_a_reconnect_with_the_last_id_misses_nothi
         client.close()
     finally:
         own.stop()
+
+
+def test_suspending_the_subscription_closes_1008_and_ends_the_shared_subscription(gateway, broker):
+    stream = unique_name("revoked")
+    _, subscription = redis_api(SHARED_REDIS, {"subscribe": stream}, with_subscription=True)
+    serve_current_catalog(gateway)
+    before = blocked_readers(broker)
+
+    async def scenario():
+        async with ws_connect(url(gateway, "prices", subscription.primary_key)) as ws:
+            await asyncio.sleep(0.3)
+            during = blocked_readers(broker) - before
+            await asyncio.to_thread(services.suspend_subscription, subscription=subscription)
+            try:
+                while True:
+                    await asyncio.wait_for(ws.recv(), 10)
+            except ConnectionClosed as closed:
+                code = closed.rcvd.code, closed.rcvd.reason
+        for _ in range(100):  # the feed's XREAD is cancelled once its last connection left
+            if blocked_readers(broker) - before == 0:
+                break
+            await asyncio.sleep(0.1)
+        return during, code, blocked_readers(broker) - before
+
+    during, code, after = run(scenario())
+    assert during == 1
+    assert code == (1008, "subscription suspended")
+    assert after == 0
