@@ -119,14 +119,18 @@ class GatewayConsumer(AsyncConsumer):
                 # Shared by every copy of the scope (uvicorn's, the router's): emptied in place.
                 # Read until here: routing, key, policies, telemetry, the live sessions' entry.
                 headers.clear()
+        dropped = 0
         try:
             stats = await relay.run()
         finally:
             live.remove(relay)
+            dropped = getattr(backend, "dropped", 0)  # an event source's slow client (overflow)
+            if dropped:
+                relay.stats.messages_dropped += dropped  # in the connection's record too
+                metrics = state.recorder.metrics
+                metrics.child(metrics.source_dropped, api.name).inc(dropped)
             attempt.closed()
-        dropped = getattr(backend, "dropped", 0)  # an event source's slow client (overflow)
         if dropped:
-            stats.messages_dropped += dropped
             log.info(
                 "event source: %d event(s) dropped for a slow client api=%s correlation=%s",
                 dropped,

@@ -53,6 +53,12 @@ class GatewayMetrics:
             ["gateway", "api", "closed_by"],
             registry=r,
         )
+        self.source_dropped = Counter(
+            "portico_event_source_dropped_events",
+            "Events an event-source API dropped for clients that fell behind (drop-oldest).",
+            ["gateway", "api"],
+            registry=r,
+        )
         self.dropped = Counter(
             "portico_telemetry_dropped_records",
             "Connection records dropped because the recorder's buffer or spool was full.",

@@ -11,7 +11,7 @@ import redis
 from websockets.exceptions import ConnectionClosed
 
 from apis import services
-from apis.models import Product
+from apis.models import Api, Product
 from tests.support.brokers import SHARED_REDIS, BrokerProcess, unique_name
 from tests.support.client import refused, run, ws_connect
 from tests.support.raw_client import RawClient
@@ -337,3 +337,42 @@ def test_suspending_the_subscription_closes_1008_and_ends_the_shared_subscriptio
     assert during == 1
     assert code == (1008, "subscription suspended")
     assert after == 0
+
+
+def test_handshake_and_message_policies_apply_to_an_event_source(gateway, broker):
+    """A set-variable in the onHandshake policy feeds the subscribe expression; an outbound
+    limit-message-size stops an event too big and closes the client as for a backend message."""
+    prefix = unique_name("tenant")
+    _, key = redis_api(
+        SHARED_REDIS,
+        {"subscribe": f'@("{prefix}." + context.Variables["tenant"])', "allow": [f"{prefix}.*"]},
+    )
+    policy = (
+        "<policies><inbound><base/>"
+        '<set-variable name="tenant" value="@(context.Request.Headers.GetValueOrDefault('
+        '&quot;X-Tenant&quot;, &quot;none&quot;))"/>'
+        "</inbound><on-message><inbound><base/></inbound><outbound><base/>"
+        '<limit-message-size max-bytes="120"/></outbound></on-message></policies>'
+    )
+    services.update_api(api=Api.objects.get(url_suffix="prices"), policy_xml=policy)
+    serve_current_catalog(gateway)
+
+    async def scenario():
+        headers = {"X-Tenant": "acme"}
+        async with ws_connect(url(gateway, "prices", key), additional_headers=headers) as ws:
+            await asyncio.sleep(0.2)
+            broker.xadd(f"{prefix}.other", {"n": "not mine"})
+            broker.xadd(f"{prefix}.acme", {"n": "1"})
+            first = await receive(ws, 1)
+            broker.xadd(f"{prefix}.acme", {"n": "x" * 200})
+            after = []
+            try:
+                while True:
+                    after.append(await asyncio.wait_for(ws.recv(), 10))
+            except ConnectionClosed as closed:
+                return first, after, closed.rcvd.code
+
+    first, after, code = run(scenario())
+    assert first[0]["subject"] == f"{prefix}.acme" and first[0]["data"] == {"n": "1"}
+    assert after == []  # the oversized event never reached the client
+    assert code == 1001  # as for a backend's oversized message: 1009 to the sender, 1001 here
