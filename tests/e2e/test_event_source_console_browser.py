@@ -36,7 +36,14 @@ def test_the_console_sends_to_the_stream_and_shows_the_events(gateway, page, wid
         console.get_by_label("Message").fill("from the console")
         console.get_by_role("button", name="Send", exact=True).click()
         console.locator(".log-received", has_text="from the console").wait_for()
-        (_id, fields), *_ = client.xrevrange(stream, count=1)
+        (last_id, fields), *_ = client.xrevrange(stream, count=1)
+        # Resume from the console: disconnect, miss an entry, reconnect with last-event-id.
+        console.get_by_role("button", name="Disconnect").click()
+        expect(console.locator("[data-role=status]")).to_have_text("Disconnected")
+        missed = client.xadd(stream, {"price": "43"}).decode()
+        console.locator("[data-role=query]").fill(f"last-event-id={last_id.decode()}")
+        console.get_by_role("button", name="Connect", exact=True).click()
+        console.locator(".log-received", has_text=missed).wait_for()
     finally:
         client.close()
     assert fields == {b"data": b"from the console"}
