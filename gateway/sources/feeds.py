@@ -51,7 +51,9 @@ class Feed:
             events = await self.broker.subscribe(self.name)
         except BaseException as exc:
             self.hub._forget(self)
-            self.ready.set_exception(exc)
+            if not isinstance(exc, BrokerUnavailable):  # e.g. the first client went away
+                exc = BrokerUnavailable(f"subscribing failed: {type(exc).__name__}")
+            self.ready.set_exception(exc)  # the other connections waiting on it are refused
             self.ready.exception()  # retrieved here: every waiter raises it anyway
             raise
         self.ready.set_result(None)

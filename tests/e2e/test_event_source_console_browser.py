@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from apis import services
 from tests.e2e.test_console_tickets_browser import make_user, sign_in
-from tests.support.brokers import SHARED_REDIS, unique_name
+from tests.support.brokers import SHARED_MQTT, SHARED_NATS, SHARED_REDIS, unique_name
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -80,3 +80,38 @@ def test_the_add_api_form_takes_a_broker_and_shows_a_bad_source_beside_its_field
     source.fill('{"subscribe": "ticks.>"}')
     page.get_by_role("button", name="Create").click()
     page.wait_for_url(lambda url: "/add/" not in url)
+
+
+@pytest.mark.parametrize("kind", ["nats", "mqtt"])
+def test_the_console_round_trips_a_message_through_nats_and_mqtt(gateway, page, kind):
+    """Publish and subscribe on one subject/topic: what the console sends comes back as the
+    envelope every subscriber of that subject/topic gets."""
+    from tests.gateway.test_event_source_nats_mqtt import JetStream
+
+    if kind == "nats":
+        stream = JetStream(SHARED_NATS)
+        name, broker = f"{stream.prefix}.chat", SHARED_NATS
+    else:
+        stream, name, broker = None, unique_name("ev26", "/") + "/chat", SHARED_MQTT
+    try:
+        services.create_api(
+            display_name="Chat", backend_url=broker, url_suffix="chat",
+            source={"subscribe": name, "publish": name},
+        )  # fmt: skip
+        make_user("tessa", publisher=True)
+        serve_current_catalog(gateway)
+        sign_in(page, gateway, "tessa", "/publisher/apis/chat/test/")
+        console = page.locator("[data-ws-console]")
+        console.get_by_role("button", name="Connect", exact=True).click()
+        expect(console.locator("[data-role=status]")).to_have_text("Connected", timeout=20_000)
+        console.get_by_label("Message").fill('{"hello": "' + kind + '"}')
+        console.get_by_role("button", name="Send", exact=True).click()
+        shown = console.locator(".log-received", has_text=name)
+        shown.wait_for()
+        text = shown.inner_text()
+        envelope = json.loads(text[text.index("{") :])
+    finally:
+        if stream is not None:
+            stream.delete()
+    assert envelope["subject"] == name
+    assert envelope["data"] == {"hello": kind}
