@@ -103,6 +103,17 @@ def test_logs_tab_filters_and_pages(admin_client, stored):
     assert "Page 1 of 2 (62 connections)" in other
 
 
+def test_the_filter_bar_shows_the_listed_range_and_names_a_bad_close_code(admin_client, stored):
+    url = reverse("publisher:api-logs", args=[stored.name])
+    assert (
+        '<option value="24h" selected>Last day</option>' in admin_client.get(url).content.decode()
+    )
+    bad = admin_client.get(url, {"state": "refused", "close_code": 99999}).content.decode()
+    assert "Ensure this value is less than or equal to 4999." in bad
+    assert bad.count("<tr data-correlation=") == 1  # the state filter still applies
+    assert '<option value="24h" selected>Last day</option>' in bad
+
+
 @pytest.mark.parametrize(
     ("key", "words"), [("1h", "1 minute"), ("24h", "15 minutes"), ("7d", "2 hours")]
 )
