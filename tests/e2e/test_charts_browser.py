@@ -40,6 +40,22 @@ def stroke(locator) -> tuple[str, str, str]:
     )
 
 
+def check_axis_text(page) -> None:
+    """Axis text is HTML in CSS pixels (no SVG text that shrinks with the page), >= 11 px, and
+    the time labels of a chart stay inside it without overlapping one another."""
+    assert page.locator("svg.chart text").count() == 0
+    axis = page.locator("figure[data-chart] .chart-y span, figure[data-chart] .chart-x span")
+    sizes = axis.evaluate_all("els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert len(sizes) >= 4 * 5 and min(sizes) >= 11, sizes
+    for figure in page.locator("figure[data-chart]").all():
+        frame = figure.bounding_box()
+        times = [s.bounding_box() for s in figure.locator(".chart-x span").all()]
+        assert len(times) >= 3
+        for i, a in enumerate(times):
+            assert frame["x"] <= a["x"] and a["x"] + a["width"] <= frame["x"] + frame["width"]
+            assert not any(overlaps(a, b) for b in times[i + 1 :]), times
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_charts_are_readable_distinct_and_tell_their_values(gateway, catalog, browser, width):
     make_user("boss", is_staff=True, is_superuser=True)
@@ -63,19 +79,7 @@ def test_charts_are_readable_distinct_and_tell_their_values(gateway, catalog, br
     assert "buckets of 1 minute " in caption, caption
     assert "0:01:00" not in page.content()
 
-    # Axis text is HTML in CSS pixels (no SVG text that shrinks with the page), >= 11 px, and
-    # the time labels of a chart never overlap one another.
-    assert page.locator("svg.chart text").count() == 0
-    axis = page.locator("figure[data-chart] .chart-y span, figure[data-chart] .chart-x span")
-    sizes = axis.evaluate_all("els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
-    assert len(sizes) >= 4 * 5 and min(sizes) >= 11, sizes
-    for figure in page.locator("figure[data-chart]").all():
-        frame = figure.bounding_box()
-        times = [s.bounding_box() for s in figure.locator(".chart-x span").all()]
-        assert len(times) >= 3
-        for i, a in enumerate(times):
-            assert frame["x"] <= a["x"] and a["x"] + a["width"] <= frame["x"] + frame["width"]
-            assert not any(overlaps(a, b) for b in times[i + 1 :]), times
+    check_axis_text(page)
 
     # Counts get whole-number ticks: 3 connections at most read 0, 1, 2, 3 (never 1.5).
     for title in COUNT_CHARTS:
@@ -147,4 +151,8 @@ def test_charts_are_readable_distinct_and_tell_their_values(gateway, catalog, br
     bytes_ticks = page.locator('figure[data-chart="Bytes"] .chart-y span').all_inner_texts()
     assert bytes_ticks == ["0 KiB", "1 KiB", "2 KiB", "3 KiB"]
     screenshot(page, f"api-metrics-charts-{width}")
+    for key in ("24h", "7d"):  # longer time labels fit too
+        page.goto(f"{gateway.http_url}/publisher/apis/{api.name}/metrics/?range={key}")
+        fits(page, width)
+        check_axis_text(page)
     page.context.close()
