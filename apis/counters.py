@@ -59,5 +59,7 @@ def connection_usage(subscriptions) -> dict[int, str]:
     for s in subscriptions:
         counts = [c[s.id] for c in (live, held) if c is not None and s.id in c]
         known = live is not None or (s.id in capped and held is not None)
-        usage[s.id] = connections_text(max(counts, default=0) if known else None, subscription_cap(s))
+        usage[s.id] = connections_text(
+            max(counts, default=0) if known else None, subscription_cap(s)
+        )
     return usage
