@@ -189,7 +189,7 @@ def test_publisher_and_admin_pages_are_consistent(gateway, catalog, browser, wid
     page.locator("tr", has_text="edge").locator("input[type=checkbox]").check()
     page.locator("select[name=action]").select_option("regenerate_secondary_token")
     page.get_by_role("button", name="Go").click()
-    token = page.locator("code[id^=node-token]").inner_text().strip()
+    token = page.locator("span[id^=node-token] code").inner_text().strip()
     page.get_by_role("button", name="Copy", exact=True).click()
     expect(page.locator("button[data-copy-from^=node-token]")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == token
