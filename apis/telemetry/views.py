@@ -13,7 +13,7 @@ from apis.telemetry.forms import LogFilterForm
 from apis.telemetry.models import ConnectionLog
 from apis.telemetry.record_display import message_samples, record_fields
 from apis.views.access import publisher_required
-from apis.views.api_pages import api_tabs
+from apis.views.api_pages import api_crumbs, api_tabs
 
 PAGE_SIZE = 50
 CSV_LIMIT = 100_000
@@ -55,6 +55,7 @@ def api_metrics(request: HttpRequest, name: str) -> HttpResponse:
         "api": api,
         "tab": "metrics",
         "tabs": api_tabs(api, "metrics"),
+        "crumbs": api_crumbs(api, "metrics"),
         "section": "apis",
         "series": series,
         "charts": usage_charts(series),
@@ -82,6 +83,7 @@ def api_logs(request: HttpRequest, name: str) -> HttpResponse:
         "api": api,
         "tab": "logs",
         "tabs": api_tabs(api, "logs"),
+        "crumbs": api_crumbs(api, "logs"),
         "section": "apis",
         "form": form,
         "page": page,
@@ -131,6 +133,7 @@ def log_detail(request: HttpRequest, name: str, log_id: int) -> HttpResponse:
             "api": api,
             "tab": "logs",
             "tabs": api_tabs(api, "logs"),
+            "crumbs": api_crumbs(api, "logs", (f"Connection {record.correlation_id}", None)),
             "section": "apis",
             "record": record,
             "fields": fields,

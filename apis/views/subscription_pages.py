@@ -13,7 +13,7 @@ from apis import counters, selectors, services
 from apis.audit import audit
 from apis.forms import StateChangeForm, SubscriptionCreateForm, SubscriptionFilterForm
 from apis.models import Subscription
-from apis.views.access import mask, publisher_required, safe_next
+from apis.views.access import breadcrumbs, mask, publisher_required, safe_next
 
 # The actions publishers take from these pages, in the order their buttons appear.
 ACTIONS = ("approve", "reject", "suspend", "reactivate", "cancel")
@@ -74,6 +74,7 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("publisher:subscription-list")
     context = {"form": form, "section": "subscriptions"}
+    context["crumbs"] = breadcrumbs("subscriptions", ("Add subscription", None))
     return render(request, "apis/subscription_form.html", context)
 
 
