@@ -1,17 +1,12 @@
-"""Accounts: Django's auth views (login, logout, password reset and change) plus sign-up."""
+"""Accounts: sign-in (portal.views.SignInView), sign-out, password reset and change, sign-up."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import views
-from portal.forms import PortalLoginForm
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=PortalLoginForm),
-        name="login",
-    ),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),

@@ -1,9 +1,10 @@
-"""Accounts: sign-up with e-mail confirmation (no model: a signed token) and the profile."""
+"""Accounts: sign-in, sign-up with e-mail confirmation (no model: a signed token), the profile."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.auth.views import LoginView
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +17,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from apis import selectors
-from portal.forms import ProfileForm, SignupForm
+from apis.permissions import is_publisher
+from portal.forms import PortalLoginForm, ProfileForm, SignupForm
 from portal.models import AccountActivation, PortalSettings
 from portal.views.subscriptions import LIVE_STATES
 
@@ -38,6 +40,18 @@ class ActivationTokenGenerator(PasswordResetTokenGenerator):
 
 
 activation_tokens = ActivationTokenGenerator()
+
+
+class SignInView(LoginView):
+    """Django's sign-in page. Without a safe ?next=, a publisher (or administrator) lands on
+    the publisher home, where their work is; everyone else on the developer home."""
+
+    authentication_form = PortalLoginForm
+
+    def get_default_redirect_url(self) -> str:
+        if is_publisher(self.request.user):  # signed in by now: form_valid() logs in first
+            return reverse("publisher:index")
+        return super().get_default_redirect_url()
 
 
 def activation_path(user) -> str:

@@ -105,7 +105,7 @@ def subscription_regenerate(request: HttpRequest, pk: int, which: str) -> HttpRe
         messages.success(
             request,
             f"The {KEY_NAMES[which]} of {subscription.display_name} was regenerated: the old "
-            "key is refused from the next connection on.",
+            "key is refused and the connections opened with it are closed.",
         )
         return redirect("portal:subscriptions")
     context = {"subscription": subscription, "which": which, "key_name": KEY_NAMES[which]}
