@@ -83,6 +83,8 @@ def test_nats_subjects_reach_every_client_and_a_resume_gets_the_rest_once(gatewa
             seqs = [await stream.publish(f"prices.{s}", b'{"p": 1}') for s in ("btc", "eth")]
             await stream.publish("other", b"not subscribed")
             got = [await receive(one, 2), await receive(two, 2)]
+            # Two connections, one JetStream consumer (one gateway process).
+            consumers = (await stream.js.stream_info(stream.name)).state.consumer_count
         missed = [await stream.publish("prices.btc", str(n).encode()) for n in range(3)]
         headers = {"Last-Event-ID": str(seqs[-1])}
         async with ws_connect(url(gateway, "prices", key), additional_headers=headers) as ws:
@@ -91,9 +93,10 @@ def test_nats_subjects_reach_every_client_and_a_resume_gets_the_rest_once(gatewa
             after = await receive(ws, 1)
             quiet = await nothing_more(ws)
         await stream.nc.close()
-        return seqs, got, missed, replayed, live, after, quiet
+        return seqs, got, consumers, missed, replayed, live, after, quiet
 
-    seqs, got, missed, replayed, live, after, quiet = run(scenario())
+    seqs, got, consumers, missed, replayed, live, after, quiet = run(scenario())
+    assert consumers == 1
     prefix = stream.prefix
     expected = [
         {"id": str(seqs[0]), "subject": f"{prefix}.prices.btc", "data": {"p": 1}},
