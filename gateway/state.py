@@ -7,6 +7,7 @@ module global.
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.catalog.store import SnapshotStore
 from gateway.config import GatewayConfig
@@ -17,6 +18,9 @@ from gateway.node.revocation import LiveConnections
 from gateway.node.sessions import SessionReporter
 from gateway.policies import PolicyRuntime
 from gateway.telemetry.recorder import Recorder
+
+if TYPE_CHECKING:
+    from gateway.telemetry.tracing import Tracing
 
 STATE_KEY = "portico.gateway"
 
@@ -34,6 +38,7 @@ class GatewayState:
     marks: MemoryMarks | RedisMarks  # spent connect tickets
     trusted_proxies: list  # parsed PORTICO_TRUSTED_PROXIES
     metrics_networks: list  # parsed PORTICO_METRICS_ALLOWED_NETWORKS
+    tracing: "Tracing | None" = None  # OpenTelemetry, when an OTLP endpoint is configured
 
 
 def state_of(scope: dict) -> GatewayState:

@@ -253,6 +253,12 @@ PORTICO_METRICS_ALLOWED_NETWORKS = env_list(
 )
 PORTICO_LOG_JSON = env_bool("PORTICO_LOG_JSON", False)
 
+# OpenTelemetry tracing (docs/tracing.md): on only when an OTLP endpoint is set, as the SDK
+# itself reads it; every other OTEL_* variable (headers, service name, sampler) is the SDK's.
+PORTICO_TRACING_ENABLED = bool(
+    env_str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+) and not env_bool("OTEL_SDK_DISABLED", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

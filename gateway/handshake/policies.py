@@ -60,8 +60,10 @@ def compile_route_pipelines(api, products: dict, catalog, *, runtime) -> dict:
     return pipelines
 
 
-async def run_policies(pipeline, *, handshake, raw_headers, product_names):
-    """Run the inbound policies; raise Refusal, or apply their changes to the backend request."""
+async def run_policies(pipeline, *, handshake, raw_headers, product_names, decisions=None):
+    """Run the inbound policies; raise Refusal, or apply their changes to the backend request.
+
+    `decisions`: a list that hears each policy's outcome (a traced handshake), or None."""
     route, subscription = handshake.route, handshake.subscription
     ctx = policies.HandshakeContext(
         api_id=str(route.api.id),
@@ -86,6 +88,7 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         ),
         forwarded_headers=list(handshake.backend.headers.items()),
         query=handshake.query,
+        decisions=decisions,
     )
     try:
         refusal = await pipeline.run(ctx)
