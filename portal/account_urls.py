@@ -5,14 +5,13 @@ from django.urls import path
 
 from portal import views
 from portal.forms import PortalLoginForm
+from portal.oidc_views import OidcCallbackView, OidcSignInView, sign_out
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=PortalLoginForm),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.local_sign_in(PortalLoginForm), name="login"),
+    path("logout/", sign_out, name="logout"),
+    path("oidc/login/", OidcSignInView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", OidcCallbackView.as_view(), name="oidc_authentication_callback"),
     path("signup/", views.signup, name="signup"),
     path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
     path("password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),

@@ -105,7 +105,8 @@ class TracedAttempt:
     def __init__(self, attempt, trace: HandshakeTrace) -> None:
         self.attempt = attempt
         self.trace = trace
-        self.decisions: list = []  # (policy element, Refusal or None), filled by the policies
+        # (policy element, Refusal or None), filled by the policies; None when not sampled.
+        self.decisions: list | None = [] if trace.span.is_recording() else None
         self.backend_span = self.connection_span = self.handshake = None
 
     # the handshake -------------------------------------------------------------------------
@@ -117,6 +118,8 @@ class TracedAttempt:
         self.attempt.identify(handshake)
         self.handshake = handshake
         attempt, span = self.attempt, self.trace.span
+        if not span.is_recording():  # not sampled: only the trace context travels on
+            return
         span.update_name(f"websocket handshake {attempt.api_name}")
         span.set_attribute("portico.api", attempt.api_name)
         span.set_attribute("portico.api.id", attempt.api_id)
@@ -132,11 +135,14 @@ class TracedAttempt:
         self.attempt.backend_connecting()
         self._add_decisions()
         tracing = self.trace.tracing
-        self.backend_span = span = tracing.tracer.start_span(
-            "websocket backend connect",
-            context=tracing.set_span_in_context(self.trace.span),
-            kind=tracing.SpanKind.CLIENT,
-        )
+        if self.trace.span.is_recording():
+            self.backend_span = span = tracing.tracer.start_span(
+                "websocket backend connect",
+                context=tracing.set_span_in_context(self.trace.span),
+                kind=tracing.SpanKind.CLIENT,
+            )
+        else:  # not sampled: the backend still continues the trace, under the handshake's id
+            span = self.trace.span
         handshake = self.handshake
         if handshake is not None:
             # The backend continues this trace: the client's trace headers (if it sent any)
@@ -145,24 +151,28 @@ class TracedAttempt:
             headers = {k: v for k, v in request.headers.items() if k.lower() not in TRACE_HEADERS}
             tracing.propagator.inject(headers, context=tracing.set_span_in_context(span))
             request.headers = headers
-            host = request.base.split("/")[2].rpartition("@")[2]  # never a URL's credentials
-            span.set_attribute("server.address", host[:200])
+            if self.backend_span is not None:
+                host = request.base.split("/")[2].rpartition("@")[2]  # never credentials
+                self.backend_span.set_attribute("server.address", host[:200])
 
     def backend_connected(self) -> None:
         self.attempt.backend_connected()
-        self.backend_span.end()
+        if self.backend_span is not None:
+            self.backend_span.end()
 
     # outcomes ----------------------------------------------------------------------------------
 
     def refused(self, refusal) -> None:
         self.attempt.refused(refusal)
+        span = self.trace.span
+        if not span.is_recording():
+            return
         self._add_decisions()
         reason = scrub(refusal.reason)[:300]
         if self.backend_span is not None and self.backend_span.is_recording():
             self.backend_span.set_status(self.trace.tracing.error)
             self.backend_span.set_attribute("portico.refusal.reason", reason)
             self.backend_span.end()
-        span = self.trace.span
         self._name_api(span)
         span.set_attribute("http.response.status_code", refusal.status)
         span.set_attribute("portico.outcome", "refused")
@@ -186,6 +196,8 @@ class TracedAttempt:
         self.attempt.accepted(stats, handshake_ms)
         self.handshake = None  # the connection holds no handshake past this point
         span, tracing = self.trace.span, self.trace.tracing
+        if not span.is_recording():
+            return
         span.set_attribute("http.response.status_code", 101)
         span.set_attribute("portico.outcome", "accepted")
         span.end()
@@ -222,8 +234,10 @@ class TracedAttempt:
 
     def _add_decisions(self) -> None:
         """One event per onHandshake policy run so far: its element and what it decided."""
-        decisions, self.decisions = self.decisions, []
         span = self.trace.span
+        if not span.is_recording():
+            return
+        decisions, self.decisions = self.decisions, []
         for tag, refusal in decisions:
             attributes = {"portico.policy": tag, "portico.decision": "pass"}
             if refusal is not None:

@@ -1,7 +1,9 @@
 """Accounts: sign-up with e-mail confirmation (no model: a signed token) and the profile."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.mail import send_mail
@@ -55,10 +57,24 @@ def _send_activation_email(request: HttpRequest, user) -> None:
     )
 
 
+def local_sign_in(form_class):
+    """The sign-in page: Django's LoginView, which with local accounts turned off
+    (PORTICO_LOCAL_ACCOUNTS=0) shows only "Sign in with …" and refuses a password (403)."""
+    login_view = auth_views.LoginView.as_view(authentication_form=form_class)
+
+    def sign_in(request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and not settings.PORTICO_LOCAL_ACCOUNTS:
+            messages.error(request, "Sign-in with a password is turned off here.")
+            return render(request, "registration/login.html", {"next": ""}, status=403)
+        return login_view(request)
+
+    return sign_in
+
+
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    if not PortalSettings.current().signup_enabled:
+    if not settings.PORTICO_LOCAL_ACCOUNTS or not PortalSettings.current().signup_enabled:
         status = 403 if request.method == "POST" else 200
         return render(request, "registration/signup_closed.html", status=status)
     form = SignupForm(request.POST or None)

@@ -232,3 +232,32 @@ def test_tracing_is_off_without_an_endpoint(gateway, catalog, backend):
     seen = backend.requests[-1].headers
     assert seen["traceparent"] == traceparent
     assert seen["x-correlation-id"] != CLIENT_TRACE
+
+
+def test_an_unsampled_handshake_exports_nothing_but_still_passes_the_trace_on(
+    django_db_setup, server_logs, receiver, catalog, backend
+):
+    server = ServerProcess(
+        "gateway",
+        server_logs,
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY="100",
+        OTEL_TRACES_SAMPLER="always_off",
+    )
+    try:
+        serve_current_catalog(server)
+
+        async def scenario():
+            async with ws_connect(url(server, catalog.key)) as ws:
+                await ws.send("quiet")
+                assert await ws.recv() == "quiet"
+
+        run(scenario())
+        seen = backend.requests[-1].headers
+        _, trace_id, _, flags = seen["traceparent"].split("-")
+        assert trace_id == seen["x-correlation-id"] and not int(flags, 16) & 1
+        [record] = wait_for(lambda: list(ConnectionLog.objects.filter(api_id=catalog.api.id)))
+        assert record.correlation_id == trace_id
+    finally:
+        server.stop()
+    assert not [s for s in receiver.spans if s.trace_id == trace_id]
