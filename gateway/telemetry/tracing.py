@@ -121,15 +121,15 @@ class TracedAttempt:
         if not span.is_recording():  # not sampled: only the trace context travels on
             return
         span.update_name(f"websocket handshake {attempt.api_name}")
-        span.set_attribute("portico.api", attempt.api_name)
-        span.set_attribute("portico.api.id", attempt.api_id)
+        attributes = {"portico.api": attempt.api_name, "portico.api.id": attempt.api_id}
         if attempt.product_id is not None:
-            span.set_attribute("portico.product", attempt.product_name)
-            span.set_attribute("portico.product.id", attempt.product_id)
-        if attempt.subscription_id is not None:  # its id and name; the key never
-            span.set_attribute("portico.subscription.id", attempt.subscription_id)
+            attributes["portico.product"] = attempt.product_name
+            attributes["portico.product.id"] = attempt.product_id
+        if attempt.subscription_id is not None:  # its id; the key never
+            attributes["portico.subscription.id"] = attempt.subscription_id
         if attempt.client_ip:
-            span.set_attribute("client.address", attempt.client_ip)
+            attributes["client.address"] = attempt.client_ip
+        span.set_attributes(attributes)  # one call: the span takes its lock once
 
     def backend_connecting(self) -> None:
         self.attempt.backend_connecting()
