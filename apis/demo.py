@@ -70,7 +70,7 @@ def load_demo(*, backend_url: str = DEMO_BACKEND_URL) -> DemoResult:
     if product is None:
         product = services.create_product(
             display_name="Starter",
-            description="Try the demo APIs. Subscriptions are approved at once.",
+            description="Try the demo APIs.",
             state=Product.State.PUBLISHED,
             subscriptions_limit=5,
             apis=[api],

@@ -1,14 +1,14 @@
-"""Accounts: Django's auth views (login, logout, password reset and change) plus sign-up."""
+"""Accounts: sign-in (portal.views.SignInView, and through an OpenID Connect provider),
+sign-out, password reset and change, sign-up."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from portal import views
-from portal.forms import PortalLoginForm
 from portal.oidc_views import OidcCallbackView, OidcSignInView, sign_out
 
 urlpatterns = [
-    path("login/", views.local_sign_in(PortalLoginForm), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", sign_out, name="logout"),
     path("oidc/login/", OidcSignInView.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", OidcCallbackView.as_view(), name="oidc_authentication_callback"),

@@ -13,10 +13,12 @@ from django.contrib import auth, messages
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpResponseForbidden, HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
 from django.views import View
 from django.views.decorators.http import require_POST
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from apis.permissions import is_publisher
 from portal.oidc_discovery import ProviderUnavailable, discovery, oidc_setting
 
 log = logging.getLogger("portico.oidc")
@@ -64,6 +66,13 @@ class OidcCallbackView(OIDCAuthenticationCallbackView):
 
     def login_failure(self):
         return _failed(self.request, "the sign-in was not confirmed.")
+
+    @property
+    def success_url(self):
+        """As the sign-in page: without a ?next=, publishers land on the publisher home."""
+        if not self.request.session.get("oidc_login_next") and is_publisher(self.user):
+            return reverse("publisher:index")
+        return super().success_url
 
 
 @require_POST

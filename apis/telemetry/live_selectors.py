@@ -1,6 +1,6 @@
 """Live connections, reads: who sees which open connections, with filters, newest reports only."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from apis.models import Api, Product, Subscription
 from apis.permissions import is_publisher
@@ -36,6 +36,21 @@ def live_connections(
     if node:
         rows = rows.filter(process__node_id=node)
     return rows.order_by("opened_at", "id")
+
+
+def open_counts(subscription_ids) -> dict[int, int]:
+    """Open connections per subscription on every gateway, as `live_connections` lists them
+    (one query; a subscription with none counts 0)."""
+    ids = list(subscription_ids)
+    rows = (
+        LiveConnection.objects.filter(
+            process__reported_at__gte=stale_before(), subscription_id__in=ids
+        )
+        .values("subscription_id")
+        .annotate(open=Count("id"))
+    )
+    counts = {row["subscription_id"]: row["open"] for row in rows}
+    return {i: counts.get(i, 0) for i in ids}
 
 
 def subscription_names(rows) -> dict[int, str]:

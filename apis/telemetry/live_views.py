@@ -13,8 +13,8 @@ from apis.audit import audit
 from apis.models import Api, Subscription
 from apis.telemetry import live_selectors, live_services
 from apis.telemetry.models import LiveConnection
-from apis.views.access import publisher_required, safe_next
-from apis.views.api_pages import api_tabs
+from apis.views.access import breadcrumbs, publisher_required, safe_next
+from apis.views.api_pages import api_crumbs, api_tabs
 
 PAGE_LIMIT = 500  # the REST API pages through more
 
@@ -64,6 +64,7 @@ def api_live(request: HttpRequest, name: str) -> HttpResponse:
         "api": api,
         "tab": "live",
         "tabs": api_tabs(api, "live"),
+        "crumbs": api_crumbs(api, "live"),
         "section": "apis",
         "rows": live_rows(rows),
         "total": rows.count(),
@@ -80,6 +81,9 @@ def subscription_live(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "subscription": subscription,
         "section": "subscriptions",
+        "crumbs": breadcrumbs(
+            "subscriptions", (f"Live connections of {subscription.display_name}", None)
+        ),
         "rows": live_rows(rows),
         "total": rows.count(),
         "close_url": "publisher:live-connection-close",
@@ -127,5 +131,11 @@ def connection_close(request: HttpRequest, connection_id: str) -> HttpResponse:
         "default_reason": live_services.DEFAULT_REASON,
         "next": back,
         "section": "apis",
+        "crumbs": breadcrumbs(
+            "apis",
+            (connection.api_name, reverse("publisher:api-settings", args=[connection.api_name])),
+            ("Live", reverse("publisher:api-live", args=[connection.api_name])),
+            ("Close connection", None),
+        ),
     }
     return render(request, "apis/telemetry/live_close.html", context)

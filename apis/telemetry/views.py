@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, render
 
 from apis.models import Api
 from apis.telemetry import selectors
-from apis.telemetry.charts import usage_charts
+from apis.telemetry.charts import duration_words, usage_charts
 from apis.telemetry.forms import LogFilterForm
 from apis.telemetry.models import ConnectionLog
 from apis.telemetry.record_display import message_samples, record_fields
 from apis.views.access import publisher_required
-from apis.views.api_pages import api_tabs
+from apis.views.api_pages import api_crumbs, api_tabs
 
 PAGE_SIZE = 50
 CSV_LIMIT = 100_000
@@ -55,9 +55,11 @@ def api_metrics(request: HttpRequest, name: str) -> HttpResponse:
         "api": api,
         "tab": "metrics",
         "tabs": api_tabs(api, "metrics"),
+        "crumbs": api_crumbs(api, "metrics"),
         "section": "apis",
         "series": series,
         "charts": usage_charts(series),
+        "bucket": duration_words(series.bucket),
         "ranges": [(k, label) for k, (label, _s, _b) in selectors.RANGES.items()],
     }
     return render(request, "apis/telemetry/metrics.html", context)
@@ -81,6 +83,7 @@ def api_logs(request: HttpRequest, name: str) -> HttpResponse:
         "api": api,
         "tab": "logs",
         "tabs": api_tabs(api, "logs"),
+        "crumbs": api_crumbs(api, "logs"),
         "section": "apis",
         "form": form,
         "page": page,
@@ -130,6 +133,7 @@ def log_detail(request: HttpRequest, name: str, log_id: int) -> HttpResponse:
             "api": api,
             "tab": "logs",
             "tabs": api_tabs(api, "logs"),
+            "crumbs": api_crumbs(api, "logs", (f"Connection {record.correlation_id}", None)),
             "section": "apis",
             "record": record,
             "fields": fields,

@@ -1,4 +1,5 @@
-"""Who reaches the publisher pages, and small helpers the page modules share."""
+"""Who reaches the publisher pages, the breadcrumbs of nested pages, and small helpers the page
+modules share."""
 
 from functools import wraps
 
@@ -39,6 +40,29 @@ def safe_next(request, fallback: str) -> str:
     ):
         return target
     return fallback
+
+
+# The publisher's sections: the first step of every breadcrumb trail (labels as in the
+# publisher navigation, templates/apis/publisher_base.html).
+SECTIONS = {
+    "apis": ("APIs", "publisher:api-list"),
+    "products": ("Products", "publisher:product-list"),
+    "subscriptions": ("Subscriptions", "publisher:subscription-list"),
+    "gateways": ("Gateways", "publisher:gateway-list"),
+    "named-values": ("Named values", "publisher:named-value-list"),
+    "fragments": ("Fragments", "publisher:fragment-list"),
+}
+
+
+def breadcrumbs(section: str, *steps: tuple[str, str | None]) -> list[dict]:
+    """The way back from a nested publisher page: its section's list, then `steps` as
+    (label, url); the last step is the page itself, shown but not linked."""
+    label, url_name = SECTIONS[section]
+    trail = [(label, reverse(url_name)), *steps]
+    last = len(trail) - 1
+    return [
+        {"label": text, "url": None if i == last else url} for i, (text, url) in enumerate(trail)
+    ]
 
 
 def mask(secret: str) -> str:

@@ -10,7 +10,7 @@ from apis.asyncapi.presentation import console_data
 from apis.config_warnings import api_warnings
 from apis.forms import ApiForm, ApiSettingsForm
 from apis.models import Api, Product, Subscription
-from apis.views.access import optional_url, publisher_required
+from apis.views.access import breadcrumbs, optional_url, publisher_required
 from apis.views.console_tickets import ticket_view
 from apis.views.policy_editor import policy_page
 
@@ -36,7 +36,8 @@ def gateway_urls(request: HttpRequest, api: Api) -> list[str]:
 def api_tabs(api: Api, current: str) -> list[dict]:
     tabs = [
         ("settings", "Settings", reverse("publisher:api-settings", args=[api.name])),
-        ("policy", "onHandshake", reverse("publisher:api-policy", args=[api.name])),
+        # One document edits both onHandshake and onMessage: the tab names neither alone.
+        ("policy", "Policies", reverse("publisher:api-policy", args=[api.name])),
         ("test", "Test", reverse("publisher:api-test", args=[api.name])),
         ("asyncapi", "AsyncAPI", reverse("publisher:api-asyncapi", args=[api.name])),
         ("metrics", "Metrics", optional_url("publisher:api-metrics", name=api.name)),
@@ -48,12 +49,28 @@ def api_tabs(api: Api, current: str) -> list[dict]:
     ]
 
 
+def api_crumbs(api: Api, current: str, *deeper: tuple[str, str | None]) -> list[dict]:
+    """APIs > the API > its tab `current` (> `deeper` pages within that tab)."""
+    tab = next(t for t in api_tabs(api, current) if t["current"])
+    return breadcrumbs(
+        "apis",
+        (api.display_name, reverse("publisher:api-settings", args=[api.name])),
+        (tab["label"], tab["url"]),
+        *deeper,
+    )
+
+
 def _api(name: str) -> Api:
     return get_object_or_404(selectors.api_list(), name=name)
 
 
 def _api_context(request, api: Api, tab: str) -> dict:
-    return {"api": api, "tabs": api_tabs(api, tab), "section": "apis"}
+    return {
+        "api": api,
+        "tabs": api_tabs(api, tab),
+        "crumbs": api_crumbs(api, tab),
+        "section": "apis",
+    }
 
 
 @publisher_required
@@ -72,6 +89,7 @@ def api_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Added the WebSocket API {api.display_name}.")
             return redirect("publisher:api-settings", api.name)
     context = {"form": form, "host": request.get_host(), "section": "apis"}
+    context["crumbs"] = breadcrumbs("apis", ("Add WebSocket API", None))
     return render(request, "apis/api_form.html", context)
 
 
@@ -146,6 +164,11 @@ def api_delete(request: HttpRequest, name: str) -> HttpResponse:
         return redirect("publisher:api-list")
     context = {
         **_api_context(request, api, "settings"),
+        "crumbs": breadcrumbs(
+            "apis",
+            (api.display_name, reverse("publisher:api-settings", args=[api.name])),
+            ("Delete", None),
+        ),
         "subscriptions": selectors.api_subscriptions(api),
     }
     return render(request, "apis/api_delete.html", context)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from apis.asyncapi.contract import has_contract
 from apis.asyncapi.forms import AsyncApiImportForm
 from apis.asyncapi.presentation import display_channels
-from apis.views.access import publisher_required
+from apis.views.access import breadcrumbs, publisher_required
 from apis.views.api_pages import _api, _api_context
 
 
@@ -32,6 +32,7 @@ def api_import(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{verb} the WebSocket API {api.display_name} from AsyncAPI.")
             return redirect("publisher:api-asyncapi", api.name)
     context = {"form": form, "section": "apis"}
+    context["crumbs"] = breadcrumbs("apis", ("Add from AsyncAPI", None))
     return render(request, "apis/api_import.html", context)
 
 

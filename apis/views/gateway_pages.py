@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from apis import selectors, services
 from apis.forms import GatewayForm
 from apis.models import Gateway
 from apis.nodes.deploy import control_url, node_commands
-from apis.views.access import publisher_required
+from apis.views.access import breadcrumbs, publisher_required
 
 # A gateway that reported within this long is shown as online.
 ONLINE_WITHIN = timedelta(minutes=2)
@@ -41,7 +42,9 @@ def gateway_create(request: HttpRequest) -> HttpResponse:
         if gateway is not None:
             messages.success(request, f"Added the gateway {gateway.name}.")
             return redirect("publisher:gateway-list")
-    return render(request, "apis/gateway_form.html", {"form": form, "section": "gateways"})
+    context = {"form": form, "section": "gateways"}
+    context["crumbs"] = breadcrumbs("gateways", ("Add gateway", None))
+    return render(request, "apis/gateway_form.html", context)
 
 
 @publisher_required
@@ -69,6 +72,11 @@ def gateway_token(request: HttpRequest, name: str) -> HttpResponse:
         return redirect("publisher:gateway-edit", name=gateway.name)
     if request.POST.get("confirm") != "yes":
         context = {"gateway": gateway, "which": which, "section": "gateways"}
+        context["crumbs"] = breadcrumbs(
+            "gateways",
+            (gateway.name, reverse("publisher:gateway-edit", args=[gateway.name])),
+            (f"New {which} node token", None),
+        )
         return render(request, "apis/gateway_token_confirm.html", context)
     token = services.regenerate_gateway_token(gateway=gateway, which=which)
     context = _edit_context(request, gateway, GatewayForm(instance=gateway))
@@ -84,6 +92,7 @@ def _edit_context(request: HttpRequest, gateway: Gateway, form) -> dict:
         "form": form,
         "gateway": gateway,
         "section": "gateways",
+        "crumbs": breadcrumbs("gateways", (gateway.name, None)),
         "status": heartbeat_status(gateway),
         "nodes": selectors.gateway_nodes(gateway),
         "deploy": node_commands(gateway, control_url(request), None),

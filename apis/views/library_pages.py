@@ -4,12 +4,13 @@ reference (rendered from `gateway.policies.reference`, like the docs' table)."""
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from apis import services
 from apis.library_forms import NamedValueForm, PolicyFragmentForm
 from apis.models import NamedValue, PolicyFragment
 from apis.policy_validation import all_documents, users
-from apis.views.access import publisher_required
+from apis.views.access import breadcrumbs, publisher_required
 from apis.views.policy_editor import error_line_of
 from gateway.policies.reference import REFERENCE
 
@@ -39,6 +40,7 @@ def _named_value_page(request, instance: NamedValue | None) -> HttpResponse:
             messages.success(request, f"{verb} the named value {saved.name}.")
             return redirect("publisher:named-value-edit", saved.name)
     context = {"form": form, "named": instance, "section": "named-values"}
+    context["crumbs"] = breadcrumbs("named-values", _leaf(instance, "Add named value"))
     if instance is not None:
         context["used_by"] = users(named_value=instance.name)
     return render(request, "apis/named_value_form.html", context)
@@ -88,6 +90,7 @@ def _fragment_page(request, instance: PolicyFragment | None) -> HttpResponse:
         "form": form,
         "fragment": instance,
         "section": "fragments",
+        "crumbs": breadcrumbs("fragments", _leaf(instance, "Add policy fragment")),
         "error_line": error_line_of(form, "xml"),
     }
     if instance is not None:
@@ -119,6 +122,11 @@ def fragment_delete(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+def _leaf(instance, adding: str) -> tuple[str, None]:
+    """The last breadcrumb of a named value's or fragment's page: its name, or `adding`."""
+    return (adding if instance is None else instance.name, None)
+
+
 def _delete_page(request, *, what, used_by, delete, cancel, done, section) -> HttpResponse:
     """Ask first (GET); delete on POST unless policies use it (then say which)."""
     if request.method == "POST" and not used_by:
@@ -130,11 +138,21 @@ def _delete_page(request, *, what, used_by, delete, cancel, done, section) -> Ht
             messages.success(request, f"Deleted {what}.")
             return redirect(done)
     context = {"what": what, "used_by": used_by, "cancel": cancel, "section": section}
+    url_name, name = cancel
+    context["crumbs"] = breadcrumbs(
+        section, (name, reverse(url_name, args=[name])), ("Delete", None)
+    )
     return render(request, "apis/library_delete.html", context, status=409 if used_by else 200)
 
 
 @publisher_required
 def policy_reference(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "apis/policy_reference.html", {"reference": REFERENCE, "section": "apis"}
+        request,
+        "apis/policy_reference.html",
+        {
+            "reference": REFERENCE,
+            "section": "apis",
+            "crumbs": breadcrumbs("apis", ("Policy reference", None)),
+        },
     )

@@ -9,7 +9,7 @@ from apis import selectors, services
 from apis.config_warnings import product_warnings
 from apis.forms import ProductForm
 from apis.models import Product
-from apis.views.access import publisher_required
+from apis.views.access import breadcrumbs, publisher_required
 from apis.views.policy_editor import policy_page
 from apis.views.subscription_pages import subscription_rows
 
@@ -17,7 +17,8 @@ from apis.views.subscription_pages import subscription_rows
 def product_tabs(product: Product, current: str) -> list[dict]:
     tabs = [
         ("settings", "Settings", reverse("publisher:product-edit", args=[product.name])),
-        ("policy", "onHandshake", reverse("publisher:product-policy", args=[product.name])),
+        # One document edits both onHandshake and onMessage: the tab names neither alone.
+        ("policy", "Policies", reverse("publisher:product-policy", args=[product.name])),
         (
             "subscriptions",
             "Subscriptions",
@@ -33,8 +34,23 @@ def _product(name: str) -> Product:
     return get_object_or_404(selectors.product_list(), name=name)
 
 
+def product_crumbs(product: Product, current: str) -> list[dict]:
+    """Products > the product > its tab `current`."""
+    tab = next(t for t in product_tabs(product, current) if t["current"])
+    return breadcrumbs(
+        "products",
+        (product.display_name, reverse("publisher:product-edit", args=[product.name])),
+        (tab["label"], None),
+    )
+
+
 def _context(product: Product, tab: str) -> dict:
-    return {"product": product, "tabs": product_tabs(product, tab), "section": "products"}
+    return {
+        "product": product,
+        "tabs": product_tabs(product, tab),
+        "crumbs": product_crumbs(product, tab),
+        "section": "products",
+    }
 
 
 @publisher_required
@@ -56,7 +72,9 @@ def product_create(request: HttpRequest) -> HttpResponse:
         if product is not None:
             messages.success(request, f"Added the product {product.display_name}.")
             return redirect("publisher:product-edit", product.name)
-    return render(request, "apis/product_form.html", {"form": form, "section": "products"})
+    context = {"form": form, "section": "products"}
+    context["crumbs"] = breadcrumbs("products", ("Add product", None))
+    return render(request, "apis/product_form.html", context)
 
 
 @publisher_required

@@ -13,7 +13,7 @@ from apis import counters, selectors, services
 from apis.audit import audit
 from apis.forms import StateChangeForm, SubscriptionCreateForm, SubscriptionFilterForm
 from apis.models import Subscription
-from apis.views.access import mask, publisher_required, safe_next
+from apis.views.access import breadcrumbs, mask, publisher_required, safe_next
 
 # The actions publishers take from these pages, in the order their buttons appear.
 ACTIONS = ("approve", "reject", "suspend", "reactivate", "cancel")
@@ -74,6 +74,7 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("publisher:subscription-list")
     context = {"form": form, "section": "subscriptions"}
+    context["crumbs"] = breadcrumbs("subscriptions", ("Add subscription", None))
     return render(request, "apis/subscription_form.html", context)
 
 
@@ -96,6 +97,7 @@ def subscription_action(request: HttpRequest, pk: int) -> HttpResponse:
             "subscription": subscription,
             "action": action,
             "destructive": action in DESTRUCTIVE,
+            "closes": selectors.connections_closed_by(subscription, action),
             "form": form,
             "next": back,
             "section": "subscriptions",
@@ -148,7 +150,7 @@ def subscription_regenerate(request: HttpRequest, pk: int, which: str) -> HttpRe
         messages.success(
             request,
             f"The {KEY_NAMES[which]} of {subscription.display_name} was regenerated: the old "
-            "key is refused from the next connection on.",
+            "key is refused and the connections opened with it are closed.",
         )
         return redirect(back)
     context = {

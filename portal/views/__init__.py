@@ -1,6 +1,6 @@
 """Developer portal pages, one module per area; this package re-exports the views."""
 
-from portal.views.accounts import activate, local_sign_in, profile, signup
+from portal.views.accounts import SignInView, activate, profile, signup
 from portal.views.api_page import api_asyncapi, api_console_ticket, api_detail
 from portal.views.catalog import api_list, home, product_detail, product_list, subscribe
 from portal.views.health import healthz
@@ -13,13 +13,13 @@ from portal.views.subscriptions import (
 )
 
 __all__ = [
+    "SignInView",
     "activate",
     "api_asyncapi",
     "api_console_ticket",
     "api_detail",
     "api_list",
     "healthz",
-    "local_sign_in",
     "home",
     "product_detail",
     "product_list",

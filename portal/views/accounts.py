@@ -1,11 +1,11 @@
-"""Accounts: sign-up with e-mail confirmation (no model: a signed token) and the profile."""
+"""Accounts: sign-in, sign-up with e-mail confirmation (no model: a signed token), the profile."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.auth.views import LoginView
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -18,7 +18,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from apis import selectors
-from portal.forms import ProfileForm, SignupForm
+from apis.permissions import is_publisher
+from portal.forms import PortalLoginForm, ProfileForm, SignupForm
 from portal.models import AccountActivation, PortalSettings
 from portal.views.subscriptions import LIVE_STATES
 
@@ -42,6 +43,26 @@ class ActivationTokenGenerator(PasswordResetTokenGenerator):
 activation_tokens = ActivationTokenGenerator()
 
 
+class SignInView(LoginView):
+    """Django's sign-in page. Without a safe ?next=, a publisher (or administrator) lands on
+    the publisher home, where their work is; everyone else on the developer home."""
+
+    authentication_form = PortalLoginForm
+
+    def post(self, request, *args, **kwargs):
+        """With local accounts turned off (PORTICO_LOCAL_ACCOUNTS=0) the page shows only
+        "Sign in with …", and a password is refused."""
+        if not settings.PORTICO_LOCAL_ACCOUNTS:
+            messages.error(request, "Sign-in with a password is turned off here.")
+            return render(request, "registration/login.html", {"next": ""}, status=403)
+        return super().post(request, *args, **kwargs)
+
+    def get_default_redirect_url(self) -> str:
+        if is_publisher(self.request.user):  # signed in by now: form_valid() logs in first
+            return reverse("publisher:index")
+        return super().get_default_redirect_url()
+
+
 def activation_path(user) -> str:
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     return reverse("activate", args=[uidb64, activation_tokens.make_token(user)])
@@ -55,20 +76,6 @@ def _send_activation_email(request: HttpRequest, user) -> None:
         from_email=None,
         recipient_list=[user.email],
     )
-
-
-def local_sign_in(form_class):
-    """The sign-in page: Django's LoginView, which with local accounts turned off
-    (PORTICO_LOCAL_ACCOUNTS=0) shows only "Sign in with …" and refuses a password (403)."""
-    login_view = auth_views.LoginView.as_view(authentication_form=form_class)
-
-    def sign_in(request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and not settings.PORTICO_LOCAL_ACCOUNTS:
-            messages.error(request, "Sign-in with a password is turned off here.")
-            return render(request, "registration/login.html", {"next": ""}, status=403)
-        return login_view(request)
-
-    return sign_in
 
 
 @sensitive_post_parameters("password1", "password2")

@@ -77,8 +77,9 @@ def test_publisher_adds_guards_and_tests_a_websocket_api(gateway, backend, page)
     assert api.backend_url == backend.url and [g.name for g in api.gateways.all()] == ["managed"]
     screenshot(page, "publisher-api-settings")
 
-    # onHandshake: a check-header policy from the snippet picker; a broken copy is refused.
-    page.get_by_role("link", name="onHandshake").click()
+    # Policies (onHandshake and onMessage): a check-header policy from the snippet picker;
+    # a broken copy is refused.
+    page.get_by_role("link", name="Policies", exact=True).click()
     page.get_by_label("Insert a policy").select_option(label="check-header")
     page.get_by_role("button", name="Insert at cursor").click()
     editor = page.get_by_label("Policy document")
@@ -104,7 +105,7 @@ def test_publisher_adds_guards_and_tests_a_websocket_api(gateway, backend, page)
     screenshot(page, "publisher-api-test-refused")
 
     # Without the policy the console connects and the real backend echoes.
-    page.get_by_role("link", name="onHandshake").click()
+    page.get_by_role("link", name="Policies", exact=True).click()
     page.get_by_label("Policy document").fill("")
     page.get_by_role("button", name="Save policy").click()
     expect(page.locator(".messages")).to_contain_text("Policy saved.")
