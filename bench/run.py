@@ -36,6 +36,7 @@ from pathlib import Path
 
 import nodes as bench_nodes  # bench/nodes.py: the two-roles, workers and 60k rows
 import policies as bench_policies  # bench/policies.py (the script's folder is on sys.path)
+import tracing as bench_tracing  # bench/tracing.py: tracing off against tracing on
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -54,6 +55,7 @@ TESTS = (
     "flood",
     "workers",
     "recording_off",
+    "tracing",
     "idle60k",
 )
 FULL_TESTS = ("rtt", "throughput", "handshake", "msgpolicies", "idle", "flood", "workers")
@@ -1002,6 +1004,40 @@ OTHER_ROWS = [
     Row("CPU us / relayed msg, --workers 1", "nodes_workers", "w1_cpu_us_per_msg", "{:.1f}"),
     Row("CPU us / relayed msg, --workers 2", "nodes_workers", "w2_cpu_us_per_msg", "{:.1f}"),
     Row(
+        "CPU ms / handshake, tracing off",
+        "tracing_off_handshake",
+        "proxy_cpu_ms_per_handshake",
+        "{:.3f}",
+    ),
+    Row(
+        "CPU ms / handshake, tracing on",
+        "tracing_on_handshake",
+        "proxy_cpu_ms_per_handshake",
+        "{:.3f}",
+    ),
+    Row("  handshake CPU, tracing on / off", "tracing_ratio", "handshake_ratio", "{:.3f}"),
+    Row(
+        "CPU us / relayed msg, tracing off",
+        "tracing_off_rtt",
+        "proxy_cpu_us_per_relayed_msg",
+        "{:.2f}",
+    ),
+    Row(
+        "CPU us / relayed msg, tracing on",
+        "tracing_on_rtt",
+        "proxy_cpu_us_per_relayed_msg",
+        "{:.2f}",
+    ),
+    Row("  relayed-msg CPU, tracing on / off", "tracing_ratio", "message_ratio", "{:.3f}"),
+    Row(
+        "CPU ms / handshake, tracing 10% sampled",
+        "tracing_sampled_handshake",
+        "proxy_cpu_ms_per_handshake",
+        "{:.3f}",
+    ),
+    Row("  handshake CPU, 10% sampled / off", "tracing_ratio", "sampled_handshake_ratio", "{:.3f}"),
+    Row("  relayed-msg CPU, 10% sampled / off", "tracing_ratio", "sampled_message_ratio", "{:.3f}"),
+    Row(
         "CPU us / relayed msg, recording off",
         "rtt_recording_off",
         "proxy_cpu_us_per_relayed_msg",
@@ -1319,6 +1355,8 @@ def run_all(ctx: Context, targets: list[Target], results: dict) -> None:
             )
         finally:
             forget(proc)
+    if new is not None and "tracing" in args.tests:
+        bench_tracing.tracing_rounds(here, ctx, new, add)
     multi = [t for t in ("workers", "idle60k") if t in args.tests]
     if multi and not args.redis_url:
         log(f"{', '.join(multi)}: skipped: more than one worker needs --redis-url / REDIS_URL")

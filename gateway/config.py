@@ -48,6 +48,7 @@ class GatewayConfig:
     telemetry_flush_ms: int
     metrics_token: str
     metrics_allowed_networks: tuple[str, ...]
+    tracing_enabled: bool  # an OTLP endpoint is configured (the OTEL_* variables do the rest)
     # The portal's own cookies reach the gateway's host; they are never forwarded to a backend.
     portal_cookie_names: frozenset[str]
     # Not settings: what the process entry (`run_gateway`) knows of the node it runs.
@@ -87,6 +88,7 @@ class GatewayConfig:
             telemetry_flush_ms=s.PORTICO_TELEMETRY_FLUSH_MS,
             metrics_token=s.PORTICO_METRICS_TOKEN,
             metrics_allowed_networks=tuple(s.PORTICO_METRICS_ALLOWED_NETWORKS),
+            tracing_enabled=s.PORTICO_TRACING_ENABLED,
             portal_cookie_names=frozenset(
                 {s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, CookieStorage.cookie_name}
             ),

@@ -37,10 +37,21 @@ class GatewayConsumer(AsyncConsumer):
         message = await receive()
         if message["type"] != "websocket.connect":
             return
-        correlation_id = os.urandom(16).hex()  # 32 random hex digits, without uuid4's object
         started = time.perf_counter()
         state = self.state
-        attempt = state.recorder.begin(scope, correlation_id)
+        tracing = state.tracing
+        if tracing is None:
+            correlation_id = os.urandom(16).hex()  # 32 random hex digits, without uuid4's object
+            attempt = state.recorder.begin(scope, correlation_id)
+            connection_id = correlation_id
+        else:
+            # The correlation id is the trace id, so a log line leads to its trace. A client's
+            # traceparent chooses it, so the live-session id (which a disconnect names) stays
+            # the gateway's own random one for a continued trace.
+            trace = tracing.begin(scope)
+            correlation_id = trace.trace_id
+            attempt = trace.wrap(state.recorder.begin(scope, correlation_id))
+            connection_id = os.urandom(16).hex() if trace.continued else correlation_id
         try:
             opened = await open_connection(
                 state, scope, correlation_id=correlation_id, attempt=attempt
@@ -61,12 +72,14 @@ class GatewayConsumer(AsyncConsumer):
             attempt.failed(f"{type(exc).__name__}: {exc}")
             raise
         try:
-            await self._relay(state, scope, receive, send, opened, started, correlation_id, attempt)
+            await self._relay(
+                state, scope, receive, send, opened, started, correlation_id, attempt, connection_id
+            )
         finally:
             opened.release()
 
     async def _relay(
-        self, state, scope, receive, send, opened, started, correlation_id, attempt
+        self, state, scope, receive, send, opened, started, correlation_id, attempt, connection_id
     ) -> None:
         # Taken out of `opened` so that nothing but these locals holds them: the handshake (the
         # client's decoded headers, the backend request) is dropped once the connection is
@@ -110,7 +123,7 @@ class GatewayConsumer(AsyncConsumer):
             )
         attempt.accepted(relay.stats, handshake_ms)
         live = state.live
-        live.add(relay, handshake, state.store.snapshot, connection_id=correlation_id, scope=scope)
+        live.add(relay, handshake, state.store.snapshot, connection_id=connection_id, scope=scope)
         handshake = None
         if relay is not None and type(relay) is not Relay:  # a tunnel: nothing reads them now
             backend = None

@@ -95,7 +95,17 @@ def build_state(config: GatewayConfig) -> GatewayState:
         trusted_proxies=parse_networks(config.trusted_proxies),
         metrics_networks=parse_networks(config.metrics_allowed_networks),
         sources=SourceHub(timeout=config.backend_connect_timeout),
+        tracing=build_tracing(config, node),
     )
+
+
+def build_tracing(config: GatewayConfig, node: str):
+    """The process's tracer, or None (the OpenTelemetry SDK is then never imported)."""
+    if not config.tracing_enabled:
+        return None
+    from gateway.telemetry.tracing import Tracing
+
+    return Tracing(gateway=config.gateway, node=node)
 
 
 def build_application(state: GatewayState, *, other_http):
@@ -167,3 +177,5 @@ async def shutdown(state: GatewayState) -> None:
     state.store.stop()
     await state.sources.close()
     await state.link.close()
+    if state.tracing is not None:  # the spans still queued, exported before the process ends
+        await asyncio.to_thread(state.tracing.shutdown)

@@ -7,6 +7,7 @@ module global.
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gateway.catalog.store import SnapshotStore
 from gateway.config import GatewayConfig
@@ -18,6 +19,9 @@ from gateway.node.sessions import SessionReporter
 from gateway.policies import PolicyRuntime
 from gateway.sources.feeds import SourceHub
 from gateway.telemetry.recorder import Recorder
+
+if TYPE_CHECKING:
+    from gateway.telemetry.tracing import Tracing
 
 STATE_KEY = "portico.gateway"
 
@@ -37,6 +41,7 @@ class GatewayState:
     metrics_networks: list  # parsed PORTICO_METRICS_ALLOWED_NETWORKS
     # Event-source backends: broker clients and one shared subscription per followed name.
     sources: SourceHub = field(default_factory=SourceHub)
+    tracing: "Tracing | None" = None  # OpenTelemetry, when an OTLP endpoint is configured
 
 
 def state_of(scope: dict) -> GatewayState:

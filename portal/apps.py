@@ -13,3 +13,7 @@ class PortalConfig(AppConfig):
         from portal.models import mark_activated
 
         post_save.connect(mark_activated, sender=settings.AUTH_USER_MODEL)
+        if settings.PORTICO_TRACING_ENABLED:  # before the first handler loads the middleware
+            from portal.tracing import instrument_django
+
+            instrument_django()

@@ -45,3 +45,26 @@ def mark_activated(sender, instance, created: bool, update_fields=None, **kwargs
         return  # e.g. the last_login update at every sign-in
     if instance.is_active:
         AccountActivation.objects.get_or_create(user=instance)
+
+
+class OidcIdentity(models.Model):
+    """The OpenID Connect account (issuer and subject) a user signs in with: how a returning
+    user is found. Never the e-mail address, which a provider may not have verified."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oidc_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OpenID Connect identity"
+        verbose_name_plural = "OpenID Connect identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="oidc_identity_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

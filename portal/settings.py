@@ -173,6 +173,38 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:home"
 
+# Sign-in through an OpenID Connect provider (docs/oidc.md): mozilla-django-oidc with PKCE, its
+# endpoints found by discovery at the issuer. Users are matched by (issuer, subject), never by
+# e-mail; the role claim is applied at every sign-in.
+PORTICO_OIDC_ISSUER = env_str("PORTICO_OIDC_ISSUER").rstrip("/")
+PORTICO_OIDC_CLIENT_ID = env_str("PORTICO_OIDC_CLIENT_ID")
+PORTICO_OIDC_CLIENT_SECRET = env_str("PORTICO_OIDC_CLIENT_SECRET")
+PORTICO_OIDC_PROVIDER_NAME = env_str("PORTICO_OIDC_PROVIDER_NAME") or "single sign-on"
+PORTICO_OIDC_ROLE_CLAIM = env_str("PORTICO_OIDC_ROLE_CLAIM") or "groups"
+PORTICO_OIDC_ADMIN_VALUES = env_list("PORTICO_OIDC_ADMIN_VALUES")
+PORTICO_OIDC_PUBLISHER_VALUES = env_list("PORTICO_OIDC_PUBLISHER_VALUES")
+PORTICO_LOCAL_ACCOUNTS = env_bool("PORTICO_LOCAL_ACCOUNTS", True)
+if PORTICO_OIDC_ISSUER:
+    if not (PORTICO_OIDC_CLIENT_ID and PORTICO_OIDC_CLIENT_SECRET):
+        problem("PORTICO_OIDC_ISSUER needs PORTICO_OIDC_CLIENT_ID and PORTICO_OIDC_CLIENT_SECRET.")
+    if not DEBUG and not PORTICO_OIDC_ISSUER.startswith("https://"):
+        problem("PORTICO_OIDC_ISSUER must be an https:// URL (plain http only with DEBUG on).")
+    AUTHENTICATION_BACKENDS.append("portal.oidc_backend.OidcBackend")
+    OIDC_RP_CLIENT_ID = PORTICO_OIDC_CLIENT_ID
+    OIDC_RP_CLIENT_SECRET = PORTICO_OIDC_CLIENT_SECRET
+    OIDC_RP_SIGN_ALGO = "RS256"
+    OIDC_RP_SCOPES = "openid email profile"
+    OIDC_USE_PKCE = True
+    OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+    OIDC_STORE_ID_TOKEN = True  # in the server-side session: the end-session request's hint
+    OIDC_TIMEOUT = 10
+    OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+    LOGIN_REDIRECT_URL_FAILURE = "login"
+if not PORTICO_LOCAL_ACCOUNTS:
+    if not PORTICO_OIDC_ISSUER:
+        problem("PORTICO_LOCAL_ACCOUNTS=0 needs PORTICO_OIDC_ISSUER: nobody could sign in.")
+    AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -252,6 +284,12 @@ PORTICO_METRICS_ALLOWED_NETWORKS = env_list(
     "PORTICO_METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]
 )
 PORTICO_LOG_JSON = env_bool("PORTICO_LOG_JSON", False)
+
+# OpenTelemetry tracing (docs/tracing.md): on only when an OTLP endpoint is set, as the SDK
+# itself reads it; every other OTEL_* variable (headers, service name, sampler) is the SDK's.
+PORTICO_TRACING_ENABLED = bool(
+    env_str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+) and not env_bool("OTEL_SDK_DISABLED", False)
 
 LOGGING = {
     "version": 1,

@@ -7,7 +7,7 @@ from apis import urls as publisher_urls
 from apis.telemetry import live_api
 from apis.telemetry import node_views as telemetry_node_views
 from apis.telemetry import urls as telemetry_urls
-from portal import views
+from portal import oidc_views, views
 from portal.views.favicon import favicon
 
 admin.site.site_header = "Portico administration"
@@ -32,5 +32,7 @@ urlpatterns = [
     ),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    # Signing out of admin is the portal's sign-out: it also ends a provider's session.
+    path("admin/logout/", oidc_views.sign_out),
     path("admin/", admin.site.urls),
 ]

@@ -44,6 +44,8 @@ class OpenedConnection:
 class NoRecord:
     """An attempt that records nothing (the probe must not count as a connection)."""
 
+    decisions = None  # the policies' outcomes are heard only by a traced attempt
+
     def saw(self, snapshot) -> None: ...
     def identify(self, handshake) -> None: ...
     def backend_connecting(self) -> None: ...
@@ -88,6 +90,7 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
                 handshake=handshake,
                 raw_headers=scope.get("headers") or [],
                 product_names=product_names(snapshot, handshake),
+                decisions=attempt.decisions,
             )
             compiled = getattr(pipeline, "messages", None)
             if compiled is not None:

@@ -60,8 +60,12 @@ def compile_route_pipelines(api, products: dict, catalog, *, runtime) -> dict:
     return pipelines
 
 
-def handshake_context(handshake, *, raw_headers, product_names) -> policies.HandshakeContext:
-    """The policies' view of one handshake (also what an event source's name is evaluated in)."""
+def handshake_context(
+    handshake, *, raw_headers, product_names, decisions=None
+) -> policies.HandshakeContext:
+    """The policies' view of one handshake (also what an event source's name is evaluated in).
+
+    `decisions`: a list that hears each policy's outcome (a traced handshake), or None."""
     route, subscription = handshake.route, handshake.subscription
     return policies.HandshakeContext(
         api_id=str(route.api.id),
@@ -86,13 +90,16 @@ def handshake_context(handshake, *, raw_headers, product_names) -> policies.Hand
         ),
         forwarded_headers=list(handshake.backend.headers.items()),
         query=handshake.query,
+        decisions=decisions,
     )
 
 
-async def run_policies(pipeline, *, handshake, raw_headers, product_names):
+async def run_policies(pipeline, *, handshake, raw_headers, product_names, decisions=None):
     """Run the inbound policies; raise Refusal, or apply their changes to the backend request."""
     route = handshake.route
-    ctx = handshake_context(handshake, raw_headers=raw_headers, product_names=product_names)
+    ctx = handshake_context(
+        handshake, raw_headers=raw_headers, product_names=product_names, decisions=decisions
+    )
     try:
         refusal = await pipeline.run(ctx)
     except Exception as exc:  # a counter store down, a JWKS fetch crashing: fail closed

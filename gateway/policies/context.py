@@ -65,6 +65,8 @@ class HandshakeContext:
     backend_url: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     release_callbacks: list[Callable[[], None]] = field(default_factory=list)
+    # A traced handshake's list of (policy element, Refusal or None), one per policy run.
+    decisions: list | None = None
     _header_map: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     def header_values(self, name: str) -> list[str]:

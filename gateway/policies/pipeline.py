@@ -18,7 +18,7 @@ class CompiledPipeline:
     release callbacks and calls `ctx.release()` when the connection ends.
     """
 
-    __slots__ = ("steps", "runtime", "document", "messages")
+    __slots__ = ("steps", "tags", "runtime", "document", "messages")
 
     def __init__(
         self,
@@ -26,8 +26,10 @@ class CompiledPipeline:
         runtime: PolicyRuntime,
         document: PolicyDocument,
         messages: MessagePipeline | None = None,
+        tags: tuple[str, ...] = (),
     ) -> None:
         self.steps = steps
+        self.tags = tags or ("policy",) * len(steps)  # each step's element name, for traces
         self.runtime = runtime
         self.document = document
         self.messages = messages  # onMessage policies; None keeps the relay's plain loops
@@ -43,12 +45,15 @@ class CompiledPipeline:
             ctx.client_ip = self.runtime.client_ip(ctx.peer_ip, ctx.headers)
         if not ctx.region:
             ctx.region = self.runtime.region
+        decisions = ctx.decisions  # None unless the handshake is traced: nothing to record
         try:
-            for step in steps:
+            for index, step in enumerate(steps):
                 try:
                     refusal = await step(ctx)
                 except CountersUnavailable as exc:
                     refusal = self.runtime.counters_unavailable(exc)
+                if decisions is not None:
+                    decisions.append((self.tags[index], refusal))
                 if refusal is not None:
                     ctx.release()
                     return refusal
@@ -70,8 +75,10 @@ def compile_policy(
     contract, None without one) serves `validate-message schema-source="asyncapi"`.
     """
     doc = effective.document if isinstance(effective, EffectivePolicy) else effective
-    steps = tuple(p.compile(runtime) for p in (doc.inbound or ()) if not isinstance(p, Base))
+    inbound = [p for p in (doc.inbound or ()) if not isinstance(p, Base)]
+    steps = tuple(p.compile(runtime) for p in inbound)
     messages = compile_messages(
         doc.on_message_inbound or (), doc.on_message_outbound or (), runtime, message_schemas
     )
-    return CompiledPipeline(steps, runtime, doc, messages)
+    tags = tuple(p.tag or type(p).__name__ for p in inbound)
+    return CompiledPipeline(steps, runtime, doc, messages, tags)

@@ -43,6 +43,7 @@ class Attempt:
         "sampled_sum",
         "done",
     )
+    decisions = None  # the policies' outcomes: heard only by a traced attempt (TracedAttempt)
 
     def __init__(self, recorder, scope: dict, correlation_id: str) -> None:
         self.recorder = recorder

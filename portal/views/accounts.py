@@ -1,5 +1,6 @@
 """Accounts: sign-in, sign-up with e-mail confirmation (no model: a signed token), the profile."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -48,6 +49,14 @@ class SignInView(LoginView):
 
     authentication_form = PortalLoginForm
 
+    def post(self, request, *args, **kwargs):
+        """With local accounts turned off (PORTICO_LOCAL_ACCOUNTS=0) the page shows only
+        "Sign in with …", and a password is refused."""
+        if not settings.PORTICO_LOCAL_ACCOUNTS:
+            messages.error(request, "Sign-in with a password is turned off here.")
+            return render(request, "registration/login.html", {"next": ""}, status=403)
+        return super().post(request, *args, **kwargs)
+
     def get_default_redirect_url(self) -> str:
         if is_publisher(self.request.user):  # signed in by now: form_valid() logs in first
             return reverse("publisher:index")
@@ -72,7 +81,7 @@ def _send_activation_email(request: HttpRequest, user) -> None:
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    if not PortalSettings.current().signup_enabled:
+    if not settings.PORTICO_LOCAL_ACCOUNTS or not PortalSettings.current().signup_enabled:
         status = 403 if request.method == "POST" else 200
         return render(request, "registration/signup_closed.html", status=status)
     form = SignupForm(request.POST or None)
