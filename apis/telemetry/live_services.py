@@ -26,6 +26,7 @@ ENTRY_FIELDS = (
     "client_ip",
     "user_agent",
     "opened_at",
+    "tags",
     *COUNT_FIELDS,
 )
 

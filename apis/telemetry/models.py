@@ -180,6 +180,8 @@ class LiveConnection(models.Model):
     counted_at = models.DateTimeField(help_text="When the counts were last reported.")
     disconnect_reason = models.CharField(max_length=120, blank=True)
     disconnect_requested_at = models.DateTimeField(null=True, blank=True)
+    # set-connection-tag's tags ({name: value}, at most 8), as the gateway reported them.
+    tags = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["opened_at", "id"]

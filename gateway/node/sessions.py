@@ -40,6 +40,7 @@ class Session:
     user_agent: str
     opened_at: datetime
     stats: object  # the relay's RelayStats: read when reporting, never written here
+    tags: dict | None = None  # set-connection-tag's {name: value}
     reported: tuple = field(default=(0, 0, 0, 0))
 
     def counts(self) -> tuple[int, int, int, int]:
@@ -62,6 +63,7 @@ class Session:
             "bytes_up": counts[1],
             "messages_down": counts[2],
             "bytes_down": counts[3],
+            "tags": self.tags or {},
         }
 
 
