@@ -73,7 +73,11 @@ def build_state(config: GatewayConfig) -> GatewayState:
     live = LiveConnections()
     store.add_listener(live.on_swap)
     node = node_id(config)
-    reporter = SessionReporter(live, send=link.send_live_report, node_id=lambda: node)
+    mailbox = Mailbox(live, gateway=config.gateway, node_id=lambda: node)
+    listener = RedisListener(mailbox, config.redis_url) if config.redis_url else None
+    reporter = SessionReporter(
+        live, send=link.send_live_report, node_id=lambda: node, deliver=mailbox.handle
+    )
     heartbeat = Heartbeat(
         store,
         live,
@@ -82,8 +86,6 @@ def build_state(config: GatewayConfig) -> GatewayState:
         node=node,
         workers=config.workers,
     )
-    mailbox = Mailbox(live, gateway=config.gateway, node_id=lambda: node)
-    listener = RedisListener(mailbox, config.redis_url) if config.redis_url else None
     return GatewayState(
         config=config,
         link=link,

@@ -126,4 +126,18 @@ def clean_live_report(data) -> dict:
             )
         counts.append([_connection_id(row[0]), *(_count(v, "a count") for v in row[1:])])
     report["counts"] = counts
+    report["answered"] = _answered(data.get("answered") or {})
     return report
+
+
+MAX_ANSWERED = 64  # control channel messages answered in one report (gateway.node.sessions)
+
+
+def _answered(value) -> dict:
+    """{message id: {connection id: outcome}}: how the control channel's messages ended."""
+    if not isinstance(value, dict) or len(value) > MAX_ANSWERED:
+        raise BadReport(f"answered must be an object of at most {MAX_ANSWERED} entries")
+    for results in value.values():
+        if not isinstance(results, dict) or len(results) > MAX_LIVE_ENTRIES:
+            raise BadReport("each answer is an object of connection ids and outcomes")
+    return value

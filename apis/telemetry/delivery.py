@@ -2,10 +2,11 @@
 
 The live list says which gateway process holds each connection (gateway, node, worker). A
 process running in this same process (the demo) is called directly; any other is sent its
-request over Redis pub/sub on its own channel (REDIS_URL, shared with the gateways and nodes)
-and answers on a reply channel this call listens on. Without a way to reach a process its
-connections count as unreachable and nothing is sent to them; when Redis itself is down
-`DeliveryUnavailable` is raised before anything is sent to anyone.
+request over Redis pub/sub on its own channel where REDIS_URL is set (shared with the gateways
+and nodes) and answers on a reply channel this call listens on. A process that does not listen
+there (a self-hosted node without Redis) or any process while Redis is down gets it through its
+control channel instead: with the answer to its next live report (apis.telemetry.control_channel),
+about half a second later. A message no process took in time was never sent (UNREACHABLE).
 """
 
 import asyncio
@@ -20,6 +21,7 @@ import redis
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from apis.telemetry import control_channel
 from gateway.catalog.delivery import (
     BadDelivery,
     decode_answer,
@@ -32,42 +34,41 @@ from gateway.node.mailbox import local_mailboxes
 log = logging.getLogger("portico.gateway")
 
 ANSWER_SECONDS = 3.0  # a process that has not answered by then: its connections count as failed
-UNREACHABLE = "unreachable"  # no process listens on the holder's channel (no Redis on it)
-NO_ANSWER = "no_answer"  # asked, never answered within ANSWER_SECONDS: it may have arrived
-
-
-class DeliveryUnavailable(Exception):
-    """No message was sent: the transport to the gateway processes is down (says which)."""
+UNREACHABLE = "unreachable"  # no process took it in time: nothing was sent
+NO_ANSWER = "no_answer"  # taken, never answered within ANSWER_SECONDS: it may have arrived
 
 
 @cache
 def _redis(url: str) -> redis.Redis:
     """One client (a connection pool) per process: a send opens no new connection."""
-    return redis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=ANSWER_SECONDS + 2)
+    return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=ANSWER_SECONDS + 2)
 
 
 def deliver(rows, *, text: str | None, data: bytes | None) -> dict[str, str]:
     """Send the message to every live connection in `rows` (LiveConnection, with `process`):
     {connection id: outcome of gateway.catalog.delivery, UNREACHABLE or NO_ANSWER}."""
-    by_process: dict[str, list[str]] = defaultdict(list)
+    deadline = time.monotonic() + ANSWER_SECONDS
+    by_process: dict[str, list] = defaultdict(list)
     for row in rows:
         process = row.process
-        channel = process_channel(process.gateway, process.node_id, process.worker)
-        by_process[channel].append(row.connection_id)
+        by_process[process_channel(process.gateway, process.node_id, process.worker)].append(row)
     local = local_mailboxes()
-    remote = {channel: ids for channel, ids in by_process.items() if channel not in local}
+    remote = {channel: group for channel, group in by_process.items() if channel not in local}
     results: dict[str, str] = {}
-    if remote and not settings.REDIS_URL:
-        for ids in remote.values():
-            results.update(dict.fromkeys(ids, UNREACHABLE))
-        remote = {}
-    with _RedisRound(settings.REDIS_URL) if remote else _NoRound() as round_:
-        # Subscribed to the answers before anything is sent: a Redis outage raises here.
-        sent = round_.publish(remote, text, data, results)
-        for channel, ids in by_process.items():
+    via_redis = _RedisRound(settings.REDIS_URL) if remote and settings.REDIS_URL else _NoRound()
+    with via_redis:
+        unheard = via_redis.publish(remote, text, data)  # the channels nobody listens on
+        control = control_channel.Round()
+        for channel in unheard:
+            group = remote[channel]
+            control.post(group[0].process, [row.connection_id for row in group], text, data)
+        for channel, group in by_process.items():
             if channel in local:
+                ids = [row.connection_id for row in group]
                 results.update(_deliver_here(local[channel], ids, text, data))
-        results.update(round_.collect(sent))
+        results.update(control_channel.wait(control, via_redis, deadline))
+        results.update(via_redis.give_up(no_answer=NO_ANSWER))
+        results.update(control.give_up(no_answer=NO_ANSWER, not_taken=UNREACHABLE))
     return results
 
 
@@ -82,16 +83,21 @@ def _deliver_here(entry, ids: list[str], text, data) -> dict[str, str]:
 
 
 class _NoRound:
+    waiting: dict = {}
+
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
         return None
 
-    def publish(self, remote, text, data, results) -> dict:
+    def publish(self, remote: dict, text, data) -> list[str]:
+        return list(remote)
+
+    def poll(self, timeout: float) -> dict:
         return {}
 
-    def collect(self, sent) -> dict:
+    def give_up(self, *, no_answer: str) -> dict:
         return {}
 
 
@@ -102,27 +108,35 @@ class _RedisRound:
         self.client = _redis(url)
         self.reply = reply_channel(uuid.uuid4().hex)
         self.pubsub = None
+        self.waiting: dict[str, list[str]] = {}  # request id -> its connection ids
 
     def __enter__(self):
         try:
-            self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-            self.pubsub.subscribe(self.reply)
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(self.reply)
+            self.pubsub = pubsub
         except (RedisError, OSError) as error:
-            raise DeliveryUnavailable(
-                f"Redis is unreachable ({type(error).__name__}): nothing was sent"
-            ) from None
+            log.warning(
+                "messages to connections: Redis unavailable (%s), using the control channel",
+                type(error).__name__,
+            )
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
-            self.pubsub.close()
-        except (RedisError, OSError):
-            pass
+        if self.pubsub is not None:
+            try:
+                self.pubsub.close()
+            except (RedisError, OSError):
+                pass
 
-    def publish(self, remote: dict, text, data, results: dict) -> dict[str, list[str]]:
-        """Send each process its request; {request id: its connection ids} of those sent."""
-        sent = {}
-        for channel, ids in remote.items():
+    def publish(self, remote: dict, text, data) -> list[str]:
+        """Send each process its request; the channels nobody listens on (or all, with Redis
+        down), for the control channel."""
+        if self.pubsub is None:
+            return list(remote)
+        unheard = []
+        for channel, group in remote.items():
+            ids = [row.connection_id for row in group]
             request_id = uuid.uuid4().hex
             body = encode_request(
                 request_id=request_id, reply=self.reply, connections=ids, text=text, data=data
@@ -130,38 +144,38 @@ class _RedisRound:
             try:
                 listeners = self.client.publish(channel, body)
             except (RedisError, OSError) as error:
-                if not sent:
-                    raise DeliveryUnavailable(
-                        f"Redis is unreachable ({type(error).__name__}): nothing was sent"
-                    ) from None
-                log.warning("messages to connections: Redis failed mid-send (%s)", error)
+                log.warning("messages to connections: Redis failed (%s)", type(error).__name__)
                 listeners = 0
             if listeners:
-                sent[request_id] = ids
-            else:  # nobody listens there: the process is gone, or has no Redis
-                results.update(dict.fromkeys(ids, UNREACHABLE))
-        return sent
+                self.waiting[request_id] = ids
+            else:  # nobody listens there: a node without Redis (or Redis just failed)
+                unheard.append(channel)
+        return unheard
 
-    def collect(self, sent: dict[str, list[str]]) -> dict[str, str]:
+    def poll(self, timeout: float) -> dict[str, str]:
+        """Answers that arrive within `timeout` seconds."""
         results: dict[str, str] = {}
-        deadline = time.monotonic() + ANSWER_SECONDS
-        waiting = dict(sent)
-        while waiting:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
+        try:
+            message = self.pubsub.get_message(timeout=timeout)
+        except (RedisError, OSError):
+            return results
+        while message is not None:
+            if message.get("type") == "message":
+                try:
+                    request_id, answer = decode_answer(message["data"])
+                except BadDelivery:
+                    answer, request_id = {}, ""
+                if self.waiting.pop(request_id, None) is not None:
+                    results.update(answer)
             try:
-                message = self.pubsub.get_message(timeout=left)
+                message = self.pubsub.get_message(timeout=0)
             except (RedisError, OSError):
                 break
-            if message is None or message.get("type") != "message":
-                continue
-            try:
-                request_id, answer = decode_answer(message["data"])
-            except BadDelivery:
-                continue
-            if waiting.pop(request_id, None) is not None:
-                results.update(answer)
-        for ids in waiting.values():
-            results.update(dict.fromkeys(ids, NO_ANSWER))
+        return results
+
+    def give_up(self, *, no_answer: str) -> dict[str, str]:
+        results: dict[str, str] = {}
+        for ids in self.waiting.values():
+            results.update(dict.fromkeys(ids, no_answer))
+        self.waiting = {}
         return results

@@ -3,8 +3,10 @@
 The control plane sends a gateway process one request naming the connections it holds and the
 message ({"id", "reply", "connections", "text" | "data" (base64)}); the process answers once,
 on the request's `reply` channel, how each delivery ended ({"id", "results": {connection id:
-outcome}}). Over Redis the request goes to the process's own channel (`process_channel`); in
-the demo it is a function call in one process. Django-free: both planes import it.
+outcome}}). Over Redis the request goes to the process's own channel (`process_channel`);
+through the control channel it comes with the answer to a live report (no `reply`: the outcomes
+go back in the next report's "answered"); in the demo it is a function call in one process.
+Django-free: both planes import it.
 """
 
 import base64
@@ -52,9 +54,15 @@ def decode_request(raw: bytes | str) -> dict:
         body = json.loads(raw)
     except (TypeError, ValueError):
         raise BadDelivery("not JSON") from None
+    return clean_request(body)
+
+
+def clean_request(body) -> dict:
+    """`decode_request` of parsed JSON; a control channel request has no `reply` (empty)."""
     if not isinstance(body, dict):
         raise BadDelivery("not a JSON object")
-    request_id, reply, connections = body.get("id"), body.get("reply"), body.get("connections")
+    request_id, reply = body.get("id"), body.get("reply", "")
+    connections = body.get("connections")
     if not isinstance(request_id, str) or not isinstance(reply, str):
         raise BadDelivery("id and reply must be text")
     if not isinstance(connections, list) or len(connections) > MAX_CONNECTIONS_PER_REQUEST:
