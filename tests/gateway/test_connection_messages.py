@@ -10,8 +10,11 @@ import signal
 import time
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import override_settings
+from rest_framework.test import APIClient
 
+from apis import services
 from apis.telemetry.models import LiveConnection, PendingMessage
 from tests.gateway.test_live_connections import count_of, publisher_client, until
 from tests.support.client import run, ws_connect
@@ -86,13 +89,24 @@ def test_failure_answers(catalog, two_workers):
 
     async def scenario():
         url = f"{two_workers.ws_url}/echo?subscription-key={catalog.key}"
-        async with ws_connect(url, max_queue=1):
+        async with ws_connect(url, max_queue=1) as ws:
             [row], _ = await until(count_of(client, 1), "listed")
             # 400: neither text nor data, or both, or bad base64.
             for body in ({}, {"text": "a", "data": "YQ=="}, {"data": "not base64!"}):
                 response = await asyncio.to_thread(send, client, row["id"], body)
                 assert response.status_code == 400, response.content
                 assert response.json()["errors"][0]["field"] in ("text", "data")
+            # An API-scoped token of this API sends too (a backend pushing to its clients).
+            scoped = APIClient()
+            secret = await asyncio.to_thread(
+                lambda: services.create_access_token(
+                    user=User.objects.get(username="pub"), name="pusher", api=catalog.api
+                )[1]
+            )
+            scoped.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+            response = await asyncio.to_thread(send, scoped, row["id"], {"text": "from backend"})
+            assert response.status_code == 200, response.content
+            assert await asyncio.wait_for(ws.recv(), 5) == "from backend"
             # 404: no such connection.
             response = await asyncio.to_thread(send, client, "0" * 32, {"text": "x"})
             assert response.status_code == 404
