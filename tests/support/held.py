@@ -8,6 +8,8 @@ messages it received (`wait_received`).
 import asyncio
 import threading
 
+from websockets.exceptions import ConnectionClosed
+
 from tests.support.client import ws_connect
 
 BOUND = 15.0  # seconds: opening, and a close we wait for, happen well within this
@@ -56,8 +58,11 @@ class HeldConnection:
 
     async def _read(self, ws) -> None:
         """Until the connection closes: keep what the server sends."""
-        async for message in ws:
-            self.received.append(message)
+        try:
+            async for message in ws:
+                self.received.append(message)
+        except ConnectionClosed:
+            pass  # closed with an error code: read from ws.close_code like any close
         await ws.wait_closed()
 
     async def _hold(self) -> None:
