@@ -61,7 +61,7 @@ class ApiTokensMixin:
         )
         audit(request, "API token created", api=api.name, token=token.pk, name=repr(token.name))
         data = {**ApiTokenSerializer(token).data, "token": secret}
-        return Response(data, status=status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
     @extend_schema(operation_id="apis_tokens_revoke", request=None, responses={204: None})
     @action(

@@ -9,6 +9,7 @@ withdrawn with a conditional delete, so the sender knows for sure that nothing w
 
 import base64
 import time
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,7 @@ from apis.telemetry.models import LiveWorker, PendingMessage
 from gateway.catalog.delivery import GONE, OUTCOMES
 
 POLL_SECONDS = 0.05
+LEFT_BEHIND_SECONDS = 60  # a row this old has no sender waiting for it any more
 MAX_TAKEN_PER_REPORT = 64  # messages handed to one process per report answer
 
 
@@ -66,6 +68,9 @@ class Round:
         self.waiting: dict[int, list[str]] = {}  # message pk -> its connection ids
 
     def post(self, process: LiveWorker, ids: list[str], text, data) -> None:
+        if not self.waiting:  # rows a sender left behind (it died while waiting): gone
+            stale = timezone.now() - timedelta(seconds=LEFT_BEHIND_SECONDS)
+            PendingMessage.objects.filter(created_at__lt=stale).delete()
         row = PendingMessage.objects.create(
             process=process,
             connection_ids=ids,
