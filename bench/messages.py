@@ -201,6 +201,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 sends, broadcasts of 1,000")
     parser.add_argument("--client", nargs=2, metavar=("URL", "N"))
     parser.add_argument("--sends", type=int, default=500)
+    parser.add_argument("--sizes", default="", help="broadcast sizes, e.g. 1000,10000")
+    parser.add_argument("--attempts", type=int, default=3, help="broadcasts per size")
     args = parser.parse_args()
     if args.client:
         asyncio.run(client_main(args.client[0], int(args.client[1])))
@@ -251,6 +253,8 @@ def main() -> None:
         url = f"ws://127.0.0.1:{gateway_port}/bench?subscription-key={key}"
         figures: dict = {}
         sizes = [1_000] if args.quick else [1_000, 10_000]
+        if args.sizes:
+            sizes = [int(n) for n in args.sizes.split(",")]
         sends = 200 if args.quick else args.sends
         total = 0
         clients = None
@@ -288,13 +292,14 @@ def main() -> None:
                     "gateway_cpu_us_per_message": cpu / sends * 1e6,
                 }
             runs = []
-            for attempt in range(3):
+            for attempt in range(args.attempts):
                 text = f"all-{size}-{attempt}"
                 cpu0 = cpu_seconds(workers)
                 started = time.monotonic()
                 results = delivery.deliver(rows, text=text, data=None)
                 answered = time.monotonic() - started
                 delivered = sum(1 for o in results.values() if o == "delivered")
+                outcomes = sorted({o for o in results.values() if o != "delivered"})
                 times = clients.read_until(delivered, text, 30)
                 cpu = cpu_seconds(workers) - cpu0 - idle_rate * (time.monotonic() - started)
                 runs.append(
@@ -305,6 +310,7 @@ def main() -> None:
                         "last_received_s": (max(times) - started) if times else None,
                         "received": len(times),
                         "gateway_cpu_us_per_message": cpu / max(1, delivered) * 1e6,
+                        "other_outcomes": outcomes,
                     }
                 )
             figures[f"broadcast_{size}"] = runs
@@ -337,9 +343,11 @@ def print_table(figures: dict) -> None:
         last = statistics.median(r["last_received_s"] or 0 for r in runs)
         cpu = statistics.median(r["gateway_cpu_us_per_message"] for r in runs)
         got = min(r["delivered"] for r in runs)
+        fails = sorted({o for r in runs for o in r["other_outcomes"]})
         print(
             f"  broadcast to {runs[0]['matched']:>6,}: answered {answered:.2f} s, last client "
-            f"{last:.2f} s, delivered >= {got:,}, gateway CPU {cpu:.1f} us per message (median of 3)"
+            f"{last:.2f} s, delivered >= {got:,}, gateway CPU {cpu:.1f} us per message (median of {len(runs)})"
+            + (f"; other outcomes: {', '.join(fails)}" if fails else "")
         )
 
 
