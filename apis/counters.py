@@ -3,6 +3,7 @@ count in it, and the pages that show a subscription's open connections read it."
 
 import logging
 
+from apis.selectors.subscriptions import open_connection_counts
 from gateway.config import policy_runtime  # one runtime per process, shared with the gateway
 from gateway.policies.counters import CountersUnavailable
 
@@ -43,10 +44,22 @@ def connections_text(open_count: int | None, cap: int | None) -> str:
 
 
 def connection_usage(subscriptions) -> dict[int, str]:
-    """Each subscription's open connections and cap, as pages show it, read in one call."""
+    """Each subscription's open connections and cap, as pages show it.
+
+    The gateways' live reports count every open connection; the counter store counts only
+    those a cap holds a slot for (and, on memory:// counters, only this process's). A capped
+    subscription shows the larger of the two, so the page never shows less than the cap counts
+    (a connection a moment old, or one whose gateway stopped until its lease runs out)."""
     subscriptions = list(subscriptions)
-    counts = open_connections(s.id for s in subscriptions)
-    return {
-        s.id: connections_text(None if counts is None else counts[s.id], subscription_cap(s))
-        for s in subscriptions
-    }
+    ids = [s.id for s in subscriptions]
+    live = open_connection_counts(ids)
+    capped = [s.id for s in subscriptions if subscription_cap(s) is not None]
+    held = open_connections(capped) if capped else {}
+    usage = {}
+    for s in subscriptions:
+        counts = [c[s.id] for c in (live, held) if c is not None and s.id in c]
+        known = live is not None or (s.id in capped and held is not None)
+        usage[s.id] = connections_text(
+            max(counts, default=0) if known else None, subscription_cap(s)
+        )
+    return usage

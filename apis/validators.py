@@ -1,9 +1,10 @@
 """Field validators for the catalog: backend URLs, URL suffixes, header, query and policy names."""
 
 import re
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
+
+from gateway.catalog.backend_url import backend_url_problem, describe_char
 
 # First path segments that belong to Portico itself and can never be an API URL suffix.
 RESERVED_SUFFIX_PREFIXES = frozenset(
@@ -16,37 +17,22 @@ _SEGMENT_CHAR = re.compile(r"[A-Za-z0-9._~-]")
 _QUERY_CHAR = re.compile(r"[A-Za-z0-9._~-]")
 
 
-def describe_char(char: str) -> str:
-    """A character as an error message names it: a space, a tab, '?', or its code point."""
-    if char == " ":
-        return "a space"
-    if char == "\t":
-        return "a tab"
-    if not char.isprintable():
-        return f"the control character U+{ord(char):04X}"
-    return f"'{char}'"
-
-
 def first_bad_char(value: str, allowed: re.Pattern) -> str | None:
     return next((c for c in value if not allowed.fullmatch(c)), None)
 
 
 def validate_backend_url(value: str) -> None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("ws", "wss"):
-        raise ValidationError("Enter a WebSocket URL starting with ws:// or wss://.", code="scheme")
-    if not parts.hostname:
-        raise ValidationError("The WebSocket URL needs a host name.", code="host")
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ValidationError("The WebSocket URL has an invalid port.", code="port") from None
-    if parts.fragment:
-        raise ValidationError("A WebSocket URL cannot have a #fragment.", code="fragment")
-    if parts.username or parts.password:
+    """An API's backend URL (gateway/catalog/backend_url.py says what one may be). No user
+    info: it would be stored in the clear, and named values are not filled in here."""
+    if "{{" in value:
         raise ValidationError(
-            "Put credentials in a set-header policy, not in the URL.", code="credentials"
+            "Named values ({{name}}) are not filled in here: send connections to such a URL "
+            "with a set-backend-service policy, whose base-url may use them.",
+            code="named_value",
         )
+    problem = backend_url_problem(value)
+    if problem is not None:
+        raise ValidationError(problem.message, code=problem.code)
 
 
 def validate_url_suffix(value: str) -> None:

@@ -20,6 +20,29 @@ def usage_index(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/usage/index.html", {"subscriptions": subscriptions})
 
 
+def open_connections(request: HttpRequest, subscription: Subscription) -> dict:
+    """The subscription's open connections, listed and counted from one read of the gateways'
+    live reports, so that "Now:" and the table agree; and what its connection cap counts when
+    that is more (a connection opened a moment ago, or held by a gateway that stopped, takes its
+    place in the cap before the live list shows it, and keeps it until its lease runs out)."""
+    live = live_selectors.live_connections(request.user, subscription=subscription.id)
+    rows = live_views.live_rows(live)
+    total = len(rows) if len(rows) < live_views.PAGE_LIMIT else live.count()
+    cap = counters.subscription_cap(subscription)
+    cap_counts = None
+    if cap is not None:
+        counted = counters.open_connections([subscription.id])
+        if counted is not None and counted[subscription.id] > total:
+            cap_counts = counters.connections_text(counted[subscription.id], cap)
+    return {
+        "connections": counters.connections_text(total, cap),
+        "cap_counts": cap_counts,
+        "live": rows,
+        "live_total": total,
+        "here": reverse("portal:subscription-usage", args=[subscription.pk]),
+    }
+
+
 @login_required
 def subscription_usage(request: HttpRequest, subscription_id: int) -> HttpResponse:
     subscription = get_object_or_404(
@@ -27,18 +50,16 @@ def subscription_usage(request: HttpRequest, subscription_id: int) -> HttpRespon
         pk=subscription_id,
         owner=request.user,
     )
-    live = live_selectors.live_connections(request.user, subscription=subscription.id)
+    context = {"subscription": subscription, **open_connections(request, subscription)}
+    if request.GET.get("partial") == "live":  # static/js/live-refresh.js, every few seconds
+        return render(request, "portal/usage/live_parts.html", context)
     series = telemetry_selectors.subscription_series(
         subscription_id=subscription.id, key=request.GET.get("range")
     )
-    context = {
-        "subscription": subscription,
+    context |= {
         "series": series,
         "charts": usage_charts(series),
         "quotas": telemetry_selectors.quota_usage(subscription),
-        "connections": counters.connection_usage([subscription])[subscription.id],
-        "live": live_views.live_rows(live),
-        "live_total": live.count(),
         "ranges": [(k, label) for k, (label, _s, _b) in telemetry_selectors.RANGES.items()],
     }
     return render(request, "portal/usage/subscription.html", context)

@@ -49,9 +49,11 @@ from apis.selectors.policies import (
 )
 from apis.selectors.subscriptions import (
     api_subscriptions,
+    connections_closed_by,
     count_awaiting_approval,
     management_subscriptions,
     management_users,
+    open_connection_counts,
     subscription_list,
     subscriptions_for_owner_page,
     subscriptions_granting,
@@ -83,6 +85,7 @@ __all__ = [
     "api_list",
     "api_subscriptions",
     "catalog_revision",
+    "connections_closed_by",
     "count_awaiting_approval",
     "effective_policies",
     "effective_policy",
@@ -98,6 +101,7 @@ __all__ = [
     "management_products",
     "management_subscriptions",
     "management_users",
+    "open_connection_counts",
     "portal_apis",
     "portal_products",
     "product_list",

@@ -1,6 +1,7 @@
-"""Reads of subscriptions: an owner's, a publisher's lists, those opening an API, and users with
-theirs for the management API."""
+"""Reads of subscriptions: an owner's, a publisher's lists, those opening an API, how many
+connections each has open, and users with theirs for the management API."""
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 
@@ -42,6 +43,34 @@ def subscription_list(*, state: str = "", product: Product | None = None) -> Que
 def api_subscriptions(api: Api) -> QuerySet[Subscription]:
     """The subscriptions scoped to exactly this API (deleted along with it)."""
     return Subscription.objects.filter(api=api).select_related("owner").order_by("pk")
+
+
+def open_connection_counts(subscription_ids) -> dict[int, int] | None:
+    """Open connections per subscription on every gateway, as the gateways report them (within
+    a second or two); None when no installed app counts them. The telemetry app does, through
+    its app config: the catalog never imports it."""
+    for config in apps.get_app_configs():
+        count = getattr(config, "open_connection_counts", None)
+        if count is not None:
+            return count(list(subscription_ids))
+    return None
+
+
+# The close reason clients read when a state change closes the subscription's open connections
+# (as gateway/node/revocation.py words it); other actions leave open connections alone.
+CLOSE_REASONS = {"suspend": "subscription suspended", "cancel": "subscription cancelled"}
+
+
+def connections_closed_by(subscription: Subscription, action: str) -> dict | None:
+    """What `action` does to the subscription's open connections, for its confirmation: the
+    close reason and how many are open now (None when not known); None when it closes none."""
+    if action not in CLOSE_REASONS:
+        return None
+    counts = open_connection_counts([subscription.pk])
+    return {
+        "reason": CLOSE_REASONS[action],
+        "open_now": None if counts is None else counts[subscription.pk],
+    }
 
 
 def count_awaiting_approval() -> int:

@@ -2,7 +2,7 @@
 
 import re
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from apis.models import Api, Product, Subscription
@@ -58,6 +58,21 @@ def parse_tag(value: str) -> tuple[str, str]:
     if "\x00" in tag_value or len(tag_value) > 100:
         raise ValueError("A tag's value: at most 100 characters, no NUL.")
     return name, tag_value
+
+
+def open_counts(subscription_ids) -> dict[int, int]:
+    """Open connections per subscription on every gateway, as `live_connections` lists them
+    (one query; a subscription with none counts 0)."""
+    ids = list(subscription_ids)
+    rows = (
+        LiveConnection.objects.filter(
+            process__reported_at__gte=stale_before(), subscription_id__in=ids
+        )
+        .values("subscription_id")
+        .annotate(open=Count("id"))
+    )
+    counts = {row["subscription_id"]: row["open"] for row in rows}
+    return {i: counts.get(i, 0) for i in ids}
 
 
 def subscription_names(rows) -> dict[int, str]:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 
 from apis.models import Api
 from apis.telemetry import selectors
-from apis.telemetry.charts import usage_charts
+from apis.telemetry.charts import duration_words, usage_charts
 from apis.telemetry.forms import LogFilterForm
 from apis.telemetry.models import ConnectionLog
 from apis.telemetry.record_display import message_samples, record_fields
@@ -58,6 +58,7 @@ def api_metrics(request: HttpRequest, name: str) -> HttpResponse:
         "section": "apis",
         "series": series,
         "charts": usage_charts(series),
+        "bucket": duration_words(series.bucket),
         "ranges": [(k, label) for k, (label, _s, _b) in selectors.RANGES.items()],
     }
     return render(request, "apis/telemetry/metrics.html", context)

@@ -96,6 +96,7 @@ def subscription_action(request: HttpRequest, pk: int) -> HttpResponse:
             "subscription": subscription,
             "action": action,
             "destructive": action in DESTRUCTIVE,
+            "closes": selectors.connections_closed_by(subscription, action),
             "form": form,
             "next": back,
             "section": "subscriptions",
@@ -148,7 +149,7 @@ def subscription_regenerate(request: HttpRequest, pk: int, which: str) -> HttpRe
         messages.success(
             request,
             f"The {KEY_NAMES[which]} of {subscription.display_name} was regenerated: the old "
-            "key is refused from the next connection on.",
+            "key is refused and the connections opened with it are closed.",
         )
         return redirect(back)
     context = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement
+
+from gateway.catalog.backend_url import HOST_MISSING_MESSAGE, SCHEME_MESSAGE, backend_url_problem
 
 from .context import HandshakeContext, Refusal
 from .expressions import evaluate
@@ -32,13 +33,16 @@ class SetBackendService(Policy):
         url = a.text("base-url", required=True) or ""
         a.done()
         children(node, ())
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - validates the port
-        except ValueError:
-            raise node.error("is not a valid URL", "base-url") from None
-        if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        # Named values are filled in by now: user info from a secret is allowed here.
+        problem = backend_url_problem(url, allow_credentials=True)
+        if problem is not None and problem.message in (SCHEME_MESSAGE, HOST_MISSING_MESSAGE):
             raise node.error("must be a ws:// or wss:// URL with a host", "base-url")
+        if problem is not None:
+            message, reason = (
+                f"is not a valid URL: {text[0].lower()}{text[1:]}"
+                for text in (problem.message, problem.reason)
+            )
+            raise node.error(message, "base-url", reason=reason)
         return cls(base_url=url, line=node.line)
 
     def to_element(self) -> Element:

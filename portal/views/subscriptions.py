@@ -78,7 +78,11 @@ def subscription_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{subscription.display_name} was cancelled.")
         return redirect("portal:subscriptions")
-    return render(request, "portal/subscription_cancel.html", {"subscription": subscription})
+    context = {
+        "subscription": subscription,
+        "closes": selectors.connections_closed_by(subscription, "cancel"),
+    }
+    return render(request, "portal/subscription_cancel.html", context)
 
 
 @login_required
@@ -101,7 +105,7 @@ def subscription_regenerate(request: HttpRequest, pk: int, which: str) -> HttpRe
         messages.success(
             request,
             f"The {KEY_NAMES[which]} of {subscription.display_name} was regenerated: the old "
-            "key is refused from the next connection on.",
+            "key is refused and the connections opened with it are closed.",
         )
         return redirect("portal:subscriptions")
     context = {"subscription": subscription, "which": which, "key_name": KEY_NAMES[which]}

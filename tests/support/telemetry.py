@@ -1,8 +1,11 @@
-"""Helpers for the telemetry tests: bounded waits for the recorder's flush, /metrics scrapes."""
+"""Helpers for the telemetry tests: bounded waits for the recorder's flush, /metrics scrapes,
+and stored rows for the Metrics and Logs pages (written through the real telemetry service)."""
 
 import time
 import urllib.request
+from datetime import timedelta
 
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 
@@ -38,3 +41,38 @@ def parse_metrics(text: str) -> dict[tuple, float]:
 
 def value(samples: dict, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def connection_record(api, n: int, **fields) -> dict:
+    """A connection log row for `api` (as a gateway batch carries it), started n seconds ago;
+    an accepted connection of subscription 5 with a little traffic unless `fields` say else."""
+    values = {
+        "correlation_id": f"{n:032x}",
+        "gateway": "managed",
+        "api_id": api.id,
+        "api_name": api.name,
+        "subscription_id": 5,
+        "subscription_name": "Team A",
+        "client_ip": "127.0.0.1",
+        "user_agent": "tests",
+        "path": "/echo",
+        "started_at": timezone.now() - timedelta(seconds=n),
+        "state": "accepted",
+        "status": 101,
+        "close_code": 1000,
+        "closed_by": "client",
+        "messages_up": 3,
+        "bytes_up": 30,
+        "messages_down": 4,
+        "bytes_down": 40,
+        "duration_ms": 12.0,
+    }
+    values.update(fields)
+    return values
+
+
+def usage_row(api, **counts) -> dict:
+    """One minute's figures for `api` (this minute unless `minute=` is given)."""
+    row = {"minute": timezone.now().replace(second=0, microsecond=0), "gateway": "managed"}
+    row.update(api_id=api.id, subscription_id=5, **counts)
+    return row

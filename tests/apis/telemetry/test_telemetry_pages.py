@@ -13,6 +13,7 @@ from django.utils import timezone
 from apis import services
 from apis.telemetry import services as telemetry_services
 from apis.telemetry.models import ConnectionLog, RefusalMinute, UsageMinute
+from tests.support.telemetry import connection_record, usage_row
 
 pytestmark = pytest.mark.django_db
 
@@ -25,44 +26,11 @@ def api():
     )
 
 
-def record(api, n: int, **fields) -> dict:
-    now = timezone.now()
-    values = {
-        "correlation_id": f"{n:032x}",
-        "gateway": "managed",
-        "api_id": api.id,
-        "api_name": api.name,
-        "subscription_id": 5,
-        "subscription_name": "Team A",
-        "client_ip": "127.0.0.1",
-        "user_agent": "tests",
-        "path": "/echo",
-        "started_at": now - timedelta(seconds=n),
-        "state": "accepted",
-        "status": 101,
-        "close_code": 1000,
-        "closed_by": "client",
-        "messages_up": 3,
-        "bytes_up": 30,
-        "messages_down": 4,
-        "bytes_down": 40,
-        "duration_ms": 12.0,
-    }
-    values.update(fields)
-    return values
-
-
-def minute_row(api, **counts) -> dict:
-    row = {"minute": timezone.now().replace(second=0, microsecond=0), "gateway": "managed"}
-    row.update(api_id=api.id, subscription_id=5, **counts)
-    return row
-
-
 @pytest.fixture
 def stored(api):
-    records = [record(api, i) for i in range(60)]
+    records = [connection_record(api, i) for i in range(60)]
     records.append(
-        record(
+        connection_record(
             api,
             99,
             state="refused",
@@ -74,13 +42,15 @@ def stored(api):
             bytes_up=0,
         )
     )
-    records.append(record(api, 98, close_code=4001, closed_by="backend", close_reason="=cmd()"))
-    usage = [minute_row(api, accepted=61, refused=1, messages_up=183, bytes_up=1830, active_max=4)]
-    refusals = [minute_row(api, state="refused", status=429, count=1)]
+    records.append(
+        connection_record(api, 98, close_code=4001, closed_by="backend", close_reason="=cmd()")
+    )
+    usage = [usage_row(api, accepted=61, refused=1, messages_up=183, bytes_up=1830, active_max=4)]
+    refusals = [usage_row(api, state="refused", status=429, count=1)]
     telemetry_services.write_batch(records=records, usage=usage, refusals=refusals)
     # a second flush adds to the same minute's row
     telemetry_services.write_batch(
-        records=[], usage=[minute_row(api, accepted=1, active_max=2)], refusals=refusals
+        records=[], usage=[usage_row(api, accepted=1, active_max=2)], refusals=refusals
     )
     return api
 
@@ -133,6 +103,27 @@ def test_logs_tab_filters_and_pages(admin_client, stored):
     assert "Page 1 of 2 (62 connections)" in other
 
 
+def test_the_filter_bar_shows_the_listed_range_and_names_a_bad_close_code(admin_client, stored):
+    url = reverse("publisher:api-logs", args=[stored.name])
+    assert (
+        '<option value="24h" selected>Last day</option>' in admin_client.get(url).content.decode()
+    )
+    bad = admin_client.get(url, {"state": "refused", "close_code": 99999}).content.decode()
+    assert "Ensure this value is less than or equal to 4999." in bad
+    assert bad.count("<tr data-correlation=") == 1  # the state filter still applies
+    assert '<option value="24h" selected>Last day</option>' in bad
+
+
+@pytest.mark.parametrize(
+    ("key", "words"), [("1h", "1 minute"), ("24h", "15 minutes"), ("7d", "2 hours")]
+)
+def test_the_metrics_caption_names_the_bucket_in_words(admin_client, stored, key, words):
+    url = reverse("publisher:api-metrics", args=[stored.name])
+    html = admin_client.get(url, {"range": key}).content.decode()
+    assert f"drawn in buckets of {words} (times in UTC)" in html
+    assert "0:01:00" not in html and "0:15:00" not in html
+
+
 def test_each_row_opens_its_full_record(admin_client, stored):
     log = ConnectionLog.objects.get(correlation_id=f"{99:032x}")
     response = admin_client.get(reverse("publisher:log-detail", args=[stored.name, log.pk]))
@@ -160,7 +151,7 @@ def test_csv_export_has_every_filtered_row_and_no_formulas(admin_client, stored)
 
 
 def test_prune_deletes_only_what_is_older_than_the_retention(stored):
-    old = record(stored, 1000, started_at=timezone.now() - timedelta(days=31))
+    old = connection_record(stored, 1000, started_at=timezone.now() - timedelta(days=31))
     telemetry_services.write_batch(records=[old], usage=[], refusals=[])
     UsageMinute.objects.create(
         minute=timezone.now() - timedelta(days=40), gateway="managed", api_id=stored.id
