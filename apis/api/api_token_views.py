@@ -20,7 +20,9 @@ class ApiTokenSerializer(serializers.Serializer):
     """An API-scoped token as listed: never its secret."""
 
     id = serializers.IntegerField(read_only=True)
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(
+        max_length=100, help_text="What the token is for, e.g. the backend service using it."
+    )
     token_prefix = serializers.CharField(read_only=True, help_text="Tells tokens apart.")
     created_by = serializers.CharField(source="user.username", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)

@@ -27,7 +27,12 @@ MAX_BROADCAST = 100_000  # connections per broadcast: ten full nodes of two work
 class MessageSerializer(serializers.Serializer):
     """One message: text, or binary data as base64 (exactly one of them)."""
 
-    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="A text message (or send data).",
+    )
     data = serializers.CharField(
         required=False, allow_blank=True, help_text="Binary message, base64-encoded."
     )
@@ -49,10 +54,12 @@ class MessageSerializer(serializers.Serializer):
 class BroadcastSerializer(MessageSerializer):
     """A message and the connections it goes to: every selector given must match (AND)."""
 
-    api = serializers.CharField(required=False, max_length=80)
-    product = serializers.CharField(required=False, max_length=80)
-    subscription = serializers.IntegerField(required=False, min_value=1)
-    gateway = serializers.CharField(required=False, max_length=80)
+    api = serializers.CharField(required=False, max_length=80, help_text="API name.")
+    product = serializers.CharField(required=False, max_length=80, help_text="Product name.")
+    subscription = serializers.IntegerField(
+        required=False, min_value=1, help_text="Subscription id."
+    )
+    gateway = serializers.CharField(required=False, max_length=80, help_text="Gateway name.")
     tag = serializers.CharField(required=False, max_length=200, help_text="name=value")
 
     def validate_tag(self, value: str) -> tuple[str, str]:
