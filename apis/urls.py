@@ -5,6 +5,7 @@ from django.urls import path
 from apis import views
 from apis.views import (
     api_pages,
+    api_token_pages,
     asyncapi_pages,
     gateway_pages,
     library_pages,
@@ -30,6 +31,12 @@ urlpatterns = [
     ),
     path("apis/<slug:name>/asyncapi/", asyncapi_pages.api_asyncapi, name="api-asyncapi"),
     path("apis/<slug:name>/delete/", api_pages.api_delete, name="api-delete"),
+    path("apis/<slug:name>/tokens/", api_token_pages.api_tokens, name="api-tokens"),
+    path(
+        "apis/<slug:name>/tokens/<int:pk>/revoke/",
+        api_token_pages.api_token_revoke,
+        name="api-token-revoke",
+    ),
     path("products/", product_pages.product_list, name="product-list"),
     path("products/add/", product_pages.product_create, name="product-create"),
     path("products/<slug:name>/", product_pages.product_edit, name="product-edit"),

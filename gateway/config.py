@@ -37,6 +37,7 @@ class GatewayConfig:
     max_message_bytes_ceiling: int
     trusted_proxies: tuple[str, ...]
     limits_storage: str
+    redis_url: str  # messages to connections arrive over its pub/sub (gateway.node.mailbox)
     limits_key_prefix: str
     counters_timeout_seconds: float
     counters_fail_open: bool
@@ -77,6 +78,7 @@ class GatewayConfig:
             max_message_bytes_ceiling=s.PORTICO_MAX_MESSAGE_BYTES_CEILING,
             trusted_proxies=tuple(s.PORTICO_TRUSTED_PROXIES),
             limits_storage=s.PORTICO_LIMITS_STORAGE,
+            redis_url=s.REDIS_URL,
             limits_key_prefix=s.PORTICO_LIMITS_KEY_PREFIX,
             counters_timeout_seconds=s.PORTICO_COUNTERS_TIMEOUT_SECONDS,
             counters_fail_open=s.PORTICO_COUNTERS_FAIL_OPEN,

@@ -20,6 +20,7 @@ from gateway.endpoints.routes import gateway_http
 from gateway.handshake.policies import compile_route_pipelines
 from gateway.handshake.tickets import build_marks
 from gateway.node.heartbeat import Heartbeat, node_id
+from gateway.node.mailbox import Mailbox, RedisListener
 from gateway.node.revocation import LiveConnections
 from gateway.node.sessions import SessionReporter
 from gateway.policies.clientaddr import parse_networks
@@ -73,7 +74,11 @@ def build_state(config: GatewayConfig) -> GatewayState:
     live = LiveConnections()
     store.add_listener(live.on_swap)
     node = node_id(config)
-    reporter = SessionReporter(live, send=link.send_live_report, node_id=lambda: node)
+    mailbox = Mailbox(live, gateway=config.gateway, node_id=lambda: node)
+    listener = RedisListener(mailbox, config.redis_url) if config.redis_url else None
+    reporter = SessionReporter(
+        live, send=link.send_live_report, node_id=lambda: node, deliver=mailbox.handle
+    )
     heartbeat = Heartbeat(
         store,
         live,
@@ -90,6 +95,8 @@ def build_state(config: GatewayConfig) -> GatewayState:
         reporter=reporter,
         heartbeat=heartbeat,
         recorder=build_recorder(config, link),
+        mailbox=mailbox,
+        listener=listener,
         runtime=runtime,
         marks=build_marks(config),
         trusted_proxies=parse_networks(config.trusted_proxies),
@@ -142,6 +149,10 @@ async def lifespan_app(state: GatewayState, scope, receive, send) -> None:
             # reports no live sessions, and queues none either.
             state.live.reporter = state.reporter
             state.reporter.start()
+            # Messages to connections: in-process (the demo's control plane) and over Redis.
+            state.mailbox.start_local()
+            if state.listener is not None:
+                state.listener.start()
             state.recorder.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
@@ -167,6 +178,9 @@ async def shutdown(state: GatewayState) -> None:
         elif left:
             log.error("telemetry: %d record(s) could not be written before shutdown", left)
     recorder.stop()
+    state.mailbox.stop_local()
+    if state.listener is not None:
+        state.listener.stop()
     reporter = state.reporter
     reporter.stop()
     try:  # the connections closed before shutdown: take them off the list now, not in 15 s

@@ -14,6 +14,7 @@ from gateway.config import GatewayConfig
 from gateway.controlplane import ControlPlaneLink
 from gateway.handshake.tickets import MemoryMarks, RedisMarks
 from gateway.node.heartbeat import Heartbeat
+from gateway.node.mailbox import Mailbox, RedisListener
 from gateway.node.revocation import LiveConnections
 from gateway.node.sessions import SessionReporter
 from gateway.policies import PolicyRuntime
@@ -35,6 +36,8 @@ class GatewayState:
     reporter: SessionReporter
     heartbeat: Heartbeat
     recorder: Recorder
+    mailbox: Mailbox  # messages from the control plane to live connections
+    listener: RedisListener | None  # how they arrive where REDIS_URL is set
     runtime: PolicyRuntime  # counters, JWKS caches, slots: shared with the pages in the demo
     marks: MemoryMarks | RedisMarks  # spent connect tickets
     trusted_proxies: list  # parsed PORTICO_TRUSTED_PROXIES

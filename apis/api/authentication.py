@@ -4,6 +4,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from apis import selectors, services
+from apis.api.token_scope import refuse_outside_scope
 
 SCHEME = "Bearer"
 PREFIX = "pat_"
@@ -25,6 +26,8 @@ class PersonalAccessTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid, revoked or expired token.")
         if refusal := token.refusal():
             raise exceptions.AuthenticationFailed(refusal)
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        refuse_outside_scope(token, view)
         services.touch_access_token(token=token)
         return token.user, token
 

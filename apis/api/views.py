@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from apis import selectors, services
 from apis.api import filters, serializers
+from apis.api.api_token_views import ApiTokensMixin
 from apis.api.asyncapi_views import AsyncApiActionsMixin
 from apis.api.audit import audit
 from apis.api.concurrency import ConcurrencyMixin
@@ -23,6 +24,7 @@ class ApiViewSet(
     PolicyActionMixin,
     EffectivePolicyMixin,
     AsyncApiActionsMixin,
+    ApiTokensMixin,
     viewsets.ModelViewSet,
 ):
     queryset = selectors.management_apis()

@@ -1,6 +1,11 @@
-"""`portico connection list|get|close`: open connections on every gateway node, and closing one."""
+"""`portico connection list|get|close|send|broadcast|token`: open connections on every gateway
+node; closing one, sending to one or to all a selector matches; API-scoped tokens for them."""
 
-from apis.cli.client import Client
+import base64
+import sys
+from pathlib import Path
+
+from apis.cli.client import Client, CliError
 from apis.cli.output import emit
 
 CONNECTION_COLUMNS = [
@@ -12,6 +17,7 @@ CONNECTION_COLUMNS = [
     "opened_at",
     "messages_up",
     "messages_down",
+    "tags",
 ]
 
 
@@ -22,6 +28,8 @@ def connection_list(c: Client, args):
         product=args.product,
         subscription=args.subscription,
         node=args.node,
+        gateway=args.gateway,
+        tag=args.tag,
     )
     emit(rows, as_json=args.json, columns=CONNECTION_COLUMNS)
 
@@ -36,6 +44,52 @@ def connection_close(c: Client, args):
     emit(c.call("DELETE", f"connections/{args.id}/", body).data, as_json=args.json)
 
 
+def message_body(args) -> dict:
+    """{"text"} from --text, or {"data": base64} from --file (binary; - for stdin)."""
+    if args.file is None:
+        return {"text": args.text}
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}", 2) from None
+    return {"data": base64.b64encode(raw).decode("ascii")}
+
+
+def connection_send(c: Client, args):
+    """One message to the connection's client: 404 gone, 413 too big, 429 its buffer is full."""
+    emit(
+        c.call("POST", f"connections/{args.id}/messages", message_body(args)).data,
+        as_json=args.json,
+    )
+
+
+def connection_broadcast(c: Client, args):
+    selector = {
+        name: getattr(args, name)
+        for name in ("api", "product", "subscription", "gateway", "tag")
+        if getattr(args, name) not in (None, "")
+    }
+    body = {**selector, **message_body(args)}
+    emit(c.call("POST", "connections/broadcast", body).data, as_json=args.json)
+
+
+def connection_token(c: Client, args):
+    """Create an API-scoped token and print it once (only its hash is stored)."""
+    data = c.call("POST", f"apis/{args.api}/tokens", {"name": args.name}).data
+    if args.json:
+        emit(data, as_json=True)
+        return
+    print(f"# API-scoped token {data['name']!r} for the live connections of {args.api}: shown")
+    print("# once, only its hash is stored. It lists, sends to and closes that API's connections.")
+    print(data["token"])
+
+
+def _message_arguments(p) -> None:
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="a text message")
+    what.add_argument("--file", help="a binary message from this file (- for stdin)")
+
+
 def add_parsers(verbs, verb) -> None:
     """Register the group on the `portico` parser (see apis.cli.main)."""
     connection = verbs("connection", "open connections on every gateway node")
@@ -44,7 +98,22 @@ def add_parsers(verbs, verb) -> None:
     p.add_argument("--product", help="product name")
     p.add_argument("--subscription", type=int, help="subscription id")
     p.add_argument("--node", help="node id")
+    p.add_argument("--gateway", help="gateway name")
+    p.add_argument("--tag", help="name=value")
     verb(connection, "get", connection_get).add_argument("id")
     p = verb(connection, "close", connection_close, "close one (client 1008, backend 1001)")
     p.add_argument("id")
     p.add_argument("--reason", help='the close reason (default "closed by an administrator")')
+    p = verb(connection, "send", connection_send, "send one message to a connection's client")
+    p.add_argument("id")
+    _message_arguments(p)
+    p = verb(connection, "broadcast", connection_broadcast, "send to every matching connection")
+    p.add_argument("--api", help="API name")
+    p.add_argument("--product", help="product name")
+    p.add_argument("--subscription", type=int, help="subscription id")
+    p.add_argument("--gateway", help="gateway name")
+    p.add_argument("--tag", help="name=value, as set-connection-tag set it")
+    _message_arguments(p)
+    p = verb(connection, "token", connection_token, "create an API-scoped token (shown once)")
+    p.add_argument("--api", required=True, help="the API whose connections it may reach")
+    p.add_argument("name", help="what the token is for")

@@ -25,6 +25,8 @@ def cell(value) -> str:
         return ",".join(str(v) for v in value) or "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dict):  # a connection's tags
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "-"
     return str(value).replace("\n", " ")
 
 

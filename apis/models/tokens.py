@@ -13,7 +13,8 @@ def hash_token(token: str) -> str:
 
 
 class PersonalAccessToken(models.Model):
-    """A staff user's token for the management REST API; only its hash is stored."""
+    """A staff user's token for the management REST API, or an API-scoped token for one API's
+    live connections; only its hash is stored."""
 
     PREFIX = "pat_"
 
@@ -27,6 +28,16 @@ class PersonalAccessToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # An API-scoped token: it may only list, send to, broadcast to and close this API's live
+    # connections (a backend service pushing to its own clients); every other endpoint answers
+    # 403. Its user is the publisher who created it.
+    api = models.ForeignKey(
+        "apis.Api",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="connection_tokens",
+    )
 
     class Meta:
         app_label = "apis"

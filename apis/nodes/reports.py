@@ -85,7 +85,23 @@ def _live_entry(entry) -> dict:
         raise BadReport("opened_at must be an ISO 8601 date and time") from None
     for name in LIVE_COUNTS:
         clean[name] = _count(entry.get(name, 0), name)
+    clean["tags"] = _tags(entry.get("tags") or {})
     return clean
+
+
+MAX_TAGS = 8
+
+
+def _tags(value) -> dict[str, str]:
+    """set-connection-tag's tags: at most 8, names up to 40 and values up to 100 characters."""
+    if not isinstance(value, dict) or len(value) > MAX_TAGS:
+        raise BadReport(f"tags must be an object of at most {MAX_TAGS} entries")
+    for name, text in value.items():
+        if not 0 < len(name) <= 40 or not isinstance(text, str) or len(text) > 100:
+            raise BadReport("a tag is a name of 1 to 40 and a value of at most 100 characters")
+        if "\x00" in name or "\x00" in text:
+            raise BadReport("a tag holds no NUL character")
+    return dict(value)
 
 
 def clean_live_report(data) -> dict:
@@ -110,4 +126,18 @@ def clean_live_report(data) -> dict:
             )
         counts.append([_connection_id(row[0]), *(_count(v, "a count") for v in row[1:])])
     report["counts"] = counts
+    report["answered"] = _answered(data.get("answered") or {})
     return report
+
+
+MAX_ANSWERED = 64  # control channel messages answered in one report (gateway.node.sessions)
+
+
+def _answered(value) -> dict:
+    """{message id: {connection id: outcome}}: how the control channel's messages ended."""
+    if not isinstance(value, dict) or len(value) > MAX_ANSWERED:
+        raise BadReport(f"answered must be an object of at most {MAX_ANSWERED} entries")
+    for results in value.values():
+        if not isinstance(results, dict) or len(results) > MAX_LIVE_ENTRIES:
+            raise BadReport("each answer is an object of connection ids and outcomes")
+    return value

@@ -60,7 +60,7 @@ from apis.selectors.subscriptions import (
     subscriptions_of,
     subscriptions_opening,
 )
-from apis.selectors.tokens import access_token_for, access_tokens_of
+from apis.selectors.tokens import access_token_for, access_tokens_of, api_tokens_of
 
 __all__ = [
     "ENDED_LATELY",
@@ -81,6 +81,7 @@ __all__ = [
     "SubscriptionEntry",
     "access_token_for",
     "access_tokens_of",
+    "api_tokens_of",
     "api_list",
     "api_subscriptions",
     "catalog_revision",

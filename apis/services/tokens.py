@@ -13,11 +13,14 @@ TOKEN_TOUCH_SECONDS = 60  # last_used_at is written at most once a minute per to
 
 
 @transaction.atomic
-def create_access_token(*, user: AbstractBaseUser, name: str, expires_at=None):
-    """Create a token; returns (token, secret). Only the hash is stored: show the secret once."""
+def create_access_token(*, user: AbstractBaseUser, name: str, expires_at=None, api=None):
+    """Create a token; returns (token, secret). Only the hash is stored: show the secret once.
+
+    With `api` it is an API-scoped token: that API's live connections only."""
     secret = PersonalAccessToken.new_secret()
     token = PersonalAccessToken(
         user=user,
+        api=api,
         name=name,
         token_prefix=secret[:12],
         token_hash=hash_token(secret),

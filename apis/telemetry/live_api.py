@@ -1,8 +1,10 @@
-"""GET /api/v1/connections/ (open connections on every node) and DELETE .../{id}/ (close one).
+"""GET /api/v1/connections/ (open connections on every node) and DELETE .../{id}/ (close one);
+sending and broadcasting come from apis.telemetry.live_messages.
 
 Publishers and admins see and close every connection; other users their own subscriptions'
-(another's answers 404). A close is written to the audit log; the connection's process closes
-it within about a second (client 1008 with the reason, backend 1001).
+(another's answers 404); an API-scoped token its API's (another API's answers 403). A close is
+written to the audit log; the connection's process closes it within about a second (client 1008
+with the reason, backend 1001).
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -18,10 +20,12 @@ from rest_framework import (
 from rest_framework.response import Response
 
 from apis.api.schema import DeleteBodySchema
+from apis.api.token_scope import check_api_scope, scoped_api_id
 from apis.audit import audit
 from apis.models import Product
 from apis.permissions import is_publisher
 from apis.telemetry import live_selectors, live_services
+from apis.telemetry.live_messages import ConnectionMessagesMixin
 from apis.telemetry.models import LiveConnection
 
 
@@ -31,6 +35,17 @@ class SignedIn(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_active)
+
+
+class MaySend(permissions.BasePermission):
+    """Sending and broadcasting: publishers, admins and API-scoped tokens (their own API)."""
+
+    message = "Only publishers, admins and the API's own tokens may send to connections."
+
+    def has_permission(self, request, view) -> bool:
+        if getattr(view, "action", None) not in ("messages", "broadcast"):
+            return True
+        return scoped_api_id(request) is not None or is_publisher(request.user)
 
 
 class LiveConnectionSerializer(serializers.ModelSerializer):
@@ -45,6 +60,9 @@ class LiveConnectionSerializer(serializers.ModelSerializer):
     subscription = serializers.IntegerField(source="subscription_id", allow_null=True)
     subscription_name = serializers.SerializerMethodField()
     closing = serializers.SerializerMethodField(help_text="A disconnect was asked for.")
+    tags = serializers.DictField(
+        child=serializers.CharField(), help_text="set-connection-tag's tags (name: value)."
+    )
 
     class Meta:
         model = LiveConnection
@@ -66,6 +84,7 @@ class LiveConnectionSerializer(serializers.ModelSerializer):
             "bytes_down",
             "counted_at",
             "closing",
+            "tags",
         ]
         read_only_fields = fields
 
@@ -93,15 +112,21 @@ FILTERS = [
     OpenApiParameter("product", str, description="Product name."),
     OpenApiParameter("subscription", int, description="Subscription id."),
     OpenApiParameter("node", str, description="Node id (PORTICO_NODE_ID, or host:port)."),
+    OpenApiParameter("gateway", str, description="Gateway name."),
+    OpenApiParameter("tag", str, description="A tag as name=value, e.g. room=lobby."),
 ]
 
 
 @extend_schema_view(list=extend_schema(parameters=FILTERS))
 class LiveConnectionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ConnectionMessagesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = LiveConnectionSerializer
-    permission_classes = [SignedIn]
+    permission_classes = [SignedIn, MaySend]
+    api_scoped_tokens = True  # an API's own tokens list, send to and close its connections
     filter_backends: list = []
     lookup_field = "connection_id"
     lookup_url_kwarg = "id"
@@ -111,19 +136,35 @@ class LiveConnectionViewSet(
 
     def get_queryset(self):
         params = self.request.query_params if self.action == "list" else {}
-        for name in ("api", "product", "subscription", "node"):
+        for name in ("api", "product", "subscription", "node", "gateway", "tag"):
             if "\x00" in params.get(name, ""):  # PostgreSQL refuses NUL in text: a 500
                 raise exceptions.ValidationError({name: ["Null characters are not allowed."]})
         subscription = params.get("subscription", "")
         if subscription and not subscription.isdigit():
             raise exceptions.ValidationError({"subscription": ["A subscription id (a number)."]})
+        tag = None
+        if params.get("tag"):
+            try:
+                tag = live_selectors.parse_tag(params["tag"])
+            except ValueError as error:
+                raise exceptions.ValidationError({"tag": [str(error)]}) from None
+        check_api_scope(self.request, api_name=params.get("api", ""))
         return live_selectors.live_connections(
             self.request.user,
             api=params.get("api", ""),
             product=params.get("product", ""),
             subscription=subscription,
             node=params.get("node", ""),
+            gateway=params.get("gateway", ""),
+            tag=tag,
+            api_id=scoped_api_id(self.request) if self.action == "list" else None,
         )
+
+    def get_object(self):
+        connection = super().get_object()
+        # An API-scoped token and another API's connection: 403, not a pretend 404.
+        check_api_scope(self.request, api_id=connection.api_id)
+        return connection
 
     def get_serializer(self, *args, **kwargs):
         rows = args[0] if args else []

@@ -1,6 +1,9 @@
 """Live connections, reads: who sees which open connections, with filters, newest reports only."""
 
+import re
+
 from django.db.models import Count, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from apis.models import Api, Product, Subscription
 from apis.permissions import is_publisher
@@ -16,6 +19,8 @@ def live_connections(
     subscription: int | str | None = None,
     node: str = "",
     api_id: int | None = None,
+    gateway: str = "",
+    tag: tuple[str, str] | None = None,
 ) -> QuerySet[LiveConnection]:
     """Open connections `user` may see: publishers every one, others their subscriptions' own.
 
@@ -35,7 +40,24 @@ def live_connections(
         rows = rows.filter(subscription_id=subscription)
     if node:
         rows = rows.filter(process__node_id=node)
+    if gateway:
+        rows = rows.filter(process__gateway=gateway)
+    if tag is not None:
+        rows = rows.annotate(_tag=KeyTextTransform(tag[0], "tags")).filter(_tag=tag[1])
     return rows.order_by("opened_at", "id")
+
+
+TAG_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def parse_tag(value: str) -> tuple[str, str]:
+    """`name=value` as a (name, value) pair, or a ValueError saying what is wrong."""
+    name, sep, tag_value = value.partition("=")
+    if not sep or not TAG_NAME.fullmatch(name):
+        raise ValueError("A tag as name=value (the name: letters, digits, _ . -, at most 40).")
+    if "\x00" in tag_value or len(tag_value) > 100:
+        raise ValueError("A tag's value: at most 100 characters, no NUL.")
+    return name, tag_value
 
 
 def open_counts(subscription_ids) -> dict[int, int]:

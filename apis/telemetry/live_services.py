@@ -1,7 +1,8 @@
 """Live connections, writes: what gateway processes report, and disconnect requests for them.
 
 A process reports deltas (opened, closed), traffic counts and, now and then, its full list
-(`gateway.node.sessions`); the answer names the connections an administrator asked it to close.
+(`gateway.node.sessions`); the answer names the connections an administrator asked it to close
+and carries the control channel's messages for it (apis.telemetry.control_channel).
 A report that only asks (nothing changed) reads one indexed query and writes nothing.
 """
 
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apis.nodes.reports import clean_live_report
+from apis.telemetry import control_channel
 from apis.telemetry.models import LiveConnection, LiveWorker
 
 STALE_SECONDS = 10  # a process that has not reported this long is gone: its connections too
@@ -26,6 +28,7 @@ ENTRY_FIELDS = (
     "client_ip",
     "user_agent",
     "opened_at",
+    "tags",
     *COUNT_FIELDS,
 )
 
@@ -102,6 +105,7 @@ def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[di
         report["opened"] = keep(report["opened"])
     now = timezone.now()
     writes = report["full"] or report["opened"] or report["closed"] or report["counts"]
+    writes = writes or report["answered"]
     key = {"gateway": gateway_name, "node_id": report["node_id"], "worker": report["worker"]}
     if writes or report["keepalive"]:
         with transaction.atomic():
@@ -121,6 +125,8 @@ def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[di
                     )
                 if report["counts"]:
                     _update_counts(process, report["counts"], now)
+            if report["answered"]:
+                control_channel.record_answers(process=process, answers=report["answered"])
             # Processes that went silent (died, or lost the control plane): gone with their rows.
             LiveWorker.objects.filter(reported_at__lt=stale_before(now)).delete()
     asked = (
@@ -134,6 +140,16 @@ def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[di
         .values_list("connection_id", "disconnect_reason")
     )
     return [{"id": connection_id, "reason": reason} for connection_id, reason in asked]
+
+
+def answer_live_report(*, gateway_name: str, report: dict, keep=None) -> dict:
+    """`record_live_report`, and the answer a process gets: {"disconnect": [...], "messages":
+    [control channel messages for it, as gateway.catalog.delivery requests]}."""
+    asked = record_live_report(gateway_name=gateway_name, report=report, keep=keep)
+    messages = control_channel.take(
+        gateway=gateway_name, node_id=str(report.get("node_id")), worker=str(report.get("worker"))
+    )
+    return {"disconnect": asked, "messages": messages}
 
 
 def request_disconnect(*, connection: LiveConnection, reason: str = "") -> LiveConnection:

@@ -69,6 +69,7 @@ def api_live(request: HttpRequest, name: str) -> HttpResponse:
         "rows": live_rows(rows),
         "total": rows.count(),
         "close_url": "publisher:live-connection-close",
+        "send_url": "publisher:live-connection-send",
         "next": page_path(request),
     }
     return render_live(request, "apis/telemetry/live.html", context)
@@ -87,6 +88,7 @@ def subscription_live(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": live_rows(rows),
         "total": rows.count(),
         "close_url": "publisher:live-connection-close",
+        "send_url": "publisher:live-connection-send",
         "next": page_path(request),
     }
     return render_live(request, "apis/telemetry/subscription_live.html", context)

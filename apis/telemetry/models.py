@@ -180,6 +180,8 @@ class LiveConnection(models.Model):
     counted_at = models.DateTimeField(help_text="When the counts were last reported.")
     disconnect_reason = models.CharField(max_length=120, blank=True)
     disconnect_requested_at = models.DateTimeField(null=True, blank=True)
+    # set-connection-tag's tags ({name: value}, at most 8), as the gateway reported them.
+    tags = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["opened_at", "id"]
@@ -195,3 +197,33 @@ class LiveConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection_id} api {self.api_id}"
+
+
+class PendingMessage(models.Model):
+    """A message for some of one process's connections, waiting in the control channel.
+
+    Used for a process the control plane cannot reach over Redis (a self-hosted node without
+    it, or Redis down): the process takes it with the answer to its next live report (about
+    every half second) and reports how each delivery ended in the report after. Rows live
+    seconds: the sender deletes its row once answered, or withdraws it when not taken in time."""
+
+    process = models.ForeignKey(LiveWorker, on_delete=models.CASCADE, related_name="messages")
+    connection_ids = models.JSONField(default=list)
+    text = models.TextField(null=True, blank=True)  # noqa: DJ001 - None: a binary message
+    data = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    taken_at = models.DateTimeField(null=True, blank=True)
+    results = models.JSONField(null=True, blank=True)  # {connection id: outcome}
+
+    class Meta:
+        indexes = [
+            # Each process asks twice a second for its messages: only the untaken rows indexed.
+            models.Index(
+                fields=["process"],
+                condition=models.Q(taken_at__isnull=True),
+                name="pending_message_untaken",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} for {len(self.connection_ids)} connection(s)"

@@ -67,7 +67,8 @@ MAX_LIVE_REPORT_BYTES = 8 * 1024 * 1024  # a full list of ~20,000 connections
 @require_POST
 def live_connections(request: HttpRequest) -> HttpResponse:
     """POST /_portico/gateways/v1/connections: a node process's open connections (deltas, counts
-    or its full list); the answer names those an administrator asked it to close."""
+    or its full list); the answer names those an administrator asked it to close, and the
+    messages waiting for it in the control channel."""
     gateway = node_gateway(request)
     if gateway is None:
         return unauthorized()
@@ -84,9 +85,9 @@ def live_connections(request: HttpRequest) -> HttpResponse:
         return kept
 
     try:
-        asked = live_services.record_live_report(
+        answer = live_services.answer_live_report(
             gateway_name=gateway.name, report=json.loads(request.body or b"null"), keep=own
         )
     except (ValueError, BadReport) as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return JsonResponse({"disconnect": asked, "dropped": dropped})
+    return JsonResponse({**answer, "dropped": dropped})

@@ -3,7 +3,7 @@ publisher namespace by the site's URLconf, next to the catalog's pages)."""
 
 from django.urls import path
 
-from apis.telemetry import live_views, views
+from apis.telemetry import live_send_views, live_views, views
 
 urlpatterns: list = [
     path("apis/<slug:name>/metrics/", views.api_metrics, name="api-metrics"),
@@ -17,4 +17,10 @@ urlpatterns: list = [
         live_views.connection_close,
         name="live-connection-close",
     ),
+    path(
+        "connections/<str:connection_id>/send/",
+        live_send_views.connection_send,
+        name="live-connection-send",
+    ),
+    path("apis/<slug:name>/live/broadcast/", live_send_views.api_broadcast, name="api-broadcast"),
 ]

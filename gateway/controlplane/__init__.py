@@ -28,8 +28,9 @@ class ControlPlaneLink(Protocol):
     async def send_heartbeat(self, report: dict) -> None:
         """Store one heartbeat report (fields: `gateway.node.heartbeat.Heartbeat.report`)."""
 
-    async def send_live_report(self, report: dict) -> list[dict]:
-        """Store one live connections report; the connections asked to close ({id, reason})."""
+    async def send_live_report(self, report: dict) -> dict:
+        """Store one live connections report; the answer: {"disconnect": connections asked to
+        close ({id, reason}), "messages": control channel messages (gateway.catalog.delivery)}."""
 
     async def write_telemetry(self, **batch) -> None:
         """Store one telemetry batch; raises when it was not stored (it stays spooled)."""

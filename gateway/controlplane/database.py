@@ -23,7 +23,7 @@ class DatabaseLink:
         self._catalog = database_sync_to_async(selectors.gateway_catalog)
         self._revision = database_sync_to_async(selectors.catalog_revision)
         self._heartbeat = database_sync_to_async(services.record_node_heartbeat)
-        self._live = database_sync_to_async(live_services.record_live_report)
+        self._live = database_sync_to_async(live_services.answer_live_report)
         self.write_telemetry = database_sync_to_async(telemetry_services.write_batch)
 
     async def load_catalog(self) -> GatewayCatalog:
@@ -38,7 +38,7 @@ class DatabaseLink:
     async def send_heartbeat(self, report: dict) -> None:
         await self._heartbeat(gateway_name=self.gateway_name, report=report)
 
-    async def send_live_report(self, report: dict) -> list[dict]:
+    async def send_live_report(self, report: dict) -> dict:
         return await self._live(gateway_name=self.gateway_name, report=report)
 
     def telemetry_spool(self, config) -> MemorySpool:

@@ -146,7 +146,7 @@ class HttpLink:
         if response.status_code >= 300:
             raise ControlPlaneError(f"control plane answered {response.status_code}")
 
-    async def send_live_report(self, report: dict) -> list[dict]:
+    async def send_live_report(self, report: dict) -> dict:
         # A full list of 10,000 connections is ~3 MB of JSON: encoded off the event loop.
         body = await asyncio.to_thread(json.dumps, report, separators=(",", ":"))
         response = await self.control.request(
@@ -154,7 +154,8 @@ class HttpLink:
         )
         if response.status_code >= 300:
             raise ControlPlaneError(f"control plane answered {response.status_code}")
-        return response.json().get("disconnect", [])
+        answer = response.json()
+        return {"disconnect": answer.get("disconnect", []), "messages": answer.get("messages", [])}
 
     async def write_telemetry(self, **batch) -> None:
         """Raises ControlPlaneError when the batch was not stored, so it stays in the spool."""

@@ -117,6 +117,8 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names, decis
             body=refusal.body,
         )
     apply_to_backend(handshake.backend, ctx)
+    if ctx.connection_tags:
+        handshake.tags = ctx.connection_tags
     return ctx
 
 

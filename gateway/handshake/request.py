@@ -39,6 +39,7 @@ class Handshake:
     ticket: object = None  # the connect ticket presented instead of a key, spent before policies
     # The client's headers decoded once, names as sent (the policies' context reads them).
     header_pairs: list[tuple[str, str]] | None = None
+    tags: dict[str, str] | None = None  # set-connection-tag's, once the policies ran
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

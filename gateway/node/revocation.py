@@ -110,6 +110,7 @@ class LiveConnections:
                 user_agent=user_agent_of(scope or {}),
                 opened_at=datetime.now(UTC),
                 stats=relay.stats,
+                tags=handshake.tags,
             )
         if subscription is not None:
             grant.subscription_id = subscription.id
@@ -143,6 +144,10 @@ class LiveConnections:
             self._by_id.pop(grant.session.connection_id, None)
             if self.reporter is not None:
                 self.reporter.on_close(grant.session.connection_id)
+
+    def relay_of(self, connection_id: str):
+        """The relay of a listed connection this process holds, or None."""
+        return self._by_id.get(connection_id)
 
     def disconnect(self, connection_id: str, reason: str) -> bool:
         """Close one connection as an administrator asked (client 1008 with `reason`, backend

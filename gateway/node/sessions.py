@@ -4,10 +4,12 @@
 closes; the reporter batches those deltas and sends them every `INTERVAL` seconds with the
 traffic counts that changed (read from each relay's live `RelayStats` only then: nothing per
 message), and its full list now and then or after a failed send. The answer names the
-connections an administrator asked this process to close; they close through
-`relay.revoke(reason)`. It sends through the process's link (`gateway.controlplane`): a
-self-hosted node to the control plane with its node token, a managed process to the database in a
-worker thread. A process with no connection and nothing to say sends nothing.
+connections an administrator asked this process to close (they close through
+`relay.revoke(reason)`) and brings the control channel's messages, which go to the process's
+mailbox (gateway.node.mailbox); their outcomes go back at once in an extra report. It sends
+through the process's link (`gateway.controlplane`): a self-hosted node to the control plane
+with its node token, a managed process to the database in a worker thread. A process with no
+connection and nothing to say sends nothing.
 """
 
 import asyncio
@@ -17,12 +19,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gateway.catalog.delivery import BadDelivery, clean_request
+
 log = logging.getLogger("portico.gateway")
 
 INTERVAL = 0.5  # deltas and disconnect requests: the list is right within about a second
 COUNTS_SECONDS = 1.0  # changed traffic counts
 KEEPALIVE_SECONDS = 3.0  # the control plane forgets a process silent for 10 s
 FULL_SECONDS = 60.0  # the whole list, repairing anything a lost answer left wrong
+ANSWER_ROUNDS = 4  # reports sent back to back while messages keep coming with the answers
+MAX_MESSAGES = 64  # control channel messages taken per answer (the control plane sends fewer)
 MAX_PENDING = 10_000  # opens/closes waiting for a send; more and the next send is a full list
 USER_AGENT_CHARS = 200
 
@@ -40,6 +46,7 @@ class Session:
     user_agent: str
     opened_at: datetime
     stats: object  # the relay's RelayStats: read when reporting, never written here
+    tags: dict | None = None  # set-connection-tag's {name: value}
     reported: tuple = field(default=(0, 0, 0, 0))
 
     def counts(self) -> tuple[int, int, int, int]:
@@ -62,6 +69,7 @@ class Session:
             "bytes_up": counts[1],
             "messages_down": counts[2],
             "bytes_down": counts[3],
+            "tags": self.tags or {},
         }
 
 
@@ -73,9 +81,11 @@ def user_agent_of(scope: dict) -> str:
 
 
 class SessionReporter:
-    def __init__(self, live, *, send, node_id, interval: float = INTERVAL) -> None:
+    def __init__(self, live, *, send, node_id, deliver=None, interval: float = INTERVAL) -> None:
         self.live = live  # gateway.node.revocation.LiveConnections
-        self.send = send  # the link's send_live_report(report) -> list of {"id", "reason"}
+        self.send = send  # the link's send_live_report(report) -> {"disconnect", "messages"}
+        self.deliver = deliver  # the mailbox's handle(request) -> {connection id: outcome}
+        self.answered: dict[str, dict] = {}  # control channel outcomes for the next report
         self.node_id = node_id  # callable: the node's id, known once run_gateway configured it
         self.interval = interval
         self.opened: dict[str, Session] = {}
@@ -121,8 +131,10 @@ class SessionReporter:
             "closed": [],
             "counts": [],
         }
+        if self.answered:
+            report["answered"], self.answered = self.answered, {}
         if self.need_full or now - self._full_at >= FULL_SECONDS:
-            if not listed and not self.need_full:
+            if not listed and not self.need_full and "answered" not in report:
                 return None
             report["full"] = True
             report["opened"] = [session.entry() for session in self.live.sessions()]
@@ -131,7 +143,7 @@ class SessionReporter:
             self.need_full = False
             self._full_at = self._counts_at = self._keepalive_at = now
             return report
-        if not listed and not self.closed:
+        if not listed and not self.closed and "answered" not in report:
             return None  # nothing open, so nothing to list, count or disconnect
         report["opened"] = [session.entry() for session in self.opened.values()]
         report["closed"] = sorted(self.closed)
@@ -146,21 +158,31 @@ class SessionReporter:
                     report["counts"].append([session.connection_id, *counts])
         if now - self._keepalive_at >= KEEPALIVE_SECONDS:
             report["keepalive"] = True
-        if report["opened"] or report["closed"] or report["counts"] or report["keepalive"]:
+        written = report["opened"] or report["closed"] or report["counts"]
+        if written or report["keepalive"] or "answered" in report:
             self._keepalive_at = now  # any write keeps the process listed
         return report
 
     async def tick(self) -> None:
+        """Send a report; after delivering control channel messages, another with their
+        outcomes at once (the sender waits for them), a few rounds at most."""
+        for _ in range(ANSWER_ROUNDS):
+            await self._tick()
+            if not self.answered:
+                return
+
+    async def _tick(self) -> None:
         report = self.report(time.monotonic())
         if report is None:
             return
         try:
-            asked = await self.send(report)
+            answer = await self.send(report)
         except asyncio.CancelledError:
             self.need_full = True  # stopped mid-send: the final flush sends the whole list
             raise
         except Exception as exc:  # noqa: BLE001 - reporting must never disturb serving
             self.need_full = True  # what this report said is lost: resend everything
+            self.answered.update(report.get("answered") or {})  # still owed: said next time
             if not self._failing:
                 log.warning("live connections report failed: %s: %s", type(exc).__name__, exc)
             self._failing = True
@@ -168,8 +190,21 @@ class SessionReporter:
         if self._failing:
             log.info("live connections reported again")
         self._failing = False
-        for notice in asked:
+        for notice in answer.get("disconnect", ()):
             self.live.disconnect(notice["id"], notice["reason"])
+        messages = answer.get("messages")
+        if messages and self.deliver is not None:
+            await self._deliver(messages)
+
+    async def _deliver(self, messages: list) -> None:
+        """Hand the control channel's messages to the mailbox; `tick` reports the outcomes."""
+        for message in messages[:MAX_MESSAGES]:
+            try:
+                request = clean_request(message)
+            except BadDelivery as error:
+                log.warning("messages to connections: ignored a malformed one (%s)", error)
+                continue
+            self.answered[request["id"]] = await self.deliver(request)
 
     def start(self) -> None:
         if self._task is None or self._task.done():

@@ -64,6 +64,7 @@ class HandshakeContext:
     backend_query: list[Change] = field(default_factory=list)
     backend_url: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
+    connection_tags: dict[str, str] = field(default_factory=dict)  # set-connection-tag's
     release_callbacks: list[Callable[[], None]] = field(default_factory=list)
     # A traced handshake's list of (policy element, Refusal or None), one per policy run.
     decisions: list | None = None

@@ -21,6 +21,7 @@ from .messages import LimitMessageSize, MessagePolicy, RateLimitMessages, Valida
 from .model import Attrs, Base, Policy
 from .namedvalues import located, references
 from .ratelimits import Quota, QuotaByKey, RateLimit, RateLimitByKey
+from .tags import SetConnectionTag
 from .variables import SetVariable
 from .xmlnode import Node, parse_xml
 
@@ -50,6 +51,7 @@ POLICY_TYPES: dict[str, type[Policy]] = {
         SetBackendService,
         ReturnResponse,
         SetVariable,
+        SetConnectionTag,
     )
 }
 

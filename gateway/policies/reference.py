@@ -170,6 +170,15 @@ REFERENCE: tuple[PolicyReference, ...] = (
         (A("name", "variable name", True), A("value", "text or expression", True)),
     ),
     PolicyReference(
+        "set-connection-tag",
+        "Tags the connection (at most 8): listed, filters the list, selects broadcasts.",
+        (HANDSHAKE,),
+        (
+            A("name", "tag name (letters, digits, _ . -)", True),
+            A("value", "text or expression", True),
+        ),
+    ),
+    PolicyReference(
         "limit-message-size",
         "Closes (1009) on a larger message.",
         (MESSAGE_IN, MESSAGE_OUT),

@@ -119,6 +119,10 @@ SNIPPETS: dict[str, str] = {
         '<set-variable name="tenant"\n'
         '    value=\'@(context.Request.Headers.GetValueOrDefault("X-Tenant", "none"))\' />'
     ),
+    "set-connection-tag": _doc(
+        '<set-connection-tag name="room"\n'
+        '    value=\'@(context.Request.Headers.GetValueOrDefault("X-Room", "lobby"))\' />'
+    ),
     "limit-message-size": _message_doc('<limit-message-size max-bytes="65536" />'),
     "rate-limit-messages": _message_doc(
         '<rate-limit-messages calls="50" renewal-period="10" action="close" />'

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from websockets.exceptions import ConnectionClosed
 
 from gateway.backend.leg import BackendLeg
+from gateway.catalog.delivery import DELIVERED, FULL, GONE, TOO_BIG
 from gateway.policies.messages import Verdict
 from gateway.relay import closecodes
 
@@ -23,6 +24,9 @@ log = logging.getLogger("portico.gateway")
 
 ABORT_EXTENSION = "portico.abort"  # offered by gateway.server.protocols
 TUNNEL_EXTENSION = "portico.tunnel"  # likewise: the raw transport after websocket.accept
+# A message from the control plane that the client's transport did not take within this is
+# answered "full" (the server's send waits while the client does not read).
+DELIVER_SECONDS = 1.0
 # An onMessage policy that raised: fail closed (1011 to the sender, 1001 to the other side).
 POLICY_FAILED = Verdict("close", "message policy failed", 1011, closecodes.GOING_AWAY)
 
@@ -80,6 +84,7 @@ class Relay:
         self._gave_up = False
         self._seen_total = -1
         self._last_change = 0.0
+        self._delivering = False  # a control plane message is being sent: one at a time
 
     async def run(self) -> RelayStats:
         self._main = asyncio.current_task()
@@ -349,6 +354,33 @@ class Relay:
             self._record("gateway", closecodes.GOING_AWAY, why)
         if self._closing is None:
             self._closing = self._loop.create_task(self._close_both(closecodes.GOING_AWAY, why))
+
+    async def deliver(self, text: str | None, data: bytes | None) -> str:
+        """Send one message from the control plane to the client (gateway.node.mailbox); an
+        outcome of gateway.catalog.delivery. ASGI sends whole messages, so it may go between
+        two of the backend's."""
+        if self._client_closed or self.stats.closed_by:
+            return GONE
+        size = len(text.encode()) if text is not None else len(data or b"")
+        if size > self.max_message_bytes:
+            return TOO_BIG
+        if self._delivering:  # the previous one still waits on the client: not queued
+            return FULL
+        self._delivering = True
+        message = {"type": "websocket.send"}
+        message["text" if text is not None else "bytes"] = text if text is not None else data
+        try:
+            async with asyncio.timeout(DELIVER_SECONDS):
+                await self.send(message)
+        except TimeoutError:
+            return FULL
+        except (OSError, RuntimeError):
+            return GONE
+        finally:
+            self._delivering = False
+        self.stats.messages_down += 1
+        self.stats.bytes_down += size
+        return DELIVERED
 
     def revoke(self, reason: str) -> None:
         """Access was withdrawn: close the client with 1008 and the backend with 1001, now."""

@@ -18,6 +18,7 @@ import logging
 from websockets.frames import Close, Frame, Opcode
 
 from gateway.backend.leg import BackendLeg
+from gateway.catalog.delivery import DELIVERED, FULL, GONE, TOO_BIG
 from gateway.relay import closecodes
 from gateway.relay.framed import TUNNEL_EXTENSION, RelayStats
 from gateway.relay.frames import PING_PAYLOAD, Leg
@@ -29,6 +30,7 @@ log = logging.getLogger("portico.gateway")
 
 _PING_TO_CLIENT = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=False)
 _MAX_PING_BYTES = len(_PING_TO_CLIENT) + 4  # a masked ping to the backend has a 4-byte key
+BUSY = "busy"  # `deliver`: the backend is mid-message; try again in a moment
 
 
 def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
@@ -229,6 +231,26 @@ class Tunnel:
         self._record("gateway", closecodes.POLICY_VIOLATION, reason)
         self._close(self.client, closecodes.POLICY_VIOLATION, reason)
         self._close(self.backend, closecodes.GOING_AWAY, reason)
+
+    def deliver(self, text: str | None, data: bytes | None) -> str:
+        """Write one message from the control plane to the client (gateway.node.mailbox): an
+        outcome of gateway.catalog.delivery, or BUSY while the backend's message in flight has
+        not ended (a data frame may follow only a whole message; the caller tries again)."""
+        client, source = self.client, self.backend
+        if client.sealed or client.lost or self.stats.closed_by:
+            return GONE
+        payload = text.encode() if text is not None else data or b""
+        if len(payload) > client.limit:
+            return TOO_BIG
+        if source.paused:  # the client's write buffer is over its high-water mark
+            return FULL
+        if source.need or source.message:
+            return BUSY
+        opcode = Opcode.TEXT if text is not None else Opcode.BINARY
+        client.transport.write(Frame(opcode, payload).serialize(mask=False))
+        self.stats.messages_down += 1
+        self.stats.bytes_down += len(payload)
+        return DELIVERED
 
     def shutdown(self) -> None:
         """The server is stopping (uvicorn's graceful shutdown): 1012 both ways, as uvicorn does."""

@@ -216,6 +216,25 @@ CASES = [
     Case("staff", "delete", "/api/v1/connections/{others_connection}/", status=404),
     Case(None, "delete", "/api/v1/connections/{connection}/", status=401),
     Case("publisher", "delete", "/api/v1/connections/ffff/", status=404),
+    # Sending to live connections (these rows' process never takes a message: 503, nothing sent)
+    Case("publisher", "post", "/api/v1/connections/{connection}/messages", {"text": "hi"}, 503),
+    Case("publisher", "post", "/api/v1/connections/{connection}/messages", {}, 400, "text"),
+    Case("publisher", "post", "/api/v1/connections/{connection}/messages", {"data": "%%"}, 400, "data"),
+    Case("publisher", "post", "/api/v1/connections/ffff/messages", {"text": "hi"}, 404),
+    Case("dev", "post", "/api/v1/connections/{connection}/messages", {"text": "hi"}, 403),
+    Case(None, "post", "/api/v1/connections/{connection}/messages", {"text": "hi"}, 401),
+    Case("publisher", "post", "/api/v1/connections/broadcast", {"tag": "room=none", "text": "x"}),
+    Case("publisher", "post", "/api/v1/connections/broadcast", {"text": "x"}, 400, "api"),
+    Case("publisher", "post", "/api/v1/connections/broadcast", {"api": "chat", "tag": "room"}, 400, "tag"),
+    Case("dev", "post", "/api/v1/connections/broadcast", {"api": "chat", "text": "x"}, 403),
+    Case("publisher", "get", "/api/v1/connections/?tag=room=lobby"),
+    Case("publisher", "get", "/api/v1/connections/?tag=bad%20name=x", status=400, field="tag"),
+    # API-scoped tokens
+    Case("publisher", "get", "/api/v1/apis/{api}/tokens/"),
+    Case("publisher", "post", "/api/v1/apis/{api}/tokens/", {"name": "pusher"}, 201),
+    Case("publisher", "post", "/api/v1/apis/{api}/tokens/", {}, 400, "name"),
+    Case("dev", "post", "/api/v1/apis/{api}/tokens/", {"name": "pusher"}, 403),
+    Case("publisher", "delete", "/api/v1/apis/{api}/tokens/{own}/", status=404),
     # Anything else under /api/
     Case("publisher", "get", "/api/v1/nothing-here/", status=404),
 ]  # fmt: skip

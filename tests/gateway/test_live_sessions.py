@@ -31,6 +31,7 @@ def handshake(subscription_id=7):
         subscription=subscription,
         client_ip="198.51.100.4",
         key_index=b"k",
+        tags=None,
     )
 
 
@@ -43,7 +44,7 @@ def setup(answers=None):
 
     async def send(report):
         sent.append(report)
-        return answers.pop(0) if answers else []
+        return answers.pop(0) if answers else {}
 
     reporter = sessions.SessionReporter(live, send=send, node_id=lambda: "node-1")
     live.reporter = reporter
@@ -113,7 +114,8 @@ def test_a_failed_send_makes_the_next_report_a_full_list():
 
 
 def test_a_disconnect_answer_revokes_that_relay_only_and_reports_its_close():
-    answers = [[{"id": f"{1:032x}", "reason": "maintenance"}, {"id": "gone", "reason": "x"}]]
+    asked = [{"id": f"{1:032x}", "reason": "maintenance"}, {"id": "gone", "reason": "x"}]
+    answers = [{"disconnect": asked}]
     live, reporter, sent = setup(answers)
     target, other = open_one(live, 1), open_one(live, 2)
     asyncio.run(reporter.tick())

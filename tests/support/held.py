@@ -1,11 +1,14 @@
 """A real client connection held open on its own thread while a browser test looks at pages.
 
 Playwright's sync API keeps an event loop in the test's thread, so the connection gets a thread
-and loop of its own; the test closes it, or reads how the server closed it.
+and loop of its own; the test closes it, reads how the server closed it, or waits for the
+messages it received (`wait_received`).
 """
 
 import asyncio
 import threading
+
+from websockets.exceptions import ConnectionClosed
 
 from tests.support.client import ws_connect
 
@@ -17,6 +20,7 @@ class HeldConnection:
         self.url = url
         self.close_code: int | None = None
         self.close_reason = ""
+        self.received: list = []  # messages from the server, in order
         self._opened = threading.Event()
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -42,12 +46,31 @@ class HeldConnection:
         assert not self._thread.is_alive(), f"{self.url} still open after {BOUND} s"
         return self.close_code, self.close_reason
 
+    def wait_received(self, count: int) -> list:
+        """Wait (bounded) until `count` messages arrived; all received so far."""
+        import time
+
+        deadline = time.monotonic() + BOUND
+        while len(self.received) < count:
+            assert time.monotonic() < deadline, f"{self.received} after {BOUND} s"
+            time.sleep(0.05)
+        return list(self.received)
+
+    async def _read(self, ws) -> None:
+        """Until the connection closes: keep what the server sends."""
+        try:
+            async for message in ws:
+                self.received.append(message)
+        except ConnectionClosed:
+            pass  # closed with an error code: read from ws.close_code like any close
+        await ws.wait_closed()
+
     async def _hold(self) -> None:
         try:
             async with ws_connect(self.url) as ws:
                 self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
                 self._opened.set()
-                closed = asyncio.ensure_future(ws.wait_closed())
+                closed = asyncio.ensure_future(self._read(ws))
                 stopping = asyncio.ensure_future(self._stop.wait())
                 await asyncio.wait({closed, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 stopping.cancel()
