@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apis', '0008_named_values_and_policy_fragments'),
+        ('apis', '0009_api_event_source'),
     ]
 
     operations = [
