@@ -1,6 +1,7 @@
 """`portico connection list|get|close`: open connections on every gateway node, and closing one."""
 
 from apis.cli.client import Client
+from apis.cli.commands import PAGE, raws
 from apis.cli.output import emit
 
 CONNECTION_COLUMNS = [
@@ -16,24 +17,23 @@ CONNECTION_COLUMNS = [
 
 
 def connection_list(c: Client, args):
-    rows = c.list(
-        "connections/",
+    found = c.connections.list(
+        page_size=PAGE,
         api=args.api,
         product=args.product,
         subscription=args.subscription,
         node=args.node,
     )
-    emit(rows, as_json=args.json, columns=CONNECTION_COLUMNS)
+    emit(raws(found), as_json=args.json, columns=CONNECTION_COLUMNS)
 
 
 def connection_get(c: Client, args):
-    emit(c.get(f"connections/{args.id}/"), as_json=args.json)
+    emit(c.connections.get(args.id).raw, as_json=args.json)
 
 
 def connection_close(c: Client, args):
     """The client gets 1008 with the reason, the backend 1001 (audited on the server)."""
-    body = {"reason": args.reason} if args.reason else {}
-    emit(c.call("DELETE", f"connections/{args.id}/", body).data, as_json=args.json)
+    emit(c.connections.close(args.id, args.reason).raw, as_json=args.json)
 
 
 def add_parsers(verbs, verb) -> None:

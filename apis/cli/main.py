@@ -3,6 +3,8 @@
 import argparse
 import sys
 
+from portico_client import PorticoError
+
 from apis.cli import commands, connection_commands, library_commands
 from apis.cli.client import Client, CliError, load_settings
 
@@ -137,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         url, token = load_settings()
-        args.func(Client(url, token), args)
+        with Client(url, token) as client:
+            args.func(client, args)
+    except PorticoError as exc:
+        exc = CliError.from_sdk(exc)
+        print(f"portico: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except CliError as exc:
         print(f"portico: error: {exc}", file=sys.stderr)
         return exc.exit_code
