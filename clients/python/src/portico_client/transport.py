@@ -32,7 +32,9 @@ def client_options(base_url: str, token: str, timeout: float) -> dict[str, Any]:
 
 
 def _send_args(request: Request) -> dict[str, Any]:
-    args: dict[str, Any] = {"params": request.params, "headers": request.headers}
+    args: dict[str, Any] = {"headers": request.headers}
+    if request.params:  # an empty `params` would drop the query of a `next` page link
+        args["params"] = request.params
     if request.body is not NO_BODY:
         args["json"] = request.body
     return args
