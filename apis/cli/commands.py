@@ -4,10 +4,10 @@ import sys
 from pathlib import Path
 
 import yaml
-from portico_client import PorticoError
 
 from apis.cli.client import Client, CliError
 from apis.cli.output import emit, from_yaml, to_yaml
+from portico_client import PorticoError
 
 API_COLUMNS = ["name", "display_name", "url_suffix", "backend_url", "products", "gateways"]
 PRODUCT_COLUMNS = ["name", "display_name", "state", "approval_required", "apis"]

@@ -2,11 +2,10 @@
 
 import sys
 
-from portico_client import PorticoError
-
 from apis.cli.client import Client, CliError
 from apis.cli.commands import PAGE, raws
 from apis.cli.output import emit
+from portico_client import PorticoError
 
 NAMED_VALUE_COLUMNS = ["name", "secret", "value", "used_by"]
 FRAGMENT_COLUMNS = ["name", "description", "used_by"]

@@ -3,10 +3,9 @@
 import argparse
 import sys
 
-from portico_client import PorticoError
-
 from apis.cli import commands, connection_commands, library_commands
 from apis.cli.client import Client, CliError, load_settings
+from portico_client import PorticoError
 
 EPILOG = (
     "Configuration: PORTICO_URL (default http://127.0.0.1:8000) and PORTICO_TOKEN, or `url` and "

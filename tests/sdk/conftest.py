@@ -2,9 +2,9 @@
 
 import pytest
 from django.contrib.auth.models import User
-from portico_client import PorticoClient
 
 from apis import services
+from portico_client import PorticoClient
 
 
 @pytest.fixture

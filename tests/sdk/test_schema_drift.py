@@ -10,6 +10,7 @@ import inspect
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+
 from portico_client import AsyncPorticoClient, PorticoClient
 from portico_client.operations import OPERATIONS
 

@@ -4,9 +4,9 @@ backend; the live list and close() see that connection. Sync and async flavours.
 import asyncio
 
 import pytest
-from portico_client import AsyncPorticoClient, LiveConnection, PorticoError
 from websockets.exceptions import ConnectionClosed
 
+from portico_client import AsyncPorticoClient, LiveConnection, PorticoError
 from tests.support.client import run
 from tests.support.servers import serve_current_catalog
 from tests.support.telemetry import wait_for

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import httpx
 import pytest
-from portico_client import Api, NamedValue, PorticoClient, PorticoError, Subscription
 
 from apis import services
+from portico_client import Api, NamedValue, PorticoClient, PorticoError, Subscription
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,9 +10,9 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from portico_client import AsyncPorticoClient, PorticoClient, PorticoError, RetryPolicy
 from portico_client.retry import parse_retry_after
-
 from tests.support.client import run
 
 GATEWAY = {"id": 1, "name": "edge", "kind": "self_hosted", "apis": [], "status": "online"}

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 
 import httpx
+
 from portico_client.errors import PorticoError
 from portico_client.model import Model
 from portico_client.request import NO_BODY, Call, Request
