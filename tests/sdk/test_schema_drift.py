@@ -57,11 +57,6 @@ def resolve(client, dotted: str):
     return getattr(getattr(client, resource, None), method, None)
 
 
-def same_path(a: str, b: str) -> bool:
-    """The router takes both `…/x` and `…/x/` (trailing slash optional)."""
-    return a.rstrip("/") == b.rstrip("/")
-
-
 def test_every_schema_operation_has_an_sdk_method(schema_operations):
     missing = sorted(set(schema_operations) - set(OPERATIONS))
     assert missing == [], f"operations with no SDK method (add them to OPERATIONS): {missing}"
@@ -74,7 +69,7 @@ def test_every_sdk_operation_is_in_the_schema_with_its_method_path_and_query(sch
         if actual is None:
             problems.append(f"{operation_id} ({declared.sdk}): not in the schema")
             continue
-        if declared.method != actual["method"] or not same_path(declared.path, actual["path"]):
+        if (declared.method, declared.path) != (actual["method"], actual["path"]):
             problems.append(
                 f"{operation_id}: SDK {declared.method} {declared.path}, "
                 f"schema {actual['method']} {actual['path']}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from portico_client import async_resources as r
-from portico_client.connect import gateway_ws_url, websocket_options
+from portico_client.connect import gateway_ws_url, require_websockets, websocket_options
 from portico_client.retry import RetryPolicy
 from portico_client.transport import AsyncTransport
 
@@ -60,6 +60,7 @@ class AsyncPorticoClient:
         PorticoClient.connect for `gateway_url`; other keyword arguments go to
         `websockets.asyncio.client.connect`.
         """
+        require_websockets()
         from websockets.asyncio.client import connect
 
         ticket = await self.subscriptions.create_connect_ticket(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from portico_client import sync_resources as r
-from portico_client.connect import gateway_ws_url, websocket_options
+from portico_client.connect import gateway_ws_url, require_websockets, websocket_options
 from portico_client.retry import RetryPolicy
 from portico_client.transport import SyncTransport
 
@@ -64,6 +64,7 @@ class PorticoClient:
         (`ws://host:port`) connects to another host, such as a separate gateway node. Other
         keyword arguments go to `websockets.sync.client.connect`.
         """
+        require_websockets()
         from websockets.sync.client import connect
 
         ticket = self.subscriptions.create_connect_ticket(

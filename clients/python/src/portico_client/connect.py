@@ -1,7 +1,16 @@
 """What connect() shares between the sync and async clients: the URL and the socket options."""
 
+import importlib.util
 import urllib.parse
 from typing import Any
+
+INSTALL_HINT = "client.connect() needs websockets: pip install 'portico-client[connect]'"
+
+
+def require_websockets() -> None:
+    """Fail with the install line, not a bare ImportError, where the extra is missing."""
+    if importlib.util.find_spec("websockets") is None:
+        raise ModuleNotFoundError(INSTALL_HINT, name="websockets")
 
 
 def gateway_ws_url(ticket_url: str, gateway_url: str | None) -> str:
