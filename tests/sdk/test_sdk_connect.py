@@ -8,7 +8,7 @@ from websockets.exceptions import ConnectionClosed
 
 from portico_client import AsyncPorticoClient, LiveConnection, PorticoError
 from tests.support.client import run
-from tests.support.servers import serve_current_catalog
+from tests.support.servers import ServerProcess, serve_current_catalog
 from tests.support.telemetry import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,3 +59,18 @@ def test_connect_to_an_api_the_subscription_does_not_reach_raises_with_the_probl
     ):
         pass
     assert refused.value.status == 400 and refused.value.errors[0]["field"] == "api"
+
+
+def test_connect_through_a_separate_gateway_process_with_gateway_url(sdk, catalog, server_logs):
+    """The portal mints the ticket; a `run_gateway` process of its own serves the connection."""
+    node = ServerProcess("gateway", server_logs)
+    try:
+        serve_current_catalog(node)
+        with sdk.connect(
+            "echo", subscription=catalog.subscription.pk, gateway_url=node.ws_url
+        ) as ws:
+            ws.send("via the node")
+            assert ws.recv(timeout=10) == "via the node"
+        assert ws.request.headers["Host"] == f"127.0.0.1:{node.port}"
+    finally:
+        node.stop()
