@@ -49,7 +49,15 @@ class ApiTokensMixin:
         request=ApiTokenSerializer,
         responses={201: ApiTokenCreatedSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="tokens", url_name="tokens")
+    # No filters or pages: the API list's would be offered (and documented) on its tokens.
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="tokens",
+        url_name="tokens",
+        filter_backends=[],
+        pagination_class=None,
+    )
     def tokens(self, request, *args, **kwargs):
         """List this API's scoped tokens, or create one (its secret answered once in `token`)."""
         api = self.get_object()
@@ -71,6 +79,7 @@ class ApiTokensMixin:
         methods=["delete"],
         url_path=r"tokens/(?P<id>[0-9]+)",
         url_name="token",
+        filter_backends=[],
     )
     def revoke_token(self, request, id=None, *args, **kwargs):  # noqa: A002 - the URL kwarg
         """Revoke one of this API's scoped tokens (it stops working at once)."""

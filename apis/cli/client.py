@@ -1,13 +1,13 @@
-"""A small JSON client of the management API (stdlib urllib), configured from env or a file."""
+"""The CLI's door to the management API: settings from env or a file, and the SDK's client."""
 
-import json
 import os
 import tomllib
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from portico_client import PorticoClient, PorticoError
+from portico_client.request import Request
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -18,6 +18,11 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+    @classmethod
+    def from_sdk(cls, error: PorticoError) -> "CliError":
+        """An API error answer exits 1; no answer at all (unreachable) exits 3."""
+        return cls(str(error), 1 if error.status is not None else 3)
 
 
 def config_path() -> Path:
@@ -43,66 +48,41 @@ def load_settings() -> tuple[str, str]:
     return url.rstrip("/"), token
 
 
-def describe(status: int, body: bytes) -> str:
-    """`400 backend_url: Enter a ws:// URL.` from the API's error body."""
-    try:
-        errors = json.loads(body)["errors"]
-        parts = [
-            f"{e['field']}: {e['message']}" if e.get("field") else e["message"] for e in errors
-        ]
-        return f"{status} " + "; ".join(parts)
-    except (ValueError, KeyError, TypeError):
-        return f"{status} {body[:200].decode(errors='replace').strip()}"
-
-
 @dataclass
 class Response:
-    data: object
+    data: Any
     etag: str | None
 
 
-class Client:
+class Client(PorticoClient):
+    """The SDK's client, plus `call()` by path for a command not yet written with the resources
+    (the same transport: token, retries on 429/503, PorticoError for an error answer)."""
+
     def __init__(self, url: str, token: str, timeout: float = 30.0) -> None:
         if not url.startswith(("http://", "https://")):
             raise CliError(f"PORTICO_URL must be an http(s):// URL, not {url!r}", 3)
-        self.url = url
-        self.token = token
-        self.timeout = timeout
+        super().__init__(url, token, timeout=timeout)
 
     def call(self, method: str, path: str, body=None, *, params=None, if_match=None) -> Response:
-        url = path if path.startswith("http") else f"{self.url}/api/v1/{path.lstrip('/')}"
-        if params:
-            query = {k: v for k, v in params.items() if v not in (None, "")}
-            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(query)
-        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if if_match:
-            headers["If-Match"] = if_match
-        request = urllib.request.Request(url, data, headers, method=method)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                raw = response.read()
-                etag = response.headers.get("ETag")
-        except urllib.error.HTTPError as exc:
-            raise CliError(describe(exc.code, exc.read())) from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise CliError(f"cannot reach {self.url}: {reason}", 3) from None
-        return Response(json.loads(raw) if raw else None, etag)
+        url = path if path.startswith("http") else f"/api/v1/{path.lstrip('/')}"
+        query = {k: str(v) for k, v in (params or {}).items() if v not in (None, "")}
+        headers = {"If-Match": if_match} if if_match else {}
+        request = Request(method, url, query, body, headers) if body is not None else None
+        request = request or Request(method, url, query, headers=headers)
+        response = self._transport.send(request)
+        if response.status_code >= 400:
+            raise PorticoError.from_answer(response.status_code, response.content)
+        return Response(response.json() if response.content else None, response.headers.get("ETag"))
 
-    def get(self, path: str, **params) -> object:
+    def get(self, path: str, **params) -> Any:
         return self.call("GET", path, params=params).data
 
     def list(self, path: str, **params) -> list:
-        """Every page of a list (bounded to 200 pages)."""
+        """Every page of a list, by path."""
         items: list = []
         page = self.call("GET", path, params={**params, "limit": 500}).data
-        for _ in range(200):
+        while True:
             items += page["results"]
             if not page.get("next"):
                 return items
             page = self.call("GET", page["next"]).data
-        raise CliError("too many pages")

@@ -1,4 +1,4 @@
-"""What each `portico` subcommand does: one small function per verb, on top of the API client."""
+"""What each `portico` subcommand does: one small function per verb, on top of the SDK."""
 
 import sys
 from pathlib import Path
@@ -7,6 +7,7 @@ import yaml
 
 from apis.cli.client import Client, CliError
 from apis.cli.output import emit, from_yaml, to_yaml
+from portico_client import PorticoError
 
 API_COLUMNS = ["name", "display_name", "url_suffix", "backend_url", "products", "gateways"]
 PRODUCT_COLUMNS = ["name", "display_name", "state", "approval_required", "apis"]
@@ -24,6 +25,14 @@ def _fields(args, mapping: dict[str, str]) -> dict:
     }
 
 
+PAGE = 500  # list pages as large as the API allows: fewer round trips for a whole table
+
+
+def raws(models) -> list[dict]:
+    """The objects as the server sent them: what the tables and --json print."""
+    return [model.raw for model in models]
+
+
 API_OPTIONS = {
     "display_name": "display_name",
     "backend": "backend_url",
@@ -38,28 +47,28 @@ API_OPTIONS = {
 
 
 def api_list(c: Client, args):
-    rows = c.list("apis/", product=args.product, gateway=args.gateway)
+    rows = raws(c.apis.list(page_size=PAGE, product=args.product, gateway=args.gateway))
     emit(rows, as_json=args.json, columns=API_COLUMNS)
 
 
 def api_get(c: Client, args):
-    emit(c.get(f"apis/{args.name}/"), as_json=args.json)
+    emit(c.apis.get(args.name).raw, as_json=args.json)
 
 
 def api_create(c: Client, args):
-    emit(c.call("POST", "apis/", _fields(args, API_OPTIONS)).data, as_json=args.json)
+    emit(c.apis.create(**_fields(args, API_OPTIONS)).raw, as_json=args.json)
 
 
 def api_update(c: Client, args):
-    current = c.call("GET", f"apis/{args.api}/")
-    body = _fields(args, API_OPTIONS)
-    emit(c.call("PATCH", f"apis/{args.api}/", body, if_match=current.etag).data, as_json=args.json)
+    current = c.apis.get(args.api)  # write only over the version just read
+    updated = c.apis.update(args.api, if_match=current.etag, **_fields(args, API_OPTIONS))
+    emit(updated.raw, as_json=args.json)
 
 
 def api_import(c: Client, args):
     """Create or update an API from an AsyncAPI document (YAML or JSON, sent as text)."""
-    body = {"document": sys.stdin.read() if args.asyncapi == "-" else _read(args.asyncapi)}
-    body |= _fields(
+    document = sys.stdin.read() if args.asyncapi == "-" else _read(args.asyncapi)
+    options = _fields(
         args,
         {
             "suffix": "url_suffix",
@@ -70,12 +79,12 @@ def api_import(c: Client, args):
             "gateway": "gateways",
         },
     )
-    emit(c.call("POST", "apis/import-asyncapi/", body).data, as_json=args.json)
+    emit(c.apis.import_asyncapi(document, **options).raw, as_json=args.json)
 
 
 def api_asyncapi(c: Client, args):
     """Print the API as an AsyncAPI 3.0 document (YAML, or JSON with --json)."""
-    document = c.get(f"apis/{args.name}/asyncapi", format="json")
+    document = c.apis.asyncapi(args.name)
     if args.json:
         emit(document, as_json=True)
     else:
@@ -83,7 +92,7 @@ def api_asyncapi(c: Client, args):
 
 
 def api_delete(c: Client, args):
-    c.call("DELETE", f"apis/{args.name}/")
+    c.apis.delete(args.name)
     emit({"deleted": args.name}, as_json=args.json)
 
 
@@ -98,47 +107,47 @@ PRODUCT_OPTIONS = {
 
 
 def product_list(c: Client, args):
-    emit(c.list("products/", state=args.state), as_json=args.json, columns=PRODUCT_COLUMNS)
+    rows = raws(c.products.list(page_size=PAGE, state=args.state))
+    emit(rows, as_json=args.json, columns=PRODUCT_COLUMNS)
 
 
 def product_get(c: Client, args):
-    emit(c.get(f"products/{args.name}/"), as_json=args.json)
+    emit(c.products.get(args.name).raw, as_json=args.json)
 
 
 def product_create(c: Client, args):
-    emit(c.call("POST", "products/", _fields(args, PRODUCT_OPTIONS)).data, as_json=args.json)
+    emit(c.products.create(**_fields(args, PRODUCT_OPTIONS)).raw, as_json=args.json)
 
 
 def product_delete(c: Client, args):
-    params = {"force": "true"} if args.force else None
     try:
-        c.call("DELETE", f"products/{args.name}/", params=params)
-    except CliError as exc:
-        if str(exc).startswith("409 "):
+        c.products.delete(args.name, force=args.force)
+    except PorticoError as exc:
+        if exc.status == 409:
             raise CliError(f"{exc} (portico product delete {args.name} --force)") from None
         raise
     emit({"deleted": args.name}, as_json=args.json)
 
 
 def gateway_list(c: Client, args):
-    emit(c.list("gateways/"), as_json=args.json, columns=GATEWAY_COLUMNS)
+    emit(raws(c.gateways.list(page_size=PAGE)), as_json=args.json, columns=GATEWAY_COLUMNS)
 
 
 def gateway_get(c: Client, args):
-    emit(c.get(f"gateways/{args.name}/"), as_json=args.json)
+    emit(c.gateways.get(args.name).raw, as_json=args.json)
 
 
 def gateway_create(c: Client, args):
     body = {"name": args.name} | _fields(
         args, {"kind": "kind", "description": "description", "api": "apis"}
     )
-    emit(c.call("POST", "gateways/", body).data, as_json=args.json)
+    emit(c.gateways.create(**body).raw, as_json=args.json)
 
 
 def gateway_token(c: Client, args):
     """Replace a node token and print it once, as the shell lines that start a node."""
     which = "secondary" if args.secondary else "primary"
-    data = c.call("POST", f"gateways/{args.name}/regenerateToken/", {"token": which}).data
+    data = c.gateways.regenerate_token(args.name, which).raw
     if args.json:
         emit(data, as_json=True)
         return
@@ -148,12 +157,15 @@ def gateway_token(c: Client, args):
 
 
 def subscription_list(c: Client, args):
-    rows = c.list("subscriptions/", state=args.state, product=args.product, owner=args.owner)
+    found = c.subscriptions.list(
+        page_size=PAGE, state=args.state, product=args.product, owner=args.owner
+    )
+    rows = raws(found)
     emit(rows, as_json=args.json, columns=SUBSCRIPTION_COLUMNS)
 
 
 def subscription_get(c: Client, args):
-    emit(c.get(f"subscriptions/{args.id}/"), as_json=args.json)
+    emit(c.subscriptions.get(args.id).raw, as_json=args.json)
 
 
 def subscription_create(c: Client, args):
@@ -164,38 +176,44 @@ def subscription_create(c: Client, args):
         body |= {"scope": "api", "api": args.api}
     else:
         body |= {"scope": "all_apis"}
-    emit(c.call("POST", "subscriptions/", body).data, as_json=args.json)
+    emit(c.subscriptions.create(**body).raw, as_json=args.json)
 
 
 def subscription_transition(c: Client, args):
-    path = f"subscriptions/{args.id}/{args.verb}/"
-    emit(c.call("POST", path, {"comment": args.comment}).data, as_json=args.json)
+    change = getattr(c.subscriptions, args.verb)  # approve, reject, suspend, ...
+    emit(change(args.id, args.comment).raw, as_json=args.json)
 
 
 def key_list(c: Client, args):
-    emit(c.call("POST", f"subscriptions/{args.id}/listSecrets/").data, as_json=args.json)
+    emit(c.subscriptions.list_secrets(args.id).raw, as_json=args.json)
 
 
 def key_regenerate(c: Client, args):
     which = "secondary" if args.secondary else "primary"
-    path = f"subscriptions/{args.id}/regenerateKey/"
-    emit(c.call("POST", path, {"key": which}).data, as_json=args.json)
+    emit(c.subscriptions.regenerate_key(args.id, which).raw, as_json=args.json)
 
 
-def policy_path(target: str) -> str:
-    """`global`, `product:NAME`, `api:NAME` or a bare API name."""
+def policy_door(c: Client, target: str):
+    """(read, write) of the policy `target` names: `global`, `product:NAME`, `api:NAME` or a bare
+    API name."""
     if target == "global":
-        return "policies/global"
+        return c.policies.get_global, c.policies.set_global
     kind, sep, name = target.partition(":")
     if sep and kind in ("product", "api"):
-        return f"{kind}s/{name}/policy"
-    if sep:
+        resource = c.products if kind == "product" else c.apis
+    elif sep:
         raise CliError(f"unknown policy target {target!r}: use global, product:NAME or api:NAME")
-    return f"apis/{target}/policy"
+    else:
+        resource, name = c.apis, target
+    return (
+        lambda: resource.get_policy(name),
+        lambda xml, if_match: resource.set_policy(name, xml, if_match=if_match),
+    )
 
 
 def policy_get(c: Client, args):
-    data = c.get(policy_path(args.target))
+    read, _ = policy_door(c, args.target)
+    data = read().raw
     if args.json:
         emit(data, as_json=True)
     else:
@@ -204,14 +222,14 @@ def policy_get(c: Client, args):
 
 def policy_set(c: Client, args):
     xml = sys.stdin.read() if args.file == "-" else _read(args.file)
-    path = policy_path(args.target)
-    current = c.call("GET", path)  # write only over the version just read
-    data = c.call("PUT", path, {"policy_xml": xml}, if_match=current.etag).data
+    read, write = policy_door(c, args.target)
+    current = read()  # write only over the version just read
+    data = write(xml, if_match=current.etag).raw
     emit(data if args.json else {"updated": args.target}, as_json=args.json)
 
 
 def policy_effective(c: Client, args):
-    data = c.get(f"apis/{args.api}/effectivePolicy")
+    data = c.apis.effective_policy(args.api).raw
     if args.json:
         emit(data, as_json=True)
         return
@@ -224,11 +242,11 @@ def policy_effective(c: Client, args):
 
 
 def user_list(c: Client, args):
-    emit(c.list("users/"), as_json=args.json, columns=USER_COLUMNS)
+    emit(raws(c.users.list(page_size=PAGE)), as_json=args.json, columns=USER_COLUMNS)
 
 
 def export(c: Client, args):
-    catalog = c.get("catalog/")
+    catalog = c.catalog.export()
     if args.json:
         emit(catalog, as_json=True)
     else:
@@ -241,7 +259,7 @@ def apply(c: Client, args):
         document = from_yaml(text)
     except yaml.YAMLError as exc:
         raise CliError(f"{args.file}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    result = c.call("POST", "catalog/apply/", document).data
+    result = c.catalog.apply(document).raw
     if args.json:
         emit(result, as_json=True)
     elif not (result["created"] or result["updated"]):

@@ -1,11 +1,11 @@
 """`portico connection list|get|close|send|broadcast|token`: open connections on every gateway
 node; closing one, sending to one or to all a selector matches; API-scoped tokens for them."""
 
-import base64
 import sys
 from pathlib import Path
 
 from apis.cli.client import Client, CliError
+from apis.cli.commands import PAGE, raws
 from apis.cli.output import emit
 
 CONNECTION_COLUMNS = [
@@ -22,8 +22,8 @@ CONNECTION_COLUMNS = [
 
 
 def connection_list(c: Client, args):
-    rows = c.list(
-        "connections/",
+    found = c.connections.list(
+        page_size=PAGE,
         api=args.api,
         product=args.product,
         subscription=args.subscription,
@@ -31,36 +31,32 @@ def connection_list(c: Client, args):
         gateway=args.gateway,
         tag=args.tag,
     )
-    emit(rows, as_json=args.json, columns=CONNECTION_COLUMNS)
+    emit(raws(found), as_json=args.json, columns=CONNECTION_COLUMNS)
 
 
 def connection_get(c: Client, args):
-    emit(c.get(f"connections/{args.id}/"), as_json=args.json)
+    emit(c.connections.get(args.id).raw, as_json=args.json)
 
 
 def connection_close(c: Client, args):
     """The client gets 1008 with the reason, the backend 1001 (audited on the server)."""
-    body = {"reason": args.reason} if args.reason else {}
-    emit(c.call("DELETE", f"connections/{args.id}/", body).data, as_json=args.json)
+    emit(c.connections.close(args.id, args.reason).raw, as_json=args.json)
 
 
-def message_body(args) -> dict:
-    """{"text"} from --text, or {"data": base64} from --file (binary; - for stdin)."""
+def message(args) -> dict:
+    """{"text": …} from --text, or {"data": bytes} from --file (binary; - for stdin)."""
     if args.file is None:
         return {"text": args.text}
     try:
         raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}", 2) from None
-    return {"data": base64.b64encode(raw).decode("ascii")}
+    return {"data": raw}
 
 
 def connection_send(c: Client, args):
     """One message to the connection's client: 404 gone, 413 too big, 429 its buffer is full."""
-    emit(
-        c.call("POST", f"connections/{args.id}/messages", message_body(args)).data,
-        as_json=args.json,
-    )
+    emit(c.connections.send(args.id, **message(args)).raw, as_json=args.json)
 
 
 def connection_broadcast(c: Client, args):
@@ -69,13 +65,12 @@ def connection_broadcast(c: Client, args):
         for name in ("api", "product", "subscription", "gateway", "tag")
         if getattr(args, name) not in (None, "")
     }
-    body = {**selector, **message_body(args)}
-    emit(c.call("POST", "connections/broadcast", body).data, as_json=args.json)
+    emit(c.connections.broadcast(**selector, **message(args)).raw, as_json=args.json)
 
 
 def connection_token(c: Client, args):
     """Create an API-scoped token and print it once (only its hash is stored)."""
-    data = c.call("POST", f"apis/{args.api}/tokens", {"name": args.name}).data
+    data = c.apis.create_token(args.api, args.name).raw
     if args.json:
         emit(data, as_json=True)
         return

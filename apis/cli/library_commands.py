@@ -1,24 +1,21 @@
 """`portico named-value …` and `portico fragment …`: what policies share, from the command line."""
 
 import sys
-import urllib.parse
 
 from apis.cli.client import Client, CliError
+from apis.cli.commands import PAGE, raws
 from apis.cli.output import emit
+from portico_client import PorticoError
 
 NAMED_VALUE_COLUMNS = ["name", "secret", "value", "used_by"]
 FRAGMENT_COLUMNS = ["name", "description", "used_by"]
 
 
-def _path(kind: str, name: str = "") -> str:
-    return f"{kind}/{urllib.parse.quote(name, safe='')}/" if name else f"{kind}/"
-
-
-def _exists(c: Client, kind: str, name: str):
+def _exists(resource, name: str):
     try:
-        return c.call("GET", _path(kind, name))
-    except CliError as exc:
-        if str(exc).startswith("404 "):
+        return resource.get(name)
+    except PorticoError as exc:
+        if exc.status == 404:
             return None
         raise
 
@@ -35,19 +32,20 @@ def _read_value(source: str) -> str:
 
 
 def named_value_list(c: Client, args):
-    emit(c.list("namedValues/"), as_json=args.json, columns=NAMED_VALUE_COLUMNS)
+    rows = raws(c.named_values.list(page_size=PAGE))
+    emit(rows, as_json=args.json, columns=NAMED_VALUE_COLUMNS)
 
 
-def _upsert(c: Client, collection: str, name: str, body: dict) -> dict:
-    """POST a new item, or PATCH the existing one with its ETag as If-Match."""
-    current = _exists(c, collection, name)
+def _upsert(resource, name: str, body: dict) -> dict:
+    """Create a new item, or update the existing one with its ETag as If-Match."""
+    current = _exists(resource, name)
     if current is None:
-        return c.call("POST", f"{collection}/", {"name": name, **body}).data
-    return c.call("PATCH", _path(collection, name), body, if_match=current.etag).data
+        return resource.create(name=name, **body).raw
+    return resource.update(name, if_match=current.etag, **body).raw
 
 
 def named_value_get(c: Client, args):
-    emit(c.get(_path("namedValues", args.name)), as_json=args.json)
+    emit(c.named_values.get(args.name).raw, as_json=args.json)
 
 
 def named_value_set(c: Client, args):
@@ -61,20 +59,21 @@ def named_value_set(c: Client, args):
         body["secret"] = args.secret
     if args.description is not None:
         body["description"] = args.description
-    emit(_upsert(c, "namedValues", args.name, body), as_json=args.json)
+    emit(_upsert(c.named_values, args.name, body), as_json=args.json)
 
 
 def named_value_delete(c: Client, args):
-    c.call("DELETE", _path("namedValues", args.name))
+    c.named_values.delete(args.name)
     emit({"deleted": args.name}, as_json=args.json)
 
 
 def fragment_list(c: Client, args):
-    emit(c.list("policyFragments/"), as_json=args.json, columns=FRAGMENT_COLUMNS)
+    rows = raws(c.policy_fragments.list(page_size=PAGE))
+    emit(rows, as_json=args.json, columns=FRAGMENT_COLUMNS)
 
 
 def fragment_get(c: Client, args):
-    data = c.get(_path("policyFragments", args.name))
+    data = c.policy_fragments.get(args.name).raw
     if args.json:
         emit(data, as_json=True)
     else:
@@ -85,11 +84,11 @@ def fragment_set(c: Client, args):
     body: dict = {"xml": _read_value(args.file)}
     if args.description is not None:
         body["description"] = args.description
-    emit(_upsert(c, "policyFragments", args.name, body), as_json=args.json)
+    emit(_upsert(c.policy_fragments, args.name, body), as_json=args.json)
 
 
 def fragment_delete(c: Client, args):
-    c.call("DELETE", _path("policyFragments", args.name))
+    c.policy_fragments.delete(args.name)
     emit({"deleted": args.name}, as_json=args.json)
 
 

@@ -6,6 +6,7 @@ import sys
 
 from apis.cli import commands, connection_commands, library_commands
 from apis.cli.client import Client, CliError, load_settings
+from portico_client import PorticoError
 
 EPILOG = (
     "Configuration: PORTICO_URL (default http://127.0.0.1:8000) and PORTICO_TOKEN, or `url` and "
@@ -158,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         url, token = load_settings()
-        args.func(Client(url, token), args)
+        with Client(url, token) as client:
+            args.func(client, args)
+    except PorticoError as exc:
+        exc = CliError.from_sdk(exc)
+        print(f"portico: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except CliError as exc:
         print(f"portico: error: {exc}", file=sys.stderr)
         return exc.exit_code

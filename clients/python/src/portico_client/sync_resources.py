@@ -1,0 +1,226 @@
+"""PorticoClient's resources: each method sends the Call that `calls` builds, and waits for it."""
+
+from collections.abc import Iterator
+from typing import Any, Generic, TypeVar
+
+from portico_client import calls
+from portico_client import models as m
+from portico_client.connection_models import ApiToken, BroadcastResult, LiveConnection, SendResult
+from portico_client.model import Model
+from portico_client.request import QueryValue
+from portico_client.transport import SyncTransport
+
+M = TypeVar("M", bound=Model)
+PAGE_SIZE = 100
+
+
+class Resource:
+    def __init__(self, transport: SyncTransport) -> None:
+        self._t = transport
+
+
+class _Read(Resource, Generic[M]):
+    """list() iterates over every page (fetched as it goes); get() reads one."""
+
+    _ops: calls.Collection
+
+    def list(self, *, page_size: int = PAGE_SIZE, **filters: QueryValue) -> Iterator[M]:
+        return self._t.pages(self._ops.list(page_size, filters), self._ops.model)  # type: ignore[arg-type]
+
+    def get(self, key: calls.Key) -> M:
+        result: M = self._t.call(self._ops.get(key))
+        return result
+
+
+class _Write(_Read[M]):
+    """create(), replace() (PUT, every field) and update() (PATCH, the fields given)."""
+
+    def create(self, **fields: Any) -> M:
+        result: M = self._t.call(self._ops.create(fields))
+        return result
+
+    def replace(self, key: calls.Key, *, if_match: str | None = None, **fields: Any) -> M:
+        result: M = self._t.call(self._ops.replace(key, fields, if_match))
+        return result
+
+    def update(self, key: calls.Key, *, if_match: str | None = None, **fields: Any) -> M:
+        result: M = self._t.call(self._ops.update(key, fields, if_match))
+        return result
+
+
+class _Crud(_Write[M]):
+    def delete(self, key: calls.Key) -> None:
+        self._t.call(self._ops.delete(key))
+
+
+class Apis(_Crud[m.Api]):
+    _ops = calls.APIS
+
+    def asyncapi(self, name: str) -> dict[str, Any]:
+        """The API as an AsyncAPI 3.0 document."""
+        return self._t.call(calls.asyncapi(name))
+
+    def effective_policy(self, name: str) -> m.EffectivePolicy:
+        return self._t.call(calls.effective_policy(name))
+
+    def get_policy(self, name: str) -> m.Policy:
+        return self._t.call(calls.get_policy("apis_policy_retrieve", {"name": name}))
+
+    def set_policy(self, name: str, xml: str, *, if_match: str | None = None) -> m.Policy:
+        return self._t.call(calls.set_policy("apis_policy_update", xml, if_match, {"name": name}))
+
+    def import_asyncapi(self, document: str, **options: Any) -> m.Api:
+        """Create or update an API from an AsyncAPI document (YAML or JSON text)."""
+        return self._t.call(calls.import_asyncapi(document, options))
+
+    def create_token(self, api: str, name: str) -> ApiToken:
+        """An API-scoped token (connections of this API only); `.token` is shown only now."""
+        return self._t.call(calls.create_token(api, name))
+
+    def list_tokens(self, api: str) -> list[ApiToken]:
+        """The API's scoped tokens (never their secrets), revoked ones included."""
+        return self._t.call(calls.list_tokens(api))
+
+    def revoke_token(self, api: str, token_id: int) -> None:
+        """The token stops working at once."""
+        self._t.call(calls.revoke_token(api, token_id))
+
+
+class Products(_Write[m.Product]):
+    _ops = calls.PRODUCTS
+
+    def delete(self, name: str, *, force: bool = False) -> None:
+        """`force=True` also deletes the product's subscriptions (else 409 while it has any)."""
+        self._t.call(self._ops.delete(name, force=force or None))
+
+    def get_policy(self, name: str) -> m.Policy:
+        return self._t.call(calls.get_policy("products_policy_retrieve", {"name": name}))
+
+    def set_policy(self, name: str, xml: str, *, if_match: str | None = None) -> m.Policy:
+        call = calls.set_policy("products_policy_update", xml, if_match, {"name": name})
+        return self._t.call(call)
+
+
+class Gateways(_Crud[m.Gateway]):
+    _ops = calls.GATEWAYS
+
+    def nodes(self, name: str) -> list[m.GatewayNode]:
+        return self._t.call(calls.gateway_nodes(name))
+
+    def regenerate_token(self, name: str, which: str = "primary") -> m.NewGatewayToken:
+        return self._t.call(calls.regenerate_token(name, which))
+
+
+class Subscriptions(_Write[m.Subscription]):
+    _ops = calls.SUBSCRIPTIONS
+
+    def approve(self, id: int, comment: str = "") -> m.Subscription:
+        return self._t.call(calls.transition("approve", id, comment))
+
+    def reject(self, id: int, comment: str = "") -> m.Subscription:
+        return self._t.call(calls.transition("reject", id, comment))
+
+    def suspend(self, id: int, comment: str = "") -> m.Subscription:
+        return self._t.call(calls.transition("suspend", id, comment))
+
+    def reactivate(self, id: int, comment: str = "") -> m.Subscription:
+        return self._t.call(calls.transition("reactivate", id, comment))
+
+    def cancel(self, id: int, comment: str = "") -> m.Subscription:
+        return self._t.call(calls.transition("cancel", id, comment))
+
+    def regenerate_key(self, id: int, which: str = "primary") -> m.Subscription:
+        return self._t.call(calls.regenerate_key(id, which))
+
+    def list_secrets(self, id: int) -> m.SubscriptionSecrets:
+        """Both keys (the read is audited)."""
+        return self._t.call(calls.list_secrets(id))
+
+    def create_connect_ticket(
+        self,
+        id: int,
+        api: str,
+        *,
+        gateway: str = "",
+        origin: str = "",
+        expires_in: int = 60,
+        key: str | None = None,
+    ) -> m.ConnectTicket:
+        """A single-use ticket to connect once; `key` proves the subscription instead of a token."""
+        call = calls.connect_ticket(
+            id, api, gateway=gateway, origin=origin, expires_in=expires_in, key=key
+        )
+        return self._t.call(call)
+
+
+class Connections(_Read[LiveConnection]):
+    """Open connections on every gateway node: list, read, close, send to, broadcast."""
+
+    _ops = calls.CONNECTIONS
+
+    def list(
+        self, *, page_size: int = PAGE_SIZE, **filters: QueryValue
+    ) -> Iterator[LiveConnection]:
+        """Filters: api, product, subscription, node, gateway, tag ("name=value")."""
+        return super().list(page_size=page_size, **filters)
+
+    def close(self, id: str, reason: str | None = None) -> LiveConnection:
+        """The client gets 1008 with the reason, the backend 1001."""
+        return self._t.call(calls.close_connection(id, reason))
+
+    def send(self, id: str, *, text: str | None = None, data: bytes | None = None) -> SendResult:
+        """Deliver one message to the client, as if its backend had sent it."""
+        return self._t.call(calls.send(id, text, data))
+
+    def broadcast(
+        self,
+        *,
+        api: str | None = None,
+        product: str | None = None,
+        subscription: int | None = None,
+        gateway: str | None = None,
+        tag: str | None = None,
+        text: str | None = None,
+        data: bytes | None = None,
+    ) -> BroadcastResult:
+        """Every connection matching all the selectors given gets the message."""
+        selector = {
+            "api": api,
+            "product": product,
+            "subscription": subscription,
+            "gateway": gateway,
+            "tag": tag,
+        }
+        return self._t.call(calls.broadcast(selector, text, data))
+
+
+class NamedValues(_Crud[m.NamedValue]):
+    _ops = calls.NAMED_VALUES
+
+
+class PolicyFragments(_Crud[m.PolicyFragment]):
+    _ops = calls.POLICY_FRAGMENTS
+
+
+class Users(_Read[m.User]):
+    _ops = calls.USERS
+
+
+class Policies(Resource):
+    """The global policy (every API's outermost scope)."""
+
+    def get_global(self) -> m.Policy:
+        return self._t.call(calls.get_policy("policies_global_retrieve"))
+
+    def set_global(self, xml: str, *, if_match: str | None = None) -> m.Policy:
+        return self._t.call(calls.set_policy("policies_global_update", xml, if_match))
+
+
+class Catalog(Resource):
+    """The whole catalog as one document (`portico export` / `portico apply`)."""
+
+    def export(self) -> dict[str, Any]:
+        return self._t.call(calls.catalog_export())
+
+    def apply(self, catalog: dict[str, Any]) -> m.CatalogApplyResult:
+        return self._t.call(calls.catalog_apply(catalog))
