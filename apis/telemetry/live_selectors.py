@@ -2,8 +2,9 @@
 
 import re
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from apis.models import Api, Product, Subscription
 from apis.permissions import is_publisher
@@ -43,7 +44,10 @@ def live_connections(
     if gateway:
         rows = rows.filter(process__gateway=gateway)
     if tag is not None:
-        rows = rows.annotate(_tag=KeyTextTransform(tag[0], "tags")).filter(_tag=tag[1])
+        # Cast: compared as text on every database (SQLite would compare the key's value with
+        # the given one read as JSON, and "lobby" is not JSON).
+        tag_value = Cast(KeyTextTransform(tag[0], "tags"), output_field=TextField())
+        rows = rows.annotate(_tag=tag_value).filter(_tag=tag[1])
     return rows.order_by("opened_at", "id")
 
 
