@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apis import selectors, services
+from apis.api.certificate_serializers import HostnameSerializer
 from apis.models import (
     API_EDITABLE_FIELDS,
     GATEWAY_EDITABLE_FIELDS,
@@ -83,6 +84,12 @@ class ProductSerializer(serializers.ModelSerializer):
 class GatewaySerializer(serializers.ModelSerializer):
     apis = names(Api.objects.all(), help_text="The APIs this gateway serves.")
     status = serializers.SerializerMethodField(help_text="From the nodes' heartbeats.")
+    hostnames = HostnameSerializer(
+        many=True,
+        required=False,
+        help_text="Public host names: URLs Portico shows use them; the gateway answers 421 for "
+        "any other Host once there is one. Sending the list replaces it.",
+    )
 
     class Meta:
         model = Gateway
@@ -90,6 +97,7 @@ class GatewaySerializer(serializers.ModelSerializer):
             "id",
             *GATEWAY_EDITABLE_FIELDS,
             "apis",
+            "hostnames",
             "status",
             "last_seen_at",
             "node_count",
@@ -106,17 +114,23 @@ class GatewaySerializer(serializers.ModelSerializer):
     @transaction.atomic
     def create(self, validated_data) -> Gateway:
         apis = validated_data.pop("apis", None)
+        hostnames = validated_data.pop("hostnames", None)
         gateway = services.create_gateway(**validated_data)
         if apis is not None:
             services.set_gateway_apis(gateway=gateway, apis=apis)
+        if hostnames is not None:
+            services.set_gateway_hostnames(gateway=gateway, hostnames=hostnames)
         return gateway
 
     @transaction.atomic
     def update(self, instance: Gateway, validated_data) -> Gateway:
         apis = validated_data.pop("apis", None)
+        hostnames = validated_data.pop("hostnames", None)
         gateway = services.update_gateway(gateway=instance, **validated_data)
         if apis is not None:
             services.set_gateway_apis(gateway=gateway, apis=apis)
+        if hostnames is not None:
+            services.set_gateway_hostnames(gateway=gateway, hostnames=hostnames)
         return gateway
 
 

@@ -19,6 +19,7 @@ from apis.models import (
 from gateway.catalog.contract import (  # noqa: F401 - the contract, re-exported for callers
     ApiEntry,
     GatewayCatalog,
+    HostnameEntry,
     ProductEntry,
     SubscriptionEntry,
     subscription_key_hash,
@@ -139,7 +140,27 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         key_hash_secret=secret,
         secret_headers=tuple(sorted(resolve.secret_headers)),
         secret_values=tuple(sorted(resolve.secret_values)),
+        hostnames=gateway_hostnames(gateway),
     )
+
+
+def gateway_hostnames(gateway: Gateway) -> tuple[HostnameEntry, ...]:
+    """The gateway's host names with their certificates; private keys decrypted here, for
+    this gateway's nodes only."""
+    entries = []
+    for row in gateway.hostnames.select_related("certificate").order_by("hostname"):
+        cert = row.certificate
+        entries.append(
+            HostnameEntry(
+                hostname=row.hostname,
+                certificate_name=cert.name if cert else "",
+                certificate_pem=cert.chain_pem if cert else "",
+                key_pem=cert.private_key_pem() if cert else "",
+                not_after=cert.not_after if cert else None,
+                negotiate_client_certificate=row.negotiate_client_certificate,
+            )
+        )
+    return tuple(entries)
 
 
 def subscriptions_reaching(api_ids: set[int], product_ids: set[int]) -> Q:

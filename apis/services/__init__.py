@@ -17,6 +17,12 @@ from apis.services.catalog import (
     update_gateway,
     update_product,
 )
+from apis.services.certificates import (
+    create_certificate,
+    delete_certificate,
+    replace_certificate,
+    set_gateway_hostnames,
+)
 from apis.services.common import (
     InUse,
 )
@@ -57,6 +63,10 @@ from apis.services.tokens import (
 )
 
 __all__ = [
+    "set_gateway_hostnames",
+    "replace_certificate",
+    "delete_certificate",
+    "create_certificate",
     "InUse",
     "NODE_FORGET_SECONDS",
     "NODE_ONLINE_SECONDS",

@@ -11,7 +11,7 @@ import hmac
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from gateway.catalog.contract import ApiEntry, GatewayCatalog, SubscriptionEntry
+from gateway.catalog.contract import ApiEntry, GatewayCatalog, HostnameEntry, SubscriptionEntry
 
 
 def key_digest(secret: bytes, key: str) -> bytes:
@@ -65,6 +65,12 @@ class Snapshot:
     unpublished_products: frozenset[int] = frozenset()
     secret_headers: tuple[str, ...] = ()  # set or checked with secret named values
     secret_values: tuple[str, ...] = ()  # their clear values: redacted wherever they are logged
+    # The gateway's host names (empty: every Host is served); TLS certificates come from here.
+    hostnames: dict[str, HostnameEntry] = field(default_factory=dict)
+
+    def serves_host(self, host: str) -> bool:
+        """Whether a request for `host` (the Host header, without its port) is this gateway's."""
+        return not self.hostnames or host in self.hostnames
 
     def key_index(self, presented: str) -> bytes:
         """The `subscriptions_by_key` index of a presented key (never the key itself)."""
@@ -142,4 +148,5 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         unpublished_products=frozenset(p.id for p in catalog.products if not p.published),
         secret_headers=catalog.secret_headers,
         secret_values=catalog.secret_values,
+        hostnames={entry.hostname: entry for entry in catalog.hostnames},
     )

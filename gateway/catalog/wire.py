@@ -9,7 +9,13 @@ connection reports are plain JSON objects whose fields `gateway.node` documents.
 from dataclasses import asdict
 from datetime import datetime
 
-from gateway.catalog.contract import ApiEntry, GatewayCatalog, ProductEntry, SubscriptionEntry
+from gateway.catalog.contract import (
+    ApiEntry,
+    GatewayCatalog,
+    HostnameEntry,
+    ProductEntry,
+    SubscriptionEntry,
+)
 
 FORMAT = 1  # bumped when the shape changes; a node refuses a format it does not know
 
@@ -31,6 +37,11 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
         for name in ("start_date", "expiration_date"):
             if sub[name] is not None:
                 sub[name] = sub[name].isoformat()
+    for host in data["hostnames"]:
+        if host["not_after"] is not None:
+            host["not_after"] = host["not_after"].isoformat()
+    if not data["hostnames"]:
+        del data["hostnames"]  # older nodes still read a catalog without host names
     return {"format": FORMAT, **data}
 
 
@@ -65,6 +76,10 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
         key_hash_secret=data["key_hash_secret"],
         secret_headers=tuple(str(name) for name in data.get("secret_headers", ())),
         secret_values=tuple(str(value) for value in data.get("secret_values", ())),
+        hostnames=tuple(
+            HostnameEntry(**{**host, "not_after": _date(host.get("not_after"))})
+            for host in data.get("hostnames", ())
+        ),
     )
 
 

@@ -79,6 +79,7 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         user_email=subscription.owner_email or None if subscription else None,
         peer_ip=handshake.peer_ip,
         client_ip=handshake.client_ip,
+        host=handshake.host,
         headers=(
             handshake.header_pairs
             if handshake.header_pairs is not None

@@ -22,6 +22,7 @@ from gateway.policies.clientaddr import client_ip, is_trusted
 from gateway.refusal import Refusal
 
 NOT_FOUND = "Resource not found."
+MISDIRECTED = "This gateway does not serve this host name."
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class Handshake:
     ticket: object = None  # the connect ticket presented instead of a key, spent before policies
     # The client's headers decoded once, names as sent (the policies' context reads them).
     header_pairs: list[tuple[str, str]] | None = None
+    host: str = ""  # the Host header without its port, lower-cased (context.Request.Url.Host)
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -64,6 +66,14 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
     ]
 
 
+def host_name(headers: dict[str, str]) -> str:
+    """The Host header's name, lower-cased, without the port ("[::1]" keeps its brackets)."""
+    host = headers.get("host", "").strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host.rstrip(".")
+
+
 def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted: tuple) -> str:
     """ws or wss as the client used it; X-Forwarded-Proto counts only from a trusted proxy."""
     scheme = scope.get("scheme") or "ws"
@@ -86,13 +96,16 @@ def start_handshake(
 ) -> Handshake:
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope.get("headers") or ()]
+    lowered = [(n.lower(), v) for n, v in pairs]
+    headers = join_headers(lowered)
+    host = host_name(headers)
+    if not snapshot.serves_host(host):
+        raise Refusal(421, MISDIRECTED, reason=f"host {host[:100]!r} is not one of this gateway's")
     found = snapshot.find_route(path)
     if found is None:
         raise Refusal(404, NOT_FOUND, reason="no API at this path on this gateway")
     route, rest = found
-    pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope.get("headers") or ()]
-    lowered = [(n.lower(), v) for n, v in pairs]
-    headers = join_headers(lowered)
     client = scope.get("client") or ("", 0)
     peer_ip = client[0] or ""
     scheme = effective_scheme(scope, headers, peer_ip, trusted_proxies)
@@ -147,4 +160,5 @@ def start_handshake(
         key_index=key_index,
         ticket=ticket,
         header_pairs=pairs,
+        host=host,
     )

@@ -263,8 +263,10 @@ class _Parser:
                 return _Node(lambda c, m, k=key, d=d: c.header(k, d), "str", getter.pos)
             if member.text == "Url":
                 query = self.name()
+                if query.text == "Host":
+                    return _Node(lambda c, m: c.host, "str", query.pos)
                 if query.text != "Query":
-                    raise self.error("expected Query", query)
+                    raise self.error("expected Host or Query", query)
                 getter = self.name()
                 if getter.text != "GetValueOrDefault":
                     raise self.error("expected GetValueOrDefault", getter)

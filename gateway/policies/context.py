@@ -53,6 +53,7 @@ class HandshakeContext:
     user_id: str | None = None
     user_email: str | None = None  # sent to nodes only for policies that read it
     peer_ip: str = ""
+    host: str = ""  # the host name the client asked for (Host header, no port, lower case)
     headers: list[tuple[str, str]] = field(default_factory=list)
     # The headers the backend gets before the policies change them (None: all of `headers`);
     # set-header's "skip" looks here, since some client headers are never forwarded.
