@@ -2,12 +2,14 @@
 PEM, PFX or a CA alone answered with name, subject, thumbprint, not_after, has_private_key; keys
 stored encrypted, never answered or exported, delivered only to the gateway that uses them."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from apis.models import Certificate
 from apis.selectors.gateway_catalog import gateway_catalog
+from apis.wire import catalog_from_json, catalog_to_json
 from tests.support.certs import issue, make_ca
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +97,10 @@ def test_hostnames_carry_certificates_to_their_gateway_only(client_for, objects)
     assert edge["api.example.test"].certificate_pem.startswith("-----BEGIN CERTIFICATE-----")
     assert edge["plain.example.test"].key_pem == ""
     assert gateway_catalog("managed").hostnames == ()  # another gateway gets no key
+    # A self-hosted node's config carries them through JSON unchanged.
+    config = json.loads(json.dumps(catalog_to_json(gateway_catalog("edge"))))
+    assert catalog_from_json(config) == gateway_catalog("edge")
+    assert "hostnames" not in catalog_to_json(gateway_catalog("managed"))
     exported = client.get("/api/v1/catalog/").content.decode()
     assert "PRIVATE KEY" not in exported
 

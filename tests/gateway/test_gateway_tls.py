@@ -24,6 +24,15 @@ TWO = issue(CA, "two.test", dns_names=("two.test",))
 FALLBACK = issue(CA, "fallback.test", dns_names=("fallback.test",))
 
 
+# context.Request.Url.Host is the host name the client asked for.
+TWO_REFUSED = (
+    "<policies><inbound><base />"
+    "<choose><when condition='@(context.Request.Url.Host == \"two.test\")'>"
+    '<return-response><set-status code="403" reason="Forbidden" /></return-response>'
+    "</when></choose></inbound></policies>"
+)
+
+
 def client_context() -> ssl.SSLContext:
     """A client trusting the tests' CA only."""
     return ssl.create_default_context(cadata=CA.cert_pem)
@@ -52,6 +61,7 @@ def tls_gateway(catalog, server_logs, tmp_path):
             {"hostname": "two.test", "certificate": two},
         ],
     )
+    services.update_api(api=catalog.api, policy_xml=TWO_REFUSED)
     certfile, keyfile = FALLBACK.write(tmp_path, "fallback")
     server = ServerProcess(
         "gateway", server_logs, args=("--certfile", certfile, "--keyfile", keyfile), tls=True
@@ -102,6 +112,8 @@ def wss(server, host: str, path: str, **kwargs):
 
 
 def test_wss_relays_on_a_host_name_and_421_answers_another(tls_gateway, catalog):
+    """one.test relays; two.test is refused by a policy reading context.Request.Url.Host; a
+    name that is not the gateway's gets 421."""
     key = catalog.key
 
     async def relay():
@@ -110,6 +122,15 @@ def test_wss_relays_on_a_host_name_and_421_answers_another(tls_gateway, catalog)
             return await ws.recv()
 
     assert run(relay()) == "over tls"
+    two = run(
+        refused(
+            f"wss://two.test:{tls_gateway.port}/echo?subscription-key={key}",
+            host="127.0.0.1",
+            port=tls_gateway.port,
+            ssl=client_context(),
+        )
+    )
+    assert two.status == 403
     result = run(
         refused(
             f"wss://fallback.test:{tls_gateway.port}/echo?subscription-key={key}",

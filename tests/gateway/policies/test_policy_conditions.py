@@ -57,6 +57,8 @@ HEADERS = [("X-Plan", "gold"), ("X-Count", "12")]
         ('@(context.Request.Headers.GetValueOrDefault("X-Plan").ToUpper().Contains("OL"))', True),
         ('@(context.Request.Url.Query.GetValueOrDefault("room", "lobby") == "dev")', True),
         ('@(context.Request.Url.Query.GetValueOrDefault("other", "x") == "x")', True),
+        ('@(context.Request.Url.Host == "api.example.com")', True),
+        ('@(context.Request.Url.Host.EndsWith(".example.org"))', False),
         ('@(context.Subscription.Id == "sub-1" && context.Subscription.Name == "team")', True),
         ('@(context.Product.Name == "gold-plan" && context.User.Id == "42")', True),
         ('@(context.Api.Name == "chat" && context.Request.IpAddress.StartsWith("198."))', True),
@@ -73,6 +75,7 @@ def test_conditions_over_the_handshake(source, expected):
         "subscription_name": "team",
         "product_names": ["gold-plan"],
         "user_id": "42",
+        "host": "api.example.com",
     }
     assert cond(source, **ctx) is expected
 
