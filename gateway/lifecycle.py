@@ -81,6 +81,8 @@ def build_state(config: GatewayConfig) -> GatewayState:
         node=node,
         workers=config.workers,
     )
+    recorder = build_recorder(config, link)
+    store.add_listener(recorder.metrics.on_swap)  # certificate expiry gauges
     return GatewayState(
         config=config,
         link=link,
@@ -88,7 +90,7 @@ def build_state(config: GatewayConfig) -> GatewayState:
         live=live,
         reporter=reporter,
         heartbeat=heartbeat,
-        recorder=build_recorder(config, link),
+        recorder=recorder,
         runtime=runtime,
         marks=build_marks(config),
         trusted_proxies=parse_networks(config.trusted_proxies),

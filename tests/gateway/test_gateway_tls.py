@@ -82,6 +82,26 @@ def test_sni_picks_each_host_names_certificate(tls_gateway):
     assert "ECDHE" in cipher or version == "TLSv1.3"
 
 
+def expiry_gauges(server) -> dict[str, float]:
+    """portico_certificate_expiry_timestamp_seconds by host name, from /metrics over https."""
+    status, _, body = server.get("/metrics")
+    assert status == 200
+    found = {}
+    for line in body.decode().splitlines():
+        if line.startswith("portico_certificate_expiry_timestamp_seconds{"):
+            labels, value = line.rsplit(" ", 1)
+            hostname = labels.split('hostname="', 1)[1].split('"', 1)[0]
+            found[hostname] = float(value)
+    return found
+
+
+def test_certificate_expiry_is_a_prometheus_gauge(tls_gateway):
+    assert expiry_gauges(tls_gateway) == {
+        "one.test": ONE.cert.not_valid_after_utc.timestamp(),
+        "two.test": TWO.cert.not_valid_after_utc.timestamp(),
+    }
+
+
 @pytest.mark.parametrize(
     "ciphers",
     ["ALL:@SECLEVEL=0", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:@SECLEVEL=0"],
@@ -168,5 +188,6 @@ def test_a_replaced_certificate_serves_new_handshakes_and_open_connections_stay(
 
     thumbprint, echoed = run(scenario())
     assert thumbprint == renewed.thumbprint != ONE.thumbprint
+    assert expiry_gauges(tls_gateway)["one.test"] == renewed.cert.not_valid_after_utc.timestamp()
     assert echoed == "after"
     assert "PRIVATE KEY" not in tls_gateway.output()
