@@ -1,24 +1,12 @@
 """Serializers of certificates and gateway host names: what is uploaded (PEM, or PFX with its
 password), what is answered (never the key or the password), and a gateway's `hostnames` list."""
 
-from datetime import timedelta
-
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apis import services
 from apis.models import EXPIRY_WARNING_DAYS, Certificate, GatewayHostname
-
-
-def expiry_state(certificate: Certificate) -> str:
-    """ "expired", "expiring" (within EXPIRY_WARNING_DAYS) or "valid"."""
-    now = timezone.now()
-    if certificate.not_after <= now:
-        return "expired"
-    if certificate.not_after <= now + timedelta(days=EXPIRY_WARNING_DAYS):
-        return "expiring"
-    return "valid"
+from apis.selectors.certificates import expiry_state
 
 
 class CertificateSerializer(serializers.ModelSerializer):
