@@ -124,3 +124,36 @@ def test_bad_hostname_is_refused_with_its_field(client_for, objects):
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "hostnames"
+
+
+def test_export_and_apply_carry_host_names_never_keys(client_for, objects):
+    client = client_for("publisher")
+    assert upload(client, "api-cert", pem=SERVER.pem).status_code == 201
+    hostnames = [{"hostname": "api.example.test", "certificate": "api-cert"}]
+    client.patch("/api/v1/gateways/edge/", {"hostnames": hostnames}, format="json")
+    exported = client.get("/api/v1/catalog/").json()
+    edge = next(g for g in exported["gateways"] if g["name"] == "edge")
+    assert edge["hostnames"] == [
+        {
+            "hostname": "api.example.test",
+            "certificate": "api-cert",
+            "negotiate_client_certificate": False,
+        }
+    ]
+    managed = next(g for g in exported["gateways"] if g["name"] == "managed")
+    assert "hostnames" not in managed
+
+    again = client.post("/api/v1/catalog/apply/", exported, format="json")
+    assert again.status_code == 200 and again.json()["updated"] == []
+    edge["hostnames"].append({"hostname": "b.example.test", "negotiate_client_certificate": True})
+    applied = client.post("/api/v1/catalog/apply/", exported, format="json")
+    assert applied.json()["updated"] == ["gateway edge"]
+    assert sorted(objects.gateway.hostnames.values_list("hostname", flat=True)) == [
+        "api.example.test",
+        "b.example.test",
+    ]
+    edge["hostnames"] = [{"hostname": "c.example.test", "certificate": "nope"}]
+    refused = client.post("/api/v1/catalog/apply/", exported, format="json")
+    assert refused.status_code == 400
+    error = refused.json()["errors"][0]
+    assert error["field"].endswith(".hostnames") and "nope" in error["message"]
