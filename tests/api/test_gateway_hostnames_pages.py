@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apis import services
-from apis.models import Gateway
+from apis.models import Certificate, Gateway
 from tests.support.certs import issue, make_ca
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,20 @@ def test_every_url_shown_uses_the_gateways_host_names(admin_page, client_for, ob
     # The managed gateway's deployment panel names its host names for ALLOWED_HOSTS.
     panel = admin_page.get("/publisher/gateways/managed/").content.decode()
     assert "ALLOWED_HOSTS=*.wild.example.test,ws.example.test" in panel
+
+
+def test_admin_uploads_a_certificate_and_never_shows_its_key(admin_page, objects):
+    response = admin_page.post(
+        "/admin/apis/certificate/add/", {"name": "admin-cert", "pem": VALID.pem, "password": ""}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    certificate = Certificate.objects.get(name="admin-cert")
+    assert certificate.thumbprint == VALID.thumbprint and certificate.has_private_key
+    page = admin_page.get(f"/admin/apis/certificate/{certificate.pk}/change/").content.decode()
+    assert VALID.thumbprint in page and "PRIVATE KEY" not in page
+    bad = admin_page.post("/admin/apis/certificate/add/", {"name": "bad", "pem": "nope"})
+    assert bad.status_code == 200 and "No PEM certificate found" in bad.content.decode()
+    gateway_page = admin_page.get(f"/admin/apis/gateway/{objects.gateway.pk}/change/")
+    assert (
+        gateway_page.status_code == 200 and "hostnames-TOTAL_FORMS" in gateway_page.content.decode()
+    )
