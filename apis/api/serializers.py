@@ -12,6 +12,7 @@ from apis.models import (
     GATEWAY_EDITABLE_FIELDS,
     PRODUCT_EDITABLE_FIELDS,
     Api,
+    Certificate,
     Gateway,
     NamedValue,
     PolicyFragment,
@@ -39,6 +40,14 @@ def names(queryset, **kwargs) -> serializers.SlugRelatedField:
 class ApiSerializer(serializers.ModelSerializer):
     products = names(Product.objects.all())
     gateways = names(Gateway.objects.all(), help_text="Defaults to the built-in gateway.")
+    backend_ca_certificate = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Certificate.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A certificate's name: its chain is the only CA a wss:// backend is verified "
+        "against (null: the system's CA store). Backends are always verified.",
+    )
 
     class Meta:
         model = Api
@@ -49,15 +58,27 @@ class ApiSerializer(serializers.ModelSerializer):
             *editable(API_EDITABLE_FIELDS, without=("name", "policy_xml", "asyncapi_contract")),
             "products",
             "gateways",
+            "backend_ca_certificate",
             "created_at",
             "updated_at",
         ]
 
+    @transaction.atomic
     def create(self, validated_data) -> Api:
-        return services.create_api(**validated_data)
+        ca = validated_data.pop("backend_ca_certificate", None)
+        api = services.create_api(**validated_data)
+        if ca is not None:
+            services.set_api_backend_ca(api=api, certificate=ca)
+        return api
 
+    @transaction.atomic
     def update(self, instance: Api, validated_data) -> Api:
-        return services.update_api(api=instance, **validated_data)
+        missing = object()
+        ca = validated_data.pop("backend_ca_certificate", missing)
+        api = services.update_api(api=instance, **validated_data)
+        if ca is not missing:
+            services.set_api_backend_ca(api=api, certificate=ca)
+        return api
 
 
 class ProductSerializer(serializers.ModelSerializer):

@@ -61,7 +61,11 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         return GatewayCatalog(revision, False, (), (), (), "")
     resolve = _node_resolver()
     apis = []
-    for api in gateway.apis.prefetch_related("products").order_by("id"):
+    for api in (
+        gateway.apis.prefetch_related("products")
+        .select_related("backend_ca_certificate")
+        .order_by("id")
+    ):
         apis.append(
             ApiEntry(
                 id=api.id,
@@ -80,6 +84,9 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 max_duration_seconds=api.max_duration_seconds,
                 message_schemas=_message_schemas(api),
                 max_connections=api.max_connections_per_subscription,
+                backend_ca_pem=(
+                    api.backend_ca_certificate.chain_pem if api.backend_ca_certificate else ""
+                ),
             )
         )
     # Only what reaches this gateway's APIs: a node holds no other gateway's products, keys or

@@ -21,6 +21,7 @@ from apis.services.certificates import (
     create_certificate,
     delete_certificate,
     replace_certificate,
+    set_api_backend_ca,
     set_gateway_hostnames,
 )
 from apis.services.common import (
@@ -63,6 +64,7 @@ from apis.services.tokens import (
 )
 
 __all__ = [
+    "set_api_backend_ca",
     "set_gateway_hostnames",
     "replace_certificate",
     "delete_certificate",

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from apis.certificate_files import ParsedCertificate, parse_pem, parse_pfx
-from apis.models import Certificate, Gateway, GatewayHostname
+from apis.models import Api, Certificate, Gateway, GatewayHostname
 
 
 def read_upload(*, pem: str = "", pfx: str = "", password: str = "") -> ParsedCertificate:
@@ -64,6 +64,15 @@ def delete_certificate(*, certificate: Certificate) -> None:
     except ProtectedError:
         used = ", ".join(certificate.hostnames.values_list("hostname", flat=True))
         raise ValidationError({"name": f"Host names use this certificate: {used}."}) from None
+
+
+@transaction.atomic
+def set_api_backend_ca(*, api: Api, certificate: Certificate | None) -> Api:
+    """Verify the API's wss:// backend against `certificate`'s chain (None: the system store)."""
+    api.backend_ca_certificate = certificate
+    api.full_clean()
+    api.save(update_fields=["backend_ca_certificate", "updated_at"])
+    return api
 
 
 @transaction.atomic

@@ -31,6 +31,8 @@ class ApiEntry:
     message_schemas: dict | None = None
     # Most open connections per subscription (None: no cap); the product's may be smaller.
     max_connections: int | None = None
+    # CA certificates (PEM) a wss:// backend is verified against ("": the system's store).
+    backend_ca_pem: str = ""
 
 
 @dataclass(frozen=True, slots=True)

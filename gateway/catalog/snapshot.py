@@ -8,6 +8,7 @@ HMAC-SHA256 under the gateway's key-hash secret, on both kinds of gateway.
 
 import hashlib
 import hmac
+import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -34,6 +35,8 @@ class Route:
     pipelines: dict = field(default_factory=dict)
     # Most open connections per subscription by product id (None: no product), only capped ones.
     connection_caps: dict = field(default_factory=dict)
+    # How a wss:// backend is verified: the API's CA bundle, or None for the system's store.
+    backend_tls: ssl.SSLContext | None = None
 
     def connection_cap(self, subscription: SubscriptionEntry) -> int | None:
         """The cap on this subscription's open connections here: the API's or its product's,
@@ -99,6 +102,20 @@ class Snapshot:
         return found[0], digest
 
 
+def backend_tls_context(ca_pem: str) -> ssl.SSLContext | None:
+    """A client context trusting only `ca_pem` (hostname checked), or None ("": system store).
+    A bundle that does not load trusts nothing: the backend is refused (502), never unverified."""
+    if not ca_pem:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_verify_locations(cadata=ca_pem)
+    except (ssl.SSLError, ValueError):
+        pass
+    return context
+
+
 def connection_caps(api: ApiEntry, products: dict) -> dict:
     """{product id or None: cap}: the smaller of the API's and the product's cap, where set."""
     caps = {}
@@ -128,6 +145,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
             accepts_wss=api.url_scheme in ("wss", "both"),
             pipelines=pipelines,
             connection_caps=connection_caps(api, products),
+            backend_tls=backend_tls_context(api.backend_ca_pem),
         )
     by_key: dict[bytes, tuple[SubscriptionEntry, bytes]] = {}
     for sub in catalog.subscriptions:

@@ -28,6 +28,8 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
             del api["message_schemas"]
         if api["max_connections"] is None:
             del api["max_connections"]  # likewise for connection caps
+        if not api["backend_ca_pem"]:
+            del api["backend_ca_pem"]  # and for the system's CA store
     for product in data["products"]:
         if product["max_connections"] is None:
             del product["max_connections"]

@@ -100,6 +100,7 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
             max_size=route.api.max_message_bytes,
             keepalive=config.keepalive_seconds or None,
             tunnel=tunnel,
+            tls=route.backend_tls,
         )
         attempt.backend_connected()
     except BaseException:
