@@ -101,6 +101,20 @@ def parse_pem(text: str) -> ParsedCertificate:
     return describe(chain[0], chain, key_pem)
 
 
+def parse_crl(text: str, ca_pem: str) -> str:
+    """A CRL in PEM, signed by the CA certificate it is uploaded with; its PEM text."""
+    if len(text) > MAX_UPLOAD_CHARS:
+        raise ValidationError({"crl": f"Too long: at most {MAX_UPLOAD_CHARS} characters."})
+    try:
+        crl = x509.load_pem_x509_crl(text.encode("utf-8", "replace"))
+    except ValueError:
+        raise ValidationError({"crl": "No PEM CRL found (-----BEGIN X509 CRL-----)."}) from None
+    ca = x509.load_pem_x509_certificate(ca_pem.encode())
+    if crl.issuer != ca.subject or not crl.is_signature_valid(ca.public_key()):
+        raise ValidationError({"crl": "The CRL is not signed by this certificate."})
+    return crl.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def parse_pfx(encoded: str, password: str) -> ParsedCertificate:
     """A PKCS#12 file in base64, with its password (empty when it has none)."""
     if len(encoded) > MAX_UPLOAD_CHARS:

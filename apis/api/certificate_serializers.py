@@ -32,6 +32,14 @@ class CertificateSerializer(serializers.ModelSerializer):
         style={"input_type": "password"},
         help_text="The PFX file's password. Never stored.",
     )
+    crl = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        help_text="For a CA certificate: its revocation list in PEM (validate-revocation reads "
+        "only these). Sent alone, it replaces the CRL and keeps the certificate.",
+    )
+    has_crl = serializers.SerializerMethodField()
     has_private_key = serializers.BooleanField(read_only=True)
     expiry = serializers.SerializerMethodField(
         help_text=f"expired, expiring (within {EXPIRY_WARNING_DAYS} days) or valid."
@@ -46,6 +54,7 @@ class CertificateSerializer(serializers.ModelSerializer):
             "pem",
             "pfx",
             "password",
+            "crl",
             "subject",
             "issuer",
             "thumbprint",
@@ -54,6 +63,7 @@ class CertificateSerializer(serializers.ModelSerializer):
             "not_after",
             "dns_names",
             "has_private_key",
+            "has_crl",
             "expiry",
             "hostnames",
             "created_at",
@@ -64,8 +74,11 @@ class CertificateSerializer(serializers.ModelSerializer):
     def get_expiry(self, certificate: Certificate) -> str:
         return expiry_state(certificate)
 
+    def get_has_crl(self, certificate: Certificate) -> bool:
+        return bool(certificate.crl_pem)
+
     def _upload(self, data: dict) -> dict:
-        return {k: data.get(k, "") for k in ("pem", "pfx", "password")}
+        return {k: data.get(k, "") for k in ("pem", "pfx", "password", "crl")}
 
     def create(self, validated_data) -> Certificate:
         upload = self._upload(validated_data)

@@ -35,6 +35,9 @@ class Certificate(models.Model):
     dns_names = models.JSONField(default=list, editable=False)
     chain_pem = models.TextField(editable=False)  # the certificate first, then its chain
     encrypted_key = models.TextField(blank=True, editable=False)  # Fernet token of the key PEM
+    # A CA's certificate revocation list (PEM), uploaded with it: validate-client-certificate's
+    # validate-revocation reads only these (no network fetch).
+    crl_pem = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,6 +11,7 @@ from apis.asyncapi.contract import has_contract, message_schemas
 from apis.models import (
     Api,
     CatalogRevision,
+    Certificate,
     Gateway,
     GlobalPolicy,
     Product,
@@ -148,7 +149,18 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         secret_headers=tuple(sorted(resolve.secret_headers)),
         secret_values=tuple(sorted(resolve.secret_values)),
         hostnames=gateway_hostnames(gateway),
+        **client_trust(),
     )
+
+
+def client_trust() -> dict[str, str]:
+    """The CA certificates of the catalog (those without a key) and their CRLs: public data
+    every gateway may hold."""
+    rows = Certificate.objects.filter(encrypted_key="").order_by("name")
+    return {
+        "client_ca_pem": "".join(c.chain_pem for c in rows),
+        "client_crl_pem": "".join(c.crl_pem for c in rows if c.crl_pem),
+    }
 
 
 def gateway_hostnames(gateway: Gateway) -> tuple[HostnameEntry, ...]:

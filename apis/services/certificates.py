@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from apis.certificate_files import ParsedCertificate, parse_pem, parse_pfx
+from apis.certificate_files import ParsedCertificate, parse_crl, parse_pem, parse_pfx
 from apis.models import Api, Certificate, Gateway, GatewayHostname
 
 
@@ -32,10 +32,12 @@ def _fill(certificate: Certificate, parsed: ParsedCertificate) -> None:
 
 @transaction.atomic
 def create_certificate(
-    *, name: str, pem: str = "", pfx: str = "", password: str = ""
+    *, name: str, pem: str = "", pfx: str = "", password: str = "", crl: str = ""
 ) -> Certificate:
     certificate = Certificate(name=name)
     _fill(certificate, read_upload(pem=pem, pfx=pfx, password=password))
+    if crl:
+        certificate.crl_pem = parse_crl(crl, certificate.chain_pem)
     certificate.full_clean()
     certificate.save()
     return certificate
@@ -43,15 +45,20 @@ def create_certificate(
 
 @transaction.atomic
 def replace_certificate(
-    *, certificate: Certificate, pem: str = "", pfx: str = "", password: str = ""
+    *, certificate: Certificate, pem: str = "", pfx: str = "", password: str = "", crl: str = ""
 ) -> Certificate:
-    """Rotate: gateways serving it pick up the new one for new handshakes."""
+    """Rotate (and/or give a CA a new CRL): gateways use it for new handshakes."""
+    if crl and not (pem or pfx):
+        certificate.crl_pem = parse_crl(crl, certificate.chain_pem)
+        certificate.save()
+        return certificate
     parsed = read_upload(pem=pem, pfx=pfx, password=password)
     if certificate.hostnames.exists() and not parsed.key_pem:
         raise ValidationError(
             {"pem": "Host names serve this certificate: the new one needs its private key."}
         )
     _fill(certificate, parsed)
+    certificate.crl_pem = parse_crl(crl, certificate.chain_pem) if crl else ""
     certificate.full_clean()
     certificate.save()
     return certificate

@@ -98,6 +98,10 @@ class GatewayCatalog:
     secret_values: tuple[str, ...] = ()
     # The gateway's public host names (none: any Host is served, as before host names existed).
     hostnames: tuple[HostnameEntry, ...] = ()
+    # The catalog's CA certificates (no keys) and their CRLs, in PEM: what client certificates
+    # are checked against (TLS negotiation and validate-client-certificate).
+    client_ca_pem: str = ""
+    client_crl_pem: str = ""
 
 
 def subscription_key_hash(secret: str, key: str) -> str:

@@ -12,6 +12,8 @@ import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cryptography import x509
+
 from gateway.catalog.contract import ApiEntry, GatewayCatalog, HostnameEntry, SubscriptionEntry
 
 
@@ -70,6 +72,9 @@ class Snapshot:
     secret_values: tuple[str, ...] = ()  # their clear values: redacted wherever they are logged
     # The gateway's host names (empty: every Host is served); TLS certificates come from here.
     hostnames: dict[str, HostnameEntry] = field(default_factory=dict)
+    client_ca_pem: str = ""  # for the TLS layer (gateway.server.tls)
+    client_cas: tuple = ()  # parsed, for validate-client-certificate
+    client_crls: tuple = ()
 
     def serves_host(self, host: str) -> bool:
         """Whether a request for `host` (the Host header, without its port) is this gateway's."""
@@ -167,4 +172,24 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         secret_headers=catalog.secret_headers,
         secret_values=catalog.secret_values,
         hostnames={entry.hostname: entry for entry in catalog.hostnames},
+        client_ca_pem=catalog.client_ca_pem,
+        client_cas=_pem_list(catalog.client_ca_pem, x509.load_pem_x509_certificates),
+        client_crls=tuple(
+            x509.load_pem_x509_crl(block.encode())
+            for block in _blocks(catalog.client_crl_pem, "X509 CRL")
+        ),
     )
+
+
+def _pem_list(text: str, load) -> tuple:
+    if not text:
+        return ()
+    try:
+        return tuple(load(text.encode()))
+    except ValueError:
+        return ()
+
+
+def _blocks(text: str, label: str) -> list[str]:
+    end = f"-----END {label}-----"
+    return [part + end for part in text.split(end) if f"-----BEGIN {label}-----" in part]

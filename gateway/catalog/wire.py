@@ -44,6 +44,9 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
             host["not_after"] = host["not_after"].isoformat()
     if not data["hostnames"]:
         del data["hostnames"]  # older nodes still read a catalog without host names
+    for name in ("client_ca_pem", "client_crl_pem"):
+        if not data[name]:
+            del data[name]
     return {"format": FORMAT, **data}
 
 
@@ -82,6 +85,8 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
             HostnameEntry(**{**host, "not_after": _date(host.get("not_after"))})
             for host in data.get("hostnames", ())
         ),
+        client_ca_pem=str(data.get("client_ca_pem", "")),
+        client_crl_pem=str(data.get("client_crl_pem", "")),
     )
 
 

@@ -80,6 +80,9 @@ async def run_policies(pipeline, *, handshake, raw_headers, product_names):
         peer_ip=handshake.peer_ip,
         client_ip=handshake.client_ip,
         host=handshake.host,
+        client_certificate=handshake.client_certificate,
+        client_cas=handshake.client_cas,
+        client_crls=handshake.client_crls,
         headers=(
             handshake.header_pairs
             if handshake.header_pairs is not None

@@ -6,7 +6,7 @@ status the client will see, before the backend is ever contacted.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from gateway.backend.open import (
     BackendRequest,
@@ -19,6 +19,7 @@ from gateway.catalog.snapshot import Route, Snapshot
 from gateway.handshake import keys, tickets
 from gateway.handshake.forwarding import forwardable
 from gateway.policies.clientaddr import client_ip, is_trusted
+from gateway.policies.clientcert import ClientCertificate
 from gateway.refusal import Refusal
 
 NOT_FOUND = "Resource not found."
@@ -41,6 +42,9 @@ class Handshake:
     # The client's headers decoded once, names as sent (the policies' context reads them).
     header_pairs: list[tuple[str, str]] | None = None
     host: str = ""  # the Host header without its port, lower-cased (context.Request.Url.Host)
+    client_certificate: ClientCertificate | None = None  # from TLS, or a trusted proxy
+    client_cas: tuple = ()  # the snapshot's, for validate-client-certificate
+    client_crls: tuple = ()
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -72,6 +76,24 @@ def host_name(headers: dict[str, str]) -> str:
     if host.startswith("["):
         return host[: host.find("]") + 1] if "]" in host else host
     return host.rsplit(":", 1)[0] if ":" in host else host.rstrip(".")
+
+
+CLIENT_CERT_HEADER = "x-client-cert"  # URL-encoded PEM, as nginx's $ssl_client_escaped_cert
+
+
+def client_certificate(
+    scope: dict, headers: dict, peer_ip: str, trusted
+) -> ClientCertificate | None:
+    """The certificate the client presented in our TLS handshake, else the one a trusted proxy
+    passes in X-Client-Cert (a header from anyone else is ignored)."""
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain")
+    if chain:
+        return ClientCertificate(chain[0])
+    forwarded = headers.get(CLIENT_CERT_HEADER)
+    if forwarded and is_trusted(peer_ip, trusted):
+        return ClientCertificate(unquote(forwarded))
+    return None
 
 
 def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted: tuple) -> str:
@@ -161,4 +183,7 @@ def start_handshake(
         ticket=ticket,
         header_pairs=pairs,
         host=host,
+        client_certificate=client_certificate(scope, headers, peer_ip, trusted_proxies),
+        client_cas=snapshot.client_cas,
+        client_crls=snapshot.client_crls,
     )

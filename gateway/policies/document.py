@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element, indent, tostring
 
 from .backend import ReturnResponse, SetBackendService
 from .choose import Choose, When
+from .clientcert import ValidateClientCertificate
 from .concurrency import LimitConcurrency
 from .conditions import ConditionError, parse_condition
 from .errors import PolicyError
@@ -39,6 +40,7 @@ POLICY_TYPES: dict[str, type[Policy]] = {
     for cls in (
         CheckHeader,
         ValidateJwt,
+        ValidateClientCertificate,
         IpFilter,
         RateLimit,
         RateLimitByKey,
@@ -110,7 +112,6 @@ AZURE_ONLY = frozenset(
         "set-status",
         "trace",
         "validate-azure-ad-token",
-        "validate-client-certificate",
         "validate-graphql-request",
         "validate-odata-request",
         "wait",

@@ -49,11 +49,24 @@ def memory_file(text: str):
         os.close(fd)
 
 
-def context_for(certificate_pem: str, key_pem: str) -> ssl.SSLContext:
-    """A server context serving this chain and key (ssl.SSLError if they do not load)."""
+# OpenSSL's X509_V_FLAG_NO_CHECK_TIME: an expired client certificate still completes the TLS
+# handshake, so validate-client-certificate can answer 403 with its reason (as Azure does).
+NO_CHECK_TIME = 0x200000
+
+
+def context_for(
+    certificate_pem: str, key_pem: str, *, client_cas: str | None = None
+) -> ssl.SSLContext:
+    """A server context serving this chain and key (ssl.SSLError if they do not load);
+    `client_cas` (PEM, possibly empty) asks clients for a certificate issued by one of them."""
     context = server_context()
     with memory_file(certificate_pem) as certfile, memory_file(key_pem) as keyfile:
         context.load_cert_chain(certfile, keyfile)
+    if client_cas is not None:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.verify_flags |= NO_CHECK_TIME
+        if client_cas:
+            context.load_verify_locations(cadata=client_cas)
     return context
 
 
@@ -70,7 +83,7 @@ class ServerCertificates:
         if certfile:
             self.context.load_cert_chain(certfile, keyfile or None)
         self.by_host: dict[str, ssl.SSLContext] = {}
-        self._served: dict[str, tuple[str, str]] = {}  # host -> (chain, key) now loaded
+        self._served: dict[str, tuple] = {}  # host -> (chain, key, client CAs) now loaded
         self.context.sni_callback = self._pick
 
     def _pick(self, connection: ssl.SSLObject, server_name: str | None, _context):
@@ -90,19 +103,28 @@ class ServerCertificates:
             found = self.by_host.get("*." + name.split(".", 1)[1])
         return found
 
-    def update(self, hostnames) -> None:
+    def update(self, hostnames, client_ca_pem: str = "") -> None:
         """Serve the certificates of `hostnames` (HostnameEntry values) from now on; a host
-        name whose chain and key did not change keeps its context (and its session cache)."""
+        name whose chain and key did not change keeps its context (and its session cache).
+        Client certificates issued by `client_ca_pem` are asked for once a host name negotiates
+        them: on every host name, since OpenSSL keeps the listening context's verify mode when
+        SNI switches the certificate (only the trust store comes from the host's context)."""
+        hostnames = list(hostnames)
+        negotiate = any(e.negotiate_client_certificate for e in hostnames)
+        self.context.verify_mode = ssl.CERT_OPTIONAL if negotiate else ssl.CERT_NONE
+        if negotiate:
+            self.context.verify_flags |= NO_CHECK_TIME
         by_host, served = {}, {}
         for entry in hostnames:
             if not (entry.certificate_pem and entry.key_pem):
                 continue
-            pair = (entry.certificate_pem, entry.key_pem)
+            cas = client_ca_pem if negotiate else None
+            pair = (entry.certificate_pem, entry.key_pem, cas)
             if self._served.get(entry.hostname) == pair:
                 by_host[entry.hostname] = self.by_host[entry.hostname]
             else:
                 try:
-                    by_host[entry.hostname] = context_for(*pair)
+                    by_host[entry.hostname] = context_for(*pair[:2], client_cas=cas)
                 except (ssl.SSLError, OSError) as exc:
                     log.error(
                         "certificate %r for host %s cannot be loaded (%s): not served",
@@ -116,5 +138,8 @@ class ServerCertificates:
 
     def on_swap(self, old, new) -> None:
         """A snapshot-store listener: follow the catalog's host names and certificates."""
-        if old is None or old.hostnames != new.hostnames:
-            self.update(new.hostnames.values())
+        if old is None or (old.hostnames, old.client_ca_pem) != (
+            new.hostnames,
+            new.client_ca_pem,
+        ):
+            self.update(new.hostnames.values(), new.client_ca_pem)

@@ -157,3 +157,20 @@ def test_export_and_apply_carry_host_names_never_keys(client_for, objects):
     assert refused.status_code == 400
     error = refused.json()["errors"][0]
     assert error["field"].endswith(".hostnames") and "nope" in error["message"]
+
+
+def test_a_ca_carries_its_crl_to_every_gateway(client_for, objects):
+    from tests.support.certs import crl_pem
+
+    client = client_for("publisher")
+    revoked = issue(CA, "revoked", client=True)
+    crl = crl_pem(CA, [revoked])
+    response = upload(client, "client-ca", pem=CA.cert_pem, crl=crl)
+    assert response.status_code == 201 and response.json()["has_crl"] is True
+    catalog = gateway_catalog("edge")
+    assert CA.cert_pem in catalog.client_ca_pem and "BEGIN X509 CRL" in catalog.client_crl_pem
+    assert upload(client, "server", pem=SERVER.pem).status_code == 201
+    assert SERVER.cert_pem not in gateway_catalog("edge").client_ca_pem  # keyed: not a CA
+    other = make_ca("Other CA")
+    wrong = upload(client, "other-ca", pem=other.cert_pem, crl=crl)
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "crl"
