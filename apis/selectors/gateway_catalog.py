@@ -2,6 +2,7 @@
 subscriptions reaching them (keys only as keyed hashes), and their resolved policies."""
 
 import logging
+import re
 from datetime import timedelta
 
 from django.db.models import F, Q
@@ -150,7 +151,25 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         secret_values=tuple(sorted(resolve.secret_values)),
         hostnames=gateway_hostnames(gateway),
         **client_trust(),
+        backend_certificates=backend_certificates(
+            [resolved_global, *(a.policy_xml for a in apis), *(p.policy_xml for p in products)]
+        ),
     )
+
+
+AUTHENTICATION_CERTIFICATE = re.compile(
+    r"<authentication-certificate\b[^>]*\bcertificate-id\s*=\s*[\"']([^\"']+)[\"']"
+)
+
+
+def backend_certificates(documents: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(name, chain, key) of the certificates these policies present to backends: keys are
+    decrypted for the gateway whose policies name them, and no other."""
+    names = {m for xml in documents for m in AUTHENTICATION_CERTIFICATE.findall(xml or "")}
+    if not names:
+        return ()
+    rows = Certificate.objects.filter(name__in=names).exclude(encrypted_key="").order_by("name")
+    return tuple((c.name, c.chain_pem, c.private_key_pem()) for c in rows)
 
 
 def client_trust() -> dict[str, str]:

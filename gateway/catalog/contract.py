@@ -102,6 +102,9 @@ class GatewayCatalog:
     # are checked against (TLS negotiation and validate-client-certificate).
     client_ca_pem: str = ""
     client_crl_pem: str = ""
+    # Certificates that authentication-certificate policies of this gateway present to backends:
+    # (name, chain PEM, key PEM); only those its policies name (keys never logged).
+    backend_certificates: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
 
 def subscription_key_hash(secret: str, key: str) -> str:

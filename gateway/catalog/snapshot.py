@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from gateway.catalog.contract import ApiEntry, GatewayCatalog, HostnameEntry, SubscriptionEntry
+from gateway.server.tls import memory_file
 
 
 def key_digest(secret: bytes, key: str) -> bytes:
@@ -75,6 +76,23 @@ class Snapshot:
     client_ca_pem: str = ""  # for the TLS layer (gateway.server.tls)
     client_cas: tuple = ()  # parsed, for validate-client-certificate
     client_crls: tuple = ()
+    # authentication-certificate's certificates by name: (chain, key); their backend contexts
+    # are made on first use and kept for this snapshot's life (one per API and certificate).
+    backend_certificates: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _backend_contexts: dict = field(default_factory=dict, repr=False)
+
+    def backend_tls(self, route: Route, certificate: str | None) -> ssl.SSLContext | None:
+        """How to reach `route`'s wss:// backend, presenting `certificate` (a catalog name);
+        KeyError when this gateway holds no such certificate."""
+        if certificate is None:
+            return route.backend_tls
+        key = (route.api.id, certificate)
+        found = self._backend_contexts.get(key)
+        if found is None:
+            chain, private_key = self.backend_certificates[certificate]
+            found = client_tls_context(route.api.backend_ca_pem, chain, private_key)
+            self._backend_contexts[key] = found
+        return found
 
     def serves_host(self, host: str) -> bool:
         """Whether a request for `host` (the Host header, without its port) is this gateway's."""
@@ -118,6 +136,15 @@ def backend_tls_context(ca_pem: str) -> ssl.SSLContext | None:
         context.load_verify_locations(cadata=ca_pem)
     except (ssl.SSLError, ValueError):
         pass
+    return context
+
+
+def client_tls_context(ca_pem: str, chain_pem: str, key_pem: str) -> ssl.SSLContext:
+    """A backend context that verifies as `backend_tls_context` does (the system store when
+    `ca_pem` is empty) and presents this chain and key."""
+    context = backend_tls_context(ca_pem) or ssl.create_default_context()
+    with memory_file(chain_pem) as certfile, memory_file(key_pem) as keyfile:
+        context.load_cert_chain(certfile, keyfile)
     return context
 
 
@@ -173,6 +200,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         secret_values=catalog.secret_values,
         hostnames={entry.hostname: entry for entry in catalog.hostnames},
         client_ca_pem=catalog.client_ca_pem,
+        backend_certificates={n: (c, k) for n, c, k in catalog.backend_certificates},
         client_cas=_pem_list(catalog.client_ca_pem, x509.load_pem_x509_certificates),
         client_crls=tuple(
             x509.load_pem_x509_crl(block.encode())

@@ -44,7 +44,7 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
             host["not_after"] = host["not_after"].isoformat()
     if not data["hostnames"]:
         del data["hostnames"]  # older nodes still read a catalog without host names
-    for name in ("client_ca_pem", "client_crl_pem"):
+    for name in ("client_ca_pem", "client_crl_pem", "backend_certificates"):
         if not data[name]:
             del data[name]
     return {"format": FORMAT, **data}
@@ -87,6 +87,9 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
         ),
         client_ca_pem=str(data.get("client_ca_pem", "")),
         client_crl_pem=str(data.get("client_crl_pem", "")),
+        backend_certificates=tuple(
+            (str(n), str(c), str(k)) for n, c, k in data.get("backend_certificates", ())
+        ),
     )
 
 

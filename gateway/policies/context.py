@@ -75,6 +75,8 @@ class HandshakeContext:
     client_certificate: Any = None
     client_cas: tuple = ()
     client_crls: tuple = ()
+    # The catalog certificate authentication-certificate presents to the backend (its name).
+    backend_certificate: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     # The headers the backend gets before the policies change them (None: all of `headers`);
     # set-header's "skip" looks here, since some client headers are never forwarded.

@@ -8,6 +8,7 @@ from typing import Literal
 from xml.etree.ElementTree import Element, indent, tostring
 
 from .backend import ReturnResponse, SetBackendService
+from .backendcert import AuthenticationCertificate
 from .choose import Choose, When
 from .clientcert import ValidateClientCertificate
 from .concurrency import LimitConcurrency
@@ -50,6 +51,7 @@ POLICY_TYPES: dict[str, type[Policy]] = {
         SetHeader,
         SetQueryParameter,
         SetBackendService,
+        AuthenticationCertificate,
         ReturnResponse,
         SetVariable,
     )
@@ -82,7 +84,6 @@ EXCLUDED_ON_HANDSHAKE = frozenset(
 AZURE_ONLY = frozenset(
     {
         "authentication-basic",
-        "authentication-certificate",
         "authentication-managed-identity",
         "azure-openai-emit-token-metric",
         "azure-openai-semantic-cache-lookup",

@@ -98,6 +98,12 @@ REFERENCE: tuple[PolicyReference, ...] = (
         "separator><value>",
     ),
     PolicyReference(
+        "authentication-certificate",
+        "Presents a catalog certificate (with its key) to the wss:// backend.",
+        (HANDSHAKE,),
+        (A("certificate-id", "the certificate's name in the catalog", True),),
+    ),
+    PolicyReference(
         "validate-client-certificate",
         "Checks the client's TLS certificate (dates, trust, revocation, identities); 403.",
         (HANDSHAKE,),

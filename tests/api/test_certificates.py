@@ -174,3 +174,18 @@ def test_a_ca_carries_its_crl_to_every_gateway(client_for, objects):
     other = make_ca("Other CA")
     wrong = upload(client, "other-ca", pem=other.cert_pem, crl=crl)
     assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "crl"
+
+
+def test_authentication_certificates_reach_only_gateways_whose_policies_name_them(objects):
+    from apis import services
+
+    services.create_certificate(name="gw-client", pem=OTHER.pem)
+    policy = (
+        "<policies><inbound><base />"
+        '<authentication-certificate certificate-id="gw-client" /></inbound></policies>'
+    )
+    services.update_api(api=objects.api, policy_xml=policy)  # chat: on the managed gateway
+    [(name, chain, key)] = gateway_catalog("managed").backend_certificates
+    assert name == "gw-client" and chain.startswith("-----BEGIN CERTIFICATE-----")
+    assert key.startswith("-----BEGIN PRIVATE KEY-----")
+    assert gateway_catalog("edge").backend_certificates == ()  # serves no API naming it

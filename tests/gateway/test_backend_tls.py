@@ -77,3 +77,51 @@ def client_for_publisher(transactional_db):
     client = APIClient()
     client.force_authenticate(User.objects.create_superuser("root", password="pw-root-1"))
     return client
+
+
+CLIENT_CA = make_ca("Backend client CA")
+GATEWAY_CLIENT = issue(CLIENT_CA, "portico gateway", client=True)
+MTLS_POLICY = (
+    "<policies><inbound><base />"
+    '<authentication-certificate certificate-id="gateway-client" />'
+    "</inbound></policies>"
+)
+
+
+@pytest.fixture(scope="module")
+def mtls_backend(tmp_path_factory):
+    """A wss:// backend that requires a client certificate issued by CLIENT_CA."""
+    directory = tmp_path_factory.mktemp("backend-mtls")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*BACKEND.write(directory, "backend"))
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=CLIENT_CA.cert_pem)
+    server = BackendServer("localhost", ssl=context).start()
+    yield server
+    server.stop()
+
+
+def test_authentication_certificate_presents_a_catalog_certificate(gateway, catalog, mtls_backend):
+    ca = services.create_certificate(name="backend-ca", pem=CA.cert_pem)
+    services.update_api(api=catalog.api, backend_url=f"wss://localhost:{mtls_backend.port}/")
+    services.set_api_backend_ca(api=catalog.api, certificate=ca)
+    url = f"{gateway.ws_url}/echo?subscription-key={catalog.key}"
+    serve_current_catalog(gateway)
+    assert run(refused(url)).status == 502  # no client certificate: the backend refuses
+
+    services.update_api(api=catalog.api, policy_xml=MTLS_POLICY)
+    serve_current_catalog(gateway)
+    missing = run(refused(url))  # named, but not in the catalog yet
+    assert missing.status == 502
+    assert missing.body["message"] == "The gateway cannot present the backend's client certificate."
+
+    services.create_certificate(name="gateway-client", pem=GATEWAY_CLIENT.pem)
+    serve_current_catalog(gateway)
+
+    async def relay():
+        async with ws_connect(url) as ws:
+            await ws.send("mutual")
+            return await ws.recv()
+
+    assert run(relay()) == "mutual"
+    assert "PRIVATE KEY" not in gateway.output()
