@@ -191,3 +191,27 @@ def test_a_replaced_certificate_serves_new_handshakes_and_open_connections_stay(
     assert expiry_gauges(tls_gateway)["one.test"] == renewed.cert.not_valid_after_utc.timestamp()
     assert echoed == "after"
     assert "PRIVATE KEY" not in tls_gateway.output()
+
+
+def test_every_worker_gets_the_supervisors_tls_choice(tmp_path):
+    """`run_gateway --workers N --certfile … --keyfile …` starts workers with the same flags."""
+    from dataclasses import replace
+
+    from gateway.config import GatewayConfig
+    from gateway.management.commands.run_gateway import tls_options
+    from gateway.server.workers import Supervisor
+
+    config = GatewayConfig.from_settings()
+    paired = replace(config, tls=True, tls_certfile="/c.pem", tls_keyfile="/k.pem")
+    assert tls_options(replace(config, tls=False)) == []
+    assert tls_options(replace(config, tls=True)) == ["--tls"]
+    supervisor = Supervisor(
+        host="127.0.0.1",
+        port=1,
+        workers=2,
+        manage_py=tmp_path / "manage.py",
+        drain_seconds=1,
+        tls_options=tls_options(paired),
+    )
+    for worker in supervisor.workers:
+        assert worker.command[-4:] == ["--certfile", "/c.pem", "--keyfile", "/k.pem"]
