@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 
 from apis import selectors, services
 from apis.asyncapi.contract import messages as contract_messages
+from apis.certificate_admin import GatewayHostnameInline
 from apis.models import (
     API_FIELD_GROUPS,
     Api,
@@ -130,6 +131,7 @@ class GatewayAdmin(admin.ModelAdmin):
     search_fields = ("name", "description", "location_name", "location_city")
     readonly_fields = ("last_seen_at", "node_count", "node_version", "created_at", "updated_at")
     actions = ["regenerate_primary_token", "regenerate_secondary_token"]
+    inlines = [GatewayHostnameInline]
 
     def _regenerate(self, request, queryset, which: str):
         # Only the hash is stored: the new tokens are on this response and nowhere else.

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from apis import services
-from apis.models import API_FIELD_GROUPS, Api, Gateway, Product, Subscription
+from apis.models import API_FIELD_GROUPS, Api, Certificate, Gateway, Product, Subscription
 from apis.validators import (
     validate_backend_url,
     validate_header_name,
@@ -272,6 +272,22 @@ class ProductForm(CatalogForm):
         return self.save_with(services.update_product, product=self.instance, **values)
 
 
+CLIENT_CERTIFICATES = "client-certificates"
+
+
+def hostnames_text(gateway: Gateway) -> str:
+    """A gateway's host names as the form's text shows them, one per line."""
+    lines = []
+    for row in gateway.hostnames.select_related("certificate").order_by("hostname"):
+        words = [row.hostname]
+        if row.certificate:
+            words.append(row.certificate.name)
+        if row.negotiate_client_certificate:
+            words.append(CLIENT_CERTIFICATES)
+        lines.append(" ".join(words))
+    return "\n".join(lines)
+
+
 class GatewayForm(CatalogForm):
     """Add or edit a self-hosted gateway, and choose the APIs it serves."""
 
@@ -284,6 +300,14 @@ class GatewayForm(CatalogForm):
     apis = forms.ModelMultipleChoiceField(
         label="APIs", queryset=Api.objects.all(), required=False, widget=CHECKBOXES
     )
+    hostnames = forms.CharField(
+        label="Host names",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line: the host name, then the name of the certificate TLS serves on "
+        "it, then “client-certificates” to ask clients for theirs, e.g. "
+        "“api.example.com api-cert”. Once there is one, other Host names get 421.",
+    )
 
     def __init__(self, *args, instance: Gateway | None = None, **kwargs):
         self.instance = instance
@@ -291,6 +315,7 @@ class GatewayForm(CatalogForm):
             kwargs["initial"] = {
                 **{f: getattr(instance, f) for f in self.declared_fields if hasattr(instance, f)},
                 "apis": list(instance.apis.all()),
+                "hostnames": hostnames_text(instance),
             }
         super().__init__(*args, **kwargs)
         self.fields["apis"].queryset = Api.objects.order_by("display_name")
@@ -309,15 +334,42 @@ class GatewayForm(CatalogForm):
             raise ValidationError(f"A gateway named '{name}' already exists; choose another name.")
         return name
 
+    def clean_hostnames(self) -> list[dict]:
+        entries = []
+        for number, line in enumerate(self.cleaned_data["hostnames"].splitlines(), start=1):
+            words = line.split()
+            if not words:
+                continue
+            flag = len(words) > 1 and words[-1] == CLIENT_CERTIFICATES
+            if flag:
+                words = words[:-1]
+            if len(words) > 2:
+                raise ValidationError(f"Line {number}: a host name and one certificate name.")
+            certificate = None
+            if len(words) == 2:
+                certificate = Certificate.objects.filter(name=words[1]).first()
+                if certificate is None:
+                    raise ValidationError(f"Line {number}: no certificate named '{words[1]}'.")
+            entries.append(
+                {
+                    "hostname": words[0],
+                    "certificate": certificate,
+                    "negotiate_client_certificate": flag,
+                }
+            )
+        return entries
+
     def save(self) -> Gateway | None:
         values = dict(self.cleaned_data)
         apis = values.pop("apis")
+        hostnames = values.pop("hostnames")
         try:
             with transaction.atomic():
                 if self.instance is None:
                     gateway = services.create_gateway(**values)
                 else:
                     gateway = services.update_gateway(gateway=self.instance, **values)
+                services.set_gateway_hostnames(gateway=gateway, hostnames=hostnames)
                 return services.set_gateway_apis(gateway=gateway, apis=apis)
         except ValidationError as error:
             apply_service_errors(self, error)

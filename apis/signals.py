@@ -9,7 +9,9 @@ from django.utils import timezone
 from apis.models import (
     Api,
     CatalogRevision,
+    Certificate,
     Gateway,
+    GatewayHostname,
     GlobalPolicy,
     NamedValue,
     PolicyFragment,
@@ -19,7 +21,17 @@ from apis.models import (
 
 # Named values and fragments are part of the catalog: gateways receive the policies that use
 # them resolved, so a change must reach every node like any other catalog write.
-_CATALOG_MODELS = (Api, Product, Subscription, Gateway, GlobalPolicy, NamedValue, PolicyFragment)
+_CATALOG_MODELS = (
+    Api,
+    Product,
+    Subscription,
+    Gateway,
+    GlobalPolicy,
+    NamedValue,
+    PolicyFragment,
+    Certificate,
+    GatewayHostname,
+)
 
 
 def bump_catalog_revision() -> None:

@@ -36,6 +36,9 @@ class GatewayConfig:
     relay_mode: str  # "auto" or "framed"
     max_message_bytes_ceiling: int
     trusted_proxies: tuple[str, ...]
+    tls: bool  # serve wss:// (SNI from the catalog's host names, the files for other names)
+    tls_certfile: str
+    tls_keyfile: str
     limits_storage: str
     redis_url: str  # messages to connections arrive over its pub/sub (gateway.node.mailbox)
     limits_key_prefix: str
@@ -77,6 +80,9 @@ class GatewayConfig:
             relay_mode=s.PORTICO_RELAY_MODE,
             max_message_bytes_ceiling=s.PORTICO_MAX_MESSAGE_BYTES_CEILING,
             trusted_proxies=tuple(s.PORTICO_TRUSTED_PROXIES),
+            tls=s.PORTICO_GATEWAY_TLS,
+            tls_certfile=s.PORTICO_GATEWAY_TLS_CERTFILE,
+            tls_keyfile=s.PORTICO_GATEWAY_TLS_KEYFILE,
             limits_storage=s.PORTICO_LIMITS_STORAGE,
             redis_url=s.REDIS_URL,
             limits_key_prefix=s.PORTICO_LIMITS_KEY_PREFIX,

@@ -87,6 +87,8 @@ def build_state(config: GatewayConfig) -> GatewayState:
         node=node,
         workers=config.workers,
     )
+    recorder = build_recorder(config, link)
+    store.add_listener(recorder.metrics.on_swap)  # certificate expiry gauges
     return GatewayState(
         config=config,
         link=link,
@@ -94,7 +96,7 @@ def build_state(config: GatewayConfig) -> GatewayState:
         live=live,
         reporter=reporter,
         heartbeat=heartbeat,
-        recorder=build_recorder(config, link),
+        recorder=recorder,
         mailbox=mailbox,
         listener=listener,
         runtime=runtime,

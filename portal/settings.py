@@ -260,6 +260,11 @@ PORTICO_MAX_MESSAGE_BYTES_CEILING = env_int(
     "PORTICO_MAX_MESSAGE_BYTES_CEILING", 16 * 1024 * 1024, minimum=1024
 )
 PORTICO_TRUSTED_PROXIES = env_list("PORTICO_TRUSTED_PROXIES")
+# run_gateway serves wss:// itself: SNI picks each gateway host name's certificate from the
+# catalog; the files (both or neither) are the certificate for every other name.
+PORTICO_GATEWAY_TLS_CERTFILE = env_str("PORTICO_GATEWAY_TLS_CERTFILE")
+PORTICO_GATEWAY_TLS_KEYFILE = env_str("PORTICO_GATEWAY_TLS_KEYFILE")
+PORTICO_GATEWAY_TLS = env_bool("PORTICO_GATEWAY_TLS", False) or bool(PORTICO_GATEWAY_TLS_CERTFILE)
 # Fernet key (urlsafe base64 of 32 bytes) that encrypts secret named values in the database. Only
 # the control plane needs it (nodes receive resolved policies). Without it DEBUG derives one from
 # SECRET_KEY; production refuses to store or read a secret (apis.secretbox says how to make one).

@@ -13,6 +13,7 @@ from apis.api.serializers import ApiSerializer, names
 from apis.asyncapi.services import import_asyncapi
 from apis.asyncapi.writing import export_document, to_yaml
 from apis.models import Gateway, Product
+from apis.selectors.certificates import api_hosts
 
 FORMATS = ("json", "yaml")
 
@@ -116,7 +117,7 @@ class AsyncApiActionsMixin:
         if fmt not in FORMATS:
             raise exceptions.ValidationError({"format": "Use json or yaml."})
         api = self.get_object()
-        document = export_document(api, host=request.get_host())
+        document = export_document(api, host=api_hosts(api, request.get_host())[0])
         filename = f"{api.name}-asyncapi.{fmt}"
         if fmt == "yaml":
             response = HttpResponse(to_yaml(document), content_type="application/yaml")

@@ -1,5 +1,5 @@
-"""Declarative catalog: export APIs, products, gateways' API assignments, policies, named values
-and policy fragments; apply one.
+"""Declarative catalog: export APIs, products, gateways' API assignments and host names,
+policies, named values and policy fragments; apply one.
 
 Applying is idempotent and atomic: objects are matched by name, created when missing, updated
 only where a field differs (an unchanged object is not saved, so gateways see no change), and
@@ -13,6 +13,7 @@ from django.db import models, transaction
 from rest_framework import exceptions
 
 from apis import selectors, services
+from apis.api.catalog_hostnames import apply_hostnames, check_hostnames, hostnames_entry
 from apis.api.catalog_library import LIBRARY, apply_library, check_library_shape, export_library
 from apis.asyncapi.catalog_entry import asyncapi_entry, declared_fields
 from apis.models import (
@@ -39,7 +40,9 @@ def export_catalog() -> dict:
         "version": VERSION,
         "global_policy": selectors.global_policy().policy_xml,
         "gateways": [
-            _entry(g, GATEWAY_FIELDS, apis=sorted(a.name for a in g.apis.all()))
+            _entry(
+                g, GATEWAY_FIELDS, apis=sorted(a.name for a in g.apis.all()), **hostnames_entry(g)
+            )
             for g in selectors.management_gateways()
         ],
         "apis": [_api_entry(a) for a in selectors.management_apis()],
@@ -132,6 +135,8 @@ def _check_shape(document, errors: _Errors) -> dict:
             continue
         usable[section] = []
         allowed = {"name", *fields} | ({"apis"} if section != "apis" else {"asyncapi"})
+        if section == "gateways":
+            allowed.add("hostnames")
         for i, entry in enumerate(entries):
             where = f"{section}[{i}]"
             if not isinstance(entry, dict) or not entry.get("name"):
@@ -143,6 +148,9 @@ def _check_shape(document, errors: _Errors) -> dict:
                     errors.add(f"{where}.{key}", "Unknown field.")
                 elif key == "asyncapi":  # an AsyncAPI document, checked when applied
                     clean[key] = value
+                elif key == "hostnames":
+                    if check_hostnames(value, f"{where}.hostnames", errors):
+                        clean[key] = value
                 elif key == "apis":
                     if isinstance(value, list) and all(isinstance(v, str) for v in value):
                         clean[key] = value
@@ -251,6 +259,15 @@ def apply_catalog(document) -> dict:
             if changed or not same_apis:
                 services.update_product(product=product, apis=apis, **changed)
                 done["updated"].append(f"product {entry['name']}")
+
+    for where, entry in usable.get("gateways", []):
+        if "hostnames" not in entry or entry["name"] in failed_gateways:
+            continue
+        gateway = Gateway.objects.get(name=entry["name"])
+        if apply_hostnames(gateway, entry["hostnames"], f"{where}.hostnames", errors):
+            label = f"gateway {entry['name']}"
+            if label not in done["created"] + done["updated"]:
+                done["updated"].append(label)
 
     for where, entry in usable.get("gateways", []):
         if "apis" not in entry or entry["name"] in failed_gateways:

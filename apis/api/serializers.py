@@ -6,11 +6,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apis import selectors, services
+from apis.api.certificate_serializers import HostnameSerializer
 from apis.models import (
     API_EDITABLE_FIELDS,
     GATEWAY_EDITABLE_FIELDS,
     PRODUCT_EDITABLE_FIELDS,
     Api,
+    Certificate,
     Gateway,
     NamedValue,
     PolicyFragment,
@@ -41,6 +43,14 @@ class ApiSerializer(serializers.ModelSerializer):
     backend_kind = serializers.CharField(
         read_only=True, help_text="websocket, redis, nats or mqtt: what backend_url names."
     )
+    backend_ca_certificate = serializers.SlugRelatedField(
+        slug_field="name",
+        queryset=Certificate.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A certificate's name: its chain is the only CA a wss:// backend is verified "
+        "against (null: the system's CA store). Backends are always verified.",
+    )
 
     class Meta:
         model = Api
@@ -52,15 +62,27 @@ class ApiSerializer(serializers.ModelSerializer):
             "products",
             "gateways",
             "backend_kind",
+            "backend_ca_certificate",
             "created_at",
             "updated_at",
         ]
 
+    @transaction.atomic
     def create(self, validated_data) -> Api:
-        return services.create_api(**validated_data)
+        ca = validated_data.pop("backend_ca_certificate", None)
+        api = services.create_api(**validated_data)
+        if ca is not None:
+            services.set_api_backend_ca(api=api, certificate=ca)
+        return api
 
+    @transaction.atomic
     def update(self, instance: Api, validated_data) -> Api:
-        return services.update_api(api=instance, **validated_data)
+        missing = object()
+        ca = validated_data.pop("backend_ca_certificate", missing)
+        api = services.update_api(api=instance, **validated_data)
+        if ca is not missing:
+            services.set_api_backend_ca(api=api, certificate=ca)
+        return api
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -87,6 +109,12 @@ class ProductSerializer(serializers.ModelSerializer):
 class GatewaySerializer(serializers.ModelSerializer):
     apis = names(Api.objects.all(), help_text="The APIs this gateway serves.")
     status = serializers.SerializerMethodField(help_text="From the nodes' heartbeats.")
+    hostnames = HostnameSerializer(
+        many=True,
+        required=False,
+        help_text="Public host names: URLs Portico shows use them; the gateway answers 421 for "
+        "any other Host once there is one. Sending the list replaces it.",
+    )
 
     class Meta:
         model = Gateway
@@ -94,6 +122,7 @@ class GatewaySerializer(serializers.ModelSerializer):
             "id",
             *GATEWAY_EDITABLE_FIELDS,
             "apis",
+            "hostnames",
             "status",
             "last_seen_at",
             "node_count",
@@ -110,17 +139,23 @@ class GatewaySerializer(serializers.ModelSerializer):
     @transaction.atomic
     def create(self, validated_data) -> Gateway:
         apis = validated_data.pop("apis", None)
+        hostnames = validated_data.pop("hostnames", None)
         gateway = services.create_gateway(**validated_data)
         if apis is not None:
             services.set_gateway_apis(gateway=gateway, apis=apis)
+        if hostnames is not None:
+            services.set_gateway_hostnames(gateway=gateway, hostnames=hostnames)
         return gateway
 
     @transaction.atomic
     def update(self, instance: Gateway, validated_data) -> Gateway:
         apis = validated_data.pop("apis", None)
+        hostnames = validated_data.pop("hostnames", None)
         gateway = services.update_gateway(gateway=instance, **validated_data)
         if apis is not None:
             services.set_gateway_apis(gateway=gateway, apis=apis)
+        if hostnames is not None:
+            services.set_gateway_hostnames(gateway=gateway, hostnames=hostnames)
         return gateway
 
 

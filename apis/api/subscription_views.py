@@ -14,6 +14,7 @@ from apis.api.audit import audit
 from apis.api.concurrency import ConcurrencyMixin, with_etag
 from apis.api.permissions import KEY_HEADER, SubscriptionAccess, presented_key
 from apis.models import Subscription
+from apis.selectors.certificates import gateway_host
 
 
 def transition(name: str):
@@ -121,7 +122,11 @@ class SubscriptionViewSet(
             raise exceptions.ValidationError({"api": [str(exc)]}) from None
         answer = {
             "ticket": issued.text,
-            "url": tickets.ticket_url(issued, host=request.get_host(), secure=request.is_secure()),
+            "url": tickets.ticket_url(
+                issued,
+                host=gateway_host(issued.gateway, request.get_host()),
+                secure=request.is_secure(),
+            ),
             "expires_at": datetime.fromtimestamp(issued.ticket.expires_at, UTC),
             "api": data["api"],
             "gateway": issued.gateway,

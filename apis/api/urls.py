@@ -4,7 +4,14 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from apis.api import catalog_views, policy_library_views, policy_views, subscription_views, views
+from apis.api import (
+    catalog_views,
+    certificate_views,
+    policy_library_views,
+    policy_views,
+    subscription_views,
+    views,
+)
 from apis.api.exceptions import not_found
 
 
@@ -21,6 +28,7 @@ router.register("apis", views.ApiViewSet, basename="api")
 router.register("products", views.ProductViewSet, basename="product")
 router.register("gateways", views.GatewayViewSet, basename="gateway")
 router.register("subscriptions", subscription_views.SubscriptionViewSet, basename="subscription")
+router.register("certificates", certificate_views.CertificateViewSet, basename="certificate")
 router.register("users", views.UserViewSet, basename="user")
 router.register("namedValues", policy_library_views.NamedValueViewSet, basename="named-value")
 router.register(

@@ -4,7 +4,7 @@ import argparse
 import json
 import sys
 
-from apis.cli import commands, connection_commands, library_commands
+from apis.cli import certificate_commands, commands, connection_commands, library_commands
 from apis.cli.client import Client, CliError, load_settings
 from portico_client import PorticoError
 
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", choices=["self_hosted", "managed"], help="default self_hosted")
     p.add_argument("--description")
     p.add_argument("--api", action="append", help="an API it serves; repeat for several")
+    certificate_commands.add_hostnames_parser(gateway, verb)
     p = verb(gateway, "token", commands.gateway_token, "new node token, shown once (admins)")
     p.add_argument("name")
     p.add_argument("--secondary", action="store_true", help="replace the secondary token")
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     verb(policy, "effective", commands.policy_effective).add_argument("api")
 
     library_commands.add_parsers(verbs, verb)
+    certificate_commands.add_parsers(verbs, verb)
     connection_commands.add_parsers(verbs, verb)
 
     user = verbs("user", "users (admins only)")

@@ -16,6 +16,12 @@ from apis.models.catalog import (
     Product,
     underivable_name,
 )
+from apis.models.certificates import (
+    EXPIRY_WARNING_DAYS,
+    Certificate,
+    GatewayHostname,
+    validate_hostname,
+)
 from apis.models.keys import (
     NODE_TOKEN_PREFIX,
     generate_node_token,
@@ -40,6 +46,9 @@ __all__ = [
     "NODE_TOKEN_PREFIX",
     "PRODUCT_EDITABLE_FIELDS",
     "Api",
+    "Certificate",
+    "EXPIRY_WARNING_DAYS",
+    "GatewayHostname",
     "CatalogRevision",
     "Gateway",
     "GatewayNode",
@@ -55,4 +64,5 @@ __all__ = [
     "hash_token",
     "underivable_name",
     "unusable_token_hash",
+    "validate_hostname",
 ]

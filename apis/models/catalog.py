@@ -162,6 +162,16 @@ class Api(models.Model):
         max_length=100, default=DEFAULT_KEY_HEADER, validators=[validate_header_name]
     )
     subscription_key_query = models.CharField(max_length=100, default=DEFAULT_KEY_QUERY)
+    # Trusted for this API's wss:// backend instead of the system's CA store (a CA certificate
+    # from the catalog; its private key, if any, is never sent for this).
+    backend_ca_certificate = models.ForeignKey(
+        "apis.Certificate",
+        on_delete=models.PROTECT,
+        related_name="trusted_by_apis",
+        null=True,
+        blank=True,
+        help_text="Verify the wss:// backend against this CA instead of the system's store.",
+    )
     gateways = models.ManyToManyField(Gateway, related_name="apis", blank=True)
     policy_xml = models.TextField("onHandshake policy", blank=True)
     max_message_bytes = models.PositiveIntegerField(

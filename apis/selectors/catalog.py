@@ -21,7 +21,7 @@ def product_list(*, search: str = "") -> QuerySet[Product]:
 
 
 def gateway_list() -> QuerySet[Gateway]:
-    return Gateway.objects.prefetch_related("apis").order_by("name")
+    return Gateway.objects.prefetch_related("apis", "hostnames__certificate").order_by("name")
 
 
 def management_apis() -> QuerySet[Api]:
@@ -33,7 +33,7 @@ def management_products() -> QuerySet[Product]:
 
 
 def management_gateways() -> QuerySet[Gateway]:
-    return Gateway.objects.prefetch_related("apis").order_by("name")
+    return Gateway.objects.prefetch_related("apis", "hostnames__certificate").order_by("name")
 
 
 PORTAL_GUESTS_GROUP = "Guests"

@@ -2,6 +2,7 @@
 subscriptions reaching them (keys only as keyed hashes), and their resolved policies."""
 
 import logging
+import re
 from datetime import timedelta
 
 from django.db.models import F, Q
@@ -11,6 +12,7 @@ from apis.asyncapi.contract import has_contract, message_schemas
 from apis.models import (
     Api,
     CatalogRevision,
+    Certificate,
     Gateway,
     GlobalPolicy,
     Product,
@@ -19,6 +21,7 @@ from apis.models import (
 from gateway.catalog.contract import (  # noqa: F401 - the contract, re-exported for callers
     ApiEntry,
     GatewayCatalog,
+    HostnameEntry,
     ProductEntry,
     SubscriptionEntry,
     subscription_key_hash,
@@ -61,7 +64,11 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         return GatewayCatalog(revision, False, (), (), (), "")
     resolve = _node_resolver()
     apis = []
-    for api in gateway.apis.prefetch_related("products").order_by("id"):
+    for api in (
+        gateway.apis.prefetch_related("products")
+        .select_related("backend_ca_certificate")
+        .order_by("id")
+    ):
         apis.append(
             ApiEntry(
                 id=api.id,
@@ -81,6 +88,9 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 message_schemas=_message_schemas(api),
                 max_connections=api.max_connections_per_subscription,
                 source=_event_source(api),
+                backend_ca_pem=(
+                    api.backend_ca_certificate.chain_pem if api.backend_ca_certificate else ""
+                ),
             )
         )
     # Only what reaches this gateway's APIs: a node holds no other gateway's products, keys or
@@ -141,7 +151,56 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         key_hash_secret=secret,
         secret_headers=tuple(sorted(resolve.secret_headers)),
         secret_values=tuple(sorted(resolve.secret_values)),
+        hostnames=gateway_hostnames(gateway),
+        **client_trust(),
+        backend_certificates=backend_certificates(
+            [resolved_global, *(a.policy_xml for a in apis), *(p.policy_xml for p in products)]
+        ),
     )
+
+
+AUTHENTICATION_CERTIFICATE = re.compile(
+    r"<authentication-certificate\b[^>]*\bcertificate-id\s*=\s*[\"']([^\"']+)[\"']"
+)
+
+
+def backend_certificates(documents: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(name, chain, key) of the certificates these policies present to backends: keys are
+    decrypted for the gateway whose policies name them, and no other."""
+    names = {m for xml in documents for m in AUTHENTICATION_CERTIFICATE.findall(xml or "")}
+    if not names:
+        return ()
+    rows = Certificate.objects.filter(name__in=names).exclude(encrypted_key="").order_by("name")
+    return tuple((c.name, c.chain_pem, c.private_key_pem()) for c in rows)
+
+
+def client_trust() -> dict[str, str]:
+    """The CA certificates of the catalog (those without a key) and their CRLs: public data
+    every gateway may hold."""
+    rows = Certificate.objects.filter(encrypted_key="").order_by("name")
+    return {
+        "client_ca_pem": "".join(c.chain_pem for c in rows),
+        "client_crl_pem": "".join(c.crl_pem for c in rows if c.crl_pem),
+    }
+
+
+def gateway_hostnames(gateway: Gateway) -> tuple[HostnameEntry, ...]:
+    """The gateway's host names with their certificates; private keys decrypted here, for
+    this gateway's nodes only."""
+    entries = []
+    for row in gateway.hostnames.select_related("certificate").order_by("hostname"):
+        cert = row.certificate
+        entries.append(
+            HostnameEntry(
+                hostname=row.hostname,
+                certificate_name=cert.name if cert else "",
+                certificate_pem=cert.chain_pem if cert else "",
+                key_pem=cert.private_key_pem() if cert else "",
+                not_after=cert.not_after if cert else None,
+                negotiate_client_certificate=row.negotiate_client_certificate,
+            )
+        )
+    return tuple(entries)
 
 
 def subscriptions_reaching(api_ids: set[int], product_ids: set[int]) -> Q:

@@ -17,6 +17,13 @@ from apis.services.catalog import (
     update_gateway,
     update_product,
 )
+from apis.services.certificates import (
+    create_certificate,
+    delete_certificate,
+    replace_certificate,
+    set_api_backend_ca,
+    set_gateway_hostnames,
+)
 from apis.services.common import (
     InUse,
 )
@@ -57,6 +64,11 @@ from apis.services.tokens import (
 )
 
 __all__ = [
+    "set_api_backend_ca",
+    "set_gateway_hostnames",
+    "replace_certificate",
+    "delete_certificate",
+    "create_certificate",
     "InUse",
     "NODE_FORGET_SECONDS",
     "NODE_ONLINE_SECONDS",

@@ -10,6 +10,7 @@ from apis.asyncapi.presentation import console_data
 from apis.config_warnings import api_warnings
 from apis.forms import ApiForm, ApiSettingsForm
 from apis.models import Api, Product, Subscription
+from apis.selectors.certificates import api_hosts
 from apis.views.access import breadcrumbs, optional_url, publisher_required
 from apis.views.console_tickets import ticket_view
 from apis.views.policy_editor import policy_page
@@ -26,11 +27,13 @@ def api_status(api: Api) -> tuple[str, str]:
 
 
 def gateway_urls(request: HttpRequest, api: Api) -> list[str]:
-    """Where clients call the API on this host, ws:// and/or wss:// per its URL scheme."""
+    """Where clients call the API: on its gateways' host names (else this host), ws:// and/or
+    wss:// per its URL scheme."""
     schemes = {"ws": ["ws"], "wss": ["wss"], "both": ["ws", "wss"]}[api.url_scheme]
     if request.is_secure():
         schemes.reverse()
-    return [f"{scheme}://{request.get_host()}/{api.url_suffix}" for scheme in schemes]
+    hosts = api_hosts(api, request.get_host())
+    return [f"{scheme}://{host}/{api.url_suffix}" for host in hosts for scheme in schemes]
 
 
 def api_tabs(api: Api, current: str) -> list[dict]:

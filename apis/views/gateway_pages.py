@@ -14,6 +14,7 @@ from apis import selectors, services
 from apis.forms import GatewayForm
 from apis.models import Gateway
 from apis.nodes.deploy import control_url, node_commands
+from apis.selectors.certificates import expiry_state
 from apis.views.access import breadcrumbs, publisher_required
 
 # A gateway that reported within this long is shown as online.
@@ -87,10 +88,20 @@ def gateway_token(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
+def hostname_rows(gateway: Gateway) -> list[dict]:
+    """The gateway's host names with their certificates' expiry, as the page lists them."""
+    rows = []
+    for row in gateway.hostnames.select_related("certificate").order_by("hostname"):
+        cert = row.certificate
+        rows.append({"row": row, "certificate": cert, "expiry": expiry_state(cert) if cert else ""})
+    return rows
+
+
 def _edit_context(request: HttpRequest, gateway: Gateway, form) -> dict:
     return {
         "form": form,
         "gateway": gateway,
+        "hostnames": hostname_rows(gateway),
         "section": "gateways",
         "crumbs": breadcrumbs("gateways", (gateway.name, None)),
         "status": heartbeat_status(gateway),

@@ -81,10 +81,12 @@ async def open_backend(
     max_size: int,
     keepalive: float | None,
     tunnel: bool = False,
+    tls: ssl.SSLContext | None = None,
 ) -> BackendLeg:
     """Connect to the backend or raise a Refusal: 504 on timeout, 502 on any other failure.
 
     `tunnel`: leave the frames after the handshake unparsed for a tunnel (`BackendLeg.detach`).
+    `tls`: how a wss:// backend is verified (None: the system's CA store; always verified).
     No extension (permessage-deflate) is offered either way, so frames pass through as they are.
     """
     leg = None
@@ -113,7 +115,7 @@ async def open_backend(
                 lambda: BackendLeg(pending, keepalive=keepalive, max_queue_bytes=max_size),
                 uri.host,
                 uri.port,
-                ssl=_tls_context() if uri.secure else None,
+                ssl=(tls or _tls_context()) if uri.secure else None,
             )
             await leg.opened
         return leg

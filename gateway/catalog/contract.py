@@ -6,7 +6,7 @@ reads it from the database link or from JSON (`gateway.catalog.wire`). No Django
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from gateway.catalog.eventsource import EventSource
@@ -35,6 +35,8 @@ class ApiEntry:
     max_connections: int | None = None
     # An event-source backend's subscription and framing (None: a WebSocket backend).
     source: EventSource | None = None
+    # CA certificates (PEM) a wss:// backend is verified against ("": the system's store).
+    backend_ca_pem: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,20 @@ class SubscriptionEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class HostnameEntry:
+    """A public host name of the gateway and the certificate TLS serves on it (if any)."""
+
+    hostname: str
+    certificate_name: str = ""
+    certificate_pem: str = ""  # the chain, leaf first
+    # The private key in PEM: sent only to nodes of the gateway whose host name uses it (their
+    # saved configuration is written 0600); never logged.
+    key_pem: str = field(default="", repr=False)
+    not_after: datetime | None = None
+    negotiate_client_certificate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayCatalog:
     """Everything one gateway needs to route and authorise handshakes, without touching the DB."""
 
@@ -84,6 +100,15 @@ class GatewayCatalog:
     # The clear values of the secret named values the policies use: the node's log filter
     # replaces them wherever they appear (a backend URL's path, an error naming that URL).
     secret_values: tuple[str, ...] = ()
+    # The gateway's public host names (none: any Host is served, as before host names existed).
+    hostnames: tuple[HostnameEntry, ...] = ()
+    # The catalog's CA certificates (no keys) and their CRLs, in PEM: what client certificates
+    # are checked against (TLS negotiation and validate-client-certificate).
+    client_ca_pem: str = ""
+    client_crl_pem: str = ""
+    # Certificates that authentication-certificate policies of this gateway present to backends:
+    # (name, chain PEM, key PEM); only those its policies name (keys never logged).
+    backend_certificates: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
 
 
 def subscription_key_hash(secret: str, key: str) -> str:

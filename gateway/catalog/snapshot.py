@@ -8,11 +8,15 @@ HMAC-SHA256 under the gateway's key-hash secret, on both kinds of gateway.
 
 import hashlib
 import hmac
+import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from gateway.catalog.contract import ApiEntry, GatewayCatalog, SubscriptionEntry
+from cryptography import x509
+
+from gateway.catalog.contract import ApiEntry, GatewayCatalog, HostnameEntry, SubscriptionEntry
 from gateway.catalog.eventsource import backend_kind
+from gateway.server.tls import memory_file
 
 
 def key_digest(secret: bytes, key: str) -> bytes:
@@ -37,6 +41,8 @@ class Route:
     connection_caps: dict = field(default_factory=dict)
     # redis, nats or mqtt for an event-source backend (gateway.sources); None for WebSocket.
     source_kind: str | None = None
+    # How a wss:// backend is verified: the API's CA bundle, or None for the system's store.
+    backend_tls: ssl.SSLContext | None = None
 
     def connection_cap(self, subscription: SubscriptionEntry) -> int | None:
         """The cap on this subscription's open connections here: the API's or its product's,
@@ -68,6 +74,32 @@ class Snapshot:
     unpublished_products: frozenset[int] = frozenset()
     secret_headers: tuple[str, ...] = ()  # set or checked with secret named values
     secret_values: tuple[str, ...] = ()  # their clear values: redacted wherever they are logged
+    # The gateway's host names (empty: every Host is served); TLS certificates come from here.
+    hostnames: dict[str, HostnameEntry] = field(default_factory=dict)
+    client_ca_pem: str = ""  # for the TLS layer (gateway.server.tls)
+    client_cas: tuple = ()  # parsed, for validate-client-certificate
+    client_crls: tuple = ()
+    # authentication-certificate's certificates by name: (chain, key); their backend contexts
+    # are made on first use and kept for this snapshot's life (one per API and certificate).
+    backend_certificates: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    _backend_contexts: dict = field(default_factory=dict, repr=False)
+
+    def backend_tls(self, route: Route, certificate: str | None) -> ssl.SSLContext | None:
+        """How to reach `route`'s wss:// backend, presenting `certificate` (a catalog name);
+        KeyError when this gateway holds no such certificate."""
+        if certificate is None:
+            return route.backend_tls
+        key = (route.api.id, certificate)
+        found = self._backend_contexts.get(key)
+        if found is None:
+            chain, private_key = self.backend_certificates[certificate]
+            found = client_tls_context(route.api.backend_ca_pem, chain, private_key)
+            self._backend_contexts[key] = found
+        return found
+
+    def serves_host(self, host: str) -> bool:
+        """Whether a request for `host` (the Host header, without its port) is this gateway's."""
+        return not self.hostnames or host in self.hostnames
 
     def key_index(self, presented: str) -> bytes:
         """The `subscriptions_by_key` index of a presented key (never the key itself)."""
@@ -94,6 +126,29 @@ class Snapshot:
         if found is None or not hmac.compare_digest(found[1], digest):
             return None, digest
         return found[0], digest
+
+
+def backend_tls_context(ca_pem: str) -> ssl.SSLContext | None:
+    """A client context trusting only `ca_pem` (hostname checked), or None ("": system store).
+    A bundle that does not load trusts nothing: the backend is refused (502), never unverified."""
+    if not ca_pem:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_verify_locations(cadata=ca_pem)
+    except (ssl.SSLError, ValueError):
+        pass
+    return context
+
+
+def client_tls_context(ca_pem: str, chain_pem: str, key_pem: str) -> ssl.SSLContext:
+    """A backend context that verifies as `backend_tls_context` does (the system store when
+    `ca_pem` is empty) and presents this chain and key."""
+    context = backend_tls_context(ca_pem) or ssl.create_default_context()
+    with memory_file(chain_pem) as certfile, memory_file(key_pem) as keyfile:
+        context.load_cert_chain(certfile, keyfile)
+    return context
 
 
 def connection_caps(api: ApiEntry, products: dict) -> dict:
@@ -126,6 +181,7 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
             pipelines=pipelines,
             connection_caps=connection_caps(api, products),
             source_kind=backend_kind(api.backend_url) if api.source is not None else None,
+            backend_tls=backend_tls_context(api.backend_ca_pem),
         )
     by_key: dict[bytes, tuple[SubscriptionEntry, bytes]] = {}
     for sub in catalog.subscriptions:
@@ -146,4 +202,26 @@ def build_snapshot(catalog: GatewayCatalog, *, compile_pipeline=None) -> Snapsho
         unpublished_products=frozenset(p.id for p in catalog.products if not p.published),
         secret_headers=catalog.secret_headers,
         secret_values=catalog.secret_values,
+        hostnames={entry.hostname: entry for entry in catalog.hostnames},
+        client_ca_pem=catalog.client_ca_pem,
+        backend_certificates={n: (c, k) for n, c, k in catalog.backend_certificates},
+        client_cas=_pem_list(catalog.client_ca_pem, x509.load_pem_x509_certificates),
+        client_crls=tuple(
+            x509.load_pem_x509_crl(block.encode())
+            for block in _blocks(catalog.client_crl_pem, "X509 CRL")
+        ),
     )
+
+
+def _pem_list(text: str, load) -> tuple:
+    if not text:
+        return ()
+    try:
+        return tuple(load(text.encode()))
+    except ValueError:
+        return ()
+
+
+def _blocks(text: str, label: str) -> list[str]:
+    end = f"-----END {label}-----"
+    return [part + end for part in text.split(end) if f"-----BEGIN {label}-----" in part]

@@ -9,7 +9,13 @@ connection reports are plain JSON objects whose fields `gateway.node` documents.
 from dataclasses import asdict
 from datetime import datetime
 
-from gateway.catalog.contract import ApiEntry, GatewayCatalog, ProductEntry, SubscriptionEntry
+from gateway.catalog.contract import (
+    ApiEntry,
+    GatewayCatalog,
+    HostnameEntry,
+    ProductEntry,
+    SubscriptionEntry,
+)
 from gateway.catalog.eventsource import EventSource
 
 FORMAT = 1  # bumped when the shape changes; a node refuses a format it does not know
@@ -25,6 +31,8 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
             del api["max_connections"]  # likewise for connection caps
         if api["source"] is None:
             del api["source"]  # a WebSocket backend (older nodes still read the catalog)
+        if not api["backend_ca_pem"]:
+            del api["backend_ca_pem"]  # and for the system's CA store
     for product in data["products"]:
         if product["max_connections"] is None:
             del product["max_connections"]
@@ -34,6 +42,14 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
         for name in ("start_date", "expiration_date"):
             if sub[name] is not None:
                 sub[name] = sub[name].isoformat()
+    for host in data["hostnames"]:
+        if host["not_after"] is not None:
+            host["not_after"] = host["not_after"].isoformat()
+    if not data["hostnames"]:
+        del data["hostnames"]  # older nodes still read a catalog without host names
+    for name in ("client_ca_pem", "client_crl_pem", "backend_certificates"):
+        if not data[name]:
+            del data[name]
     return {"format": FORMAT, **data}
 
 
@@ -75,6 +91,15 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
         key_hash_secret=data["key_hash_secret"],
         secret_headers=tuple(str(name) for name in data.get("secret_headers", ())),
         secret_values=tuple(str(value) for value in data.get("secret_values", ())),
+        hostnames=tuple(
+            HostnameEntry(**{**host, "not_after": _date(host.get("not_after"))})
+            for host in data.get("hostnames", ())
+        ),
+        client_ca_pem=str(data.get("client_ca_pem", "")),
+        client_crl_pem=str(data.get("client_crl_pem", "")),
+        backend_certificates=tuple(
+            (str(n), str(c), str(k)) for n, c, k in data.get("backend_certificates", ())
+        ),
     )
 
 

@@ -5,6 +5,7 @@ Shared by the gateway consumer and the probe, so both answer a handshake the sam
 what the policies held.
 """
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,6 +51,26 @@ class NoRecord:
     def identify(self, handshake) -> None: ...
     def backend_connecting(self) -> None: ...
     def backend_connected(self) -> None: ...
+
+
+def backend_tls(snapshot, route, policy_ctx):
+    """The backend's TLS context: with the client certificate authentication-certificate
+    chose, if any; 502 when this gateway does not hold that certificate."""
+    name = policy_ctx.backend_certificate if policy_ctx is not None else None
+    try:
+        return snapshot.backend_tls(route, name)
+    except KeyError:
+        raise Refusal(
+            502,
+            "The gateway cannot present the backend's client certificate.",
+            reason=f"authentication-certificate: no certificate {name!r} with a key",
+        ) from None
+    except (ssl.SSLError, OSError) as exc:
+        raise Refusal(
+            502,
+            "The gateway cannot present the backend's client certificate.",
+            reason=f"authentication-certificate {name!r} does not load: {type(exc).__name__}",
+        ) from None
 
 
 async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -> OpenedConnection:
@@ -113,6 +134,7 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
                 max_size=route.api.max_message_bytes,
                 keepalive=config.keepalive_seconds or None,
                 tunnel=tunnel,
+                tls=backend_tls(snapshot, route, policy_ctx),
             )
         attempt.backend_connected()
     except BaseException:

@@ -83,6 +83,10 @@ def handshake_context(
         user_email=subscription.owner_email or None if subscription else None,
         peer_ip=handshake.peer_ip,
         client_ip=handshake.client_ip,
+        host=handshake.host,
+        client_certificate=handshake.client_certificate,
+        client_cas=handshake.client_cas,
+        client_crls=handshake.client_crls,
         headers=(
             handshake.header_pairs
             if handshake.header_pairs is not None

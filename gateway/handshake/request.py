@@ -6,7 +6,7 @@ status the client will see, before the backend is ever contacted.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 from gateway.backend.open import (
     BackendRequest,
@@ -19,9 +19,11 @@ from gateway.catalog.snapshot import Route, Snapshot
 from gateway.handshake import keys, tickets
 from gateway.handshake.forwarding import forwardable
 from gateway.policies.clientaddr import client_ip, is_trusted
+from gateway.policies.clientcert import ClientCertificate
 from gateway.refusal import Refusal
 
 NOT_FOUND = "Resource not found."
+MISDIRECTED = "This gateway does not serve this host name."
 
 
 @dataclass(slots=True)
@@ -40,6 +42,10 @@ class Handshake:
     # The client's headers decoded once, names as sent (the policies' context reads them).
     header_pairs: list[tuple[str, str]] | None = None
     tags: dict[str, str] | None = None  # set-connection-tag's, once the policies ran
+    host: str = ""  # the Host header without its port, lower-cased (context.Request.Url.Host)
+    client_certificate: ClientCertificate | None = None  # from TLS, or a trusted proxy
+    client_cas: tuple = ()  # the snapshot's, for validate-client-certificate
+    client_crls: tuple = ()
 
 
 def decode_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -65,6 +71,32 @@ def parse_query(raw: str) -> list[tuple[str, str]]:
     ]
 
 
+def host_name(headers: dict[str, str]) -> str:
+    """The Host header's name, lower-cased, without the port ("[::1]" keeps its brackets)."""
+    host = headers.get("host", "").strip().lower()
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host.rstrip(".")
+
+
+CLIENT_CERT_HEADER = "x-client-cert"  # URL-encoded PEM, as nginx's $ssl_client_escaped_cert
+
+
+def client_certificate(
+    scope: dict, headers: dict, peer_ip: str, trusted
+) -> ClientCertificate | None:
+    """The certificate the client presented in our TLS handshake, else the one a trusted proxy
+    passes in X-Client-Cert (a header from anyone else is ignored)."""
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain")
+    if chain:
+        return ClientCertificate(chain[0])
+    forwarded = headers.get(CLIENT_CERT_HEADER)
+    if forwarded and is_trusted(peer_ip, trusted):
+        return ClientCertificate(unquote(forwarded))
+    return None
+
+
 def effective_scheme(scope: dict, headers: dict[str, str], peer_ip: str, trusted: tuple) -> str:
     """ws or wss as the client used it; X-Forwarded-Proto counts only from a trusted proxy."""
     scheme = scope.get("scheme") or "ws"
@@ -87,13 +119,16 @@ def start_handshake(
 ) -> Handshake:
     raw_path = scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else scope.get("path", "/")
+    pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope.get("headers") or ()]
+    lowered = [(n.lower(), v) for n, v in pairs]
+    headers = join_headers(lowered)
+    host = host_name(headers)
+    if not snapshot.serves_host(host):
+        raise Refusal(421, MISDIRECTED, reason=f"host {host[:100]!r} is not one of this gateway's")
     found = snapshot.find_route(path)
     if found is None:
         raise Refusal(404, NOT_FOUND, reason="no API at this path on this gateway")
     route, rest = found
-    pairs = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in scope.get("headers") or ()]
-    lowered = [(n.lower(), v) for n, v in pairs]
-    headers = join_headers(lowered)
     client = scope.get("client") or ("", 0)
     peer_ip = client[0] or ""
     scheme = effective_scheme(scope, headers, peer_ip, trusted_proxies)
@@ -148,4 +183,8 @@ def start_handshake(
         key_index=key_index,
         ticket=ticket,
         header_pairs=pairs,
+        host=host,
+        client_certificate=client_certificate(scope, headers, peer_ip, trusted_proxies),
+        client_cas=snapshot.client_cas,
+        client_crls=snapshot.client_crls,
     )

@@ -38,6 +38,7 @@ from .condition_lexer import (  # noqa: F401 - ConditionError and MessageView ar
     _truth,
     _walk,
 )
+from .context import CERTIFICATE_MEMBERS
 
 MAX_DEPTH = 32  # parentheses and "!" nest at most this deep (the parser recurses)
 
@@ -226,6 +227,20 @@ class _Parser:
             raise self.error("expected a member name")
         return self.take()
 
+    def _certificate(self, member: _Tok) -> _Node:
+        """`context.Request.Certificate` (null when none) or one of its members."""
+        if not self.at("."):
+            return _Node(lambda c, m: c.client_certificate, "any", member.pos)
+        field = self.name()
+        getter = CERTIFICATE_MEMBERS.get(field.text)
+        if getter is None:
+            raise self.error("expected " + ", ".join(CERTIFICATE_MEMBERS), field)
+        return _Node(
+            lambda c, m, g=getter: g(c.client_certificate) if c.client_certificate else "",
+            "str",
+            field.pos,
+        )
+
     def parse_context(self, start: _Tok) -> _Node:
         """Resolve `context.A.B…` to one accessor now, so a wrong path fails at save time."""
         first = self.name()
@@ -261,10 +276,14 @@ class _Parser:
                 a = self.args((1, 2), "GetValueOrDefault")
                 key, d = a[0].value, a[1].value if len(a) == 2 else ""
                 return _Node(lambda c, m, k=key, d=d: c.header(k, d), "str", getter.pos)
+            if member.text == "Certificate":
+                return self._certificate(member)
             if member.text == "Url":
                 query = self.name()
+                if query.text == "Host":
+                    return _Node(lambda c, m: c.host, "str", query.pos)
                 if query.text != "Query":
-                    raise self.error("expected Query", query)
+                    raise self.error("expected Host or Query", query)
                 getter = self.name()
                 if getter.text != "GetValueOrDefault":
                     raise self.error("expected GetValueOrDefault", getter)
@@ -273,7 +292,7 @@ class _Parser:
                 return _Node(
                     lambda c, m, k=key, d=d: ",".join(c.query_values(k)) or d, "str", getter.pos
                 )
-            raise self.error("expected IpAddress, Headers or Url", member)
+            raise self.error("expected IpAddress, Headers, Url or Certificate", member)
         if group == "Message":
             if not self.allow_message:
                 raise ConditionError(

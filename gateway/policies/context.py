@@ -9,6 +9,22 @@ from typing import Any, Literal
 HeaderAction = Literal["set", "append", "delete"]
 
 
+def _date_text(value) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+# context.Request.Certificate's members as text, read from a clientcert.ClientCertificate.
+CERTIFICATE_MEMBERS: dict[str, Callable[[Any], str]] = {
+    "Subject": lambda c: c.subject,
+    "Issuer": lambda c: c.issuer,
+    "Thumbprint": lambda c: c.thumbprint,
+    "SerialNumber": lambda c: c.serial_number,
+    "NotBefore": lambda c: _date_text(c.not_before),
+    "NotAfter": lambda c: _date_text(c.not_after),
+    "CommonName": lambda c: c.common_name,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Answer the handshake with this HTTP status instead of connecting to the backend.
@@ -53,6 +69,14 @@ class HandshakeContext:
     user_id: str | None = None
     user_email: str | None = None  # sent to nodes only for policies that read it
     peer_ip: str = ""
+    host: str = ""  # the host name the client asked for (Host header, no port, lower case)
+    # The client's TLS certificate (a clientcert.ClientCertificate; None: none presented), the
+    # catalog's CA certificates and CRLs that validate-client-certificate checks it against.
+    client_certificate: Any = None
+    client_cas: tuple = ()
+    client_crls: tuple = ()
+    # The catalog certificate authentication-certificate presents to the backend (its name).
+    backend_certificate: str | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     # The headers the backend gets before the policies change them (None: all of `headers`);
     # set-header's "skip" looks here, since some client headers are never forwarded.

@@ -8,7 +8,9 @@ from typing import Literal
 from xml.etree.ElementTree import Element, indent, tostring
 
 from .backend import ReturnResponse, SetBackendService
+from .backendcert import AuthenticationCertificate
 from .choose import Choose, When
+from .clientcert import ValidateClientCertificate
 from .concurrency import LimitConcurrency
 from .conditions import ConditionError, parse_condition
 from .errors import PolicyError
@@ -40,6 +42,7 @@ POLICY_TYPES: dict[str, type[Policy]] = {
     for cls in (
         CheckHeader,
         ValidateJwt,
+        ValidateClientCertificate,
         IpFilter,
         RateLimit,
         RateLimitByKey,
@@ -49,6 +52,7 @@ POLICY_TYPES: dict[str, type[Policy]] = {
         SetHeader,
         SetQueryParameter,
         SetBackendService,
+        AuthenticationCertificate,
         ReturnResponse,
         SetVariable,
         SetConnectionTag,
@@ -82,7 +86,6 @@ EXCLUDED_ON_HANDSHAKE = frozenset(
 AZURE_ONLY = frozenset(
     {
         "authentication-basic",
-        "authentication-certificate",
         "authentication-managed-identity",
         "azure-openai-emit-token-metric",
         "azure-openai-semantic-cache-lookup",
@@ -112,7 +115,6 @@ AZURE_ONLY = frozenset(
         "set-status",
         "trace",
         "validate-azure-ad-token",
-        "validate-client-certificate",
         "validate-graphql-request",
         "validate-odata-request",
         "wait",

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .context import CERTIFICATE_MEMBERS
 from .errors import PolicyError
 
 if TYPE_CHECKING:
@@ -27,6 +28,14 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             + r"\s*(?:,\s*"
             + _S
             + r"\s*)?\)"
+        ),
+    ),
+    ("request.host", re.compile(r"context\.Request\.Url\.Host")),
+    (
+        "request.certificate",
+        re.compile(
+            r"context\.Request\.Certificate\."
+            r"(Subject|Issuer|Thumbprint|SerialNumber|NotBefore|NotAfter|CommonName)"
         ),
     ),
     ("api.name", re.compile(r"context\.Api\.Name")),
@@ -56,6 +65,9 @@ SUPPORTED_EXPRESSIONS = (
     "@(context.Subscription.Name)",
     "@(context.Request.IpAddress)",
     '@(context.Request.Headers.GetValueOrDefault("Name", "default"))',
+    "@(context.Request.Url.Host)",
+    "@(context.Request.Certificate.Subject)",
+    "@(context.Request.Certificate.Thumbprint)",
     "@(context.Api.Name)",
     "@(context.Api.Id)",
     "@(context.Product.Name)",
@@ -94,6 +106,11 @@ class Expr:
             return ctx.client_ip or ctx.peer_ip or ""
         if kind == "request.header":
             return ctx.header(args[0], args[1])
+        if kind == "request.host":
+            return ctx.host
+        if kind == "request.certificate":
+            cert = ctx.client_certificate
+            return CERTIFICATE_MEMBERS[args[0]](cert) if cert is not None else ""
         if kind == "api.name":
             return ctx.api_name or ""
         if kind == "api.id":

@@ -98,6 +98,26 @@ REFERENCE: tuple[PolicyReference, ...] = (
         "separator><value>",
     ),
     PolicyReference(
+        "authentication-certificate",
+        "Presents a catalog certificate (with its key) to the wss:// backend.",
+        (HANDSHAKE,),
+        (A("certificate-id", "the certificate's name in the catalog", True),),
+    ),
+    PolicyReference(
+        "validate-client-certificate",
+        "Checks the client's TLS certificate (dates, trust, revocation, identities); 403.",
+        (HANDSHAKE,),
+        (
+            A("validate-revocation", "true/false (default true): against uploaded CRLs only"),
+            A("validate-trust", "true/false (default true): issued by a catalog CA"),
+            A("validate-not-before", "true/false (default true)"),
+            A("validate-not-after", "true/false (default true)"),
+            A("ignore-error", "true/false (default false): continue even if it fails"),
+        ),
+        "<identities><identity thumbprint serial-number common-name subject dns-name "
+        "issuer-subject issuer-thumbprint> (any one identity must match in full)",
+    ),
+    PolicyReference(
         "ip-filter",
         "Allows or forbids client addresses.",
         (HANDSHAKE,),

@@ -27,6 +27,7 @@ import asyncio
 import fcntl
 import logging
 import socket
+import ssl
 import struct
 
 from uvicorn.logging import TRACE_LOG_LEVEL
@@ -191,6 +192,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
         if scope is not None:
+            ssl_object = self.transport.get_extra_info("ssl_object")
+            if ssl_object is not None:
+                scope["extensions"]["tls"] = tls_extension(ssl_object)
             scope["extensions"][ABORT_EXTENSION] = {}
             scope["extensions"][TUNNEL_EXTENSION] = {"take": self.hand_over}
 
@@ -272,6 +276,13 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.abort_timer = None
         if not self.disconnected:
             reset(self.transport)
+
+
+def tls_extension(ssl_object) -> dict:
+    """The ASGI TLS extension: the client's certificate (PEM) when it presented one."""
+    der = ssl_object.getpeercert(binary_form=True)
+    chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
+    return {"server_cert": None, "client_cert_chain": chain, "tls_version": None}
 
 
 _TCP_INFO_SIZE = 232

@@ -6,6 +6,7 @@ kernel balance new connections between them.
 
 import os
 import socket
+import ssl
 
 import uvicorn
 from django.db import connections
@@ -27,9 +28,15 @@ class GatewayUvicornConfig(uvicorn.Config):
 
 
 def uvicorn_config(
-    *, host: str, port: int, app=DATA_PLANE, config: GatewayConfig | None = None
+    *,
+    host: str,
+    port: int,
+    app=DATA_PLANE,
+    config: GatewayConfig | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> uvicorn.Config:
-    """`app` is an import string or an application; `config` defaults to the settings'."""
+    """`app` is an import string or an application; `config` defaults to the settings';
+    `ssl_context` serves TLS (see `gateway.server.tls`)."""
     config = config or GatewayConfig.from_settings()
     return GatewayUvicornConfig(
         app,
@@ -53,6 +60,7 @@ def uvicorn_config(
         proxy_headers=False,
         timeout_graceful_shutdown=config.shutdown_grace_seconds,
         log_config=None,
+        ssl_context_factory=(lambda _config, _default: ssl_context) if ssl_context else None,
     )
 
 
@@ -96,10 +104,11 @@ def serve(
     shared: bool = False,
     config: GatewayConfig | None = None,
     data_plane_only: bool | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> None:
     """Serve in this process until SIGTERM/SIGINT, which drains open connections gracefully."""
     if data_plane_only if data_plane_only is not None else app == DATA_PLANE:
         keep_database_connections()
     sock = bound_socket(host, port, shared=shared)
-    config = uvicorn_config(host=host, port=port, app=app, config=config)
+    config = uvicorn_config(host=host, port=port, app=app, config=config, ssl_context=ssl_context)
     uvicorn.Server(config).run(sockets=[sock])

@@ -62,12 +62,20 @@ class Worker:
 
 class Supervisor:
     def __init__(
-        self, *, host: str, port: int, workers: int, manage_py: Path, drain_seconds: float
+        self,
+        *,
+        host: str,
+        port: int,
+        workers: int,
+        manage_py: Path,
+        drain_seconds: float,
+        tls_options: list[str] = (),
     ) -> None:
         self.host, self.port = host, port
         self.drain_seconds = drain_seconds  # the workers' own grace plus their telemetry flush
         command = [sys.executable, str(manage_py), "run_gateway", "--worker"]
         command += ["--host", host, "--port", str(port), "--workers", str(workers)]
+        command += list(tls_options)
         self.workers = [Worker(i, command, manage_py.parent) for i in range(1, workers + 1)]
         self.stopping = False
 

@@ -1,7 +1,7 @@
 """Prometheus metrics of one gateway process, in their own registry, with bounded labels only.
 
-Labels are the gateway name, the API name, a state, an HTTP status, a direction or a closing
-side: never a key, an IP address or a subscription id.
+Labels are the gateway name, the API name, a state, an HTTP status, a direction, a closing
+side, a host name or a certificate's name: never a key, an IP address or a subscription id.
 """
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -83,7 +83,27 @@ class GatewayMetrics:
             ["gateway"],
             registry=r,
         )
+        self.certificate_expiry = Gauge(
+            "portico_certificate_expiry_timestamp_seconds",
+            "When the certificate served on each of the gateway's host names expires (Unix time).",
+            ["gateway", "hostname", "certificate"],
+            registry=r,
+        )
         self._children: dict[tuple, object] = {}
+
+    def set_certificates(self, hostnames) -> None:
+        """Show the expiry of each host name's certificate (HostnameEntry values), only these."""
+        self.certificate_expiry.clear()
+        for entry in hostnames:
+            if entry.not_after is not None:
+                self.certificate_expiry.labels(
+                    self.gateway, entry.hostname, entry.certificate_name
+                ).set(entry.not_after.timestamp())
+
+    def on_swap(self, old, new) -> None:
+        """A snapshot-store listener: follow the catalog's host names."""
+        if old is None or old.hostnames != new.hostnames:
+            self.set_certificates(new.hostnames.values())
 
     def child(self, family, *labels: str):
         key = (id(family), *labels)

@@ -12,6 +12,7 @@ from apis import selectors
 from apis.asyncapi.presentation import console_data, display_channels
 from apis.asyncapi.writing import export_document, to_yaml
 from apis.models import Api, Subscription
+from apis.selectors.certificates import api_hosts
 from apis.views.console_tickets import ticket_view
 
 KEY_PLACEHOLDER = "<your-key>"
@@ -27,10 +28,12 @@ class CodeSample:
 
 
 def gateway_urls(request: HttpRequest, api: Api) -> list[str]:
-    """Where clients connect, for this request's host; the request's own scheme comes first."""
+    """Where clients connect: the API's gateways' host names (else this request's host); the
+    request's own scheme comes first."""
     secure_first = ["wss", "ws"] if request.is_secure() else ["ws", "wss"]
     schemes = {Api.Scheme.WS: ["ws"], Api.Scheme.WSS: ["wss"]}.get(api.url_scheme, secure_first)
-    return [f"{scheme}://{request.get_host()}/{api.url_suffix}" for scheme in schemes]
+    hosts = api_hosts(api, request.get_host())
+    return [f"{scheme}://{host}/{api.url_suffix}" for host in hosts for scheme in schemes]
 
 
 def subscription_label(subscription: Subscription) -> str:
@@ -124,7 +127,7 @@ def api_detail(request: HttpRequest, name: str) -> HttpResponse:
 def api_asyncapi(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
     """The API as an AsyncAPI 3.0 document, for the developers who may see the API."""
     api = get_object_or_404(selectors.portal_apis(request.user), name=name)
-    document = export_document(api, host=request.get_host())
+    document = export_document(api, host=api_hosts(api, request.get_host())[0])
     if fmt == "yaml":
         response = HttpResponse(to_yaml(document), content_type="application/yaml")
     elif fmt == "json":

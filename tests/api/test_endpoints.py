@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from apis import services
+from tests.support.certs import issue, make_ca
 
 pytestmark = pytest.mark.django_db
 
@@ -15,6 +16,7 @@ VALID_POLICY = (
 )
 BROKEN_POLICY = '<policies>\n  <inbound>\n    <rate-limit calls="x" />\n  </inbound>\n</policies>'
 STALE = '"1-1"'  # an ETag no object has
+CERT = issue(make_ca(), "edge.example", dns_names=("edge.example",))
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,22 @@ CASES = [
     Case("publisher", "post", "/api/v1/gateways/{gateway}/regenerateToken/", {"token": "primary"}, 403),
     Case("admin", "post", "/api/v1/gateways/{gateway}/regenerateToken/", {"token": "secondary"}),
     Case("admin", "post", "/api/v1/gateways/{gateway}/regenerateToken/", {"token": "x"}, 400, "token"),
+    Case("publisher", "patch", "/api/v1/gateways/{gateway}/", {"hostnames": [{"hostname": "a.example", "certificate": "edge-cert"}]}),
+    Case("publisher", "patch", "/api/v1/gateways/{gateway}/", {"hostnames": [{"hostname": "a b"}]}, 400, "hostnames"),
+    # Certificates
+    Case("publisher", "get", "/api/v1/certificates/"),
+    Case("dev", "get", "/api/v1/certificates/", status=403),
+    Case(None, "get", "/api/v1/certificates/", status=401),
+    Case("publisher", "post", "/api/v1/certificates/", {"name": "ca", "pem": CERT.cert_pem}, 201),
+    Case("publisher", "post", "/api/v1/certificates/", {"name": "ca", "pem": "x"}, 400, "pem"),
+    Case("publisher", "post", "/api/v1/certificates/", {"name": "edge-cert", "pem": CERT.pem}, 400, "name"),
+    Case("dev", "post", "/api/v1/certificates/", {"name": "ca", "pem": CERT.cert_pem}, 403),
+    Case("publisher", "get", "/api/v1/certificates/{cert}/"),
+    Case("publisher", "get", "/api/v1/certificates/missing/", status=404),
+    Case("publisher", "put", "/api/v1/certificates/{cert}/", {"name": "edge-cert", "pem": CERT.pem}),
+    Case("publisher", "patch", "/api/v1/certificates/{cert}/", {"pem": CERT.cert_pem}),
+    Case("publisher", "patch", "/api/v1/certificates/{cert}/", {"name": "renamed", "pem": CERT.pem}, 400, "name"),
+    Case("publisher", "delete", "/api/v1/certificates/{cert}/", status=204),
     # Subscriptions
     Case("publisher", "get", "/api/v1/subscriptions/"),
     Case("dev", "get", "/api/v1/subscriptions/"),
@@ -254,6 +272,7 @@ def resolve(path: str, objects) -> str:
         others_connection=objects.others_connection,
         nv="team",
         fragment="team-check",
+        cert="edge-cert",
     )
 
 
@@ -265,6 +284,7 @@ def test_endpoint(case: Case, client_for, objects):
         xml='<fragment><check-header name="X-Team" failed-check-httpcode="403" '
         'failed-check-error-message="no"><value>{{team}}</value></check-header></fragment>',
     )
+    services.create_certificate(name="edge-cert", pem=CERT.pem)
     client = client_for(case.role)
     headers = {"HTTP_IF_MATCH": case.if_match} if case.if_match else {}
     call = getattr(client, case.method)
@@ -287,7 +307,7 @@ def test_every_route_in_the_schema_has_a_case():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     covered = {(case.method.upper(), case.path.split("?")[0].rstrip("/")) for case in CASES}
     placeholders = {
-        "{name}": ("{api}", "{product}", "{gateway}", "{nv}", "{fragment}"),
+        "{name}": ("{api}", "{product}", "{gateway}", "{nv}", "{fragment}", "{cert}"),
         "{id}": ("{own}", "{user}", "{connection}"),
     }
     missing = []

@@ -42,7 +42,10 @@ def test_forms_show_exactly_the_editable_fields_and_their_relations():
         "apis",
     }
     # A gateway's kind is chosen when it is made: self-hosted from the pages, managed built in.
-    assert set(GatewayForm.base_fields) == set(GATEWAY_EDITABLE_FIELDS) - {"kind"} | {"apis"}
+    assert set(GatewayForm.base_fields) == set(GATEWAY_EDITABLE_FIELDS) - {"kind"} | {
+        "apis",
+        "hostnames",
+    }
 
 
 def test_the_settings_tab_and_the_admin_group_fields_alike():

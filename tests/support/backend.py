@@ -35,8 +35,10 @@ class SeenRequest:
 
 
 class BackendServer:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, ssl=None) -> None:
+        """`ssl`: a server SSLContext to serve wss:// instead of ws://."""
         self.host = host
+        self.ssl = ssl
         self.requests: list[SeenRequest] = []
         self.open_connections = 0
         self.flood_sent = 0  # messages "!flood" got out so far (the last flood)
@@ -48,7 +50,7 @@ class BackendServer:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.port}"
 
     def start(self) -> "BackendServer":
         self._thread.start()
@@ -86,6 +88,7 @@ class BackendServer:
             compression=None,
             process_request=self._process_request,
             select_subprotocol=lambda conn, offered: offered[0] if offered else None,
+            ssl=self.ssl,
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()

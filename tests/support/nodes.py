@@ -22,14 +22,19 @@ def start_node(
     var_dir: Path,
     port: int | None = None,
     workers: int = 1,
+    args: tuple[str, ...] = (),
+    tls: bool = False,
     **env: str,
 ) -> ServerProcess:
-    """A self-hosted node (`run_gateway`): no database, configuration from `control_url`."""
+    """A self-hosted node (`run_gateway`): no database, configuration from `control_url`;
+    `args` go to run_gateway (`tls`: it serves https/wss only)."""
     return ServerProcess(
         "gateway",
         log_dir,
         port=port,
         workers=workers,
+        args=args,
+        tls=tls,
         DATABASE_URL="",
         PORTICO_GATEWAY=gateway,
         PORTICO_CONTROL_URL=control_url,

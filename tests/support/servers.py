@@ -10,6 +10,7 @@
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -69,10 +70,14 @@ class ServerProcess:
         workers: int = 1,
         ready: str = "catalog",
         port: int | None = None,
+        args: tuple[str, ...] = (),
+        tls: bool = False,
         **env: str,
     ) -> None:
-        """`ready`: "catalog" waits until the catalog is served, "listening" for any answer."""
+        """`ready`: "catalog" waits until the catalog is served, "listening" for any answer;
+        `args` are added to the command; `tls`: the server answers https/wss only."""
         self.kind = "combined" if kind == "uvicorn" else kind
+        self.tls = tls
         self.port = port or free_port()
         self.log_path = log_dir / f"{self.kind}-{self.port}-{uuid.uuid4().hex[:6]}.log"
         if self.kind == "gateway":
@@ -95,7 +100,7 @@ class ServerProcess:
             ]
         else:
             raise ValueError(kind)
-        self.command = command
+        self.command = command = [*command, *args]
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=server_env(**env), stdout=self._log, stderr=subprocess.STDOUT
@@ -104,14 +109,19 @@ class ServerProcess:
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://127.0.0.1:{self.port}"
 
     @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def _open(self, url: str):
+        # The tests' own certificates: readiness and status need no verification.
+        unverified = ssl._create_unverified_context() if self.tls else None  # noqa: S323
+        return urllib.request.urlopen(url, timeout=5, context=unverified)  # noqa: S310
 
     def status(self) -> dict:
-        with urllib.request.urlopen(f"{self.http_url}/_portico/gateway", timeout=5) as response:
+        with self._open(f"{self.http_url}/_portico/gateway") as response:
             return json.load(response)
 
     def wait_for_revision(self, revision: int, timeout: float = 10.0) -> None:
@@ -131,7 +141,7 @@ class ServerProcess:
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         """GET `path`: (status, headers, body), whatever the status."""
         try:
-            with urllib.request.urlopen(f"{self.http_url}{path}", timeout=5) as response:
+            with self._open(f"{self.http_url}{path}") as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()

@@ -57,6 +57,8 @@ HEADERS = [("X-Plan", "gold"), ("X-Count", "12")]
         ('@(context.Request.Headers.GetValueOrDefault("X-Plan").ToUpper().Contains("OL"))', True),
         ('@(context.Request.Url.Query.GetValueOrDefault("room", "lobby") == "dev")', True),
         ('@(context.Request.Url.Query.GetValueOrDefault("other", "x") == "x")', True),
+        ('@(context.Request.Url.Host == "api.example.com")', True),
+        ('@(context.Request.Url.Host.EndsWith(".example.org"))', False),
         ('@(context.Subscription.Id == "sub-1" && context.Subscription.Name == "team")', True),
         ('@(context.Product.Name == "gold-plan" && context.User.Id == "42")', True),
         ('@(context.Api.Name == "chat" && context.Request.IpAddress.StartsWith("198."))', True),
@@ -73,6 +75,7 @@ def test_conditions_over_the_handshake(source, expected):
         "subscription_name": "team",
         "product_names": ["gold-plan"],
         "user_id": "42",
+        "host": "api.example.com",
     }
     assert cond(source, **ctx) is expected
 
@@ -307,3 +310,22 @@ def test_user_email_in_conditions():
     assert not cond(source, user_email="ann@other.org")
     assert not cond(source)  # no owner (or not sent to this node): ""
     assert cond('@(context.User.Email == "")')
+
+
+def test_the_client_certificate_in_conditions():
+    """context.Request.Certificate: null without one, its members as text (issue 27 item 4)."""
+    from gateway.policies.clientcert import ClientCertificate
+    from tests.support.certs import issue, make_ca
+
+    leaf = issue(make_ca(), "device-7", client=True)
+    present = {"client_certificate": ClientCertificate(leaf.cert_pem)}
+    source = (
+        "@(context.Request.Certificate != null"
+        ' && context.Request.Certificate.CommonName.StartsWith("device-"))'
+    )
+    assert cond(source, **present) is True
+    assert cond(source) is False
+    assert cond(f'@(context.Request.Certificate.Thumbprint == "{leaf.thumbprint}")', **present)
+    assert cond('@(context.Request.Certificate.Subject == "")')
+    with pytest.raises(ConditionError):
+        parse_condition("@(context.Request.Certificate.Password == 1)")
