@@ -23,14 +23,21 @@ LAG_TICK = 0.02  # seconds between the meter's timers while a store call is pend
 class LoopLagMeter:
     """The time one event loop ran its timers late, summed, while any store call is pending."""
 
-    __slots__ = ("loop", "total", "users", "_due", "_handle")
+    __slots__ = ("_loop", "total", "users", "_due", "_handle")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        # Weakly: the meter is the value of a weak-keyed mapping from that very loop.
+        self._loop = weakref.ref(loop)
         self.total = 0.0
         self.users = 0
         self._due = 0.0
         self._handle: asyncio.TimerHandle | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop()
+        assert loop is not None, "a meter outlived its event loop"
+        return loop
 
     def lag(self) -> float:
         """Lag summed so far, the pending timer's overdue time included."""

@@ -13,6 +13,7 @@ import pytest
 from policy_helpers import inbound, make_ctx, new_prefix
 
 from gateway.policies import PolicyRuntime, compile_policy, effective_document
+from gateway.policies.store_deadline import store_deadline
 from tests.support.redis_server import RedisServer
 
 TIMEOUT = 0.1  # the counter timeout; the loop below stays busy for longer than this at a time
@@ -98,3 +99,22 @@ def test_a_slow_store_still_answers_503(redis_server, busy_stretches):
         handshake_while_store_sleeps(pipeline, redis_server, busy_stretches=busy_stretches)
     )
     assert answer is not None and answer.status == 503
+
+
+def test_a_deadline_ends_a_silent_call_and_leaves_other_cancels_alone():
+    """The deadline's own cancel surfaces as TimeoutError; someone else's stays a cancel."""
+
+    async def silent(seconds: float) -> None:
+        async with store_deadline(seconds):
+            await asyncio.sleep(30)  # a store that never answers
+
+    async def scenario():
+        with pytest.raises(TimeoutError):
+            await silent(0.05)
+        outer = asyncio.ensure_future(silent(10))
+        await asyncio.sleep(0.05)
+        outer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await outer
+
+    asyncio.run(scenario())
