@@ -316,7 +316,61 @@ async function idle() {
   emit("RESULT", { mode: "idle", opened: sockets.length, still_open: stillOpen });
 }
 
-const modes = { rtt, handshake, idle };
+// Reconnect storm (issue 31, item 5): open `count` connections, wait until the proxy's restart
+// has closed them all, then on "go" reopen them all at once; report how long until all are back.
+async function storm() {
+  const { url, count, concurrency, hold_seconds } = config;
+  const lines = createInterface({ input: process.stdin });
+  const commands = [];
+  let heard = null;
+  lines.on("line", (line) => {
+    commands.push(line.trim());
+    if (heard) heard();
+  });
+  const command = (word) =>
+    Promise.race([
+      new Promise((resolve) => {
+        heard = () => commands.includes(word) && resolve(true);
+        heard();
+      }),
+      new Promise((resolve) => lines.on("close", () => resolve(false))),
+      sleep(hold_seconds * 1000).then(() => false),
+    ]);
+  const first = await openMany(url, count, concurrency);
+  emit("EVENT", {
+    event: "open",
+    opened: first.sockets.length,
+    errors: first.errors.length,
+    error_samples: first.errors.slice(0, 5),
+  });
+  const closings = first.sockets.map((ws) =>
+    ws.readyState === WebSocket.CLOSED ? null : new Promise((resolve) => ws.once("close", resolve)),
+  );
+  await Promise.race([Promise.all(closings), sleep(hold_seconds * 1000)]);
+  const stillOpen = first.sockets.filter((ws) => ws.readyState !== WebSocket.CLOSED).length;
+  emit("EVENT", { event: "closed", still_open: stillOpen });
+  if (!(await command("go"))) {
+    lines.close();
+    emit("RESULT", { mode: "storm", error: "no go" });
+    return;
+  }
+  const began = performance.now();
+  // All at once: one attempt per connection in flight; a failed one is counted and retried.
+  const again = await openMany(url, count, count);
+  emit("EVENT", {
+    event: "back",
+    back: again.sockets.length,
+    errors: again.errors.length,
+    error_samples: again.errors.slice(0, 5),
+    seconds: (performance.now() - began) / 1000,
+  });
+  await command("close");
+  lines.close();
+  await closeAll(again.sockets, 5000);
+  emit("RESULT", { mode: "storm", back: again.sockets.length, errors: again.errors.length });
+}
+
+const modes = { rtt, handshake, idle, storm };
 modes[config.mode]()
   .then(() => process.exit(0))
   .catch((err) => {

@@ -19,6 +19,7 @@ from gateway.catalog import tickets
 from gateway.catalog.contract import SubscriptionEntry
 from gateway.catalog.snapshot import Route, Snapshot
 from gateway.handshake import keys
+from gateway.policies.store_deadline import longest_wait, store_deadline
 from gateway.refusal import Refusal
 
 QUERY_PARAM = tickets.QUERY_PARAM
@@ -89,8 +90,9 @@ class RedisMarks:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
+            wait = longest_wait(self.timeout)  # a backstop: store_deadline bounds each call
             client = aioredis.Redis.from_url(
-                self.uri, socket_connect_timeout=self.timeout, socket_timeout=self.timeout
+                self.uri, socket_connect_timeout=wait, socket_timeout=wait
             )
             self._clients[loop] = client
         return client
@@ -98,7 +100,7 @@ class RedisMarks:
     async def first_use(self, nonce: str, expires_at: float) -> bool:
         ttl_ms = max(1000, int((expires_at - time.time()) * 1000) + 1000)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with store_deadline(self.timeout):
                 return bool(
                     await self._client().set(
                         f"{self.prefix}:ticket:{nonce}", b"1", nx=True, px=ttl_ms

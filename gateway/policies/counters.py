@@ -1,20 +1,22 @@
 """Counter limiters with a time bound: a slow or unreachable store raises CountersUnavailable.
 
 rate-limit and quota keep their counters in `limits` storages (memory or Redis). Each call
-through these wrappers is bounded by the runtime's counter timeout, and any storage failure
+through these wrappers is bounded by the runtime's counter timeout (the store's time, not the
+time the gateway's own loop was busy: store_deadline.py), and any storage failure
 (refused connection, timeout, Redis error) becomes `CountersUnavailable`, which the pipeline
 turns into a 503 or, when the installation fails open, lets the handshake through uncounted.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from limits.aio.storage import MemoryStorage
 from limits.errors import StorageError
 from limits.util import WindowStats
+
+from .store_deadline import store_deadline
 
 
 class CountersUnavailable(Exception):
@@ -42,7 +44,7 @@ class BoundedLimiter:
         try:
             if self.in_memory:
                 return await self.limiter.hit(item, *identifiers, cost=cost)
-            async with asyncio.timeout(self.timeout):
+            async with store_deadline(self.timeout):
                 return await self.limiter.hit(item, *identifiers, cost=cost)
         except _FAILURES as exc:
             raise CountersUnavailable(describe(exc)) from None
@@ -52,7 +54,7 @@ class BoundedLimiter:
         whole period to wait), so a refusal the hit already decided stands even when failing
         open."""
         try:
-            async with asyncio.timeout(self.timeout):
+            async with store_deadline(self.timeout):
                 return await self.limiter.get_window_stats(item, *identifiers)
         except _FAILURES:
             return WindowStats(time.time() + item.get_expiry(), 0)

@@ -4,6 +4,8 @@ A stalled Redis (paused, swapping, overloaded) still receives the gateway's call
 once it wakes: the handshakes already answered 503 would then use up counter slots. These
 scripts compare the gateway's timestamp with Redis' own clock and refuse a call older than the
 counter timeout plus a clock-skew allowance; `limits`' own scripts run unchanged after the check.
+The timestamp is read when redis-py packs the call for its connection, after any connect: a
+busy gateway loop may delay a call before it is sent, and that is not the store's lateness.
 """
 
 from __future__ import annotations
@@ -24,6 +26,19 @@ end
 """
 
 
+class SendTime(float):
+    """The wall-clock time when redis-py encodes this argument, i.e. when the call is sent.
+
+    redis-py writes a float argument as `repr(value)`; this one reads the clock there. It is
+    sent to Redis as a number like any timestamp; its own float value is the creation time."""
+
+    def __new__(cls) -> SendTime:
+        return super().__new__(cls, time.time())
+
+    def __repr__(self) -> str:
+        return repr(time.time())
+
+
 class FreshOnlyBridge(RedispyBridge):
     """limits' redis-py bridge whose counting scripts ignore calls that arrive too late."""
 
@@ -39,7 +54,14 @@ class FreshOnlyBridge(RedispyBridge):
 
     async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         key = self.prefixed_key(key)
-        return cast(int, await self.lua_incr_expire([key], [expiry, amount, time.time()]))
+        return cast(int, await self.lua_incr_expire([key], [expiry, amount, SendTime()]))
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """limits' moving-window entry, stamped at sending (the same script and arguments)."""
+        key = self.prefixed_key(key)
+        return bool(
+            await self.lua_acquire_moving_window([key], [SendTime(), limit, expiry, amount])
+        )
 
 
 def count_fresh_calls_only(storage: Any, *, timeout: float) -> Any:

@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from .counters import CountersUnavailable, describe
+from .store_deadline import longest_wait, store_deadline
 
 log = logging.getLogger("portico.gateway")
 
@@ -89,8 +90,8 @@ class RedisSlots:
         if client is None:
             client = aioredis.Redis.from_url(
                 self.uri,
-                socket_connect_timeout=self.timeout,
-                socket_timeout=self.timeout,
+                socket_connect_timeout=longest_wait(self.timeout),
+                socket_timeout=longest_wait(self.timeout),
                 retry=None,
             )
             self._clients[loop] = client
@@ -107,7 +108,7 @@ class RedisSlots:
         client = self._client()
         member = f"{self.owner}:{uuid.uuid4().hex}"
         try:
-            async with asyncio.timeout(self.timeout):
+            async with store_deadline(self.timeout):
                 held = await client.eval(ACQUIRE, 1, key, self.lease_seconds, max_count, member)
         except (RedisError, OSError, TimeoutError) as exc:
             raise CountersUnavailable(describe(exc)) from None
@@ -124,7 +125,7 @@ class RedisSlots:
 
     async def _give_back(self, client: aioredis.Redis, key: str, member: str) -> None:
         try:
-            async with asyncio.timeout(self.timeout):
+            async with store_deadline(self.timeout):
                 await client.zrem(key, member)
         except (RedisError, OSError, TimeoutError) as exc:  # it expires by itself
             log.warning("limit-concurrency slot not given back (%s); it expires", describe(exc))
@@ -137,7 +138,7 @@ class RedisSlots:
             for start in range(0, len(held), 500):
                 batch = held[start : start + 500]
                 try:
-                    async with asyncio.timeout(self.timeout * 2):
+                    async with store_deadline(self.timeout * 2):
                         await self._client().eval(
                             RENEW,
                             len(batch),

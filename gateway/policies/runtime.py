@@ -20,6 +20,7 @@ from .context import Refusal
 from .counters import COUNTERS_DOWN_MESSAGE, BoundedLimiter, CountersUnavailable
 from .redis_counters import count_fresh_calls_only
 from .redis_slots import RedisSlots
+from .store_deadline import longest_wait
 
 log = logging.getLogger("portico.gateway")
 
@@ -87,18 +88,23 @@ class PolicyRuntime:
         if not uri.startswith("async+"):
             uri = "async+" + uri
         if uri.startswith(("async+redis", "async+rediss")):
-            # redis-py waits 5 s per socket operation and retries by default: bound both, so
-            # a Redis that is down costs a handshake at most the counter timeout.
-            timeout = self.counter_timeout
+            # redis-py waits 5 s per socket operation and retries by default: no retries, and
+            # its socket timeouts only as a backstop, since they run on the loop's wall clock:
+            # BoundedLimiter's store_deadline ends a call after the counter timeout of the
+            # store's own time, so a busy loop never makes a healthy Redis look down.
+            wait = longest_wait(self.counter_timeout)
             storage = storage_from_string(
                 uri,
                 implementation="redispy",
                 wrap_exceptions=True,
-                socket_connect_timeout=timeout,
-                socket_timeout=timeout,
+                socket_connect_timeout=wait,
+                socket_timeout=wait,
                 retry=None,
             )
-            return count_fresh_calls_only(storage, timeout=timeout)  # type: ignore[return-value]
+            # The fresh-only check keeps the plain timeout: the gateway stamps a call just before
+            # sending it, so its loop's lag hardly reaches that gap, and a call a stalled Redis
+            # runs late must still count nothing.
+            return count_fresh_calls_only(storage, timeout=self.counter_timeout)  # type: ignore[return-value]
         return storage_from_string(uri)  # type: ignore[return-value]
 
     def limiters(self) -> tuple[BoundedLimiter, BoundedLimiter]:

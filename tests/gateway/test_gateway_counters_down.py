@@ -1,7 +1,5 @@
 """Counter policies while Redis is down: a quick 503 by default, fail-open when configured."""
 
-import signal
-import subprocess
 import time
 
 import pytest
@@ -9,6 +7,7 @@ import pytest
 from apis import services
 from tests.support.backend import free_port
 from tests.support.client import refused, run, ws_connect
+from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerProcess, serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,56 +17,6 @@ POLICY = (
     '<rate-limit calls="2" renewal-period="60"/><quota calls="100" renewal-period="3600"/>'
     "</inbound><backend><base/></backend></policies>"
 )
-
-
-class RedisServer:
-    """A throwaway redis-server on a free loopback port, without persistence."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if (
-                    subprocess.run(
-                        ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, timeout=2
-                    ).stdout.strip()
-                    == b"PONG"
-                ):
-                    return
-            except subprocess.TimeoutExpired:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def pause(self) -> None:
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self.process.send_signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        self.resume()
-        self.process.terminate()
-        self.process.wait(10)
 
 
 async def echo_once(url: str) -> str:

@@ -1,0 +1,88 @@
+"""Where a gateway's CPU per handshake goes: cProfile of one real gateway process under a bounded
+loop of real handshakes (the benchmark's Node client, 8 parallel connect+close loops, key only).
+
+Run: .venv/bin/python bench/handshake_profile.py [--handshakes 3000] [--suffix echo] [--top 30]
+Prints the top functions by own time and by cumulative time; asserts nothing. The profiler
+times CPU (process_time), not wall time, so a shared machine's preemption and the idle loop's
+waits do not count; it roughly doubles the gateway's CPU, so read the shares, not the times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import pstats
+import signal
+import tempfile
+from pathlib import Path
+
+import run as harness  # bench/run.py (the script's folder is on sys.path)
+
+# Runs manage.py under cProfile with a CPU clock; writes the profile when the gateway exits.
+LAUNCHER = """
+import cProfile, runpy, sys, time
+out, sys.argv = sys.argv[1], sys.argv[2:]
+profile = cProfile.Profile(time.process_time)
+try:
+    profile.runcall(runpy.run_path, sys.argv[0], run_name="__main__")
+finally:
+    profile.dump_stats(out)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--handshakes", type=int, default=3000, help="at most this many")
+    parser.add_argument("--suffix", default="echo", help="API: echo (key only) or guarded")
+    parser.add_argument("--top", type=int, default=30)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="portico-hsprof-"))
+    harness.raise_fd_limit(4096)
+    harness.ensure_node_modules()
+    backend_port = harness.free_port()
+    backend = harness.start_node_backend(backend_port)
+    try:
+        env = harness.portico_env(tmp, 30.0)
+        info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
+        port = harness.free_port()
+        out = tmp / "handshake.prof"
+        command = [harness.PYTHON, "-c", LAUNCHER, str(out), "manage.py", "run_gateway"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+        with open(tmp / "gateway.log", "w") as log_file:
+            gateway = harness.CHILDREN.start(
+                "portico", command, cwd=harness.ROOT, env=env, stdout=log_file, stderr=log_file
+            )
+        harness.wait_for_port(port, gateway, "portico", timeout=120)
+        extra = ""
+        if args.suffix == "guarded":
+            extra = f"&access_token={harness.bench_policies.token()}"
+        url = f"ws://127.0.0.1:{port}/{args.suffix}?subscription-key={info['primary_key']}{extra}"
+        result = harness.run_client(
+            {
+                "mode": "handshake",
+                "url": url,
+                "concurrency": 8,
+                "warmup": 1.0,
+                "duration": 60.0,
+                "pids": [gateway.pid],
+                "max_handshakes": args.handshakes,
+            },
+            timeout=120,
+        )
+        done = result.get("handshakes") or 0
+        cpu_ms = result.get("cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
+        print(f"handshakes measured: {done}, errors: {result.get('errors')}", end="")
+        print(f", gateway CPU ms/handshake under the profiler: {cpu_ms / max(1, done):.2f}")
+        gateway.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly; cProfile then writes
+        gateway.wait(30)
+        stats = pstats.Stats(str(out))
+        stats.sort_stats("tottime").print_stats(args.top)
+        stats.sort_stats("cumulative").print_stats(args.top)
+    finally:
+        with contextlib.suppress(Exception):
+            harness.CHILDREN.stop_all()
+        backend.kill()
+
+
+if __name__ == "__main__":
+    main()

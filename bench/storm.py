@@ -1,0 +1,175 @@
+"""The reconnect-storm row (issue 31, item 5): clients connected through a two-worker proxy all
+reconnect at once after it restarts. Time until all are back, failed handshakes, peak memory.
+
+Portico runs as one node with `--workers 2` (shared counters in Redis, so it needs --redis-url);
+nginx with `worker_processes 2`. Clients are spread over processes of at most
+CONNECTIONS_PER_CLIENT connections, each from its own source address (127.0.0.x), and Portico's
+APIs over one echo backend process per client group, so no process nears 20,000 descriptors
+except the proxy workers themselves (two per proxied connection).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+
+CONNECTIONS_PER_CLIENT = 9_000
+OPEN_TIMEOUT = 600  # seconds allowed to open the first connections, and again for the storm
+SAMPLE_EVERY = 0.1  # seconds between RSS samples of the proxy's processes during the storm
+
+
+class StormClient:
+    """client.mjs in storm mode: its events by name, and the commands "go" and "close"."""
+
+    def __init__(self, h, config: dict, name: str) -> None:
+        self.proc = h.CHILDREN.start(
+            name,
+            [h.NODE, str(h.BENCH / "client.mjs"), json.dumps({"mode": "storm", **config})],
+            stdin=h.subprocess.PIPE,
+            stdout=h.subprocess.PIPE,
+            text=True,
+        )
+        self.h = h
+        self.events: dict[str, dict] = {}
+        self.result: dict = {}
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self._changed:
+                if line.startswith("EVENT "):
+                    event = json.loads(line[6:])
+                    self.events[event["event"]] = event
+                elif line.startswith("RESULT "):
+                    self.result = json.loads(line[7:])
+                self._changed.notify_all()
+        with self._changed:
+            self.result = self.result or {"error": "client exited"}
+            self._changed.notify_all()
+
+    def wait(self, event: str, timeout: float) -> dict:
+        with self._changed:
+            self._changed.wait_for(lambda: event in self.events or self.result, timeout)
+            return self.events.get(event, {})
+
+    def tell(self, word: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.write(word + "\n")
+            self.proc.stdin.flush()
+
+    def finish(self) -> None:
+        self.tell("close")
+        with self._changed:
+            self._changed.wait_for(lambda: bool(self.result), 30)
+        self.h.forget(self.proc)
+
+
+def storm(h, ctx, target, index: int) -> dict:
+    args = ctx.args
+    total = args.storm_connections
+    groups = math.ceil(total / CONNECTIONS_PER_CLIENT)
+    per_group = math.ceil(total / groups)
+    out: dict = {"connections_wanted": per_group * groups, "client_processes": groups}
+    backends, clients, proc = [], [], None
+    workdir = ctx.tmp / f"{target.name}-storm"
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        if target.kind == "portico":
+            for _ in range(groups):
+                port = h.free_port()
+                backends.append(h.start_node_backend(port))
+                backends[-1].port = port
+            env = {
+                **target.instance_env(ctx, "storm"),
+                "REDIS_URL": args.redis_url,
+                "PORTICO_LIMITS_STORAGE": args.redis_url,
+            }
+            suffixes = {f"storm{i}": f"ws://127.0.0.1:{b.port}/" for i, b in enumerate(backends)}
+            h.add_apis(target.root, env, suffixes, {}, tuple(suffixes))
+            port = h.free_port()
+            key = target.info["primary_key"]
+            urls = [f"ws://127.0.0.1:{port}/{s}?subscription-key={key}" for s in suffixes]
+
+            def start():
+                started = h.launch_portico(
+                    target.root,
+                    env,
+                    port,
+                    workdir / "portico.log",
+                    workers=2,
+                    apis=len(suffixes) + h.BENCH_APIS,
+                )
+                h.bench_nodes._wait_workers(h, started, 2)
+                return started
+        else:  # nginx, two workers in front of one echo backend
+            backend_port = h.free_port()
+            backends.append(h.start_node_backend(backend_port))
+            port = h.free_port()
+            urls = [f"ws://127.0.0.1:{port}/"] * groups
+
+            def start():
+                started, _ = h.start_nginx(
+                    ctx.nginx, workdir, port, backend_port, ctx.nofile, workers=2
+                )
+                return started
+
+        proc = start()
+        h.log(f"{target.label}: storm: opening {per_group * groups:,} connections")
+        for i, url in enumerate(urls):
+            config = {
+                "url": url,
+                "count": per_group,
+                "concurrency": 16,
+                "hold_seconds": 2 * OPEN_TIMEOUT,
+                "max_errors": per_group,
+                "retry_failed": True,
+                "local_address": f"127.0.0.{100 + 20 * index + i}",
+            }
+            clients.append(StormClient(h, config, f"storm client {i}"))
+        opened = [c.wait("open", OPEN_TIMEOUT) for c in clients]
+        out["opened"] = sum(o.get("opened", 0) for o in opened)
+        out["open_errors"] = sum(o.get("errors", 0) for o in opened)
+        h.log(f"{target.label}: storm: {out['opened']:,} open; restarting the proxy")
+        h.CHILDREN.stop(proc, timeout=30)
+        h.CHILDREN.procs = [(n, p) for n, p in h.CHILDREN.procs if p is not proc]
+        closed = [c.wait("closed", 120) for c in clients]
+        out["still_open_after_stop"] = sum(c.get("still_open", 0) for c in closed)
+        proc = start()
+        pids = h.descendants(proc.pid) or [proc.pid]
+        peak = [h.rss_kib(pids)]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(SAMPLE_EVERY):
+                with contextlib.suppress(OSError):
+                    peak.append(h.rss_kib(pids))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        h.log(f"{target.label}: storm: all reconnect at once")
+        began = time.monotonic()
+        for client in clients:
+            client.tell("go")
+        back = [c.wait("back", OPEN_TIMEOUT) for c in clients]
+        out["seconds"] = time.monotonic() - began
+        done.set()
+        sampler.join()
+        out["back"] = sum(b.get("back", 0) for b in back)
+        out["errors"] = sum(b.get("errors", 0) for b in back) + (out["opened"] - out["back"])
+        out["error_samples"] = [e for b in back for e in b.get("error_samples", [])][:10]
+        out["peak_rss_mib"] = max(peak) / 1024
+        h.log(
+            f"{target.label}: storm: {out['back']:,} back in {out['seconds']:.1f}s, "
+            f"{out['errors']} failed, peak {out['peak_rss_mib']:.0f} MiB"
+        )
+    finally:
+        for client in clients:
+            client.finish()
+        if proc is not None:
+            h.forget(proc)
+        h.forget(*backends)
+    return out
