@@ -4,6 +4,7 @@ import yaml
 
 from apis.asyncapi.reading import GATEWAY_MARK, RECEIVE, SEND
 from apis.asyncapi.refs import pointer
+from apis.asyncapi.source_writing import describe, event_source
 
 VERSION = "3.0.0"
 HEADER_SCHEME = "subscriptionKeyHeader"
@@ -55,6 +56,9 @@ def export_document(api, *, host: str | None = None, schemes=None) -> dict:
         document["channels"] = channels
     if operations:
         document["operations"] = operations
+    source = event_source(api)
+    if source is not None:
+        describe(document, api, source)
     if host and api.subscription_required:
         document["components"] = {"securitySchemes": _security_schemes(api)}
     return document
