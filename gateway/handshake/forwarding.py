@@ -3,7 +3,8 @@
 Everything the client sent goes on, except: hop-by-hop headers (RFC 9110 §7.6.1, and any
 the client's Connection header names), the WebSocket handshake's own headers (the backend leg
 writes its own), the headers the gateway sets itself (X-Forwarded-For/-Proto,
-X-Correlation-Id), the API's subscription key header, and Portico's own cookies: the
+X-Correlation-Id), X-Client-Cert (read from a trusted proxy, never passed on), the API's
+subscription key header, and Portico's own cookies: the
 portal's session and CSRF cookies reach the gateway's host and must never reach a backend.
 """
 
@@ -31,6 +32,9 @@ _NOT_FORWARDED = frozenset(
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-correlation-id",
+        # a client certificate the gateway read (from a trusted proxy) or ignored (from anyone
+        # else): a backend that trusted it would take a client's word for a certificate
+        "x-client-cert",
     }
 )
 
