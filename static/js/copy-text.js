@@ -1,23 +1,7 @@
 // Copy buttons for text shown once, such as a new node token: <button data-copy-from="ID">
 // copies the text of the element with that id and says "Copied" (or "Copy failed") for a moment.
 
-async function copyText(text) {
-  if (navigator.clipboard && window.isSecureContext) {
-    await navigator.clipboard.writeText(text);
-    return;
-  }
-  // Plain HTTP on a private network: no Clipboard API, the older command still works.
-  const area = document.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.style.position = "fixed";
-  area.style.left = "-9999px";
-  document.body.append(area);
-  area.select();
-  const copied = document.execCommand("copy");
-  area.remove();
-  if (!copied) throw new Error("copy refused");
-}
+import { copyText } from "./clipboard.js";
 
 function say(button, text) {
   const label = button.dataset.label || button.textContent;

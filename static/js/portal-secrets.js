@@ -7,6 +7,8 @@
 //   [data-copy-sample]     copies its .code-sample's code with the real key filled in.
 //   [data-key-row=WHICH]   holds one key with [data-reveal-key] and [data-copy-key] buttons.
 
+import { copyText } from "./clipboard.js";
+
 const MASK = "••••••••••••";
 
 function csrfToken(element) {
@@ -51,23 +53,6 @@ async function plainText(button, element) {
     secrets.forEach((secret) => { secret.textContent = keys[which(secret)]; });
   }
   return copy.textContent;
-}
-
-async function copyText(text) {
-  if (navigator.clipboard && window.isSecureContext) {
-    await navigator.clipboard.writeText(text);
-    return;
-  }
-  const area = document.createElement("textarea");
-  area.value = text;
-  area.setAttribute("readonly", "");
-  area.style.position = "fixed";
-  area.style.left = "-9999px";
-  document.body.append(area);
-  area.select();
-  const copied = document.execCommand("copy");
-  area.remove();
-  if (!copied) throw new Error("copy refused");
 }
 
 function flash(button, text) {
