@@ -3,17 +3,14 @@ host names that serve them, from the command line (a key or a PFX password is ne
 
 import base64
 import os
-import urllib.parse
 
 from apis.cli.client import Client, CliError
+from apis.cli.commands import PAGE, raws
 from apis.cli.output import emit
+from portico_client import PorticoError
 
 CERTIFICATE_COLUMNS = ["name", "subject", "thumbprint", "not_after", "expiry", "has_private_key"]
 CLIENT_FLAG = "+client"
-
-
-def _path(name: str) -> str:
-    return f"certificates/{urllib.parse.quote(name, safe='')}/"
 
 
 def _read(path: str, mode: str = "r"):
@@ -34,31 +31,32 @@ def _upload_body(args) -> dict:
 
 
 def certificate_list(c: Client, args):
-    emit(c.list("certificates/"), as_json=args.json, columns=CERTIFICATE_COLUMNS)
+    rows = raws(c.certificates.list(page_size=PAGE))
+    emit(rows, as_json=args.json, columns=CERTIFICATE_COLUMNS)
 
 
 def certificate_get(c: Client, args):
-    emit(c.get(_path(args.name)), as_json=args.json)
+    emit(c.certificates.get(args.name).raw, as_json=args.json)
 
 
 def certificate_upload(c: Client, args):
     """Upload a new certificate, or replace one (rotation) with its ETag as If-Match."""
     body = _upload_body(args)
     try:
-        current = c.call("GET", _path(args.name))
-    except CliError as exc:
-        if not str(exc).startswith("404 "):
+        current = c.certificates.get(args.name)
+    except PorticoError as exc:
+        if exc.status != 404:
             raise
         current = None
     if current is None:
-        data = c.call("POST", "certificates/", {"name": args.name, **body}).data
+        saved = c.certificates.create(name=args.name, **body)
     else:
-        data = c.call("PATCH", _path(args.name), body, if_match=current.etag).data
-    emit(data, as_json=args.json)
+        saved = c.certificates.update(args.name, if_match=current.etag, **body)
+    emit(saved.raw, as_json=args.json)
 
 
 def certificate_delete(c: Client, args):
-    c.call("DELETE", _path(args.name))
+    c.certificates.delete(args.name)
     print(f"deleted certificate {args.name}")
 
 
@@ -76,11 +74,9 @@ def gateway_hostnames(c: Client, args):
                 "negotiate_client_certificate": flag,
             }
         )
-    gateway = urllib.parse.quote(args.name, safe="")
-    current = c.call("GET", f"gateways/{gateway}/")
-    body = {"hostnames": entries}
-    data = c.call("PATCH", f"gateways/{gateway}/", body, if_match=current.etag).data
-    emit(data["hostnames"], as_json=args.json, columns=["hostname", "certificate"])
+    current = c.gateways.get(args.name)
+    saved = c.gateways.update(args.name, if_match=current.etag, hostnames=entries)
+    emit(saved.raw["hostnames"], as_json=args.json, columns=["hostname", "certificate"])
 
 
 def add_parsers(verbs, verb) -> None:

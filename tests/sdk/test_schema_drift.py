@@ -22,6 +22,7 @@ RESOURCES = (
     "gateways",
     "connections",
     "named_values",
+    "certificates",
     "policy_fragments",
     "users",
     "policies",

@@ -7,6 +7,7 @@ from portico_client.errors import PorticoError
 from portico_client.models import (
     Api,
     CatalogApplyResult,
+    Certificate,
     ConnectTicket,
     EffectivePolicy,
     Gateway,
@@ -37,6 +38,7 @@ __all__ = [
     "GatewayNode",
     "LiveConnection",
     "SendResult",
+    "Certificate",
     "NamedValue",
     "NewGatewayToken",
     "Policy",

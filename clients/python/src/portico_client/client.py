@@ -42,6 +42,7 @@ class PorticoClient:
         self.subscriptions = r.Subscriptions(self._transport)
         self.connections = r.Connections(self._transport)
         self.named_values = r.NamedValues(self._transport)
+        self.certificates = r.Certificates(self._transport)
         self.policy_fragments = r.PolicyFragments(self._transport)
         self.users = r.Users(self._transport)
         self.policies = r.Policies(self._transport)

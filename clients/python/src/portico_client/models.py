@@ -168,6 +168,26 @@ class NamedValue(Model):
 
 
 @dataclass
+class Certificate(Model):
+    """A certificate in the catalog; its private key is never sent back."""
+
+    name: str
+    subject: str
+    issuer: str
+    thumbprint: str
+    serial_number: str
+    not_before: datetime
+    not_after: datetime
+    dns_names: list[str]
+    has_private_key: bool
+    has_crl: bool
+    expiry: str  # expired, expiring (within 30 days) or valid
+    hostnames: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
 class PolicyFragment(Model):
     name: str
     description: str

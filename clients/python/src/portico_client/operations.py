@@ -88,6 +88,17 @@ OPERATIONS: dict[str, Operation] = {
     "gateways_regenerateToken_create": Operation(
         "POST", f"{V1}/gateways/{{name}}/regenerateToken/", "gateways.regenerate_token"
     ),
+    # Certificates (keys never answered)
+    "certificates_list": Operation("GET", f"{V1}/certificates/", "certificates.list", LIST),
+    "certificates_create": Operation("POST", f"{V1}/certificates/", "certificates.create"),
+    "certificates_retrieve": Operation("GET", f"{V1}/certificates/{{name}}/", "certificates.get"),
+    "certificates_update": Operation("PUT", f"{V1}/certificates/{{name}}/", "certificates.replace"),
+    "certificates_partial_update": Operation(
+        "PATCH", f"{V1}/certificates/{{name}}/", "certificates.update"
+    ),
+    "certificates_destroy": Operation(
+        "DELETE", f"{V1}/certificates/{{name}}/", "certificates.delete"
+    ),
     # Named values and policy fragments
     "namedValues_list": Operation("GET", f"{V1}/namedValues/", "named_values.list", LIST),
     "namedValues_create": Operation("POST", f"{V1}/namedValues/", "named_values.create"),

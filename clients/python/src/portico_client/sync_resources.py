@@ -198,6 +198,12 @@ class NamedValues(_Crud[m.NamedValue]):
     _ops = calls.NAMED_VALUES
 
 
+class Certificates(_Crud[m.Certificate]):
+    """Create with `pem=` (chain and key, or a CA alone) or `pfx=` (base64) and `password=`."""
+
+    _ops = calls.CERTIFICATES
+
+
 class PolicyFragments(_Crud[m.PolicyFragment]):
     _ops = calls.POLICY_FRAGMENTS
 
