@@ -59,7 +59,9 @@ def logged(gateway, text: str, timeout: float = 10.0) -> bool:
 
 
 def fits(page, width: int) -> None:
-    """The page does not scroll sideways at this width."""
+    """The page does not scroll sideways at this width (measured once a navigation a click may
+    have started has loaded: mid-navigation there is no documentElement to measure)."""
+    page.wait_for_load_state("load")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at {width} px"
 

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from apis import services
 from apis.telemetry.models import LiveConnection, PendingMessage
 from tests.gateway.test_live_connections import count_of, publisher_client, until
+from tests.gateway.test_workers import wait_for_every_worker
 from tests.support.client import run, ws_connect
 from tests.support.servers import ServerProcess, serve_current_catalog
 
@@ -35,6 +36,9 @@ def two_workers(catalog, server_logs):
     server = ServerProcess("gateway", server_logs, workers=2)
     try:
         serve_current_catalog(server)
+        # Both workers listening before the connections are made: the kernel spreads new
+        # connections only over the workers already accepting (one slow start put all on one).
+        wait_for_every_worker(server)
         yield server
     finally:
         server.stop()
