@@ -63,7 +63,7 @@ def headers_carrying(xml: str, secrets: list[str]) -> set[str]:
 class PolicyDocumentRef:
     """One stored document: an API's, a product's, All APIs' or a fragment's."""
 
-    kind: str  # "api", "product", "global" or "fragment"
+    kind: str  # "api", "product", "global", "fragment", or "broker" (an API's broker URL)
     name: str
     xml: str
 
@@ -78,6 +78,7 @@ class PolicyDocumentRef:
             "product": f"product '{self.name}'",
             "global": "All APIs",
             "fragment": f"policy fragment '{self.name}'",
+            "broker": f"API '{self.name}' (broker URL)",
         }[self.kind]
 
 
@@ -96,6 +97,13 @@ def all_documents() -> list[PolicyDocumentRef]:
     docs += [
         PolicyDocumentRef("fragment", n, x)
         for n, x in PolicyFragment.objects.values_list("name", "xml")
+    ]
+    # Broker URLs whose password or token is a named value use it too (it must stay secret).
+    docs += [
+        PolicyDocumentRef("broker", n, url)
+        for n, url in Api.objects.filter(backend_url__contains="{{").values_list(
+            "name", "backend_url"
+        )
     ]
     return docs
 
@@ -120,7 +128,7 @@ def users(
             if (doc.kind, doc.name) not in using and fragment_ids(doc.xml) & via:
                 using[(doc.kind, doc.name)] = doc
                 changed = True
-    order = {"global": 0, "product": 1, "api": 2, "fragment": 3}
+    order = {"global": 0, "product": 1, "api": 2, "broker": 2, "fragment": 3}
     return sorted(using.values(), key=lambda d: (order[d.kind], d.name))
 
 
@@ -129,6 +137,8 @@ def check_users(
 ) -> None:
     """Refuse a change that would break a document using it, naming the document."""
     for doc in docs:
+        if doc.kind == "broker":
+            continue  # any value will do; that it stays secret is the named value's check
         if doc.kind == "fragment":
             if doc.name == skip:
                 continue

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 
 from gateway.catalog.backend_url import backend_url_problem, describe_char
+from gateway.catalog.broker_credentials import CredentialsProblem, read_credentials, split_userinfo
 from gateway.catalog.eventsource import backend_kind  # noqa: F401 - the models read it here
 
 # First path segments that belong to Portico itself and can never be an API URL suffix.
@@ -50,20 +51,24 @@ EVENT_SOURCE_SCHEMES = ("redis", "rediss", "nats", "mqtt", "mqtts")
 
 
 def validate_broker_url(value: str) -> None:
-    """redis://host[:port][/db], nats://host[:port], mqtt(s)://host[:port]: no path, query,
-    fragment or credentials (brokers that need credentials are not supported yet)."""
-    parts = urlsplit(value)
+    """redis://host[:port][/db], nats://host[:port], mqtt(s)://host[:port]: no path, query or
+    fragment; user info only as a user name and a secret named value for the password (or the
+    NATS token), gateway/catalog/broker_credentials.py. Whether that named value exists and is
+    secret is checked with the API (`check_broker_credentials`)."""
+    try:
+        read_credentials(value)
+    except CredentialsProblem as problem:
+        raise ValidationError(str(problem), code="credentials") from None
+    address, _userinfo = split_userinfo(value)
+    parts = urlsplit(address)
     scheme = parts.scheme.lower()
     if not parts.hostname:
         raise ValidationError("The broker URL needs a host name.", code="host")
-    if not (parts.username or parts.password):
-        # The host and port under the WebSocket URL's rules (gateway/catalog/backend_url.py).
-        problem = backend_url_problem(f"ws://{parts.netloc}")
-        if problem is not None and problem.code in ("host", "port"):
-            message = problem.message.replace("WebSocket URL", "broker URL")
-            raise ValidationError(message, code=problem.code)
-    if parts.username or parts.password:
-        raise ValidationError("The broker URL cannot hold credentials.", code="credentials")
+    # The host and port under the WebSocket URL's rules (gateway/catalog/backend_url.py).
+    problem = backend_url_problem(f"ws://{parts.netloc}")
+    if problem is not None and problem.code in ("host", "port"):
+        message = problem.message.replace("WebSocket URL", "broker URL")
+        raise ValidationError(message, code=problem.code)
     if parts.query or parts.fragment:
         raise ValidationError("The broker URL takes no ?query or #fragment.", code="path")
     path = parts.path.strip("/")
@@ -74,6 +79,30 @@ def validate_broker_url(value: str) -> None:
             )
     elif path:
         raise ValidationError(f"A {scheme}:// URL has no path.", code="path")
+
+
+def check_broker_credentials(backend_url: str, secrets: dict[str, bool]) -> None:
+    """The named values a broker URL refers to against the catalog's (`secrets`: name -> is
+    secret): each must exist and be secret, or the field says which and why."""
+    try:
+        names = read_credentials(backend_url or "").names
+    except CredentialsProblem:
+        return  # the field's own validator said why
+    for name in names:
+        if name not in secrets:
+            raise ValidationError(
+                {
+                    "backend_url": f"There is no named value {{{{{name}}}}}: add it as a secret "
+                    "named value first."
+                }
+            )
+        if not secrets[name]:
+            raise ValidationError(
+                {
+                    "backend_url": f"The named value {{{{{name}}}}} is not secret, so its value "
+                    "is shown on pages and in answers: use a secret named value for a password."
+                }
+            )
 
 
 def check_event_source(backend_url: str, source) -> None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apis.models.keys import generate_secret, unusable_token_hash
-from apis.models.library import check_policy_document
+from apis.models.library import check_broker_url_values, check_policy_document
 from apis.validators import (
     backend_kind,
     check_event_source,
@@ -225,6 +225,7 @@ class Api(models.Model):
             raise ValidationError({"max_message_bytes": "Must be at least 1 byte."})
         check_policy_document(self.policy_xml, scope="api", field="policy_xml")
         check_event_source(self.backend_url, self.source)
+        check_broker_url_values(self.backend_url)
 
     @property
     def backend_kind(self) -> str:

@@ -11,7 +11,12 @@ from apis.policy_resolution import (
     environment_of,
     fragment_error,
 )
-from apis.validators import validate_fragment_id, validate_named_value_name
+from apis.validators import (
+    check_broker_credentials,
+    validate_fragment_id,
+    validate_named_value_name,
+)
+from gateway.policies.namedvalues import referenced_names
 
 
 class NamedValue(models.Model):
@@ -114,3 +119,12 @@ def check_fragment(xml: str, *, fragment_id: str, field: str) -> None:
     error = fragment_error(xml, fragment_id, env)
     if error:
         raise ValidationError({field: error})
+
+
+def check_broker_url_values(backend_url: str) -> None:
+    """The named values a broker URL's password or token refers to exist and are secret."""
+    if "{{" not in (backend_url or ""):
+        return
+    named = NamedValue.objects.filter(name__in=referenced_names(backend_url))
+    secrets = dict(named.values_list("name", "secret"))
+    check_broker_credentials(backend_url, secrets)

@@ -15,9 +15,11 @@ from apis.models import (
     Certificate,
     Gateway,
     GlobalPolicy,
+    NamedValue,
     Product,
     Subscription,
 )
+from gateway.catalog.broker_credentials import CredentialsProblem, read_credentials
 from gateway.catalog.contract import (  # noqa: F401 - the contract, re-exported for callers
     ApiEntry,
     GatewayCatalog,
@@ -91,6 +93,7 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
                 backend_ca_pem=(
                     api.backend_ca_certificate.chain_pem if api.backend_ca_certificate else ""
                 ),
+                backend_secrets=broker_secrets(api.backend_url),
             )
         )
     # Only what reaches this gateway's APIs: a node holds no other gateway's products, keys or
@@ -150,7 +153,9 @@ def gateway_catalog(gateway_name: str) -> GatewayCatalog:
         ended_subscriptions=ended,
         key_hash_secret=secret,
         secret_headers=tuple(sorted(resolve.secret_headers)),
-        secret_values=tuple(sorted(resolve.secret_values)),
+        secret_values=tuple(
+            sorted({*resolve.secret_values, *(v for a in apis for _, v in a.backend_secrets)})
+        ),
         hostnames=gateway_hostnames(gateway),
         **client_trust(),
         backend_certificates=backend_certificates(
@@ -289,6 +294,21 @@ def _subscription_entry(row: dict, secret: str, needs_email) -> SubscriptionEntr
         secondary_key_hash=subscription_key_hash(secret, secondary),
         owner_email=email if email and needs_email(row) else "",
     )
+
+
+def broker_secrets(backend_url: str) -> tuple[tuple[str, str], ...]:
+    """(name, clear value) of the named values a broker URL refers to for its password or
+    token, decrypted for the gateway that serves the API and no other. A name the catalog no
+    longer has is left out: the gateway then refuses the handshakes rather than connect
+    without it."""
+    if "{{" not in backend_url:
+        return ()
+    try:
+        names = read_credentials(backend_url).names
+    except CredentialsProblem:
+        return ()  # a row written around the checks: the gateway refuses it the same way
+    rows = NamedValue.objects.filter(name__in=names).order_by("name")
+    return tuple((row.name, row.resolved_value()) for row in rows)
 
 
 def _event_source(api) -> EventSource | None:

@@ -54,6 +54,15 @@ def update_named_value(
     else:
         named.secret, named.value, named.encrypted_value = False, value, ""
     named.full_clean()
+    if not becomes_secret:
+        brokers = [d for d in users(named_value=named.name) if d.kind == "broker"]
+        if brokers:
+            raise ValidationError(
+                {
+                    "secret": f"{brokers[0].label} uses it as a password: it stays secret "
+                    "(a plain value is shown on pages and in answers)."
+                }
+            )
     if value is not None:
         env = policy_environment(values={named.name: value})
         check_users(users(named_value=named.name), env, field="value")

@@ -37,6 +37,10 @@ class ApiEntry:
     source: EventSource | None = None
     # CA certificates (PEM) a wss:// backend is verified against ("": the system's store).
     backend_ca_pem: str = ""
+    # (name, clear value) of the secret named values an event broker's URL refers to for its
+    # password or token: sent only to the nodes serving this API, filled in when the broker is
+    # opened (gateway.sources.credentials), never logged.
+    backend_secrets: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)

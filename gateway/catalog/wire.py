@@ -33,6 +33,8 @@ def catalog_to_json(catalog: GatewayCatalog) -> dict:
             del api["source"]  # a WebSocket backend (older nodes still read the catalog)
         if not api["backend_ca_pem"]:
             del api["backend_ca_pem"]  # and for the system's CA store
+        if not api["backend_secrets"]:
+            del api["backend_secrets"]  # and for a broker without credentials
     for product in data["products"]:
         if product["max_connections"] is None:
             del product["max_connections"]
@@ -63,6 +65,9 @@ def catalog_from_json(data: dict) -> GatewayCatalog:
                 **api,
                 "product_ids": tuple(api["product_ids"]),
                 "source": _source(api.get("source")),
+                "backend_secrets": tuple(
+                    (str(name), str(value)) for name, value in api.get("backend_secrets", ())
+                ),
             }
         )
         for api in data["apis"]

@@ -11,11 +11,13 @@ from typing import Any, Protocol
 
 
 class BrokerUnavailable(Exception):
-    """The broker cannot be reached or refused the request (the handshake answers 502/504)."""
+    """The broker cannot be reached or refused the request (the handshake answers 502/504);
+    `auth`: it refused the gateway's credentials (the message never holds them)."""
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    def __init__(self, message: str, *, timeout: bool = False, auth: bool = False) -> None:
         super().__init__(message)
         self.timeout = timeout
+        self.auth = auth
 
 
 class BadEventId(ValueError):

@@ -1,17 +1,18 @@
 """One broker subscription per (process, broker, name), shared by every connection reading it.
 
-`SourceHub` (one per process, in `GatewayState`) keeps a broker client per URL and a `Feed`
-per followed name. A feed's task reads the broker and offers each event to its connections'
-legs; offering never waits (each leg has its own bounded queue), so a slow client never slows
-the feed or the other clients. The last leg to leave ends the subscription. When the broker is
-lost, every leg of the feed is closed 1012 (try again: reconnect with the last id seen).
-"""
+`SourceHub` (one per process, in `GatewayState`) keeps a broker client per address (URL and
+credentials) and a `Feed` per followed name. A feed's task reads the broker and offers each
+event to its connections' legs; offering never waits (each leg has its own bounded queue), so a
+slow client never slows the feed or the other clients. The last leg to leave ends the
+subscription. When the broker is lost, every leg of the feed is closed 1012 (try again:
+reconnect with the last id seen)."""
 
 import asyncio
 import logging
 from collections.abc import Callable
 
 from gateway.catalog.eventsource import MQTT, NATS, REDIS, backend_kind
+from gateway.sources.credentials import BrokerAddress
 from gateway.sources.events import Broker, BrokerUnavailable
 
 log = logging.getLogger("portico.gateway")
@@ -19,21 +20,22 @@ log = logging.getLogger("portico.gateway")
 SERVICE_RESTART = 1012  # the broker was lost: the client may reconnect and resume
 
 
-def make_broker(url: str, *, timeout: float) -> Broker:
-    """The broker client for `url`'s kind (the broker modules are imported when first used)."""
-    kind = backend_kind(url)
+def make_broker(address: BrokerAddress, *, timeout: float) -> Broker:
+    """The broker client for the address's kind (the broker modules are imported when first
+    used)."""
+    kind = backend_kind(address.url)
     if kind == REDIS:
         from gateway.sources.redis_streams import RedisStreams
 
-        return RedisStreams(url, timeout=timeout)
+        return RedisStreams(address, timeout=timeout)
     if kind == NATS:
         from gateway.sources.nats_jetstream import NatsJetStream
 
-        return NatsJetStream(url, timeout=timeout)
+        return NatsJetStream(address, timeout=timeout)
     if kind == MQTT:
         from gateway.sources.mqtt import MqttTopics
 
-        return MqttTopics(url, timeout=timeout)
+        return MqttTopics(address, timeout=timeout)
     raise ValueError(f"not an event source: {kind}")
 
 
@@ -100,22 +102,34 @@ class SourceHub:
     def __init__(self, *, timeout: float = 5.0, make: Callable = make_broker) -> None:
         self.timeout = timeout
         self.make = make
-        self.brokers: dict[str, Broker] = {}
+        # By address: the URL and its credentials, so a changed password opens a new client.
+        self.brokers: dict[BrokerAddress, Broker] = {}
         self.feeds: dict[tuple, Feed] = {}
+        self.closing: set[asyncio.Task] = set()
 
-    def broker(self, url: str) -> Broker:
-        broker = self.brokers.get(url)
+    def broker(self, address: BrokerAddress) -> Broker:
+        broker = self.brokers.get(address)
         if broker is None:
-            broker = self.brokers[url] = self.make(url, timeout=self.timeout)
+            self._retire(address.url)
+            broker = self.brokers[address] = self.make(address, timeout=self.timeout)
         return broker
 
-    async def join(self, url: str, name: str, leg) -> Feed:
-        """Add `leg` to the feed of (`url`, `name`), subscribing first if there is none; raise
-        BrokerUnavailable when the broker cannot be subscribed to."""
-        key = (url, name)
+    def _retire(self, url: str) -> None:
+        """Close the clients of `url` under other credentials that no feed reads any more (the
+        credentials changed); feeds still open keep theirs until their last client leaves."""
+        reading = {feed.key[0] for feed in self.feeds.values()}
+        for address in [a for a in self.brokers if a.url == url and a not in reading]:
+            task = asyncio.get_running_loop().create_task(self.brokers.pop(address).close())
+            self.closing.add(task)
+            task.add_done_callback(self.closing.discard)
+
+    async def join(self, address: BrokerAddress, name: str, leg) -> Feed:
+        """Add `leg` to the feed of (`address`, `name`), subscribing first if there is none;
+        raise BrokerUnavailable when the broker cannot be subscribed to."""
+        key = (address, name)
         feed = self.feeds.get(key)
         if feed is None:
-            feed = self.feeds[key] = Feed(self, key, self.broker(url), name)
+            feed = self.feeds[key] = Feed(self, key, self.broker(address), name)
             feed.legs.add(leg)
             await feed.start()
             return feed

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import aiomqtt
 
+from gateway.sources.credentials import BrokerAddress
 from gateway.sources.events import BrokerUnavailable, Event, decode_payload
 
 log = logging.getLogger("portico.gateway")
@@ -22,6 +23,9 @@ log = logging.getLogger("portico.gateway")
 FOLLOW_BUFFER = 1024  # messages between the connection's reader and one feed
 INCOMING_LIMIT = 4096  # messages the MQTT client itself queues before the reader takes them
 _LOST = object()
+# CONNACK codes for refused credentials: MQTT 3.1.1 (4 bad user name or password, 5 not
+# authorised) and MQTT 5 (134, 135).
+CREDENTIALS_REFUSED = frozenset({4, 5, 134, 135})
 
 
 @cache
@@ -32,8 +36,9 @@ def _tls_context() -> ssl.SSLContext:
 class MqttTopics:
     resumable = False
 
-    def __init__(self, url: str, *, timeout: float) -> None:
-        parts = urlsplit(url)
+    def __init__(self, address: BrokerAddress, *, timeout: float) -> None:
+        parts = urlsplit(address.url)
+        self.username, self.password = address.username, address.password
         self.secure = parts.scheme.lower() == "mqtts"
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or (8883 if self.secure else 1883)
@@ -55,12 +60,17 @@ class MqttTopics:
                     timeout=self.timeout,
                     tls_context=_tls_context() if self.secure else None,
                     max_queued_incoming_messages=INCOMING_LIMIT,
+                    username=self.username,
+                    password=self.password,
                 )
                 try:
                     async with asyncio.timeout(self.timeout):
                         await client.__aenter__()
                 except TimeoutError:
                     raise BrokerUnavailable("mqtt did not answer in time", timeout=True) from None
+                except aiomqtt.MqttCodeError as exc:
+                    refused = _reason_code(exc) in CREDENTIALS_REFUSED
+                    raise BrokerUnavailable(f"mqtt: {exc}", auth=refused) from None
                 except (aiomqtt.MqttError, OSError) as exc:
                     raise BrokerUnavailable(f"mqtt: {exc}") from None
                 self.client = client
@@ -143,3 +153,9 @@ def _put(queue: asyncio.Queue, item) -> None:
             return
         except asyncio.QueueFull:
             queue.get_nowait()
+
+
+def _reason_code(exc: aiomqtt.MqttCodeError) -> int | None:
+    rc = exc.rc
+    value = getattr(rc, "value", rc)  # paho's ReasonCode (MQTT 5) or a plain int (3.1.1)
+    return value if isinstance(value, int) else None

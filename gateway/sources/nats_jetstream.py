@@ -10,16 +10,19 @@ import asyncio
 import logging
 
 import nats
+from nats.errors import AuthorizationError
 from nats.errors import Error as NatsError
 from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from gateway.sources.credentials import BrokerAddress
 from gateway.sources.events import BadEventId, BrokerUnavailable, Event, decode_payload
 
 log = logging.getLogger("portico.gateway")
 
 FOLLOW_BUFFER = 1024  # messages between the NATS client's callback and the feed
 _LOST = object()
+AUTH_REFUSED = "Authorization Violation"  # the server's -ERR for refused credentials
 
 
 def _event(subject: str, sequence: int, data: bytes) -> Event:
@@ -30,8 +33,18 @@ def _event(subject: str, sequence: int, data: bytes) -> Event:
 class NatsJetStream:
     resumable = True
 
-    def __init__(self, url: str, *, timeout: float) -> None:
-        self.url = url
+    def __init__(self, address: BrokerAddress, *, timeout: float) -> None:
+        self.url = address.url
+        # Beside the URL (which holds none): user and password, or a token.
+        self.credentials = {
+            k: v
+            for k, v in (
+                ("user", address.username),
+                ("password", address.password),
+                ("token", address.token),
+            )
+            if v is not None
+        }
         self.timeout = timeout
         self.nc = None
         self.lock = asyncio.Lock()
@@ -55,9 +68,14 @@ class NatsJetStream:
                         max_reconnect_attempts=0,
                         disconnected_cb=self._disconnected,
                         error_cb=self._error,
+                        **self.credentials,
                     )
                 except (NatsError, OSError, TimeoutError) as exc:
-                    raise BrokerUnavailable(f"nats: {exc or type(exc).__name__}") from None
+                    # nats-py raises a plain Error with the server's -ERR text while connecting.
+                    refused = isinstance(exc, AuthorizationError) or AUTH_REFUSED in str(exc)
+                    text = str(exc) or type(exc).__name__
+                    text = text if text.startswith("nats:") else f"nats: {text}"
+                    raise BrokerUnavailable(text, auth=refused) from None
             return self.nc
 
     async def _disconnected(self) -> None:

@@ -4,7 +4,8 @@ The `subscribe` name is a literal or an `@(...)` expression evaluated with the h
 policy context; an evaluated name outside the API's `allow` patterns refuses the handshake with
 403. The client's last id comes from the `Last-Event-ID` header or the `last-event-id` query
 parameter (400 when the broker's ids never look like it). A broker that cannot be subscribed to
-answers 502 (504 when it does not answer in time), with a JSON reason like any backend.
+answers 502 (504 when it does not answer in time), with a JSON reason like any backend; one that
+refuses the gateway's credentials answers 502 saying so, without them.
 """
 
 from functools import lru_cache
@@ -13,6 +14,7 @@ from gateway.catalog.eventsource import concrete_name, is_expression, name_allow
 from gateway.policies.conditions import parse_text_expression
 from gateway.policies.errors import PolicyError
 from gateway.refusal import Refusal
+from gateway.sources.credentials import CredentialsMissing, broker_address
 from gateway.sources.events import BadEventId, BrokerUnavailable
 from gateway.sources.leg import SourceLeg
 
@@ -57,7 +59,15 @@ async def open_source(hub, route, handshake, ctx, *, kind: str) -> SourceLeg:
     """Subscribe this connection (through the process's shared feed) or raise Refusal."""
     source = route.api.source
     name = subscribed_name(kind, source, ctx)
-    broker = hub.broker(route.backend_url)
+    try:
+        address = broker_address(route.backend_url, route.api.backend_secrets)
+    except CredentialsMissing as exc:
+        raise Refusal(
+            502,
+            "The event source's credentials are not available.",
+            reason=f"event source credentials: {exc}",
+        ) from None
+    broker = hub.broker(address)
     resume_after = None
     resume = last_event_id(handshake.headers, handshake.query)
     if resume is not None and broker.resumable:
@@ -67,8 +77,14 @@ async def open_source(hub, route, handshake, ctx, *, kind: str) -> SourceLeg:
             raise Refusal(400, f"Last-Event-ID: {exc}", reason="bad last event id") from None
     leg = SourceLeg(broker, name, source, resume_after=resume_after)
     try:
-        leg.feed = await hub.join(route.backend_url, name, leg)
+        leg.feed = await hub.join(address, name, leg)
     except BrokerUnavailable as exc:
+        if exc.auth:  # the publisher's to fix: no Retry-After
+            raise Refusal(
+                502,
+                "The event source refused the gateway's credentials.",
+                reason=f"event source refused the credentials: {exc}",
+            ) from None
         if exc.timeout:
             raise Refusal(
                 504, "The event source did not answer in time.", reason=f"event source: {exc}"

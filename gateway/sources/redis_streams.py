@@ -1,7 +1,8 @@
 """Redis Streams as an event source: XREAD for the live feed, XRANGE to replay, XADD to publish.
 
-One `RedisStreams` per broker URL and process; its connection pool holds one connection per
-followed stream (a blocking XREAD) plus what replays and publishes borrow for a moment.
+One `RedisStreams` per broker address (URL and credentials) and process; its connection pool
+holds one connection per followed stream (a blocking XREAD) plus what replays and publishes
+borrow for a moment.
 """
 
 import asyncio
@@ -9,8 +10,15 @@ import json
 import logging
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import (
+    AuthenticationError,
+    AuthorizationError,
+    NoPermissionError,
+    RedisError,
+    ResponseError,
+)
 
+from gateway.sources.credentials import BrokerAddress
 from gateway.sources.events import BadEventId, BrokerUnavailable, Event, decode_payload
 
 log = logging.getLogger("portico.gateway")
@@ -19,6 +27,8 @@ BLOCK_MS = 5_000  # one XREAD waits this long for new entries, then asks again
 READ_COUNT = 512  # entries per XREAD at most
 # A field of a published client message (XADD <stream> * data <message>).
 PUBLISH_FIELD = "data"
+# The broker refused the credentials (WRONGPASS, NOAUTH) or the ACL user may not do this.
+REFUSED = (AuthenticationError, AuthorizationError, NoPermissionError)
 
 
 def parse_stream_id(text: str) -> tuple[int, int]:
@@ -42,12 +52,17 @@ def _event(stream: str, entry_id: bytes, fields: dict) -> Event:
 class RedisStreams:
     resumable = True
 
-    def __init__(self, url: str, *, timeout: float) -> None:
-        self.url = url
+    def __init__(self, address: BrokerAddress, *, timeout: float) -> None:
+        self.url = address.url
         self.timeout = timeout
         # Reads wait longer than one blocking XREAD (BLOCK_MS), so only a silent broker times out.
+        # The credentials go beside the URL (which holds none): AUTH on every new connection.
         self.client = aioredis.Redis.from_url(
-            url, socket_connect_timeout=timeout, socket_timeout=BLOCK_MS / 1000 + timeout
+            address.url,
+            username=address.username,
+            password=address.password,
+            socket_connect_timeout=timeout,
+            socket_timeout=BLOCK_MS / 1000 + timeout,
         )
 
     def parse_id(self, text: str) -> tuple[int, int]:
@@ -60,6 +75,8 @@ class RedisStreams:
                 newest = await self.client.xrevrange(name, count=1)
         except TimeoutError:
             raise BrokerUnavailable("redis did not answer in time", timeout=True) from None
+        except REFUSED as exc:
+            raise BrokerUnavailable(f"redis: {exc}", auth=True) from None
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"redis: {exc}") from None
         last = newest[0][0].decode() if newest else "0-0"
@@ -86,6 +103,8 @@ class RedisStreams:
                 entries = await self.client.xrange(name, min=start, max="+", count=count)
         except TimeoutError:
             raise BrokerUnavailable("redis did not answer in time", timeout=True) from None
+        except REFUSED as exc:  # NOPERM is a ResponseError, not a bad id
+            raise BrokerUnavailable(f"redis: {exc}", auth=True) from None
         except ResponseError as exc:
             raise BadEventId(str(exc)) from None
         except (RedisError, OSError) as exc:
@@ -98,6 +117,8 @@ class RedisStreams:
                 await self.client.xadd(name, {PUBLISH_FIELD: payload})
         except TimeoutError:
             raise BrokerUnavailable("redis did not answer in time", timeout=True) from None
+        except REFUSED as exc:
+            raise BrokerUnavailable(f"redis: {exc}", auth=True) from None
         except (RedisError, OSError) as exc:
             raise BrokerUnavailable(f"redis: {exc}") from None
 

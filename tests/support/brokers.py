@@ -1,6 +1,7 @@
 """Real event brokers for tests: the shared ones (Redis 6379, NATS 4222, Mosquitto 1883) and
 private ones on free ports, started and stopped by PID, for tests that take a broker down."""
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -32,13 +33,27 @@ def _wait_port(port: int, timeout: float = 10.0) -> None:
 
 
 class BrokerProcess:
-    """One broker server of our own on a free loopback port; `stop()` ends only that PID."""
+    """One broker server of our own on a free loopback port; `stop()` ends only that PID.
 
-    def __init__(self, kind: str, workdir: Path, port: int | None = None) -> None:
+    With `password`, clients must authenticate: Redis `--requirepass` (or, with `user`, an ACL
+    user and no anonymous default user), NATS `--user/--pass`, Mosquitto a `password_file`;
+    with `token`, NATS token authentication."""
+
+    def __init__(
+        self,
+        kind: str,
+        workdir: Path,
+        port: int | None = None,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+    ) -> None:
         self.kind = kind
         self.workdir = workdir
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
+        self.user, self.password, self.token = user, password, token
 
     @property
     def url(self) -> str:
@@ -52,16 +67,46 @@ class BrokerProcess:
             return [
                 shutil.which("redis-server") or "/usr/bin/redis-server",
                 "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "yes",
-                "--appendfsync", "always", "--dir", str(self.workdir),
+                "--appendfsync", "always", "--dir", str(self.workdir), *self._redis_auth(),
             ]  # fmt: skip
         if self.kind == "nats":
             return [
                 shutil.which("nats-server") or "/usr/sbin/nats-server",
-                "-a", "127.0.0.1", "-p", port, "-js", "-sd", str(self.workdir),
+                "-a", "127.0.0.1", "-p", port, "-js", "-sd", str(self.workdir), *self._nats_auth(),
             ]  # fmt: skip
         config = self.workdir / "mosquitto.conf"
-        config.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
+        lines = [f"listener {port} 127.0.0.1"]
+        if self.password is None:
+            lines.append("allow_anonymous true")
+        else:
+            passwords = self.workdir / "passwords"
+            passwords.unlink(missing_ok=True)
+            subprocess.run(
+                [shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd", "-c", "-b",
+                 str(passwords), self.user or "portico", self.password],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            # Run as ourselves (as root, mosquitto would switch to a user that cannot read it).
+            lines += [f"user {getpass.getuser()}", "allow_anonymous false"]
+            lines.append(f"password_file {passwords}")
+        config.write_text("\n".join(lines) + "\n")
         return [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(config)]
+
+    def _redis_auth(self) -> list[str]:
+        if self.password is None:
+            return []
+        if self.user is None:
+            return ["--requirepass", self.password]
+        # One word per argument: redis-server joins them into the config line `user ...`.
+        acl = [self.user, "on", f">{self.password}", "~*", "&*", "+@all"]
+        return ["--user", "default", "off", "--user", *acl]
+
+    def _nats_auth(self) -> list[str]:
+        if self.token is not None:
+            return ["--auth", self.token]
+        if self.password is None:
+            return []
+        return ["--user", self.user or "portico", "--pass", self.password]
 
     def start(self) -> "BrokerProcess":
         self.workdir.mkdir(parents=True, exist_ok=True)
