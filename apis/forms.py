@@ -14,6 +14,7 @@ from apis.validators import (
     validate_query_param_name,
     validate_url_suffix,
 )
+from gateway.catalog.broker_credentials import without_literal_secret
 
 # Multiple choices as a checkbox list: one click never silently drops the other choices.
 CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "choice-list"})
@@ -77,7 +78,10 @@ class ApiForm(CatalogForm):
         max_length=2000,
         validators=[validate_backend_url],
         help_text="The backend, e.g. wss://backend.example.com/socket, or an event broker: "
-        "redis://127.0.0.1:6379/0, nats://127.0.0.1:4222, mqtt://127.0.0.1:1883.",
+        "redis://127.0.0.1:6379/0, nats://127.0.0.1:4222, mqtt://127.0.0.1:1883. A broker's "
+        "password is the name of a secret named value, never the password itself: "
+        "redis://:{{redis-pass}}@host:6379/0, nats://user:{{nats-pass}}@host:4222 (or a token: "
+        "nats://{{nats-token}}@host), mqtt://user:{{mqtt-pass}}@host:1883.",
     )
     source = forms.JSONField(
         label="Event source",
@@ -127,6 +131,16 @@ class ApiForm(CatalogForm):
 
     def clean_source(self) -> dict:
         return self.cleaned_data.get("source") or {}  # empty: a WebSocket backend
+
+    def clean(self):
+        cleaned = super().clean()
+        if "backend_url" in self.errors:  # a refused broker password is not shown back
+            typed = self.data.get("backend_url", "")
+            shown = without_literal_secret(typed)
+            if shown != typed:
+                self.data = self.data.copy()
+                self.data["backend_url"] = shown
+        return cleaned
 
     def clean_url_suffix(self) -> str:
         suffix = self.cleaned_data["url_suffix"]

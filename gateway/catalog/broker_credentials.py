@@ -110,3 +110,26 @@ def _bad_name() -> str:
         "The named value in the broker URL needs a valid name: letters, digits, '.', '-' and "
         "'_' between {{ and }}."
     )
+
+
+PLACEHOLDER = "{{name}}"
+
+
+def without_literal_secret(url: str) -> str:
+    """`url` with a literal password (or NATS token) replaced by `{{name}}`: what a refused
+    form shows back instead of the secret it was sent, and what to write there."""
+    try:
+        read_credentials(url)
+        return url
+    except CredentialsProblem:
+        pass
+    address, userinfo = split_userinfo(url)
+    user, colon, password = (userinfo or "").partition(":")
+    if colon and password and "{{" not in password:
+        kept = f"{user}:{PLACEHOLDER}"
+    elif not colon and user and "{{" not in user and backend_kind(url) == NATS:
+        kept = PLACEHOLDER
+    else:
+        return url
+    scheme, _, rest = address.partition("://")
+    return f"{scheme}://{kept}@{rest}"
