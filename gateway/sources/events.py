@@ -20,6 +20,14 @@ class BrokerUnavailable(Exception):
         self.auth = auth
 
 
+@dataclass(slots=True)
+class Dropped:
+    """In a subscription's stream of events: `count` events the broker client's buffer lost
+    here (it was full), so every connection of the feed missed them."""
+
+    count: int
+
+
 class BadEventId(ValueError):
     """A `Last-Event-ID` this broker's ids never look like (the handshake answers 400)."""
 
@@ -64,8 +72,9 @@ class Broker(Protocol):
 
     async def subscribe(self, name: str):
         """Subscribe to `name` from now on; raise BrokerUnavailable when that fails (the
-        handshake refuses). Returns an async iterator of the events in order, which raises
-        BrokerUnavailable when the broker is lost later."""
+        handshake refuses). Returns an async iterator of the events in order (with a `Dropped`
+        where its buffer lost some), which raises BrokerUnavailable when the broker is lost
+        later."""
         ...
 
     async def replay(self, name: str, after: Any, count: int) -> list[Event]: ...

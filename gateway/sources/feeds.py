@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from gateway.catalog.eventsource import MQTT, NATS, REDIS, backend_kind
 from gateway.sources.credentials import BrokerAddress
-from gateway.sources.events import Broker, BrokerUnavailable
+from gateway.sources.events import Broker, BrokerUnavailable, Dropped
 
 log = logging.getLogger("portico.gateway")
 
@@ -64,6 +64,10 @@ class Feed:
     async def _pump(self, events) -> None:
         try:
             async for event in events:
+                if type(event) is Dropped:  # the broker client's buffer lost them for all
+                    for leg in tuple(self.legs):
+                        leg.missed(event.count)
+                    continue
                 for leg in tuple(self.legs):
                     leg.offer(event)
         except asyncio.CancelledError:

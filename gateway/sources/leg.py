@@ -36,7 +36,7 @@ class SourceLeg:
         self.queue: deque[Event] = deque()
         self.limit = source.queue
         self.drop_oldest = source.overflow == DROP_OLDEST
-        self.dropped = 0  # events dropped because the client fell behind
+        self.dropped = 0  # events dropped for this client: it fell behind, or its feed did
         # The last key delivered (or the client's Last-Event-ID): nothing at or before it is sent.
         self.floor = resume_after
         self.replaying = resume_after is not None
@@ -65,6 +65,12 @@ class SourceLeg:
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def missed(self, count: int) -> None:
+        """`count` events the feed lost before they reached this connection's queue (the broker
+        client's buffer was full): counted with the ones its own overflow dropped."""
+        if self.closed is None and not self.replaying:  # a replay reads them from the broker
+            self.dropped += count
 
     def fail(self, code: int, reason: str) -> None:
         """End the connection as if the backend closed with `code` (the relay closes the client)."""

@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import aiomqtt
 
+from gateway.sources.buffer import FollowBuffer
 from gateway.sources.credentials import BrokerAddress
 from gateway.sources.events import BrokerUnavailable, Event, decode_payload
 
 log = logging.getLogger("portico.gateway")
 
-FOLLOW_BUFFER = 1024  # messages between the connection's reader and one feed
 INCOMING_LIMIT = 4096  # messages the MQTT client itself queues before the reader takes them
 _LOST = object()
 # CONNACK codes for refused credentials: MQTT 3.1.1 (4 bad user name or password, 5 not
@@ -46,7 +46,7 @@ class MqttTopics:
         self.client: aiomqtt.Client | None = None
         self.reader: asyncio.Task | None = None
         self.lock = asyncio.Lock()
-        self.topics: dict[str, asyncio.Queue] = {}  # topic filter -> its feed's buffer
+        self.topics: dict[str, FollowBuffer] = {}  # topic filter -> its feed's buffer
 
     def parse_id(self, text: str) -> None:
         return None  # nothing to resume from (never called: `resumable` is False)
@@ -87,19 +87,19 @@ class MqttTopics:
                 data, raw = decode_payload(bytes(payload))
                 for pattern, queue in tuple(self.topics.items()):
                     if topic.matches(pattern):
-                        _put(queue, Event("", None, topic.value, data, raw))
+                        queue.put(Event("", None, topic.value, data, raw))
         except aiomqtt.MqttError as exc:
             log.debug("mqtt event source connection ended: %s", exc)
         finally:
             if self.client is client:
                 self.client = None
             for queue in tuple(self.topics.values()):
-                _put(queue, _LOST)
+                queue.put(_LOST)
             self.topics.clear()
 
     async def subscribe(self, name: str):
         client = await self._connect()
-        queue: asyncio.Queue = asyncio.Queue(FOLLOW_BUFFER)
+        queue = FollowBuffer()
         self.topics[name] = queue
         try:
             await client.subscribe(name, qos=1, timeout=self.timeout)
@@ -108,7 +108,7 @@ class MqttTopics:
             raise BrokerUnavailable(f"mqtt: {exc}") from None
         return self._follow(client, name, queue)
 
-    async def _follow(self, client: aiomqtt.Client, name: str, queue: asyncio.Queue):
+    async def _follow(self, client: aiomqtt.Client, name: str, queue: FollowBuffer):
         try:
             while True:
                 event = await queue.get()
@@ -143,16 +143,6 @@ class MqttTopics:
                 await client.__aexit__(None, None, None)
             except (aiomqtt.MqttError, OSError):
                 log.debug("closing the mqtt event source failed", exc_info=True)
-
-
-def _put(queue: asyncio.Queue, item) -> None:
-    """Never waits: a full buffer loses its oldest message (the feed itself never lags)."""
-    while True:
-        try:
-            queue.put_nowait(item)
-            return
-        except asyncio.QueueFull:
-            queue.get_nowait()
 
 
 def _reason_code(exc: aiomqtt.MqttCodeError) -> int | None:

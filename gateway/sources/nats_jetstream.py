@@ -15,12 +15,12 @@ from nats.errors import Error as NatsError
 from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from gateway.sources.buffer import FollowBuffer
 from gateway.sources.credentials import BrokerAddress
 from gateway.sources.events import BadEventId, BrokerUnavailable, Event, decode_payload
 
 log = logging.getLogger("portico.gateway")
 
-FOLLOW_BUFFER = 1024  # messages between the NATS client's callback and the feed
 _LOST = object()
 AUTH_REFUSED = "Authorization Violation"  # the server's -ERR for refused credentials
 
@@ -48,7 +48,7 @@ class NatsJetStream:
         self.timeout = timeout
         self.nc = None
         self.lock = asyncio.Lock()
-        self.followers: set[asyncio.Queue] = set()
+        self.followers: set[FollowBuffer] = set()
         self.streams: dict[str, str] = {}  # subject -> the stream that holds it
 
     def parse_id(self, text: str) -> int:
@@ -82,7 +82,7 @@ class NatsJetStream:
         self.nc = None
         self.streams.clear()
         for queue in tuple(self.followers):
-            _put_lost(queue)
+            queue.put(_LOST)
 
     async def _error(self, exc) -> None:
         log.debug("nats event source: %s", exc)
@@ -99,10 +99,10 @@ class NatsJetStream:
 
     async def subscribe(self, name: str):
         """An ordered consumer delivering what is published from now on."""
-        queue: asyncio.Queue = asyncio.Queue(FOLLOW_BUFFER)
+        queue = FollowBuffer()
 
-        async def deliver(msg) -> None:
-            await queue.put(_event(msg.subject, msg.metadata.sequence.stream, msg.data))
+        async def deliver(msg) -> None:  # never waits: the NATS client's own queue stays short
+            queue.put(_event(msg.subject, msg.metadata.sequence.stream, msg.data))
 
         try:
             async with asyncio.timeout(self.timeout):
@@ -118,7 +118,7 @@ class NatsJetStream:
         self.followers.add(queue)
         return self._follow(queue, sub)
 
-    async def _follow(self, queue: asyncio.Queue, sub):
+    async def _follow(self, queue: FollowBuffer, sub):
         try:
             while True:
                 event = await queue.get()
@@ -171,13 +171,3 @@ class NatsJetStream:
                 await nc.close()
             except (NatsError, OSError):
                 log.debug("closing the nats event source failed", exc_info=True)
-
-
-def _put_lost(queue: asyncio.Queue) -> None:
-    """Tell a follower its connection is gone, even when its buffer is full."""
-    while True:
-        try:
-            queue.put_nowait(_LOST)
-            return
-        except asyncio.QueueFull:
-            queue.get_nowait()
