@@ -10,7 +10,7 @@ logs) therefore never holds a secret. Messages here never quote what the URL hol
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from gateway.catalog.eventsource import NATS, backend_kind
+from gateway.catalog.eventsource import EVENT_SOURCE_KINDS, NATS, backend_kind
 from gateway.policies.namedvalues import is_valid_name
 
 EXAMPLES = {
@@ -67,9 +67,12 @@ def _secret_needed(kind: str, what: str = "A password in the broker URL") -> str
 
 
 def read_credentials(url: str) -> BrokerCredentials:
-    """The credentials of a broker URL, or raise CredentialsProblem."""
-    address, userinfo = split_userinfo(url)
+    """The credentials of a broker URL, or raise CredentialsProblem (none for a WebSocket URL:
+    its own check refuses user info)."""
     kind = backend_kind(url)
+    if kind not in EVENT_SOURCE_KINDS:
+        return BrokerCredentials(url)
+    address, userinfo = split_userinfo(url)
     if userinfo is None:
         return BrokerCredentials(address)
     user, colon, password = userinfo.partition(":")
