@@ -5,7 +5,8 @@ credentials) and a `Feed` per followed name. A feed's task reads the broker and 
 event to its connections' legs; offering never waits (each leg has its own bounded queue), so a
 slow client never slows the feed or the other clients. The last leg to leave ends the
 subscription. When the broker is lost, every leg of the feed is closed 1012 (try again:
-reconnect with the last id seen)."""
+reconnect with the last id seen).
+"""
 
 import asyncio
 import logging
