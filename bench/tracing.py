@@ -292,6 +292,16 @@ def parts(count: int) -> None:
         )
     )
     tracing.shutdown()
+    for sampler, arg, label in (
+        ("always_off", "", "not sampled"),
+        ("traceidratio", "0.1", "1 in 10"),
+    ):
+        os.environ["OTEL_TRACES_SAMPLER"], os.environ["OTEL_TRACES_SAMPLER_ARG"] = sampler, arg
+        sampled = Tracing(gateway="managed", node="bench", exporter=Keep())
+        us = cpu_us(lambda n, t=sampled: _handshakes(t, n), count)
+        rows.append((f"gateway HandshakeTrace, {label}", us))
+        sampled.shutdown()
+    del os.environ["OTEL_TRACES_SAMPLER"], os.environ["OTEL_TRACES_SAMPLER_ARG"]
     batch = keep.spans[-510:]  # one default-size export: 170 handshakes
     bare = [
         ReadableSpan(

@@ -282,9 +282,9 @@ class HandshakeTrace:
             return
         extra = {"portico.error": scrub(error)[:300]}
         if self.backend_started is not None:
-            self._end_backend(extra, error=True)
+            self._end_backend(dict(extra), error=True)  # (each span keeps its own dict)
         if self.connection_started is not None:
-            self._end_connection(extra, error=True)
+            self._end_connection(dict(extra), error=True)
         if self.started is not None:
             self.attributes.update(extra)
             self._end_handshake(error=True)
