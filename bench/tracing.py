@@ -80,6 +80,17 @@ MODES = {
 }
 
 
+def split(hs: dict, before: list, after: list) -> None:
+    """The handshake CPU split by thread: the event loop's (main) and the others' (the span
+    exporter's encoding and posts, the connection-log writer's), by their shares over the test."""
+    main = sum(a[0] - b[0] for a, b in zip(after, before, strict=True))
+    other = sum(a[1] - b[1] for a, b in zip(after, before, strict=True))
+    total = hs.get("proxy_cpu_ms_per_handshake")
+    if total and main + other > 0:
+        hs["main_thread_ms_per_handshake"] = total * main / (main + other)
+        hs["other_threads_ms_per_handshake"] = total * other / (main + other)
+
+
 def tracing_rounds(h, ctx, new, add) -> None:
     """Adds per round: tracing_<mode>_handshake/_rtt for off and each of MODES; tracing_ratio."""
     args = ctx.args
@@ -113,7 +124,9 @@ def tracing_rounds(h, ctx, new, add) -> None:
                 url, pids = targets[mode]
                 h.log(f"portico (tracing {mode}), round {number}: handshakes, then round trips")
                 every = [*pids, ctx.backend_pid]
+                before = [thread_cpu_ms(pid) for pid in pids]
                 hs = h.measure_handshakes(url, every, pids, ctx.backend_pid, args, bound)
+                split(hs, before, [thread_cpu_ms(pid) for pid in pids])
                 rtt = h.measure_rtt(url, every, pids, ctx.backend_pid, args, bound)
                 add(new, f"tracing_{mode}_handshake", hs)
                 add(new, f"tracing_{mode}_rtt", rtt)
@@ -151,6 +164,19 @@ def rows(Row) -> list:  # noqa: N803 - the harness's class
             "{:.2f}",
         ),
     ]
+    for mode in ("off", "on"):  # where a handshake's CPU goes: the event loop, other threads
+        for field, name in (
+            ("main_thread", "event-loop thread"),
+            ("other_threads", "other threads"),
+        ):
+            out.append(
+                Row(
+                    f"  of which {name}, tracing {mode}",
+                    f"tracing_{mode}_handshake",
+                    f"{field}_ms_per_handshake",
+                    "{:.3f}",
+                )
+            )
     for mode, (_, label) in MODES.items():
         prefix = "" if mode == "on" else f"{mode}_"
         out += [
