@@ -2,6 +2,7 @@
 loop of real handshakes (the benchmark's Node client, 8 parallel connect+close loops, key only).
 
 Run: .venv/bin/python bench/handshake_profile.py [--handshakes 3000] [--suffix echo] [--top 30]
+[--otlp] (tracing on: exports to a local OTLP sink; OTEL_TRACES_SAMPLER etc. pass through)
 Prints the top functions by own time and by cumulative time; asserts nothing. The profiler
 times CPU (process_time), not wall time, so a shared machine's preemption and the idle loop's
 waits do not count; it roughly doubles the gateway's CPU, so read the shares, not the times.
@@ -17,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import run as harness  # bench/run.py (the script's folder is on sys.path)
+import tracing as bench_tracing  # bench/tracing.py: the OTLP sink
 
 # Runs manage.py under cProfile with a CPU clock; writes the profile when the gateway exits.
 LAUNCHER = """
@@ -35,6 +37,7 @@ def main() -> None:
     parser.add_argument("--handshakes", type=int, default=3000, help="at most this many")
     parser.add_argument("--suffix", default="echo", help="API: echo (key only) or guarded")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--otlp", action="store_true", help="tracing on, to a local OTLP sink")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="portico-hsprof-"))
     harness.raise_fd_limit(4096)
@@ -43,6 +46,9 @@ def main() -> None:
     backend = harness.start_node_backend(backend_port)
     try:
         env = harness.portico_env(tmp, 30.0)
+        sink = bench_tracing.OtlpSink() if args.otlp else None
+        if sink is not None:
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
         info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
         port = harness.free_port()
         out = tmp / "handshake.prof"
@@ -57,6 +63,7 @@ def main() -> None:
         if args.suffix == "guarded":
             extra = f"&access_token={harness.bench_policies.token()}"
         url = f"ws://127.0.0.1:{port}/{args.suffix}?subscription-key={info['primary_key']}{extra}"
+        before = bench_tracing.thread_cpu_ms(gateway.pid)
         result = harness.run_client(
             {
                 "mode": "handshake",
@@ -73,6 +80,14 @@ def main() -> None:
         cpu_ms = result.get("cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
         print(f"handshakes measured: {done}, errors: {result.get('errors')}", end="")
         print(f", gateway CPU ms/handshake under the profiler: {cpu_ms / max(1, done):.2f}")
+        # cProfile sees only the main thread: the other threads' CPU (the span exporter's) is
+        # read from /proc, unprofiled.
+        after = bench_tracing.thread_cpu_ms(gateway.pid)
+        main_ms, other_ms = after[0] - before[0], after[1] - before[1]
+        print(f"gateway CPU ms/handshake by thread: main {main_ms / max(1, done):.3f} (profiled),")
+        print(f"  other threads {other_ms / max(1, done):.3f} (not profiled)")
+        if sink is not None:
+            print(f"OTLP exports: {sink.requests}, {sink.bytes / max(1, done):.0f} B/handshake")
         gateway.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly; cProfile then writes
         gateway.wait(30)
         stats = pstats.Stats(str(out))

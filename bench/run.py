@@ -1021,40 +1021,6 @@ OTHER_ROWS = [
     Row("CPU us / relayed msg, --workers 1", "nodes_workers", "w1_cpu_us_per_msg", "{:.1f}"),
     Row("CPU us / relayed msg, --workers 2", "nodes_workers", "w2_cpu_us_per_msg", "{:.1f}"),
     Row(
-        "CPU ms / handshake, tracing off",
-        "tracing_off_handshake",
-        "proxy_cpu_ms_per_handshake",
-        "{:.3f}",
-    ),
-    Row(
-        "CPU ms / handshake, tracing on",
-        "tracing_on_handshake",
-        "proxy_cpu_ms_per_handshake",
-        "{:.3f}",
-    ),
-    Row("  handshake CPU, tracing on / off", "tracing_ratio", "handshake_ratio", "{:.3f}"),
-    Row(
-        "CPU us / relayed msg, tracing off",
-        "tracing_off_rtt",
-        "proxy_cpu_us_per_relayed_msg",
-        "{:.2f}",
-    ),
-    Row(
-        "CPU us / relayed msg, tracing on",
-        "tracing_on_rtt",
-        "proxy_cpu_us_per_relayed_msg",
-        "{:.2f}",
-    ),
-    Row("  relayed-msg CPU, tracing on / off", "tracing_ratio", "message_ratio", "{:.3f}"),
-    Row(
-        "CPU ms / handshake, tracing 10% sampled",
-        "tracing_sampled_handshake",
-        "proxy_cpu_ms_per_handshake",
-        "{:.3f}",
-    ),
-    Row("  handshake CPU, 10% sampled / off", "tracing_ratio", "sampled_handshake_ratio", "{:.3f}"),
-    Row("  relayed-msg CPU, 10% sampled / off", "tracing_ratio", "sampled_message_ratio", "{:.3f}"),
-    Row(
         "CPU us / relayed msg, recording off",
         "rtt_recording_off",
         "proxy_cpu_us_per_relayed_msg",
@@ -1422,6 +1388,12 @@ def report(results: dict, labels: dict[str, str], args, meta: dict) -> str:
         "Other figures:",
         figure_table(results, labels, OTHER_ROWS, judged=False),
     ]
+    if (results.get("portico") or {}).get("tracing_ratio"):
+        out += [
+            "",
+            "Issue 28: what tracing costs (ratios to tracing off within each round):",
+            figure_table(results, labels, bench_tracing.rows(Row), judged=True),
+        ]
     msg = message_table(results, labels)
     if msg:
         out += [
