@@ -109,6 +109,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9"))
     p.add_argument("--keep-tmp", action="store_true")
     p.add_argument("--no-save", action="store_true")
+    p.add_argument("--summary", metavar="JSON", help="print the summary of a saved run and exit")
     return p.parse_args(argv)
 
 
@@ -419,12 +420,14 @@ def summary(out: dict) -> str:
         f"{out['machine_busy_pct']}% of a core over the hold",
     ]
     for i in range(NODES):
-        start, end = node_totals(samples[0], i), node_totals(samples[-1], i)
+        end = node_totals(samples[-1], i)
         base = node_totals(before, i)
-        held = end["connections"] or 0
+        # A worker too busy to answer one sample leaves that sample's count unknown.
+        known = [c for s in samples if (c := node_totals(s, i)["connections"]) is not None]
+        held = known[-1] if known else 0
         grown = (end["workers_rss_kib"] or 0) - (base["workers_rss_kib"] or 0)
         lines.append(
-            f"node {i}: {held:,} connections held ({start['connections']} at start), "
+            f"node {i}: {held:,} connections held ({known[0] if known else None} at start), "
             f"RSS {end['rss_kib'] / 1024:.0f} MiB (workers {end['workers_rss_kib'] / 1024:.0f}, "
             f"max worker {end['max_worker_rss_kib'] / 1024:.0f} MiB), "
             f"{grown / max(1, held):.1f} KiB per connection, "
@@ -454,6 +457,9 @@ def summary(out: dict) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.summary:
+        print(summary(json.loads(Path(args.summary).read_text())))
+        return 0
     if os.geteuid() != 0:
         raise SystemExit("needs root: network namespaces (ip netns)")
     signal.signal(signal.SIGTERM, h._sigterm)
