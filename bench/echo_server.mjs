@@ -1,11 +1,12 @@
 // The benchmark's echo backend: a Node.js `ws` server in its own process (one thread), so that
 // the backend costs a few microseconds per message and is not what limits the proxies.
-// Usage: node echo_server.mjs PORT   (prints "READY <port>" once listening)
+// Usage: node echo_server.mjs PORT [HOST]   (prints "READY <port>" once listening; HOST
+// defaults to 127.0.0.1)
 import { WebSocketServer } from "ws";
 
 const port = Number(process.argv[2] || 0);
 const server = new WebSocketServer({
-  host: "127.0.0.1",
+  host: process.argv[3] || "127.0.0.1",
   port,
   backlog: 4096,
   perMessageDeflate: false,

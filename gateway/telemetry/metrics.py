@@ -4,6 +4,8 @@ Labels are the gateway name, the API name, a state, an HTTP status, a direction,
 side, a host name or a certificate's name: never a key, an IP address or a subscription id.
 """
 
+import asyncio
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 HANDSHAKE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -89,6 +91,13 @@ class GatewayMetrics:
             ["gateway", "hostname", "certificate"],
             registry=r,
         )
+        self.tasks = Gauge(
+            "portico_gateway_tasks",
+            "asyncio tasks of this process's event loop (read when scraped).",
+            ["gateway"],
+            registry=r,
+        )
+        self.tasks.labels(gateway).set_function(_running_tasks)
         self._children: dict[tuple, object] = {}
 
     def set_certificates(self, hostnames) -> None:
@@ -111,3 +120,11 @@ class GatewayMetrics:
         if found is None:
             found = self._children[key] = family.labels(self.gateway, *labels)
         return found
+
+
+def _running_tasks() -> int:
+    # /metrics is rendered on the event loop's thread; anywhere else there is no loop to count.
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:
+        return 0
