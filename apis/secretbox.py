@@ -1,4 +1,4 @@
-"""Encrypts secret named values at rest with Fernet under PORTICO_SECRETS_KEY (never logged)."""
+"""Secrets at rest (named values, private keys): Fernet under PORTICO_SECRETS_KEY, never logged."""
 
 import base64
 import hashlib
@@ -6,7 +6,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 HOW_TO_MAKE_A_KEY = (
     'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
@@ -55,3 +55,17 @@ def decrypt(token: str) -> str:
             "a secret named value cannot be decrypted with PORTICO_SECRETS_KEY: it was stored "
             "under another key (restore that key, or enter the secret's value again)"
         ) from None
+
+
+def encrypt_for(field: str, value: str) -> str:
+    """The token to store; without a usable key a ValidationError on `field` (a form or the API
+    shows how to fix it) and nothing is stored."""
+    try:
+        return encrypt(value)
+    except SecretsKeyError as exc:
+        raise ValidationError({field: str(exc)}) from None
+
+
+def decrypt_stored(token: str) -> str:
+    """The clear value of a stored token, "" when nothing is stored."""
+    return decrypt(token) if token else ""

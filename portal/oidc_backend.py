@@ -3,7 +3,8 @@
 mozilla-django-oidc does the authorization code flow (PKCE, state, nonce, token exchange, JWKS);
 this backend checks the ID token strictly (signature, issuer, audience, expiry), finds the user
 by (issuer, subject) only, creates a developer account for a new subject, and sets the user's
-roles from the role claim at every sign-in, so a group removed at the provider removes the role.
+roles from the role claim at every sign-in, so a group removed at the provider removes the role
+(each role granted or removed is written to the audit log).
 """
 
 import logging
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from apis.audit import audit_by
 from apis.permissions import PUBLISHERS_GROUP
 from apis.selectors import PORTAL_DEVELOPERS_GROUP
 from portal.models import OidcIdentity
@@ -38,19 +40,53 @@ def role_values(claims: dict) -> set[str]:
 
 
 def apply_roles(user, claims: dict) -> None:
-    """Admin, publisher or developer, from the claim alone (roles given by hand are replaced)."""
+    """Admin, publisher or developer, from the claim alone (roles given by hand are replaced);
+    each role this grants or removes is written to the audit log."""
     values = role_values(claims)
-    admin = bool(values & set(settings.PORTICO_OIDC_ADMIN_VALUES))
-    publisher = admin or bool(values & set(settings.PORTICO_OIDC_PUBLISHER_VALUES))
-    user.is_superuser, user.is_staff = admin, publisher
-    user.save(update_fields=["is_superuser", "is_staff"])
+    matched = {
+        "admin": values & set(settings.PORTICO_OIDC_ADMIN_VALUES),
+        "publisher": values & set(settings.PORTICO_OIDC_PUBLISHER_VALUES),
+    }
+    admin = bool(matched["admin"])
+    publisher = admin or bool(matched["publisher"])
     publishers, _ = Group.objects.get_or_create(name=PUBLISHERS_GROUP)
     developers, _ = Group.objects.get_or_create(name=PORTAL_DEVELOPERS_GROUP)
+    before = _rights(user, publishers, developers)
+    user.is_superuser, user.is_staff = admin, publisher
+    user.save(update_fields=["is_superuser", "is_staff"])
     if publisher:
         user.groups.add(publishers, developers)
     else:
         user.groups.remove(publishers)
         user.groups.add(developers)
+    after = _rights(user, publishers, developers)
+    for role, held in after.items():
+        # A role counts as held only in full, and as removed only when nothing of it is left.
+        if all(held) and not all(before[role]):
+            _audit_role(user, role, "granted", matched.get(role))
+        elif not any(held) and any(before[role]):
+            _audit_role(user, role, "removed", matched.get(role))
+
+
+def _rights(user, publishers: Group, developers: Group) -> dict[str, tuple[bool, ...]]:
+    """What makes up each role: admin is the superuser flag, publisher staff plus the group."""
+    groups = set(
+        user.groups.filter(pk__in=[publishers.pk, developers.pk]).values_list("pk", flat=True)
+    )
+    return {
+        "admin": (user.is_superuser,),
+        "publisher": (user.is_staff, publishers.pk in groups),
+        "developer": (developers.pk in groups,),
+    }
+
+
+def _audit_role(user, role: str, change: str, matched: set[str] | None) -> None:
+    # Only the claim's values that decided are written: a groups claim often lists many more.
+    fields = {"user": user.get_username(), "user_id": user.pk}
+    fields["claim"] = settings.PORTICO_OIDC_ROLE_CLAIM
+    if matched is not None:
+        fields["matched"] = ",".join(sorted(matched)) or "none"
+    audit_by("OpenID Connect sign-in", f"role {role} {change}", **fields)
 
 
 def _discovered(name: str):

@@ -4,6 +4,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import User
 
 from apis import services
 from apis.models import Api, Gateway, Product, Subscription
@@ -63,6 +64,19 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def publisher_user() -> User:
+    """A superuser "pub": every publisher page and admin action is open to it."""
+    return User.objects.create_superuser("pub", password="pw-for-tests")
+
+
+@pytest.fixture
+def publisher(client, publisher_user):
+    """Django's test client signed in as `publisher_user`."""
+    client.force_login(publisher_user)
+    return client
 
 
 @dataclass

@@ -52,14 +52,11 @@ class Certificate(models.Model):
         return bool(self.encrypted_key)
 
     def set_private_key(self, key_pem: str) -> None:
-        try:
-            self.encrypted_key = secretbox.encrypt(key_pem)
-        except secretbox.SecretsKeyError as exc:  # production without a key: store nothing
-            raise ValidationError({"pem": str(exc)}) from None
+        self.encrypted_key = secretbox.encrypt_for("pem", key_pem)
 
     def private_key_pem(self) -> str:
         """The clear key, for the nodes that serve it only; never for display or export."""
-        return secretbox.decrypt(self.encrypted_key) if self.encrypted_key else ""
+        return secretbox.decrypt_stored(self.encrypted_key)
 
 
 class GatewayHostname(models.Model):

@@ -53,17 +53,14 @@ class NamedValue(models.Model):
     def set_secret_value(self, clear: str) -> None:
         if "{{" in clear:
             raise ValidationError({"value": "A named value cannot contain another ({{…}})."})
-        try:
-            encrypted = secretbox.encrypt(clear)
-        except secretbox.SecretsKeyError as exc:  # production without a key: say so, store nothing
-            raise ValidationError({"secret": str(exc)}) from None
+        encrypted = secretbox.encrypt_for("secret", clear)
         self.secret, self.value, self.encrypted_value = True, "", encrypted
 
     def resolved_value(self) -> str:
         """The clear value (decrypted for a secret): for policies only, never for display."""
         if not self.secret:
             return self.value
-        return secretbox.decrypt(self.encrypted_value) if self.encrypted_value else ""
+        return secretbox.decrypt_stored(self.encrypted_value)
 
 
 class PolicyFragment(models.Model):

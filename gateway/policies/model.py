@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 from xml.etree.ElementTree import Element, SubElement
 
 from .expressions import Value, parse_value, value_to_text
@@ -47,6 +47,32 @@ class Base(Policy):
 
     def to_element(self) -> Element:
         return Element("base")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NameValuePolicy(Policy):
+    """`<tag name="…" value="…" />`, no children (set-variable, set-connection-tag); a kind
+    refuses the names or values it cannot take in `check`."""
+
+    name: str
+    value: Value
+
+    @classmethod
+    def parse(cls, node: Node) -> Self:
+        a = Attrs(node)
+        name = a.text("name", required=True) or ""
+        value = a.value("value", required=True)
+        a.done()
+        children(node, ())
+        cls.check(node, name, value)
+        return cls(name=name, value=value, line=node.line)
+
+    @classmethod
+    def check(cls, node: Node, name: str, value: Value) -> None:
+        """Raise PolicyError for a name or value this kind refuses (any is fine by default)."""
+
+    def to_element(self) -> Element:
+        return Element(self.tag, {"name": self.name, "value": value_to_text(self.value)})
 
 
 class Attrs:

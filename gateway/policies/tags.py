@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
-from xml.etree.ElementTree import Element
 
 from .context import HandshakeContext, Refusal
 from .errors import PolicyError
-from .expressions import Expr, Value, evaluate, value_to_text
-from .model import Attrs, Policy, Step, children
+from .expressions import Expr, Value, evaluate
+from .model import NameValuePolicy, Step
 from .xmlnode import Node
 
 if TYPE_CHECKING:
@@ -22,20 +21,13 @@ TAG_NAME = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
 @dataclass(frozen=True, kw_only=True)
-class SetConnectionTag(Policy):
+class SetConnectionTag(NameValuePolicy):
     """Set `context.connection_tags[name]` to the value (text or expression), cut to 100 chars."""
 
     tag: ClassVar[str] = "set-connection-tag"
-    name: str
-    value: Value
 
     @classmethod
-    def parse(cls, node: Node) -> SetConnectionTag:
-        a = Attrs(node)
-        name = a.text("name", required=True) or ""
-        value = a.value("value", required=True)
-        a.done()
-        children(node, ())
+    def check(cls, node: Node, name: str, value: Value) -> None:
         if isinstance(value, Expr) and value.kind == "subscription.key":
             # Tags are listed to publishers and in the API: never a key.
             raise PolicyError(
@@ -51,10 +43,6 @@ class SetConnectionTag(Policy):
                 element=cls.tag,
                 attribute="name",
             )
-        return cls(name=name, value=value, line=node.line)
-
-    def to_element(self) -> Element:
-        return Element(self.tag, {"name": self.name, "value": value_to_text(self.value)})
 
     def compile(self, runtime: PolicyRuntime) -> Step:
         name, value = self.name, self.value

@@ -2,7 +2,6 @@
 with its `source` object, and every bad value answered with its field and reason."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from apis.models import Api
 from apis.selectors import gateway_catalog
@@ -93,8 +92,7 @@ def test_a_bad_broker_url_is_400_on_backend_url(client_for, backend_url):
     assert [e["field"] for e in response.json()["errors"]] == ["backend_url"]
 
 
-def test_the_add_api_form_saves_an_event_source_and_shows_a_bad_one_beside_its_field(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
+def test_the_add_api_form_saves_an_event_source_and_shows_a_bad_one_beside_its_field(publisher):
     data = {
         "display_name": "Ticks",
         "backend_url": "nats://127.0.0.1:4222",
@@ -103,10 +101,10 @@ def test_the_add_api_form_saves_an_event_source_and_shows_a_bad_one_beside_its_f
         "subscription_required": "on",
         "source": '{"subscribe": "ticks.>"}',
     }
-    bad = client.post("/publisher/apis/add/", {**data, "source": '{"subscribe": "ticks.>.x"}'})
+    bad = publisher.post("/publisher/apis/add/", {**data, "source": '{"subscribe": "ticks.>.x"}'})
     assert bad.status_code == 200
     assert "source.subscribe" in bad.context["form"].errors["source"][0]
-    assert client.post("/publisher/apis/add/", data).status_code == 302
+    assert publisher.post("/publisher/apis/add/", data).status_code == 302
     assert Api.objects.get(name="ticks").source == {"subscribe": "ticks.>"}
 
 

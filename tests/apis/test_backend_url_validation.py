@@ -5,7 +5,6 @@ the CLI: tests/cli/test_backend_url_cli.py). What is valid stays valid: IDNA and
 non-ASCII and percent-encoded paths, user info where a secret named value fills it."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from apis import services
@@ -78,8 +77,7 @@ def test_the_service_refuses_it_on_the_backend_url_field(url, code, message):
     assert not Api.objects.exists()
 
 
-def test_the_add_api_form_shows_the_message_beside_the_field(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
+def test_the_add_api_form_shows_the_message_beside_the_field(publisher):
     data = {
         "display_name": "Chat Room",
         "backend_url": "wss://exa mple.com",
@@ -88,7 +86,7 @@ def test_the_add_api_form_shows_the_message_beside_the_field(client):
         "subscription_required": "on",
         "gateways": [services.ensure_builtin_gateway().pk],
     }
-    response = client.post("/publisher/apis/add/", data)
+    response = publisher.post("/publisher/apis/add/", data)
     assert response.status_code == 200
     assert response.context["form"].errors == {"backend_url": [SPACE_IN_HOST]}
     html = response.content.decode()

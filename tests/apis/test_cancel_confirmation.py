@@ -49,12 +49,6 @@ def said(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", "", found[1]).split())
 
 
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
-
-
 @pytest.mark.parametrize(
     ("action", "reason"),
     [("cancel", "subscription cancelled"), ("suspend", "subscription suspended")],

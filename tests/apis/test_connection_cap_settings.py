@@ -19,12 +19,6 @@ SMALLER_WINS = "the smaller one wins"
 
 
 @pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
-
-
-@pytest.fixture
 def api():
     return services.create_api(display_name="Echo", backend_url="ws://a.example/", url_suffix="e")
 

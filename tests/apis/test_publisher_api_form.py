@@ -1,7 +1,6 @@
 """The "Add WebSocket API" form, the Settings tab and delete: every error beside its field."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -10,12 +9,6 @@ from apis.models import Api, Subscription
 
 pytestmark = pytest.mark.django_db
 ADD = "/publisher/apis/add/"
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 @pytest.fixture

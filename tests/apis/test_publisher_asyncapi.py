@@ -2,7 +2,6 @@
 
 import pytest
 import yaml
-from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apis import services
@@ -11,12 +10,6 @@ from tests.apis.asyncapi_documents import text
 
 pytestmark = pytest.mark.django_db
 IMPORT = "/publisher/apis/import/"
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 def upload(name: str) -> SimpleUploadedFile:

@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,17 +10,6 @@ from apis import services
 from apis.models import Gateway, Subscription
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def publisher_user():
-    return User.objects.create_superuser("pub", password="pw-for-tests")
-
-
-@pytest.fixture
-def publisher(client, publisher_user):
-    client.force_login(publisher_user)
-    return client
 
 
 def gateway_data(**overrides) -> dict:

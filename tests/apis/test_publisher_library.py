@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from apis import services
@@ -18,12 +17,6 @@ from gateway.policies.snippets import CATALOG_SNIPPETS, SNIPPETS
 pytestmark = pytest.mark.django_db
 SECRET = "page-secret-7b3c9d"
 REFERENCE_PAGE = Path(__file__).resolve().parents[2] / "docs" / "policies" / "reference.md"
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 def test_add_edit_and_list_a_secret_without_ever_showing_it(publisher):

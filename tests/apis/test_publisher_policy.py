@@ -1,7 +1,6 @@
 """The policy editor: snippets, validation with the error's line, the effective policy."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from apis import services
@@ -10,12 +9,6 @@ from gateway.policies import SNIPPETS, parse_document
 
 pytestmark = pytest.mark.django_db
 DOC = "<policies>\n    <inbound>\n        <base />\n{}    </inbound>\n</policies>\n"
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 @pytest.fixture

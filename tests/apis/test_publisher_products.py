@@ -1,7 +1,7 @@
 """Product pages: list, add, edit (state, approval, limit, terms, groups, APIs) and errors."""
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from apis import services
@@ -9,12 +9,6 @@ from apis.models import Product
 
 pytestmark = pytest.mark.django_db
 ADD = "/publisher/products/add/"
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 def product_data(**overrides) -> dict:

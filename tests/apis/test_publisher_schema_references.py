@@ -5,7 +5,6 @@ its JSON path, and nothing is fetched."""
 import json
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from apis import services
@@ -20,12 +19,6 @@ from tests.support.schema_host import (
 
 pytestmark = pytest.mark.django_db
 IMPORT = "/publisher/apis/import/"
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 def test_the_policy_editor_refuses_a_remote_reference_with_its_path(publisher, tmp_path):

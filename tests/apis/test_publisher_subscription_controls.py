@@ -14,10 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def boss(client):
-    user = User.objects.create_superuser("pub", password="pw-for-tests")
-    client.force_login(user)
-    return user
+def boss(publisher, publisher_user):
+    return publisher_user  # signed in on `client`
 
 
 @pytest.fixture

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
-
-
-@pytest.fixture
 def uncapped():
     owner = User.objects.create_user("owner", password="x")
     api = services.create_api(display_name="Echo", backend_url="ws://127.0.0.1:9/", url_suffix="e")

@@ -1,7 +1,6 @@
 """Subscription actions from the publisher pages: every action allowed and refused, the list."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -15,12 +14,6 @@ State = Subscription.State
 
 ALLOWED = ALLOWED_TRANSITIONS  # the pages offer every action but "expire"
 CASES = [(action, state) for action in ACTIONS for state in State.values]
-
-
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
 
 
 @pytest.fixture

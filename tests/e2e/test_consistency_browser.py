@@ -7,42 +7,17 @@ read from computed styles and element boxes)."""
 import re
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from apis import services
 from apis.models import Gateway
+from tests.support.browser import make_user, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "consistency-pass-1"
 WIDTHS = [390, 1280]
 BRAND = "rgb(36, 87, 197)"  # --accent in static/css/portico.css, the buttons' blue
 INK = "rgb(29, 36, 51)"  # --ink, the header
-
-
-def make_user(username: str, **fields) -> User:
-    """A user whose hash the server can check (the tests' MD5 hasher is test-only)."""
-    hasher = PBKDF2PasswordHasher()
-    return User.objects.create(
-        username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
-    )
-
-
-def open_page(browser, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def style(locator, prop: str) -> str:
@@ -84,7 +59,7 @@ def test_developer_pages_are_consistent(gateway, catalog, browser, width):
     dev = make_user("dana", email="dana@example.com")
     dev.groups.add(developers)
     services.create_subscription(display_name="Dana's app", owner=dev, product=catalog.product)
-    page = open_page(browser, width)
+    page = open_page(browser, width, clipboard=True)
     base = gateway.http_url
     sign_in(page, base, "dana")
 
@@ -136,7 +111,7 @@ def test_publisher_and_admin_pages_are_consistent(gateway, catalog, browser, wid
     dev = make_user("dana", email="dana@example.com")
     services.create_subscription(display_name="Dana's app", owner=dev, product=catalog.product)
     services.create_gateway(name="edge", kind=Gateway.Kind.SELF_HOSTED)
-    page = open_page(browser, width)
+    page = open_page(browser, width, clipboard=True)
     base = gateway.http_url
     sign_in(page, base, "boss")
 

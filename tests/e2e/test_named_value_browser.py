@@ -3,32 +3,20 @@ masked, is never written back into the page after a validation error, and its Se
 sits beside its label."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from apis.models import NamedValue
+from tests.support.browser import make_user, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "named-value-browser-1"
 SECRET = "s3cret-value-never-echoed"
 
 
-def sign_in(browser, gateway, width: int):
-    hasher = PBKDF2PasswordHasher()
-    User.objects.create(
-        username="boss",
-        password=hasher.encode(PASSWORD, hasher.salt()),
-        is_staff=True,
-        is_superuser=True,
-    )
-    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{gateway.http_url}/accounts/login/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+def admin_page(browser, gateway, width: int):
+    """A page signed in as a new superuser "boss"."""
+    make_user("boss", is_staff=True, is_superuser=True)
+    page = open_page(browser, width)
+    sign_in(page, gateway.http_url, "boss")
     return page
 
 
@@ -36,7 +24,7 @@ def sign_in(browser, gateway, width: int):
 def test_a_secret_value_is_masked_never_echoed_and_its_checkbox_sits_by_its_label(
     gateway, browser, width
 ):
-    page = sign_in(browser, gateway, width)
+    page = admin_page(browser, gateway, width)
     page.goto(f"{gateway.http_url}/publisher/named-values/add/")
     value = page.locator("input[name=value]")
     secret = page.locator("input[type=checkbox][name=secret]")

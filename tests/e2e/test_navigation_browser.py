@@ -3,40 +3,16 @@ on the publisher home, the header switches areas, the publisher's own navigation
 are (aria-current and a visible style), and nested pages show breadcrumbs that lead back."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from apis import services
 from apis.models import Gateway
+from tests.support.browser import make_user, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "navigation-pass-1"
 WIDTHS = [390, 1280]
 ACCENT = "rgb(36, 87, 197)"  # --accent in static/css/portico.css
 TRANSPARENT = "rgba(0, 0, 0, 0)"
-
-
-def make_user(username: str, **fields) -> User:
-    """A user whose hash the server can check (the tests' MD5 hasher is test-only)."""
-    hasher = PBKDF2PasswordHasher()
-    return User.objects.create(
-        username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
-    )
-
-
-def open_page(browser, width: int):
-    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def style(locator, prop: str) -> str:
@@ -151,9 +127,6 @@ def test_publisher_navigation_at_phone_and_desktop_width(gateway, catalog, brows
     # An explicit ?next= still wins over the publisher home.
     open_menu(page, width)
     page.get_by_role("button", name="Sign out").click()
-    page.goto(f"{base}/accounts/login/?next=/products/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "boss", then="/products/")
     page.wait_for_url(f"{base}/products/")
     page.context.close()

@@ -2,29 +2,12 @@
 what they do and stand apart (sizes and overlap read from element boxes)."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import User
 
 from apis import services
+from tests.support.browser import make_user, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "tap-targets-pass-1"
 TAP = 44
-
-
-def make_user(username: str, **fields) -> User:
-    hasher = PBKDF2PasswordHasher()
-    return User.objects.create(
-        username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
-    )
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def overlaps(a: dict, b: dict) -> bool:
@@ -46,8 +29,7 @@ def test_row_actions_say_what_they_do_and_phone_targets_are_44_px(gateway, catal
     waiting = services.create_subscription(
         display_name="Dana's test", owner=dev, product=catalog.product, state="submitted"
     )
-    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-    page.set_default_timeout(15_000)
+    page = open_page(browser, width)
     base = gateway.http_url
     sign_in(page, base, "boss")
     page.goto(f"{base}/publisher/subscriptions/")

@@ -2,29 +2,17 @@
 changes asks first, and a form sent back with errors shows a summary and focuses the first one."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
+from tests.support.browser import make_user, open_page, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "unsaved-errors-pass-1"
 
 
 def open_signed_in(browser, gateway, width: int):
-    hasher = PBKDF2PasswordHasher()
-    User.objects.create(
-        username="boss",
-        password=hasher.encode(PASSWORD, hasher.salt()),
-        is_staff=True,
-        is_superuser=True,
-    )
-    page = browser.new_context(viewport={"width": width, "height": 844}).new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{gateway.http_url}/accounts/login/")
-    page.get_by_label("Username").fill("boss")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    make_user("boss", is_staff=True, is_superuser=True)
+    page = open_page(browser, width, height=844)
+    sign_in(page, gateway.http_url, "boss")
     return page
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from apis import services
 from apis.models import Gateway, Product, Subscription
-from tests.support.nodes import start_control_plane
+from tests.support.nodes import start_control_plane, start_node
+from tests.support.servers import serve_current_catalog
 
 
 @dataclass
@@ -45,3 +46,31 @@ def control(django_db_setup, server_logs):
     server = start_control_plane(server_logs)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def edge_nodes(control, edge, tmp_path, server_logs):
+    """Start self-hosted nodes of "edge", one per node id (`env`: extra settings by id), and wait
+    until they serve the current catalog; all are stopped after the test."""
+    started = []
+
+    def start(*names: str, env: dict[str, dict[str, str]] | None = None):
+        nodes = []
+        for name in names:
+            node = start_node(
+                server_logs,
+                control_url=control.http_url,
+                gateway="edge",
+                token=edge.token,
+                var_dir=tmp_path / name,
+                PORTICO_NODE_ID=name,
+                **(env or {}).get(name, {}),
+            )
+            started.append(node)
+            nodes.append(node)
+        serve_current_catalog(*nodes)
+        return nodes
+
+    yield start
+    for node in started:
+        node.stop()

@@ -13,8 +13,6 @@ from apis import services
 from apis.models import Api
 from tests.gateway.test_live_connections import count_of, listed, publisher_client, until
 from tests.support.client import run, ws_connect
-from tests.support.nodes import start_node
-from tests.support.servers import serve_current_catalog
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -32,70 +30,52 @@ def broadcast(client, body: dict):
     return client.post("/api/v1/connections/broadcast", body, format="json")
 
 
-def test_tags_filter_the_list_and_select_a_broadcast_on_every_node(
-    control, edge, tmp_path, server_logs
-):
+def test_tags_filter_the_list_and_select_a_broadcast_on_every_node(edge, edge_nodes):
     services.update_api(api=Api.objects.get(name="echo"), policy_xml=TAGGING)
-    nodes = [
-        start_node(
-            server_logs,
-            control_url=control.http_url,
-            gateway="edge",
-            token=edge.token,
-            var_dir=tmp_path / name,
-            PORTICO_NODE_ID=name,
-            **({} if name == "with-redis" else {"REDIS_URL": ""}),
-        )
-        for name in ("with-redis", "no-redis")
-    ]
+    nodes = edge_nodes("with-redis", "no-redis", env={"no-redis": {"REDIS_URL": ""}})
     client = publisher_client()
     figures = {}
-    try:
-        serve_current_catalog(*nodes)
 
-        async def scenario():
-            url = f"/echo?subscription-key={edge.key}"
-            sockets = {}
-            try:
-                for node in nodes:
-                    for room in ("lobby", "kitchen"):
-                        headers = {"X-Room": room}
-                        ws = await ws_connect(node.ws_url + url, additional_headers=headers)
-                        sockets[(node.port, room)] = await ws.__aenter__()
-                await until(count_of(client, 4), "all four listed", bound=5)
-                rows = await asyncio.to_thread(listed, client, "?tag=room=lobby")
-                assert len(rows) == 2
-                assert {row["node"] for row in rows} == {"with-redis", "no-redis"}
-                assert all(row["tags"] == {"room": "lobby", "tier": "gold"} for row in rows)
-                assert len(await asyncio.to_thread(listed, client, "?tag=tier=gold")) == 4
-                assert await asyncio.to_thread(listed, client, "?tag=room=attic") == []
-                bad = await asyncio.to_thread(client.get, "/api/v1/connections/?tag=room")
-                assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "tag"
+    async def scenario():
+        url = f"/echo?subscription-key={edge.key}"
+        sockets = {}
+        try:
+            for node in nodes:
+                for room in ("lobby", "kitchen"):
+                    headers = {"X-Room": room}
+                    ws = await ws_connect(node.ws_url + url, additional_headers=headers)
+                    sockets[(node.port, room)] = await ws.__aenter__()
+            await until(count_of(client, 4), "all four listed", bound=5)
+            rows = await asyncio.to_thread(listed, client, "?tag=room=lobby")
+            assert len(rows) == 2
+            assert {row["node"] for row in rows} == {"with-redis", "no-redis"}
+            assert all(row["tags"] == {"room": "lobby", "tier": "gold"} for row in rows)
+            assert len(await asyncio.to_thread(listed, client, "?tag=tier=gold")) == 4
+            assert await asyncio.to_thread(listed, client, "?tag=room=attic") == []
+            bad = await asyncio.to_thread(client.get, "/api/v1/connections/?tag=room")
+            assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "tag"
 
-                started = time.monotonic()
-                body = {"api": "echo", "tag": "room=lobby", "text": "hello lobby"}
+            started = time.monotonic()
+            body = {"api": "echo", "tag": "room=lobby", "text": "hello lobby"}
+            response = await asyncio.to_thread(broadcast, client, body)
+            figures["broadcast"] = time.monotonic() - started
+            assert response.status_code == 200, response.content
+            assert response.json() == {"matched": 2, "delivered": 2, "failed": 0}
+            for node in nodes:
+                got = await asyncio.wait_for(sockets[(node.port, "lobby")].recv(), 5)
+                assert got == "hello lobby"
+                with pytest.raises(TimeoutError):  # the kitchen heard nothing
+                    await asyncio.wait_for(sockets[(node.port, "kitchen")].recv(), 0.3)
+
+            body = {"gateway": "edge", "tag": "room=attic", "text": "nobody"}
+            response = await asyncio.to_thread(broadcast, client, body)
+            assert response.json() == {"matched": 0, "delivered": 0, "failed": 0}
+            for body in ({"text": "no selector"}, {"api": "echo"}, {"tag": "x", "text": "t"}):
                 response = await asyncio.to_thread(broadcast, client, body)
-                figures["broadcast"] = time.monotonic() - started
-                assert response.status_code == 200, response.content
-                assert response.json() == {"matched": 2, "delivered": 2, "failed": 0}
-                for node in nodes:
-                    got = await asyncio.wait_for(sockets[(node.port, "lobby")].recv(), 5)
-                    assert got == "hello lobby"
-                    with pytest.raises(TimeoutError):  # the kitchen heard nothing
-                        await asyncio.wait_for(sockets[(node.port, "kitchen")].recv(), 0.3)
+                assert response.status_code == 400, response.content
+        finally:
+            for ws in sockets.values():
+                await ws.close()
 
-                body = {"gateway": "edge", "tag": "room=attic", "text": "nobody"}
-                response = await asyncio.to_thread(broadcast, client, body)
-                assert response.json() == {"matched": 0, "delivered": 0, "failed": 0}
-                for body in ({"text": "no selector"}, {"api": "echo"}, {"tag": "x", "text": "t"}):
-                    response = await asyncio.to_thread(broadcast, client, body)
-                    assert response.status_code == 400, response.content
-            finally:
-                for ws in sockets.values():
-                    await ws.close()
-
-        run(scenario())
-    finally:
-        for node in nodes:
-            node.stop()
+    run(scenario())
     print(f"broadcast figures (s): {figures}")

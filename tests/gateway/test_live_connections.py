@@ -15,7 +15,6 @@ from apis import services
 from apis.permissions import PUBLISHERS_GROUP
 from apis.telemetry import live_services
 from tests.support.client import run, ws_connect
-from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess, serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -189,55 +188,36 @@ def test_a_developer_closes_their_own_connection_and_not_anothers(catalog, gatew
     run(scenario())
 
 
-def test_self_hosted_nodes_report_over_http_and_close_on_request(
-    control, edge, tmp_path, server_logs
-):
-    nodes = [
-        start_node(
-            server_logs,
-            control_url=control.http_url,
-            gateway="edge",
-            token=edge.token,
-            var_dir=tmp_path / name,
-            PORTICO_NODE_ID=name,
-        )
-        for name in ("edge-1", "edge-2")
-    ]
+def test_self_hosted_nodes_report_over_http_and_close_on_request(edge, edge_nodes):
+    nodes = edge_nodes("edge-1", "edge-2")
     client = publisher_client()
     figures = {}
-    try:
-        serve_current_catalog(*nodes)
 
-        async def scenario():
-            url = f"/echo?subscription-key={edge.key}"
-            async with (
-                ws_connect(nodes[0].ws_url + url) as first,
-                ws_connect(nodes[1].ws_url + url) as second,
-            ):
-                rows, figures["opened"] = await until(
-                    count_of(client, 2, "?api=echo"),
-                    "both nodes' connections listed",
-                )
-                assert {row["node"] for row in rows} == {"edge-1", "edge-2"}
-                assert {row["gateway"] for row in rows} == {"edge"}
-                [row] = [r for r in rows if r["node"] == "edge-2"]
-                started = time.monotonic()
-                response = await asyncio.to_thread(
-                    client.delete, f"/api/v1/connections/{row['id']}/"
-                )
-                assert response.status_code == 202
-                assert await closed_with(second) == (1008, "closed by an administrator")
-                figures["disconnect"] = time.monotonic() - started
-                await first.send("ok")
-                assert await first.recv() == "ok"
-                _, figures["closed_listed"] = await until(
-                    lambda: [r["node"] for r in listed(client)] == ["edge-1"], "close listed"
-                )
+    async def scenario():
+        url = f"/echo?subscription-key={edge.key}"
+        async with (
+            ws_connect(nodes[0].ws_url + url) as first,
+            ws_connect(nodes[1].ws_url + url) as second,
+        ):
+            rows, figures["opened"] = await until(
+                count_of(client, 2, "?api=echo"),
+                "both nodes' connections listed",
+            )
+            assert {row["node"] for row in rows} == {"edge-1", "edge-2"}
+            assert {row["gateway"] for row in rows} == {"edge"}
+            [row] = [r for r in rows if r["node"] == "edge-2"]
+            started = time.monotonic()
+            response = await asyncio.to_thread(client.delete, f"/api/v1/connections/{row['id']}/")
+            assert response.status_code == 202
+            assert await closed_with(second) == (1008, "closed by an administrator")
+            figures["disconnect"] = time.monotonic() - started
+            await first.send("ok")
+            assert await first.recv() == "ok"
+            _, figures["closed_listed"] = await until(
+                lambda: [r["node"] for r in listed(client)] == ["edge-1"], "close listed"
+            )
 
-        run(scenario())
-    finally:
-        for node in nodes:
-            node.stop()
+    run(scenario())
     print(f"self-hosted live list figures (s): {figures}")
 
 

@@ -21,12 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 BEAT = {"PORTICO_HEARTBEAT_SECONDS": "0.3"}
 
 
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
-
-
 def node_row(gateway, node_id: str, **match):
     def read():
         row = GatewayNode.objects.filter(gateway__name=gateway, node_id=node_id).first()

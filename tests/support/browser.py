@@ -14,6 +14,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+PASSWORD = "browser-pass-1"  # every user make_user creates; sign_in signs in with it
 
 
 def chromium_path() -> str | None:
@@ -26,3 +27,33 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def make_user(username: str, **fields):
+    """A user with PASSWORD, hashed with the server's own hasher (the tests' MD5 is test-only)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+    from django.contrib.auth.models import User
+
+    hasher = PBKDF2PasswordHasher()
+    return User.objects.create(
+        username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
+    )
+
+
+def open_page(browser, width: int, *, height: int = 900, clipboard: bool = False):
+    """A page in a fresh context (its own cookies) at `width`, with the tests' 15 s timeout."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    if clipboard:
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def sign_in(page, base: str, username: str, *, then: str = "") -> None:
+    """Sign in through the sign-in form with PASSWORD (then `?next=then`) and wait to leave it."""
+    page.goto(f"{base}/accounts/login/" + (f"?next={then}" if then else ""))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

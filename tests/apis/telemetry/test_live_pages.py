@@ -51,12 +51,6 @@ def live():
     return {"dev": dev, "api": api, "mine": mine, "theirs": theirs}
 
 
-@pytest.fixture
-def publisher(client):
-    client.force_login(User.objects.create_superuser("pub", password="pw-for-tests"))
-    return client
-
-
 def test_the_api_live_tab_lists_every_open_connection_without_keys(publisher, live):
     page = publisher.get("/publisher/apis/echo/live/")
     assert page.status_code == 200
