@@ -1004,6 +1004,8 @@ OTHER_ROWS = [
     Row("reconnect storm: connections back", "storm", "back", "{:,.0f}"),
     Row("reconnect storm: seconds until all back", "storm", "seconds", "{:.1f}"),
     Row("reconnect storm: peak MiB, proxy processes", "storm", "peak_rss_mib", "{:.0f}"),
+    Row("reconnect storm: proxy CPU s until all back", "storm", "cpu_s", "{:.1f}"),
+    Row("reconnect storm: proxy CPU ms per reconnect", "storm", "cpu_ms_per_back", "{:.2f}"),
     Row("idle test: other processes CPU %", "idle", "other_cpu_pct", "{:.0f}"),
     Row("60k: connections the clients opened", "idle60k", "opened", "{:,.0f}"),
     Row("60k: KiB / connection (all workers)", "idle60k", "kib_per_connection", "{:.1f}"),
@@ -1316,12 +1318,16 @@ def run_all(ctx: Context, targets: list[Target], results: dict) -> None:
                     add(t, "idle", idle_test(ctx, t, f"idle{number}"))
     porticos = [t for t in targets if t.kind == "portico"]
     if "storm" in args.tests:
-        stormed = [t for t in targets if t.name == "portico" or t.kind == "nginx"]
+        # Both Porticos (today's, when --baseline-ref names one that has --workers) and nginx.
+        stormed = [t for t in targets if t.kind in ("portico", "nginx")]
         if not args.redis_url:
             log("storm: skipped: a two-worker node needs --redis-url / REDIS_URL")
         else:
             for index, t in enumerate(stormed):
-                add(t, "storm", bench_storm.storm(here, ctx, t, index))
+                try:
+                    add(t, "storm", bench_storm.storm(here, ctx, t, index))
+                except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+                    log(f"{t.label}: storm failed: {exc}")
     new = next((t for t in porticos if t.name == "portico"), None)
     if new is not None and "flood" in args.tests:
         env = portico_env(ctx.tmp / "flood", args.keepalive)

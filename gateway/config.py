@@ -32,6 +32,8 @@ class GatewayConfig:
     keepalive_seconds: float
     shutdown_grace_seconds: float
     handshake_timeout_seconds: float
+    handshake_concurrency: int  # handshakes in progress per worker (0: unbounded)
+    listen_backlog: int
     close_grace_seconds: float
     relay_mode: str  # "auto" or "framed"
     max_message_bytes_ceiling: int
@@ -76,6 +78,8 @@ class GatewayConfig:
             keepalive_seconds=s.PORTICO_KEEPALIVE_SECONDS,
             shutdown_grace_seconds=s.PORTICO_SHUTDOWN_GRACE_SECONDS,
             handshake_timeout_seconds=s.PORTICO_HANDSHAKE_TIMEOUT_SECONDS,
+            handshake_concurrency=s.PORTICO_HANDSHAKE_CONCURRENCY,
+            listen_backlog=s.PORTICO_LISTEN_BACKLOG,
             close_grace_seconds=s.PORTICO_CLOSE_GRACE_SECONDS,
             relay_mode=s.PORTICO_RELAY_MODE,
             max_message_bytes_ceiling=s.PORTICO_MAX_MESSAGE_BYTES_CEILING,

@@ -250,6 +250,11 @@ PORTICO_HANDSHAKE_TIMEOUT_SECONDS = env_float(
     "PORTICO_HANDSHAKE_TIMEOUT_SECONDS", 10.0, minimum=0.0
 )
 PORTICO_CLOSE_GRACE_SECONDS = env_float("PORTICO_CLOSE_GRACE_SECONDS", 2.0, minimum=0.1)
+# Per worker: handshakes in progress at once (the rest wait their turn; 0 = no bound), and the
+# listening socket's accept queue (the kernel caps it at net.core.somaxconn). See
+# docs/operations: reconnect storms.
+PORTICO_HANDSHAKE_CONCURRENCY = env_int("PORTICO_HANDSHAKE_CONCURRENCY", 128, minimum=0)
+PORTICO_LISTEN_BACKLOG = env_int("PORTICO_LISTEN_BACKLOG", 4096, minimum=1)
 # "auto": after both handshakes, APIs without onMessage policies are relayed as a tunnel (frame
 # headers read, payloads passed as they are) where the server offers it (uvicorn); "framed":
 # every message is parsed and re-framed (the relay before the tunnel; Daphne always is).

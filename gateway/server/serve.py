@@ -12,7 +12,7 @@ import uvicorn
 from django.db import connections
 
 from gateway.config import GatewayConfig
-from gateway.server.protocols import GatewayHttpProtocol, GatewayWebSocketProtocol
+from gateway.server.admission import GatedHttpProtocol, GatedWebSocketProtocol, HandshakeGate
 
 DATA_PLANE = "gateway.asgi:application"
 BOTH_PLANES = "portal.asgi:application"  # the demo: portal and gateway in one process
@@ -20,11 +20,13 @@ BOTH_PLANES = "portal.asgi:application"  # the demo: portal and gateway in one p
 
 class GatewayUvicornConfig(uvicorn.Config):
     """uvicorn's Config, carrying the GatewayConfig its protocols read (handshake and close
-    time bounds) the way they read uvicorn's own options."""
+    time bounds) the way they read uvicorn's own options, and this worker's handshake gate."""
 
     def __init__(self, *args, gateway: GatewayConfig, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.gateway = gateway
+        limit = gateway.handshake_concurrency
+        self.admission = HandshakeGate(limit) if limit > 0 else None
 
 
 def uvicorn_config(
@@ -44,9 +46,13 @@ def uvicorn_config(
         host=host,
         port=port,
         loop="auto",
-        # httptools and websockets-sansio, with handshake timeouts and bounded closes.
-        http=GatewayHttpProtocol,
-        ws=GatewayWebSocketProtocol,
+        # httptools and websockets-sansio, with handshake timeouts and bounded closes, and at
+        # most `handshake_concurrency` handshakes in progress (gateway.server.admission).
+        http=GatedHttpProtocol,
+        ws=GatedWebSocketProtocol,
+        # uvicorn's 2048 overflowed in a reconnect storm (each dropped SYN costs its client a
+        # 1, 3, 7 s retransmit); the kernel caps it at net.core.somaxconn.
+        backlog=config.listen_backlog,
         # The consumer enforces each API's own limit; this is only the ceiling for all of them.
         ws_max_size=config.max_message_bytes_ceiling,
         ws_ping_interval=config.keepalive_seconds or None,
