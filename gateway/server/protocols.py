@@ -24,18 +24,30 @@
 """
 
 import asyncio
+import base64
+import binascii
 import fcntl
+import hashlib
 import logging
+import re
 import socket
 import ssl
 import struct
+from urllib.parse import unquote
 
 from uvicorn.logging import TRACE_LOG_LEVEL
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.utils import (
+    ClientDisconnected,
+    get_client_addr,
+    get_path_with_query_string,
+)
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHandshake
+from websockets.headers import parse_subprotocol
 from websockets.http11 import Request
-from websockets.protocol import Protocol
+from websockets.protocol import Protocol, State
 
 from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.server.tcpreset import reset
@@ -71,6 +83,10 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._stop_head_timer()
         request = None
         if issubclass(self.ws_protocol_class, GatewayWebSocketProtocol):
+            plain = plain_upgrade(self.scope, self.url)
+            if plain is not None:
+                self._upgrade_plain(*plain)
+                return
             request = parsed_request(self.scope, self.url)
         if request is None:
             super().handle_websocket_upgrade()
@@ -85,6 +101,19 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         )
         protocol.connection_made(self.transport)
         protocol.request_received(request)
+        self.transport.set_protocol(protocol)
+
+    def _upgrade_plain(self, accept: bytes, subprotocols: list[str]) -> None:
+        """Hand a request `plain_upgrade` checked to the WebSocket protocol, which answers it
+        itself: no websockets Request, Headers or Response, and no second socket-address look-up."""
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            prefix = "{}:{} - ".format(*self.client) if self.client else ""
+            self.logger.log(TRACE_LOG_LEVEL, "%sUpgrading to WebSocket", prefix)
+        self.connections.discard(self)
+        protocol = self.ws_protocol_class(
+            config=self.config, server_state=self.server_state, app_state=self.app_state
+        )
+        protocol.upgraded(self, accept, subprotocols)
         self.transport.set_protocol(protocol)
 
     def _start_head_timer(self) -> None:
@@ -107,6 +136,88 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 # parses the request itself and answers 414/431 as before.
 _MAX_LINE = 8000
 _MAX_HEADERS = 120
+
+
+# RFC 9110 tokens separated by commas: a Connection header websockets' parser accepts as is.
+_TOKEN_LIST = re.compile(
+    rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*"
+)
+_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def plain_upgrade(scope: dict, url: bytes) -> tuple[bytes, list[str]] | None:
+    """(Sec-WebSocket-Accept, the scope's subprotocols) for an upgrade request that websockets'
+    `ServerProtocol.accept` would accept as it is (one Connection with the upgrade token, one
+    Upgrade: websocket, a 16-byte key, version 13, at most one Origin, well-formed
+    subprotocols), or None: anything else (errors included) takes websockets' own path."""
+    raw = scope["headers"]
+    if (
+        scope.get("method") != "GET"
+        or scope.get("http_version") != "1.1"
+        or len(url) > _MAX_LINE
+        or len(raw) > _MAX_HEADERS
+        or not url.startswith(b"/")
+        or not url.isascii()
+        or b"#" in url
+    ):
+        return None
+    connection = upgrade = key = version = None
+    origins = 0
+    offered = []
+    for name, value in raw:
+        if len(name) + len(value) > _MAX_LINE:
+            return None
+        if name[:1] not in b"cosu":  # none of the names below: most headers stop here
+            continue
+        if name == b"connection":
+            if connection is not None:
+                return None
+            connection = value
+        elif name == b"upgrade":
+            if upgrade is not None:
+                return None
+            upgrade = value
+        elif name == b"sec-websocket-key":
+            if key is not None:
+                return None
+            key = value
+        elif name == b"sec-websocket-version":
+            if version is not None:
+                return None
+            version = value
+        elif name == b"origin":
+            origins += 1
+        elif name == b"sec-websocket-protocol":
+            offered.append(value)
+        elif name in (b"transfer-encoding", b"content-length"):
+            return None
+    if (
+        origins > 1
+        or version != b"13"
+        or key is None
+        or upgrade is None
+        or upgrade.lower() != b"websocket"
+        or connection is None
+        or not _TOKEN_LIST.fullmatch(connection)
+        or b"upgrade" not in [t.strip(b" \t") for t in connection.lower().split(b",")]
+        or len(key) != 24
+    ):
+        return None
+    try:
+        if len(base64.b64decode(key, validate=True)) != 16:
+            return None
+    except binascii.Error:
+        return None
+    subprotocols: list[str] = []
+    for value in offered:
+        text = value.decode("latin-1")
+        try:
+            parse_subprotocol(text)  # websockets answers 400 to a malformed one
+        except InvalidHandshake:
+            return None
+        subprotocols.extend([token.strip() for token in text.split(",")])  # as uvicorn does
+    accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())  # noqa: S324 (RFC 6455)
+    return accept, subprotocols
 
 
 def parsed_request(scope: dict, url: bytes) -> Request | None:
@@ -138,6 +249,82 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.acked_mark = 0  # the client's acknowledged bytes when we last judged its liveness
         self.early_bytes = False  # bytes after the request head: uvicorn parsed frames already
         self.tunnel = None  # the protocol the transport was handed to
+        self.accept_key: bytes | None = None  # a plain upgrade's, until our 101 is sent
+
+    def upgraded(self, http, accept: bytes, subprotocols: list[str]) -> None:
+        """Take over from the HTTP protocol a request `plain_upgrade` accepted: the scope is
+        built from what httptools parsed (as `handle_connect` builds it from websockets'
+        Request), and `send` answers `websocket.accept` with the 101 itself."""
+        self.connections.add(self)
+        transport = self.transport = http.transport
+        self.server, self.client = http.server, http.client
+        self.scheme = "wss" if http.scheme == "https" else "ws"
+        url = http.url
+        conn = self.conn
+        conn.parser = Protocol.parse(conn)  # frames from now on, as after a parsed request
+        next(conn.parser)
+        if conn.debug:
+            conn.logger.debug("< GET %s HTTP/1.1", url.decode("ascii"))
+            for name, value in http.scope["headers"]:
+                conn.logger.debug("< %s: %s", name.decode("latin-1"), value.decode("latin-1"))
+        self.accept_key = accept
+        self.handshake_initiated = True
+        raw_path, _, query_string = url.partition(b"?")
+        root_path = self.root_path
+        extensions = {"websocket.http.response": {}, ABORT_EXTENSION: {}}
+        extensions[TUNNEL_EXTENSION] = {"take": self.hand_over}
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            extensions["tls"] = tls_extension(ssl_object)
+        self.scope = {
+            "type": "websocket",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": self.scheme,
+            "server": self.server,
+            "client": self.client,
+            "root_path": root_path,
+            "path": root_path + unquote(raw_path.decode("ascii")),
+            "raw_path": root_path.encode("ascii") + raw_path,
+            "query_string": query_string,
+            "headers": http.scope["headers"],  # httptools' list: lower-case names, as before
+            "subprotocols": subprotocols,
+            "state": http.scope["state"],  # already the request's own copy
+            "extensions": extensions,
+        }
+        self.queue.put_nowait({"type": "websocket.connect"})
+        task = self.loop.create_task(self.run_asgi())
+        task.add_done_callback(self.on_task_complete)
+        self.tasks.add(task)
+
+    def _accept(self, message) -> None:
+        """`websocket.accept` of a plain upgrade: the 101 uvicorn would send (websockets' headers,
+        then the server's default headers, the app's and the subprotocol), written directly."""
+        self.accept_key, accept = None, self.accept_key
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info(
+                '%s - "WebSocket %s" [accepted]',
+                get_client_addr(self.scope),
+                get_path_with_query_string(self.scope),
+            )
+        head = [
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: ",
+            accept,
+            b"\r\n",
+        ]
+        extra = message.get("headers")
+        for name, value in (*self.default_headers, *extra) if extra else self.default_headers:
+            head.append(b"%s: %s\r\n" % (name.lower(), value))
+        subprotocol = message.get("subprotocol")
+        if subprotocol:
+            head.append(b"Sec-WebSocket-Protocol: %s\r\n" % subprotocol.encode("latin-1"))
+        head.append(b"\r\n")
+        if not self.transport.is_closing():
+            self.handshake_complete = True
+            self.conn.state = State.OPEN
+            self.transport.write(b"".join(head))
+            self.start_keepalive()
 
     def data_received(self, data: bytes) -> None:
         fresh = not self.handshake_initiated
@@ -238,9 +425,18 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         super().connection_lost(exc)
 
     async def send(self, message) -> None:
-        if message["type"] == ABORT_EXTENSION:
+        kind = message["type"]
+        if kind == ABORT_EXTENSION:
             self._abort()
             return
+        if kind == "websocket.accept" and self.accept_key is not None:
+            if not self.writable.is_set():
+                await self.writable.wait()
+            if self.disconnected:
+                raise ClientDisconnected()
+            if not self.handshake_complete and self.initial_response is None:
+                self._accept(message)
+                return
         await super().send(message)
         if message["type"] == "websocket.close" and self.close_timer is not None:
             # uvicorn waits 10 s for the peer's close frame and then only close()s.
