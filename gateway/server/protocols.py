@@ -48,6 +48,7 @@ from websockets.exceptions import InvalidHandshake
 from websockets.headers import parse_subprotocol
 from websockets.http11 import Request
 from websockets.protocol import Protocol, State
+from websockets.server import ServerProtocol
 
 from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.server.tcpreset import reset
@@ -239,17 +240,80 @@ def parsed_request(scope: dict, url: bytes) -> Request | None:
     return Request(url.decode("ascii"), Headers(pairs), method=scope["method"])
 
 
+_UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's protocols' logger
+_PLAIN_REQUEST, _PLAIN_OPEN = 1, 2  # a plain upgrade's request read; its 101 sent
+
+
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets-sansio protocol: answers over-long handshakes, never pins a socket."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:
+        if config.loaded and not config.ws_per_message_deflate:
+            self._light_init(config, server_state, app_state, _loop)
+        else:
+            self._conn = None
+            super().__init__(config, server_state, app_state, _loop)
         self.close_grace = self.config.gateway.close_grace_seconds
         self.abort_timer: asyncio.TimerHandle | None = None
         self.acked_mark = 0  # the client's acknowledged bytes when we last judged its liveness
         self.early_bytes = False  # bytes after the request head: uvicorn parsed frames already
         self.tunnel = None  # the protocol the transport was handed to
         self.accept_key: bytes | None = None  # a plain upgrade's, until our 101 is sent
+        self.plain_state = 0  # _PLAIN_REQUEST, _PLAIN_OPEN: how far a plain upgrade came
+        self.tunnel_taken = False  # handed over: no ServerProtocol is made any more
+
+    def _light_init(self, config, server_state, app_state, loop) -> None:
+        """uvicorn's `__init__` (0.54), without its two logger look-ups per connection and
+        without making websockets' ServerProtocol, which `conn` makes on first use: a tunnelled
+        connection answered by `upgraded` never needs one (nor its uuid4 and parser)."""
+        self.config = config
+        self.app = config.loaded_app
+        self.loop = loop or asyncio.get_event_loop()
+        self.logger = _UVICORN_LOG
+        self.root_path = config.root_path
+        self.asgi_version = config.asgi_version
+        self.app_state = app_state
+        self.connections = server_state.connections
+        self.tasks = server_state.tasks
+        self.default_headers = server_state.default_headers
+        self.transport = None
+        self.server = self.client = self.scheme = None
+        self.queue = asyncio.Queue()
+        self.handshake_initiated = self.handshake_complete = False
+        self.close_sent = self.disconnected = False
+        self.close_timer = None
+        self.close_timeout = 10.0
+        self.initial_response = None
+        self._conn = None
+        self.read_paused = False
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.ping_interval = config.ws_ping_interval
+        self.ping_timeout = config.ws_ping_timeout
+        self.ping_timer = self.pong_timer = None
+        self.pending_ping_payload = None
+        self.ping_sent_at = self.last_ping_rtt = 0.0
+        self.frames = []
+        self.curr_msg_data_type = "bytes"
+
+    @property
+    def conn(self) -> ServerProtocol | None:
+        """websockets' ServerProtocol, made when first needed (None once handed over)."""
+        conn = self._conn
+        if conn is None and not self.tunnel_taken:
+            conn = self._conn = ServerProtocol(
+                extensions=[], max_size=self.config.ws_max_size, logger=self.logger
+            )
+            if self.plain_state:  # `upgraded` read the request: frames come next
+                conn.parser = Protocol.parse(conn)
+                next(conn.parser)
+                if self.plain_state == _PLAIN_OPEN:
+                    conn.state = State.OPEN
+        return conn
+
+    @conn.setter
+    def conn(self, value: ServerProtocol | None) -> None:
+        self._conn = value
 
     def upgraded(self, http, accept: bytes, subprotocols: list[str]) -> None:
         """Take over from the HTTP protocol a request `plain_upgrade` accepted: the scope is
@@ -260,13 +324,16 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.server, self.client = http.server, http.client
         self.scheme = "wss" if http.scheme == "https" else "ws"
         url = http.url
-        conn = self.conn
-        conn.parser = Protocol.parse(conn)  # frames from now on, as after a parsed request
-        next(conn.parser)
-        if conn.debug:
-            conn.logger.debug("< GET %s HTTP/1.1", url.decode("ascii"))
+        conn = self._conn
+        if conn is not None:  # made by uvicorn's own __init__
+            conn.parser = Protocol.parse(conn)  # frames from now on, as after a parsed request
+            next(conn.parser)
+        self.plain_state = _PLAIN_REQUEST
+        logger = self.logger
+        if logger.isEnabledFor(logging.DEBUG):  # what websockets prints (`conn.debug`)
+            logger.debug("< GET %s HTTP/1.1", url.decode("ascii"))
             for name, value in http.scope["headers"]:
-                conn.logger.debug("< %s: %s", name.decode("latin-1"), value.decode("latin-1"))
+                logger.debug("< %s: %s", name.decode("latin-1"), value.decode("latin-1"))
         self.accept_key = accept
         self.handshake_initiated = True
         raw_path, _, query_string = url.partition(b"?")
@@ -322,7 +389,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         head.append(b"\r\n")
         if not self.transport.is_closing():
             self.handshake_complete = True
-            self.conn.state = State.OPEN
+            self.plain_state = _PLAIN_OPEN
+            if self._conn is not None:
+                self._conn.state = State.OPEN
             self.transport.write(b"".join(head))
             self.start_keepalive()
 
@@ -395,12 +464,13 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.early_bytes
             or self.frames
             or not self.queue.empty()
-            or self.conn.reader.buffer
+            or (self._conn is not None and self._conn.reader.buffer)
             or self.transport.is_closing()
         ):
             return None
         self.stop_keepalive()
         self.tunnel = protocol
+        self.tunnel_taken = True
         self.transport.set_protocol(protocol)
         # The parser, the handshake, the receive queue and the write flag are not used any more
         # (about 5 KiB): an idle tunnel holds only what it needs.
