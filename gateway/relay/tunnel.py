@@ -14,8 +14,10 @@ verdicts. Time limits and keep-alive run on the per-loop
 
 import asyncio
 import logging
+import os
+from functools import lru_cache
 
-from websockets.frames import Close, Frame, Opcode
+from websockets.frames import Close, Frame, Opcode, apply_mask
 
 from gateway.backend.leg import BackendLeg
 from gateway.catalog.delivery import DELIVERED, FULL, GONE, TOO_BIG
@@ -47,13 +49,25 @@ def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
 
 
 def close_frame(code: int, reason: str, *, mask: bool) -> bytes:
+    """Our close frame: built once per (code, reason); a masked one gets a fresh key each time
+    (RFC 6455 5.3), which websockets' Frame.serialize would cost two objects per frame for."""
+    head, payload = _close_parts(code, reason)
+    if not mask:
+        return head + payload
+    key = os.urandom(4)
+    return bytes((head[0], head[1] | 0x80)) + key + apply_mask(payload, key)
+
+
+@lru_cache(maxsize=256)
+def _close_parts(code: int, reason: str) -> tuple[bytes, bytes]:
     if code == closecodes.NO_STATUS:
         payload = b""
     else:
         # A close frame carries at most 123 bytes of reason.
         reason = reason.encode()[:123].decode(errors="ignore")
         payload = Close(code, reason).serialize()
-    return Frame(Opcode.CLOSE, payload).serialize(mask=mask)
+    frame = Frame(Opcode.CLOSE, payload).serialize(mask=False)
+    return frame[:2], payload  # payload <= 125 bytes: a 2-byte header
 
 
 class Tunnel:
