@@ -26,6 +26,7 @@
 import asyncio
 import base64
 import binascii
+import collections
 import fcntl
 import hashlib
 import logging
@@ -35,6 +36,7 @@ import ssl
 import struct
 from urllib.parse import unquote
 
+import httptools
 from uvicorn.logging import TRACE_LOG_LEVEL
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import (
@@ -54,15 +56,47 @@ from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.server.tcpreset import reset
 
 log = logging.getLogger("portico.gateway")
+_UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's protocols' loggers
+_ACCESS_LOG = logging.getLogger("uvicorn.access")
 
 
 class GatewayHttpProtocol(HttpToolsProtocol):
     """httptools' protocol with a read timeout on each request's head (the handshake)."""
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:
+        if config.loaded:
+            self._light_init(config, server_state, app_state, _loop)
+        else:
+            super().__init__(config, server_state, app_state, _loop)
         self.head_timeout = self.config.gateway.handshake_timeout_seconds
         self.head_timer: asyncio.TimerHandle | None = None
+
+    def _light_init(self, config, server_state, app_state, loop) -> None:
+        """uvicorn's `__init__` (0.54) without its per-connection logger look-ups and handler
+        walk: the access log is off on a gateway (query strings carry keys)."""
+        self.config = config
+        self.app = config.loaded_app
+        self.loop = loop or asyncio.get_event_loop()
+        self.logger = _UVICORN_LOG
+        self.access_logger = _ACCESS_LOG
+        self.access_log = config.access_log and _ACCESS_LOG.hasHandlers()
+        self.parser = httptools.HttpRequestParser(self)
+        # uvicorn's: lets it answer the first of pipelined requests.
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        self.ws_protocol_class = config.ws_protocol_class
+        self.root_path = config.root_path
+        self.asgi_version = config.asgi_version
+        self.limit_concurrency = config.limit_concurrency
+        self.app_state = app_state
+        self.timeout_keep_alive_task = None
+        self.timeout_keep_alive = config.timeout_keep_alive
+        self.server_state = server_state
+        self.connections = server_state.connections
+        self.tasks = server_state.tasks
+        self.transport = self.flow = self.server = self.client = self.scheme = None
+        self.pipeline = collections.deque()
+        self.scope = self.headers = self.cycle = None
+        self.expect_100_continue = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -240,7 +274,6 @@ def parsed_request(scope: dict, url: bytes) -> Request | None:
     return Request(url.decode("ascii"), Headers(pairs), method=scope["method"])
 
 
-_UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's protocols' logger
 _PLAIN_REQUEST, _PLAIN_OPEN = 1, 2  # a plain upgrade's request read; its 101 sent
 
 
