@@ -3,9 +3,11 @@ loop of real handshakes (the benchmark's Node client, 8 parallel connect+close l
 
 Run: .venv/bin/python bench/handshake_profile.py [--handshakes 3000] [--suffix echo] [--top 30]
 [--otlp] (tracing on: exports to a local OTLP sink; OTEL_TRACES_SAMPLER etc. pass through)
-Prints the top functions by own time and by cumulative time; asserts nothing. The profiler
-times CPU (process_time), not wall time, so a shared machine's preemption and the idle loop's
-waits do not count; it roughly doubles the gateway's CPU, so read the shares, not the times.
+Prints the top functions by own time and by cumulative time, then the parts of a handshake
+(bench/handshake_parts.py); asserts nothing. The profiler times CPU (process_time), not wall
+time, so a shared machine's preemption and the idle loop's waits do not count; it inflates Python
+calls several times more than C work (5-8x the gateway's CPU per handshake here), so read the
+shares, not the times.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import signal
 import tempfile
 from pathlib import Path
 
+import handshake_parts  # bench/handshake_parts.py
 import run as harness  # bench/run.py (the script's folder is on sys.path)
 import tracing as bench_tracing  # bench/tracing.py: the OTLP sink
 
@@ -93,6 +96,9 @@ def main() -> None:
         stats = pstats.Stats(str(out))
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top)
+        # By part of the handshake; compare with another run: bench/handshake_parts.py A B.
+        print(f"profile: {out}")
+        handshake_parts.main([str(out)])
     finally:
         with contextlib.suppress(Exception):
             harness.CHILDREN.stop_all()
