@@ -14,23 +14,22 @@
   extensions: `take(protocol)` hands the connection to `protocol` and returns the transport and
   a `release(exc)` to call when it is lost) unless uvicorn already read bytes past the handshake.
   The tunnel then owns keep-alive and closing; shutdown is passed on to it.
-- The WebSocket handshake request is handed to websockets as the Request httptools already
-  parsed (uvicorn serializes it again for websockets to parse with a regex per header line);
-  requests near websockets' limits (line length, header count) or with a body header still
-  take uvicorn's path, so websockets answers them as before.
+- A plain upgrade request (what browsers and WebSocket libraries send) is answered by the
+  gateway's WebSocket protocol from what httptools parsed (`upgrade.plain_upgrade`): the same
+  scope and the same 101 bytes, without websockets' Request, Headers, accept and Response. Any
+  other is handed to websockets as the Request httptools already parsed (uvicorn serializes it
+  again for websockets to parse with a regex per header line); requests near websockets' limits
+  (line length, header count) or with a body header still take uvicorn's path, so websockets
+  answers them as before.
 - A keep-alive ping queued behind data a slow client is still taking is not a timeout: while the
   client's TCP keeps acknowledging new bytes, the pong deadline is extended (a client that stops
   reading stops acknowledging, and times out as before).
 """
 
 import asyncio
-import base64
-import binascii
 import collections
 import fcntl
-import hashlib
 import logging
-import re
 import socket
 import ssl
 import struct
@@ -45,15 +44,13 @@ from uvicorn.protocols.utils import (
     get_path_with_query_string,
 )
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.datastructures import Headers
-from websockets.exceptions import InvalidHandshake
-from websockets.headers import parse_subprotocol
 from websockets.http11 import Request
 from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
 
 from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.server.tcpreset import reset
+from gateway.server.upgrade import parsed_request, plain_upgrade
 
 log = logging.getLogger("portico.gateway")
 _UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's protocols' loggers
@@ -165,113 +162,6 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         if self.transport is not None and not self.transport.is_closing():
             log.debug("request head not complete within %.1f s: closing", self.head_timeout)
             self.transport.close()
-
-
-# websockets' parser limits (a line of 8 KiB, 128 headers), with room: nearer them, websockets
-# parses the request itself and answers 414/431 as before.
-_MAX_LINE = 8000
-_MAX_HEADERS = 120
-
-
-# RFC 9110 tokens separated by commas: a Connection header websockets' parser accepts as is.
-_TOKEN_LIST = re.compile(
-    rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*"
-)
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-def plain_upgrade(scope: dict, url: bytes) -> tuple[bytes, list[str]] | None:
-    """(Sec-WebSocket-Accept, the scope's subprotocols) for an upgrade request that websockets'
-    `ServerProtocol.accept` would accept as it is (one Connection with the upgrade token, one
-    Upgrade: websocket, a 16-byte key, version 13, at most one Origin, well-formed
-    subprotocols), or None: anything else (errors included) takes websockets' own path."""
-    raw = scope["headers"]
-    if (
-        scope.get("method") != "GET"
-        or scope.get("http_version") != "1.1"
-        or len(url) > _MAX_LINE
-        or len(raw) > _MAX_HEADERS
-        or not url.startswith(b"/")
-        or not url.isascii()
-        or b"#" in url
-    ):
-        return None
-    connection = upgrade = key = version = None
-    origins = 0
-    offered = []
-    for name, value in raw:
-        if len(name) + len(value) > _MAX_LINE:
-            return None
-        if name[:1] not in b"cosu":  # none of the names below: most headers stop here
-            continue
-        if name == b"connection":
-            if connection is not None:
-                return None
-            connection = value
-        elif name == b"upgrade":
-            if upgrade is not None:
-                return None
-            upgrade = value
-        elif name == b"sec-websocket-key":
-            if key is not None:
-                return None
-            key = value
-        elif name == b"sec-websocket-version":
-            if version is not None:
-                return None
-            version = value
-        elif name == b"origin":
-            origins += 1
-        elif name == b"sec-websocket-protocol":
-            offered.append(value)
-        elif name in (b"transfer-encoding", b"content-length"):
-            return None
-    if (
-        origins > 1
-        or version != b"13"
-        or key is None
-        or upgrade is None
-        or upgrade.lower() != b"websocket"
-        or connection is None
-        or not _TOKEN_LIST.fullmatch(connection)
-        or b"upgrade" not in [t.strip(b" \t") for t in connection.lower().split(b",")]
-        or len(key) != 24
-    ):
-        return None
-    try:
-        if len(base64.b64decode(key, validate=True)) != 16:
-            return None
-    except binascii.Error:
-        return None
-    subprotocols: list[str] = []
-    for value in offered:
-        text = value.decode("latin-1")
-        try:
-            parse_subprotocol(text)  # websockets answers 400 to a malformed one
-        except InvalidHandshake:
-            return None
-        subprotocols.extend([token.strip() for token in text.split(",")])  # as uvicorn does
-    accept = base64.b64encode(hashlib.sha1(key + _GUID).digest())  # noqa: S324 (RFC 6455)
-    return accept, subprotocols
-
-
-def parsed_request(scope: dict, url: bytes) -> Request | None:
-    """The Request websockets' parser would build from what httptools parsed, or None where
-    only websockets' own parsing gives the same answer (limits, a body, non-ASCII)."""
-    raw = scope["headers"]
-    if (
-        len(url) > _MAX_LINE
-        or len(raw) > _MAX_HEADERS
-        or scope.get("http_version") != "1.1"
-        or not url.isascii()
-    ):
-        return None
-    pairs = []
-    for name, value in raw:
-        if len(name) + len(value) > _MAX_LINE or name in (b"transfer-encoding", b"content-length"):
-            return None
-        pairs.append((name.decode("ascii"), value.decode("iso-8859-1")))
-    return Request(url.decode("ascii"), Headers(pairs), method=scope["method"])
 
 
 _PLAIN_REQUEST, _PLAIN_OPEN = 1, 2  # a plain upgrade's request read; its 101 sent

@@ -16,7 +16,7 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
-from gateway.server.protocols import plain_upgrade
+from gateway.server.upgrade import plain_upgrade
 
 KEY = base64.b64encode(os.urandom(16)).decode()
 
