@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apis.nodes.reports import clean_live_report
 from apis.telemetry import control_channel
-from apis.telemetry.models import LiveConnection, LiveWorker
+from apis.telemetry.models import LiveConnection, LiveWorker, PendingMessage
 
 STALE_SECONDS = 10  # a process that has not reported this long is gone: its connections too
 DEFAULT_REASON = "closed by an administrator"
@@ -94,6 +94,29 @@ def _replace_all(process: LiveWorker, entries: list[dict], now: datetime) -> Non
     _update_counts(process, changed, now)
 
 
+def _remove_silent(now: datetime) -> None:
+    """Remove the processes that went silent (died, or lost the control plane), with their rows.
+
+    Each is locked first, and only if no report holds it (SKIP LOCKED): a report takes its own
+    process row before writing its connections, so it never waits on a sweep while holding
+    connection rows a sweep wants, and two sweeps share out the silent processes instead of
+    deleting the same rows in their own orders (both deadlocked). Locked, a process cannot get
+    new connections until it is gone (the foreign key's check waits), and a process that
+    reported after this report's snapshot no longer matches under the lock: its row is kept."""
+    silent = list(
+        LiveWorker.objects.select_for_update(skip_locked=True)
+        .filter(reported_at__lt=stale_before(now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not silent:
+        return
+    # Children first, then the processes (no row of theirs can be added while they are locked).
+    PendingMessage.objects.filter(process_id__in=silent).delete()
+    LiveConnection.objects.filter(process_id__in=silent).delete()
+    LiveWorker.objects.filter(pk__in=silent).delete()
+
+
 def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[dict]:
     """Apply one process's report (gateway.node.sessions; checked by clean_live_report, which raises
     BadReport) and return the disconnects asked of it: [{"id": connection id, "reason": text}].
@@ -127,8 +150,7 @@ def record_live_report(*, gateway_name: str, report: dict, keep=None) -> list[di
                     _update_counts(process, report["counts"], now)
             if report["answered"]:
                 control_channel.record_answers(process=process, answers=report["answered"])
-            # Processes that went silent (died, or lost the control plane): gone with their rows.
-            LiveWorker.objects.filter(reported_at__lt=stale_before(now)).delete()
+            _remove_silent(now)
     asked = (
         LiveConnection.objects.filter(
             process__gateway=gateway_name,
