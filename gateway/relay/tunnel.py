@@ -72,6 +72,7 @@ class Tunnel:
         "seen",
         "last_change",
         "ping_due",
+        "ended",
         "__weakref__",
     )
 
@@ -96,11 +97,13 @@ class Tunnel:
         self.close_grace = close_grace
         self.keepalive = keepalive
         self.done = self.loop.create_future()
-        self.release = None  # the server's bookkeeping for a lost client connection
+        # The server's bookkeeping: called once the client is lost (detached: after `ended`).
+        self.release = None
         self.deadline = 0.0
         self.seen = -1
         self.last_change = 0.0
         self.ping_due = 0.0
+        self.ended = None  # `run_detached`'s callback
 
     def attach(self, taken, backend: BackendLeg) -> None:
         self.client.transport, self.release = taken
@@ -113,6 +116,34 @@ class Tunnel:
             self.backend.connection_lost(None)
 
     async def run(self) -> RelayStats:
+        self._arm()
+        try:
+            await self.done
+        except asyncio.CancelledError:
+            self.drop(self.client)
+            self.drop(self.backend)
+            raise
+        finally:
+            self._disarm()
+        return self.stats
+
+    def run_detached(self, ended) -> None:
+        """`run` without a task awaiting it: an idle connection then holds no coroutine (nor
+        the ASGI call's chain of them). When both legs are lost, `ended(stats)` runs, then the
+        server's bookkeeping (`release`), so a server draining at shutdown waits for both."""
+        self.ended = ended
+        self._arm()
+        self.done.add_done_callback(self._finished)
+
+    def _finished(self, _done) -> None:
+        self._disarm()
+        ended, self.ended = self.ended, None
+        try:
+            ended(self.stats)
+        finally:
+            self._release(None)
+
+    def _arm(self) -> None:
         now = self.loop.time()
         self.last_change = now
         if self.max_duration > 0:
@@ -122,18 +153,17 @@ class Tunnel:
         due = self._next(now)
         if due is not None and not self.done.done():
             wheel().add(self, due)
-        try:
-            await self.done
-        except asyncio.CancelledError:
-            self.drop(self.client)
-            self.drop(self.backend)
-            raise
-        finally:
-            wheel().discard(self)
-            for leg in (self.client, self.backend):
-                if leg.grace is not None:
-                    leg.grace.cancel()
-        return self.stats
+
+    def _disarm(self) -> None:
+        wheel().discard(self)
+        for leg in (self.client, self.backend):
+            if leg.grace is not None:
+                leg.grace.cancel()
+
+    def _release(self, exc) -> None:
+        release, self.release = self.release, None
+        if release is not None:
+            release(exc)
 
     # what peers do (called by the legs) -------------------------------------------------------
     def close_received(self, leg: Leg, code: int, reason: str) -> None:
@@ -196,9 +226,8 @@ class Tunnel:
         if leg.grace is not None:
             leg.grace.cancel()
             leg.grace = None
-        if leg.client and self.release is not None:
-            release, self.release = self.release, None
-            release(exc)
+        if leg.client and self.ended is None:  # detached: after `ended` (`_finished`)
+            self._release(exc)
         peer = leg.peer
         if not leg.close_rcvd and not leg.sealed:
             if leg.client:
