@@ -14,8 +14,9 @@ verdicts. Time limits and keep-alive run on the per-loop
 
 import asyncio
 import logging
+import os
 
-from websockets.frames import Close, Frame, Opcode
+from websockets.frames import Close, Frame, Opcode, apply_mask
 
 from gateway.backend.leg import BackendLeg
 from gateway.catalog.delivery import DELIVERED, FULL, GONE, TOO_BIG
@@ -30,6 +31,7 @@ log = logging.getLogger("portico.gateway")
 
 _PING_TO_CLIENT = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=False)
 _MAX_PING_BYTES = len(_PING_TO_CLIENT) + 4  # a masked ping to the backend has a 4-byte key
+_PING_HEAD = bytes((0x80 | Opcode.PING, 0x80 | len(PING_PAYLOAD)))  # FIN, masked, 7-bit length
 BUSY = "busy"  # `deliver`: the backend is mid-message; try again in a moment
 
 
@@ -44,6 +46,13 @@ def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
         return None
     tunnel.attach(taken, backend)
     return tunnel
+
+
+def ping_to_backend() -> bytes:
+    """Our masked keep-alive ping, a fresh key each time: what `Frame.serialize` makes, without
+    its objects (one per backend leg and interval, at every idle connection)."""
+    key = os.urandom(4)
+    return _PING_HEAD + key + apply_mask(PING_PAYLOAD, key)
 
 
 def close_frame(code: int, reason: str, *, mask: bool) -> bytes:
@@ -362,7 +371,7 @@ class Tunnel:
             if leg.client:
                 frame = _PING_TO_CLIENT
             else:
-                frame = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=True)
+                frame = ping_to_backend()
             leg.inject(frame)
         return True
 
