@@ -69,14 +69,16 @@ def snapshot(gateway, out: Path, number: int, timeout: float = 120) -> tuple:
 
 
 def thread_ticks(pid: int) -> dict[str, int]:
-    """utime + stime per thread name (clock ticks)."""
+    """User and system time per thread (clock ticks), keyed "tid name user|system"; the main
+    thread's tid is the pid."""
     found: dict[str, int] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(OSError):
             name = (task / "comm").read_text().strip()
             stat = (task / "stat").read_text()
             fields = stat[stat.rindex(")") + 2 :].split()
-            found[name] = found.get(name, 0) + int(fields[11]) + int(fields[12])
+            found[f"{task.name} {name} user"] = int(fields[11])
+            found[f"{task.name} {name} system"] = int(fields[12])
     return found
 
 
@@ -87,8 +89,9 @@ def cpu_profile(gateway, out: Path, args) -> None:
     after, t1 = thread_ticks(gateway.pid), time.monotonic()
     total = sum(after.values()) - sum(before.values())
     print(f"idle CPU: {total / (t1 - t0):.2f} % of a core over {t1 - t0:.0f} s; by thread:")
-    for name, ticks in sorted(after.items(), key=lambda kv: -kv[1]):
-        print(f"  {(ticks - before.get(name, 0)) / (t1 - t0):6.2f} %  {name}")
+    for name, ticks in sorted(after.items(), key=lambda kv: before.get(kv[0], 0) - kv[1]):
+        if ticks - before.get(name, 0):
+            print(f"  {(ticks - before.get(name, 0)) / (t1 - t0):6.2f} %  {name}")
     gateway.send_signal(signal.SIGUSR2)
     time.sleep(seconds)
     gateway.send_signal(signal.SIGUSR2)
