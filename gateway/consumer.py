@@ -8,6 +8,7 @@ thread hop (`aclose_old_connections`) and an `asyncio.wait` for every relayed me
 import logging
 import os
 import time
+from functools import partial
 
 from channels.consumer import AsyncConsumer
 
@@ -71,16 +72,20 @@ class GatewayConsumer(AsyncConsumer):
         except BaseException as exc:
             attempt.failed(f"{type(exc).__name__}: {exc}")
             raise
+        detached = False
         try:
-            await self._relay(
+            detached = await self._relay(
                 state, scope, receive, send, opened, started, correlation_id, attempt, connection_id
             )
         finally:
-            opened.release()
+            if not detached:
+                opened.release()
 
     async def _relay(
         self, state, scope, receive, send, opened, started, correlation_id, attempt, connection_id
-    ) -> None:
+    ) -> bool:
+        """Relay until the connection ends; True if a tunnel took it over and this returned at
+        once (the tunnel calls `ended` when it is done, which then releases `opened`)."""
         # Taken out of `opened` so that nothing but these locals holds them: the handshake (the
         # client's decoded headers, the backend request) is dropped once the connection is
         # registered, the backend leg once a tunnel has its transport.
@@ -93,7 +98,7 @@ class GatewayConsumer(AsyncConsumer):
         except OSError:
             attempt.failed("client went away before the handshake was accepted")
             await backend.close(1001, "client went away")
-            return
+            return False
         handshake_ms = (time.perf_counter() - started) * 1000
         config = state.config
         relay = None
@@ -132,69 +137,107 @@ class GatewayConsumer(AsyncConsumer):
                 # Shared by every copy of the scope (uvicorn's, the router's): emptied in place.
                 # Read until here: routing, key, policies, telemetry, the live sessions' entry.
                 headers.clear()
-        dropped = 0
+            # Nothing awaits a tunnel: this call returns, and with it uvicorn's task, this chain
+            # of coroutines and the scope (about 6 KiB per idle connection).
+            relay.run_detached(
+                partial(
+                    ended,
+                    state,
+                    relay,
+                    api,
+                    attempt,
+                    messages,
+                    correlation_id,
+                    handshake_ms,
+                    opened,
+                )
+            )
+            return True
         try:
             stats = await relay.run()
         finally:
-            live.remove(relay)
-            dropped = getattr(backend, "dropped", 0)  # an event source's slow client (overflow)
-            if dropped:
-                relay.stats.messages_dropped += dropped  # in the connection's record too
-                metrics = state.recorder.metrics
-                metrics.child(metrics.source_dropped, api.name).inc(dropped)
-            attempt.closed()
-        if dropped:
-            log.info(
-                "event source: %d event(s) dropped for a slow client api=%s correlation=%s",
-                dropped,
-                api.name,
-                correlation_id,
-                extra={"correlation_id": correlation_id},
-            )
-        if stats.by_policy:
-            # Once per connection; the reason names a policy and a JSON path, never a value.
-            log.info(
-                "onMessage policy closed the connection: %s (%s) correlation=%s",
-                stats.close_code,
-                stats.close_reason,
-                correlation_id,
-                extra={"correlation_id": correlation_id},
-            )
-        elif stats.close_code in closecodes.INVALID_FRAME and stats.closed_by in PEER_OF:
-            # Once per connection, never per message; the servers' parsers log no traceback.
-            # The reason only where the gateway wrote it: a client's reason is its own text
-            # (the client may have closed 1002/1007 itself), and peers' text stays out of logs.
-            log.info(
-                "%s sent an invalid frame: closed %s%s correlation=%s",
-                PEER_OF[stats.closed_by],
-                stats.close_code,
-                f" ({stats.close_reason})" if stats.closed_by == "gateway" else "",
-                correlation_id,
-                extra={"correlation_id": correlation_id},
-            )
-        if messages is not None and messages.logged:
-            # validate-message action="log": once per connection, never per message.
-            log.warning(
-                "%d message(s) failed validate-message api=%s first: %s correlation=%s",
-                messages.logged,
-                api.name,
-                messages.first_logged,
-                correlation_id,
-                extra={"correlation_id": correlation_id},
-            )
-        log.debug(
-            "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB dropped=%d "
-            "handshake=%.1fms "
-            "correlation=%s",
+            dropped = closed(state, relay, backend, api, attempt)
+        logged(stats, api, messages, dropped, correlation_id, handshake_ms)
+        return False
+
+
+def ended(
+    state, relay, api, attempt, messages, correlation_id, handshake_ms, opened, stats
+) -> None:
+    """A detached tunnel is done: what `_relay` does after `relay.run()`, and the release."""
+    try:
+        dropped = closed(state, relay, None, api, attempt)
+        logged(stats, api, messages, dropped, correlation_id, handshake_ms)
+    finally:
+        opened.release()
+
+
+def closed(state, relay, backend, api, attempt) -> int:
+    """The connection is over: off the live list, its record closed; events it dropped."""
+    state.live.remove(relay)
+    dropped = getattr(backend, "dropped", 0)  # an event source's slow client (overflow)
+    if dropped:
+        relay.stats.messages_dropped += dropped  # in the connection's record too
+        metrics = state.recorder.metrics
+        metrics.child(metrics.source_dropped, api.name).inc(dropped)
+    attempt.closed()
+    return dropped
+
+
+def logged(stats, api, messages, dropped, correlation_id, handshake_ms) -> None:
+    """The lines a closed connection logs (at most a few, never per message)."""
+    if dropped:
+        log.info(
+            "event source: %d event(s) dropped for a slow client api=%s correlation=%s",
+            dropped,
             api.name,
-            stats.closed_by,
-            stats.close_code,
-            stats.messages_up,
-            stats.bytes_up,
-            stats.messages_down,
-            stats.bytes_down,
-            stats.messages_dropped,
-            handshake_ms,
             correlation_id,
             extra={"correlation_id": correlation_id},
         )
+    if stats.by_policy:
+        # Once per connection; the reason names a policy and a JSON path, never a value.
+        log.info(
+            "onMessage policy closed the connection: %s (%s) correlation=%s",
+            stats.close_code,
+            stats.close_reason,
+            correlation_id,
+            extra={"correlation_id": correlation_id},
+        )
+    elif stats.close_code in closecodes.INVALID_FRAME and stats.closed_by in PEER_OF:
+        # Once per connection, never per message; the servers' parsers log no traceback.
+        # The reason only where the gateway wrote it: a client's reason is its own text
+        # (the client may have closed 1002/1007 itself), and peers' text stays out of logs.
+        log.info(
+            "%s sent an invalid frame: closed %s%s correlation=%s",
+            PEER_OF[stats.closed_by],
+            stats.close_code,
+            f" ({stats.close_reason})" if stats.closed_by == "gateway" else "",
+            correlation_id,
+            extra={"correlation_id": correlation_id},
+        )
+    if messages is not None and messages.logged:
+        # validate-message action="log": once per connection, never per message.
+        log.warning(
+            "%d message(s) failed validate-message api=%s first: %s correlation=%s",
+            messages.logged,
+            api.name,
+            messages.first_logged,
+            correlation_id,
+            extra={"correlation_id": correlation_id},
+        )
+    log.debug(
+        "connection closed api=%s by=%s code=%s up=%d/%dB down=%d/%dB dropped=%d "
+        "handshake=%.1fms "
+        "correlation=%s",
+        api.name,
+        stats.closed_by,
+        stats.close_code,
+        stats.messages_up,
+        stats.bytes_up,
+        stats.messages_down,
+        stats.bytes_down,
+        stats.messages_dropped,
+        handshake_ms,
+        correlation_id,
+        extra={"correlation_id": correlation_id},
+    )

@@ -32,6 +32,7 @@ log = logging.getLogger("portico.gateway")
 
 _PING_TO_CLIENT = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=False)
 _MAX_PING_BYTES = len(_PING_TO_CLIENT) + 4  # a masked ping to the backend has a 4-byte key
+_PING_HEAD = bytes((0x80 | Opcode.PING, 0x80 | len(PING_PAYLOAD)))  # FIN, masked, 7-bit length
 BUSY = "busy"  # `deliver`: the backend is mid-message; try again in a moment
 
 
@@ -46,6 +47,13 @@ def start_tunnel(scope: dict, backend: BackendLeg, **limits) -> "Tunnel | None":
         return None
     tunnel.attach(taken, backend)
     return tunnel
+
+
+def ping_to_backend() -> bytes:
+    """Our masked keep-alive ping, a fresh key each time: what `Frame.serialize` makes, without
+    its objects (one per backend leg and interval, at every idle connection)."""
+    key = os.urandom(4)
+    return _PING_HEAD + key + apply_mask(PING_PAYLOAD, key)
 
 
 def close_frame(code: int, reason: str, *, mask: bool) -> bytes:
@@ -86,6 +94,7 @@ class Tunnel:
         "seen",
         "last_change",
         "ping_due",
+        "ended",
         "__weakref__",
     )
 
@@ -110,11 +119,13 @@ class Tunnel:
         self.close_grace = close_grace
         self.keepalive = keepalive
         self.done = self.loop.create_future()
-        self.release = None  # the server's bookkeeping for a lost client connection
+        # The server's bookkeeping: called once the client is lost (detached: after `ended`).
+        self.release = None
         self.deadline = 0.0
         self.seen = -1
         self.last_change = 0.0
         self.ping_due = 0.0
+        self.ended = None  # `run_detached`'s callback
 
     def attach(self, taken, backend: BackendLeg) -> None:
         self.client.transport, self.release = taken
@@ -127,6 +138,34 @@ class Tunnel:
             self.backend.connection_lost(None)
 
     async def run(self) -> RelayStats:
+        self._arm()
+        try:
+            await self.done
+        except asyncio.CancelledError:
+            self.drop(self.client)
+            self.drop(self.backend)
+            raise
+        finally:
+            self._disarm()
+        return self.stats
+
+    def run_detached(self, ended) -> None:
+        """`run` without a task awaiting it: an idle connection then holds no coroutine (nor
+        the ASGI call's chain of them). When both legs are lost, `ended(stats)` runs, then the
+        server's bookkeeping (`release`), so a server draining at shutdown waits for both."""
+        self.ended = ended
+        self._arm()
+        self.done.add_done_callback(self._finished)
+
+    def _finished(self, _done) -> None:
+        self._disarm()
+        ended, self.ended = self.ended, None
+        try:
+            ended(self.stats)
+        finally:
+            self._release(None)
+
+    def _arm(self) -> None:
         now = self.loop.time()
         self.last_change = now
         if self.max_duration > 0:
@@ -136,18 +175,17 @@ class Tunnel:
         due = self._next(now)
         if due is not None and not self.done.done():
             wheel().add(self, due)
-        try:
-            await self.done
-        except asyncio.CancelledError:
-            self.drop(self.client)
-            self.drop(self.backend)
-            raise
-        finally:
-            wheel().discard(self)
-            for leg in (self.client, self.backend):
-                if leg.grace is not None:
-                    leg.grace.cancel()
-        return self.stats
+
+    def _disarm(self) -> None:
+        wheel().discard(self)
+        for leg in (self.client, self.backend):
+            if leg.grace is not None:
+                leg.grace.cancel()
+
+    def _release(self, exc) -> None:
+        release, self.release = self.release, None
+        if release is not None:
+            release(exc)
 
     # what peers do (called by the legs) -------------------------------------------------------
     def close_received(self, leg: Leg, code: int, reason: str) -> None:
@@ -210,9 +248,8 @@ class Tunnel:
         if leg.grace is not None:
             leg.grace.cancel()
             leg.grace = None
-        if leg.client and self.release is not None:
-            release, self.release = self.release, None
-            release(exc)
+        if leg.client and self.ended is None:  # detached: after `ended` (`_finished`)
+            self._release(exc)
         peer = leg.peer
         if not leg.close_rcvd and not leg.sealed:
             if leg.client:
@@ -347,7 +384,7 @@ class Tunnel:
             if leg.client:
                 frame = _PING_TO_CLIENT
             else:
-                frame = Frame(Opcode.PING, PING_PAYLOAD).serialize(mask=True)
+                frame = ping_to_backend()
             leg.inject(frame)
         return True
 

@@ -12,8 +12,10 @@
   advertised in the scope, so the relay only uses it where the server offers it.
 - After `websocket.accept` the app may take the raw transport (`portico.tunnel` in the scope's
   extensions: `take(protocol)` hands the connection to `protocol` and returns the transport and
-  a `release(exc)` to call when it is lost) unless uvicorn already read bytes past the handshake.
-  The tunnel then owns keep-alive and closing; shutdown is passed on to it.
+  a `release(exc)` to call when it is done with it) unless uvicorn already read bytes past the
+  handshake. The tunnel then owns keep-alive and closing; shutdown is passed on to it. The app
+  may return while the tunnel runs: the server's set of connections holds a small stand-in, so
+  this protocol, its task and the scope are not kept for the life of an idle connection.
 - A plain upgrade request (what browsers and WebSocket libraries send) is answered by the
   gateway's WebSocket protocol from what httptools parsed (`upgrade.plain_upgrade`): the same
   scope and the same 101 bytes, without websockets' Request, Headers, accept and Response. Any
@@ -398,7 +400,14 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         # The parser, the handshake, the receive queue and the write flag are not used any more
         # (about 5 KiB): an idle tunnel holds only what it needs.
         self.conn = self.request = self.response = self.queue = self.writable = None
-        return self.transport, self.connection_lost
+        # The server's bookkeeping holds a small stand-in instead of this protocol, and the
+        # scope no longer leads here, so once the app returns (the tunnel runs without a task)
+        # this protocol, its ASGI task and the scope go (about 6 KiB per idle connection).
+        stand_in = TunnelledConnection(protocol, self.connections)
+        self.connections.discard(self)
+        self.connections.add(stand_in)
+        self.scope["extensions"].pop(TUNNEL_EXTENSION, None)
+        return self.transport, stand_in.lost
 
     def shutdown(self) -> None:
         if self.tunnel is not None:
@@ -437,9 +446,30 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             self.close_timer = self.loop.call_later(self.close_grace, self._abort)
 
     async def run_asgi(self) -> None:
-        await super().run_asgi()
-        if self.tunnel is None:  # a tunnel has dropped the client itself if it had to
-            self._abort_later()
+        # uvicorn's own, except that a connection the app handed to a tunnel stays open when
+        # the app returns (the tunnel closes it), and one that was not is dropped if its peer
+        # does not close within the close grace.
+        try:
+            result = await self.app(self.scope, self.receive, self.send)
+        except ClientDisconnected:
+            pass
+        except BaseException:
+            self.logger.exception("Exception in ASGI application\n")
+            self.send_500_response()
+            if self.tunnel is not None:
+                self.transport.close()  # the app failed after the hand-over: nothing else will
+                return
+        else:
+            if not self.handshake_complete:
+                self.logger.error("ASGI callable returned without completing handshake.")
+                self.send_500_response()
+            elif result is not None:
+                self.logger.error("ASGI callable should return None, but returned '%s'.", result)
+        if self.tunnel is not None:
+            return
+        if self.close_timer is None:
+            self.transport.close()
+        self._abort_later()
 
     def send_keepalive_ping(self) -> None:
         super().send_keepalive_ping()
@@ -465,6 +495,23 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.abort_timer = None
         if not self.disconnected:
             reset(self.transport)
+
+
+class TunnelledConnection:
+    """What the server's set of connections holds for a connection handed to a tunnel: enough
+    to pass a shutdown on and to be discarded when the tunnel is done with it."""
+
+    __slots__ = ("tunnel", "connections")
+
+    def __init__(self, tunnel, connections: set) -> None:
+        self.tunnel = tunnel  # the protocol the transport was handed to
+        self.connections = connections
+
+    def shutdown(self) -> None:
+        self.tunnel.shutdown()
+
+    def lost(self, exc) -> None:
+        self.connections.discard(self)
 
 
 def tls_extension(ssl_object) -> dict:
