@@ -21,7 +21,8 @@ from gateway.backend.leg import BackendLeg
 from gateway.catalog.delivery import DELIVERED, FULL, GONE, TOO_BIG
 from gateway.relay import closecodes
 from gateway.relay.framed import TUNNEL_EXTENSION
-from gateway.relay.frames import PING_PAYLOAD, ClientLeg, Leg, ServerLeg
+from gateway.relay.frames import PING_PAYLOAD, Leg
+from gateway.relay.legs import ClientLeg, ServerLeg
 from gateway.relay.wheel import wheel
 from gateway.server.protocols import bytes_acked, unsent
 from gateway.server.tcpreset import reset
