@@ -21,10 +21,12 @@ function emit(kind, data) {
 }
 
 function procTicks(pid) {
+  // [utime + stime, utime] (fields 14 and 15): user time is the proxy's own code, the rest the
+  // kernel's work for it.
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
+    return [Number(fields[11]) + Number(fields[12]), Number(fields[11])];
   } catch {
     return null;
   }
@@ -53,12 +55,14 @@ function sample(pids) {
 function cpuWindow(start, end) {
   const seconds = (end.t - start.t) / 1000;
   const proxy = {};
+  const user = {};
   let proxyTotal = 0;
   for (const pid of Object.keys(start.ticks)) {
     const a = start.ticks[pid];
     const b = end.ticks[pid];
     if (a == null || b == null) continue;
-    proxy[pid] = ((b - a) / CLK_TCK) * 1000;
+    proxy[pid] = ((b[0] - a[0]) / CLK_TCK) * 1000;
+    user[pid] = ((b[1] - a[1]) / CLK_TCK) * 1000;
     proxyTotal += proxy[pid];
   }
   const sysBusy = end.system.busy - start.system.busy;
@@ -66,6 +70,7 @@ function cpuWindow(start, end) {
   return {
     seconds,
     cpu_ms_by_pid: proxy,
+    user_cpu_ms_by_pid: user,
     cpu_ms: proxyTotal,
     client_cpu_ms: (end.client_us - start.client_us) / 1000,
     client_cpu_pct: ((end.client_us - start.client_us) / 1e6 / seconds) * 100,

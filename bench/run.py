@@ -694,6 +694,9 @@ def split_cpu(result: dict, proxy_pids: list[int], backend_pid: int) -> dict:
     if proxy_pids:
         result["proxy_cpu_ms"] = sum(by_pid.get(str(p), 0.0) for p in proxy_pids)
         result["proxy_cpu_pct"] = result["proxy_cpu_ms"] / 10 / seconds
+        user = result.get("user_cpu_ms_by_pid") or {}
+        # The proxy's own code; the rest of its CPU is the kernel's reads and writes for it.
+        result["proxy_user_cpu_ms"] = sum(user.get(str(p), 0.0) for p in proxy_pids)
     result["backend_cpu_ms"] = by_pid.get(str(backend_pid), 0.0)
     result["backend_cpu_pct"] = result["backend_cpu_ms"] / 10 / seconds
     if result.get("machine_busy_ms") is not None:
@@ -721,6 +724,9 @@ def measure_rtt(url, pids, proxy_pids, backend_pid, args, bound, payload=None) -
     if rtt.get("messages"):
         if proxy_pids:
             rtt["proxy_cpu_us_per_relayed_msg"] = rtt["proxy_cpu_ms"] * 1e3 / (2 * rtt["messages"])
+            rtt["proxy_user_us_per_relayed_msg"] = (
+                rtt["proxy_user_cpu_ms"] * 1e3 / (2 * rtt["messages"])
+            )
         rtt["backend_cpu_us_per_msg"] = rtt["backend_cpu_ms"] * 1000 / rtt["messages"]
     return rtt
 
@@ -990,6 +996,7 @@ OTHER_ROWS = [
     Row("round trips/s (50 conn, 64 B)", "rtt", "round_trips_per_s", "{:,.0f}"),
     Row("p50 round trip ms (50 conn)", "rtt", "p50_ms", "{:.3f}"),
     Row("proxy CPU % (50 conn, 64 B)", "rtt", "proxy_cpu_pct", "{:.0f}"),
+    Row("of which user us / relayed 64 B msg", "rtt", "proxy_user_us_per_relayed_msg", "{:.1f}"),
     Row("backend CPU us / msg (64 B)", "rtt", "backend_cpu_us_per_msg", "{:.1f}"),
     Row("client CPU % (64 B)", "rtt", "client_cpu_pct", "{:.0f}"),
     Row("other processes CPU % (64 B)", "rtt", "other_cpu_pct", "{:.0f}"),

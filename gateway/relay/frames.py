@@ -17,7 +17,6 @@ decides on whole messages.
 
 import asyncio
 from codecs import utf_8_decode
-from functools import cache
 from time import monotonic
 
 from websockets.frames import Close, apply_mask
@@ -26,24 +25,14 @@ CONT, TEXT, BINARY, CLOSE, PING, PONG = 0, 1, 2, 8, 9, 10
 PING_PAYLOAD = b"portico"  # our keep-alive pings; their pongs go no further
 
 
-@cache
-def whole_frames(client: bool, small: int) -> tuple[int, ...]:
-    """For each read length n < `small`: the second header byte that makes the read one whole
-    frame with a 7-bit length (mask bit set from a client, clear from a backend), or -1 where
-    no whole frame is that short (a client's frame has at least 6 bytes, a backend's 2).
-    Shared by every leg of the same direction and limit: a tuple per leg would cost 1 KiB."""
-    head = 6 if client else 2
-    bit = 128 if client else 0
-    return tuple(bit + n - head if n >= head else -1 for n in range(small))
-
-
 class Leg(asyncio.Protocol):
     """A tunnel's view of one peer: the frames read from it, and the stream written to it."""
 
     __slots__ = (
         "tunnel",
         "client",
-        "stats",
+        "messages",
+        "bytes",
         "limit",
         "plan",
         "cap",
@@ -74,16 +63,17 @@ class Leg(asyncio.Protocol):
         "ping",
         "acked",
         "grace",
-        "fast",
         "small",
-        "whole",
         "out",
     )
 
     def __init__(self, tunnel, *, client: bool, limit: int, plan=None) -> None:
         self.tunnel = tunnel
         self.client = client  # frames read from it are masked; frames written to it are not
-        self.stats = tunnel.stats
+        # Messages and payload bytes read from it and forwarded: plain ints on the hot path,
+        # read through the tunnel's stats only when someone asks (`TunnelStats`).
+        self.messages = 0
+        self.bytes = 0
         self.limit = limit  # the API's message size limit
         self.plan = plan  # onMessage policies of this direction (HeaderPlan), or None
         # A message growing over `cap` needs a closer look (`_over`): the smallest size limit,
@@ -111,59 +101,33 @@ class Leg(asyncio.Protocol):
         self.close_rcvd = False
         self.close_sent = False  # our close frame was written to it
         self.lost = False
-        self.heard = False  # anything read since the last keep-alive check
+        # `messages` at the last keep-alive check, or -1: anything else read since then. The fast
+        # path leaves it alone (a new message is heard), so a message costs no store for it.
+        self.heard = 0
         self.paused = False  # we stopped reading it: its peer's write buffer is full
         self.ping = False  # our ping awaits its pong
         self.acked = 0  # its TCP's acknowledged bytes when we pinged it
         self.grace: asyncio.TimerHandle | None = None
-        # Between messages, nothing held, not closing: the fast path applies.
-        self.fast = not self.counted
-        # Reads shorter than `small` whose second byte is `whole[len]` are one whole frame
-        # with a 7-bit length within the limit, masked from a client, unmasked from a backend.
-        head = 6 if client else 2
-        self.small = min(126 + head, self.cap + head + 1)
-        self.whole = whole_frames(client, self.small)
+        # Reads shorter than `small` may be one whole small frame (`data_received`'s fast path);
+        # 0 while it does not apply: inside a message, something held, closing, rate-limited.
+        self.small = 0 if self.counted else self._small()
         self.out = None  # the peer's transport.write
 
     # asyncio.Protocol ---------------------------------------------------------------------
-    def data_received(self, data: bytes) -> None:
-        self.heard = True
-        n = len(data)
-        # The common case: one whole small text or binary frame per read, between messages.
-        # `small` and `whole` encode "whole frame, correct mask bit, under the limit" as one
-        # comparison of the second header byte with what the read's length calls for. TCP may
-        # deliver a single byte: its IndexError costs nothing until it happens (3.11's
-        # exceptions are zero-cost), and `_read` holds the partial header.
-        try:
-            whole = self.fast and n < self.small and data[1] == self.whole[n]
-        except IndexError:
-            whole = False
-        if whole:
-            b0 = data[0]
-            if b0 == 0x81:
-                text = apply_mask(data[6:], data[2:6]) if self.client else data[2:]
-                if not text.isascii():
-                    try:
-                        text.decode()
-                    except UnicodeDecodeError:
-                        self.reading = self.fast = False
-                        self.tunnel.broken(self, 1007, "invalid UTF-8")
-                        return
-            elif b0 != 0x82:
-                self._read(data, n)
-                return
-            self.out(data)
-            stats = self.stats
-            if self.client:
-                stats.messages_up += 1
-                stats.bytes_up += n - 6
-            else:
-                stats.messages_down += 1
-                stats.bytes_down += n - 2
-            return
-        self._read(data, n)
+    # `data_received` is the subclasses' (gateway.relay.legs): `ClientLeg`, `ServerLeg`.
+
+    @property
+    def fast(self) -> bool:
+        return self.small != 0
+
+    def _small(self) -> int:
+        """`small` on the fast path: one past the longest whole frame with a 7-bit length and
+        a payload within `cap` (the header is 6 bytes from a client, 2 from a backend)."""
+        return (6 if self.client else 2) + min(126, self.cap + 1)
 
     def _read(self, data: bytes, n: int) -> None:
+        """Any read but one whole small data frame between messages: walk its frames."""
+        self.heard = -1
         if not self.reading:
             return
         hold = self.hold
@@ -172,7 +136,7 @@ class Leg(asyncio.Protocol):
             n = len(data)
             self.hold = b""
         self._walk(data, n, self.need)
-        self.fast = (
+        fast = (
             self.reading
             and not self.counted
             and not self.discard
@@ -180,6 +144,7 @@ class Leg(asyncio.Protocol):
             and not self.message
             and not self.hold
         )
+        self.small = self._small() if fast else 0
 
     def _walk(self, data: bytes, n: int, need: int) -> None:
         """Forward the whole frames (and the part of the frame in flight) that `data` holds."""
@@ -360,7 +325,7 @@ class Leg(asyncio.Protocol):
         self.verdict = None
         self.cap = self._resting_cap()
         if verdict.action == "drop":
-            self.stats.messages_dropped += 1
+            self.tunnel.stats.messages_dropped += 1
         else:
             self.tunnel.stopped(self, verdict)
 
@@ -369,13 +334,8 @@ class Leg(asyncio.Protocol):
             self._message_done()
 
     def _message_done(self) -> None:
-        stats = self.stats
-        if self.client:
-            stats.messages_up += 1
-            stats.bytes_up += self.size
-        else:
-            stats.messages_down += 1
-            stats.bytes_down += self.size
+        self.messages += 1
+        self.bytes += self.size
         self.message = 0
         self.size = 0
 
@@ -464,7 +424,8 @@ class Leg(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.lost = True
-        self.reading = self.fast = False
+        self.reading = False
+        self.small = 0
         self.tunnel.lost(self, exc)
 
     def shutdown(self) -> None:
@@ -485,5 +446,5 @@ class Leg(asyncio.Protocol):
         peer = self.peer
         if not peer.lost and peer.paused:
             peer.paused = False
-            peer.heard = True  # the interval spent paused does not count as quiet
+            peer.heard = -1  # the interval spent paused does not count as quiet
             peer.transport.resume_reading()

@@ -22,8 +22,9 @@ from websockets.frames import Close, Frame, Opcode, apply_mask
 from gateway.backend.leg import BackendLeg
 from gateway.catalog.delivery import DELIVERED, FULL, GONE, TOO_BIG
 from gateway.relay import closecodes
-from gateway.relay.framed import TUNNEL_EXTENSION, RelayStats
+from gateway.relay.framed import TUNNEL_EXTENSION
 from gateway.relay.frames import PING_PAYLOAD, Leg
+from gateway.relay.legs import ClientLeg, ServerLeg
 from gateway.relay.wheel import wheel
 from gateway.server.protocols import bytes_acked, unsent
 from gateway.server.tcpreset import reset
@@ -78,6 +79,50 @@ def _close_parts(code: int, reason: str) -> tuple[bytes, bytes]:
     return frame[:2], payload  # payload <= 125 bytes: a 2-byte header
 
 
+class TunnelStats:
+    """A tunnel's `RelayStats`: the traffic counts are summed from its legs' own plain ints
+    (bumped per message without a lookup here) only when read: by the live sessions report, the
+    telemetry sampler and the connection's record."""
+
+    __slots__ = (
+        "client",
+        "backend",
+        "delivered",
+        "delivered_bytes",
+        "messages_dropped",
+        "by_policy",
+        "closed_by",
+        "close_code",
+        "close_reason",
+    )
+    message_samples = ()  # log-messages needs the framed relay: never any here
+
+    def __init__(self, client: Leg, backend: Leg) -> None:
+        self.client, self.backend = client, backend
+        self.delivered = self.delivered_bytes = 0  # from the control plane to the client
+        self.messages_dropped = 0
+        self.by_policy = False
+        self.closed_by = ""
+        self.close_code: int | None = None
+        self.close_reason = ""
+
+    @property
+    def messages_up(self) -> int:
+        return self.client.messages
+
+    @property
+    def bytes_up(self) -> int:
+        return self.client.bytes
+
+    @property
+    def messages_down(self) -> int:
+        return self.backend.messages + self.delivered
+
+    @property
+    def bytes_down(self) -> int:
+        return self.backend.bytes + self.delivered_bytes
+
+
 class Tunnel:
     __slots__ = (  # one per connection: no instance dict
         "stats",
@@ -108,12 +153,12 @@ class Tunnel:
         keepalive: float,
         plans: tuple = (None, None),
     ) -> None:
-        self.stats = RelayStats()
         self.loop = asyncio.get_running_loop()
         inbound, outbound = plans  # HeaderPlans (client -> backend, backend -> client) or None
-        self.client = Leg(self, client=True, limit=max_message_bytes, plan=inbound)
-        self.backend = Leg(self, client=False, limit=max_message_bytes, plan=outbound)
+        self.client = ClientLeg(self, limit=max_message_bytes, plan=inbound)
+        self.backend = ServerLeg(self, limit=max_message_bytes, plan=outbound)
         self.client.peer, self.backend.peer = self.backend, self.client
+        self.stats = TunnelStats(self.client, self.backend)
         self.idle_timeout = idle_timeout
         self.max_duration = max_duration
         self.close_grace = close_grace
@@ -137,7 +182,7 @@ class Tunnel:
         if backend.lost.done():
             self.backend.connection_lost(None)
 
-    async def run(self) -> RelayStats:
+    async def run(self) -> TunnelStats:
         self._arm()
         try:
             await self.done
@@ -299,8 +344,8 @@ class Tunnel:
             return BUSY
         opcode = Opcode.TEXT if text is not None else Opcode.BINARY
         client.transport.write(Frame(opcode, payload).serialize(mask=False))
-        self.stats.messages_down += 1
-        self.stats.bytes_down += len(payload)
+        self.stats.delivered += 1
+        self.stats.delivered_bytes += len(payload)
         return DELIVERED
 
     def shutdown(self) -> None:
@@ -328,7 +373,7 @@ class Tunnel:
 
     def _closing(self) -> None:
         self.client.discard = self.backend.discard = True
-        self.client.fast = self.backend.fast = False
+        self.client.small = self.backend.small = 0  # off the fast path
 
     def _close(self, leg: Leg, code: int, reason: str) -> None:
         """Send our close frame to `leg` once; it has the close grace to take and answer it."""
@@ -347,7 +392,7 @@ class Tunnel:
             self._expire("maximum connection duration")
             return None
         if self.idle_timeout > 0:
-            total = self.stats.messages_up + self.stats.messages_down
+            total = self.client.messages + self.backend.messages + self.stats.delivered
             if total != self.seen:
                 self.seen, self.last_change = total, now
             elif now - self.last_change >= self.idle_timeout:
@@ -371,7 +416,8 @@ class Tunnel:
         """Ping a leg that was quiet for an interval; False if its last ping went unanswered."""
         if leg.lost or leg.sealed:
             return True
-        heard, leg.heard = leg.heard, False
+        heard = leg.heard != leg.messages
+        leg.heard = leg.messages
         if leg.ping:
             if heard or leg.paused or self._taking(leg):
                 return True  # alive: talking, or taking what we send, or not read by us

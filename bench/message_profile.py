@@ -1,0 +1,126 @@
+"""Where a gateway's CPU per relayed message goes: one real gateway process (tunnel) under the
+benchmark's round trips (Node client, 50 connections x 64 B text), its user and kernel CPU per
+relayed message, and optionally its system calls per message (strace -c) or a cProfile.
+
+Run: .venv/bin/python bench/message_profile.py [--seconds 5] [--strace | --cprofile] [--top 25]
+Prints figures; asserts nothing. strace and cProfile slow the gateway down several times: read
+their counts and shares, not their times. Compare CPU figures only with nginx in the same run
+(bench/run.py); on a shared machine absolute times move with the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pstats
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import run as harness  # bench/run.py (the script's folder is on sys.path)
+from handshake_profile import LAUNCHER
+
+
+def process_cpu_ms(pid: int) -> float:
+    """utime + stime of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured window")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--suffix", default="echo", help="API (echo: no onMessage policy)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--strace", action="store_true", help="count system calls per message")
+    group.add_argument("--cprofile", action="store_true", help="cProfile (CPU clock) the gateway")
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument(
+        "--quiet-seconds", type=float, default=5.0, help="background CPU, no connection open"
+    )
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="portico-msgprof-"))
+    harness.raise_fd_limit(4096)
+    harness.ensure_node_modules()
+    backend_port = harness.free_port()
+    backend = harness.start_node_backend(backend_port)
+    try:
+        env = harness.portico_env(tmp, 30.0)
+        info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
+        port = harness.free_port()
+        out = tmp / "messages.prof"
+        command = [harness.PYTHON]
+        command += ["-c", LAUNCHER, str(out)] if args.cprofile else []
+        command += ["manage.py", "run_gateway", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", "1"]
+        with open(tmp / "gateway.log", "w") as log_file:
+            gateway = harness.CHILDREN.start(
+                "portico", command, cwd=harness.ROOT, env=env, stdout=log_file, stderr=log_file
+            )
+        harness.wait_for_port(port, gateway, "portico", timeout=120)
+        print(f"gateway pid {gateway.pid}", flush=True)
+        time.sleep(2.0)  # start-up work (first catalog load, first reports) is not background
+        before = process_cpu_ms(gateway.pid)
+        time.sleep(args.quiet_seconds)
+        background = (process_cpu_ms(gateway.pid) - before) / args.quiet_seconds  # ms per s
+        tracer = None
+        if args.strace:
+            # Attached for the whole client run (handshakes included: 50 of them, against
+            # tens of thousands of messages); -c counts calls, -f follows every thread.
+            tracer = subprocess.Popen(  # noqa: S603 - fixed command, our own child's pid
+                [shutil.which("strace") or "strace", "-c", "-f", "-p", str(gateway.pid)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        url = f"ws://127.0.0.1:{port}/{args.suffix}?subscription-key={info['primary_key']}"
+        result = harness.run_client(
+            {
+                "mode": "rtt",
+                "url": url,
+                "connections": args.connections,
+                "size": 64,
+                "binary": False,
+                "warmup": 1.0,
+                "duration": args.seconds,
+                "pids": [gateway.pid],
+                "max_messages": 50_000_000,
+            },
+            timeout=args.seconds + 120,
+        )
+        relayed = 2 * (result.get("messages") or 0)
+        cpu = result.get("cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
+        user = result.get("user_cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
+        print(f"relayed messages: {relayed:,}, failures: {result.get('failures')}")
+        if relayed:
+            print(
+                f"gateway CPU us / relayed msg: {cpu * 1e3 / relayed:.2f} "
+                f"(user {user * 1e3 / relayed:.2f}, kernel {(cpu - user) * 1e3 / relayed:.2f})"
+            )
+            per_s = relayed / result["seconds"]
+            print(
+                f"of which background work (no connection open: {background:.1f} ms CPU/s): "
+                f"{background * 1e3 / per_s:.2f} us / relayed msg at {per_s:,.0f} msgs/s"
+            )
+        if tracer is not None:
+            tracer.send_signal(signal.SIGINT)  # strace prints its table when detaching
+            _, table = tracer.communicate(timeout=30)
+            print("system calls during the client's run (handshakes and warm-up included):")
+            print(table)
+        gateway.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly; cProfile then writes
+        gateway.wait(30)
+        if args.cprofile:
+            stats = pstats.Stats(str(out))
+            stats.sort_stats("tottime").print_stats(args.top)
+    finally:
+        with contextlib.suppress(Exception):
+            harness.CHILDREN.stop_all()
+        backend.kill()
+
+
+if __name__ == "__main__":
+    main()
