@@ -26,7 +26,7 @@ from gateway.relay.framed import TUNNEL_EXTENSION
 from gateway.relay.frames import PING_PAYLOAD, Leg
 from gateway.relay.legs import ClientLeg, ServerLeg
 from gateway.relay.wheel import wheel
-from gateway.server.protocols import bytes_acked, unsent
+from gateway.server.tcpinfo import bytes_acked, unsent
 from gateway.server.tcpreset import reset
 
 log = logging.getLogger("portico.gateway")

@@ -13,16 +13,13 @@
 - After `websocket.accept` the app may take the raw transport (`portico.tunnel` in the scope's
   extensions: `take(protocol)` hands the connection to `protocol` and returns the transport and
   a `release(exc)` to call when it is done with it) unless uvicorn already read bytes past the
-  handshake. The tunnel then owns keep-alive and closing; shutdown is passed on to it. The app
-  may return while the tunnel runs: the server's set of connections holds a small stand-in, so
-  this protocol, its task and the scope are not kept for the life of an idle connection.
+  handshake. The tunnel then owns keep-alive, closing and shutdown; the app may return while it
+  runs (uvicorn's connection set holds a stand-in, not this protocol, its task and the scope).
 - A plain upgrade request (what browsers and WebSocket libraries send) is answered by the
   gateway's WebSocket protocol from what httptools parsed (`upgrade.plain_upgrade`): the same
-  scope and the same 101 bytes, without websockets' Request, Headers, accept and Response. Any
-  other is handed to websockets as the Request httptools already parsed (uvicorn serializes it
-  again for websockets to parse with a regex per header line); requests near websockets' limits
-  (line length, header count) or with a body header still take uvicorn's path, so websockets
-  answers them as before.
+  scope and 101 bytes, without websockets' Request, Headers, accept and Response. Any other goes
+  to websockets as the Request httptools parsed, or, near websockets' limits or with a body
+  header, takes uvicorn's path, so websockets answers it as before.
 - A keep-alive ping queued behind data a slow client is still taking is not a timeout: while the
   client's TCP keeps acknowledging new bytes, the pong deadline is extended (a client that stops
   reading stops acknowledging, and times out as before).
@@ -30,11 +27,8 @@
 
 import asyncio
 import collections
-import fcntl
 import logging
-import socket
 import ssl
-import struct
 from urllib.parse import unquote
 
 import httptools
@@ -51,6 +45,8 @@ from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
 
 from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
+from gateway.server.handover import TunnelledConnection
+from gateway.server.tcpinfo import bytes_acked, unsent
 from gateway.server.tcpreset import reset
 from gateway.server.upgrade import parsed_request, plain_upgrade
 
@@ -497,50 +493,8 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             reset(self.transport)
 
 
-class TunnelledConnection:
-    """What the server's set of connections holds for a connection handed to a tunnel: enough
-    to pass a shutdown on and to be discarded when the tunnel is done with it."""
-
-    __slots__ = ("tunnel", "connections")
-
-    def __init__(self, tunnel, connections: set) -> None:
-        self.tunnel = tunnel  # the protocol the transport was handed to
-        self.connections = connections
-
-    def shutdown(self) -> None:
-        self.tunnel.shutdown()
-
-    def lost(self, exc) -> None:
-        self.connections.discard(self)
-
-
 def tls_extension(ssl_object) -> dict:
     """The ASGI TLS extension: the client's certificate (PEM) when it presented one."""
     der = ssl_object.getpeercert(binary_form=True)
     chain = [ssl.DER_cert_to_PEM_cert(der)] if der else []
     return {"server_cert": None, "client_cert_chain": chain, "tls_version": None}
-
-
-_TCP_INFO_SIZE = 232
-_BYTES_ACKED_OFFSET = 120  # struct tcp_info.tcpi_bytes_acked (Linux >= 4.1)
-_SIOCOUTQ = 0x5411  # bytes in the kernel's send queue not yet acknowledged (TIOCOUTQ)
-
-
-def bytes_acked(transport) -> int:
-    """How many bytes the peer's TCP has acknowledged so far (0 where unknown)."""
-    sock = transport.get_extra_info("socket")
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
-        return struct.unpack_from("Q", info, _BYTES_ACKED_OFFSET)[0]
-    except (AttributeError, OSError, struct.error):
-        return 0
-
-
-def unsent(transport) -> int:
-    """Bytes still in the kernel's send queue for this connection (0 where unknown)."""
-    sock = transport.get_extra_info("socket")
-    try:
-        raw = fcntl.ioctl(sock.fileno(), _SIOCOUTQ, b"\0\0\0\0")
-        return struct.unpack("i", raw)[0]
-    except (AttributeError, OSError, struct.error):
-        return 0
