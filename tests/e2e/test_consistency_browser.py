@@ -134,7 +134,10 @@ def test_publisher_and_admin_pages_are_consistent(gateway, catalog, browser, wid
     # A new node token, shown once, has a Copy button that copies exactly the token.
     page.goto(f"{base}/publisher/gateways/edge/")
     page.get_by_role("button", name="Regenerate the primary token…").click()
-    page.get_by_role("button", name="Regenerate the primary token").click()
+    # The Copy button works once the new page's script has run: wait for its load, as a person
+    # would see the page before clicking (CI clicked before the handler was attached).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Regenerate the primary token").click()
     token = page.locator("#node-token").inner_text().strip()
     assert re.fullmatch(r"\S{40,}", token)
     page.get_by_role("button", name="Copy token").click()
@@ -163,7 +166,8 @@ def test_publisher_and_admin_pages_are_consistent(gateway, catalog, browser, wid
     page.goto(f"{base}/admin/apis/gateway/")
     page.locator("tr", has_text="edge").locator("input[type=checkbox]").check()
     page.locator("select[name=action]").select_option("regenerate_secondary_token")
-    page.get_by_role("button", name="Go").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Go").click()
     token = page.locator("span[id^=node-token] code").inner_text().strip()
     page.get_by_role("button", name="Copy", exact=True).click()
     expect(page.locator("button[data-copy-from^=node-token]")).to_have_text("Copied")
