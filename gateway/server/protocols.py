@@ -122,13 +122,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             super().handle_websocket_upgrade()
             return
         # uvicorn's own, except that the request is passed as parsed, not as bytes.
-        if self.logger.level <= TRACE_LOG_LEVEL:
-            prefix = "{}:{} - ".format(*self.client) if self.client else ""
-            self.logger.log(TRACE_LOG_LEVEL, "%sUpgrading to WebSocket", prefix)
-        self.connections.discard(self)
-        protocol = self.ws_protocol_class(
-            config=self.config, server_state=self.server_state, app_state=self.app_state
-        )
+        protocol = self._websocket_protocol()
         protocol.connection_made(self.transport)
         protocol.request_received(request)
         self.transport.set_protocol(protocol)
@@ -136,15 +130,19 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     def _upgrade_plain(self, accept: bytes, subprotocols: list[str]) -> None:
         """Hand a request `plain_upgrade` checked to the WebSocket protocol, which answers it
         itself: no websockets Request, Headers or Response, and no second socket-address look-up."""
+        protocol = self._websocket_protocol()
+        protocol.upgraded(self, accept, subprotocols)
+        self.transport.set_protocol(protocol)
+
+    def _websocket_protocol(self):
+        """The WebSocket protocol taking this connection over (this one leaves the server's set)."""
         if self.logger.level <= TRACE_LOG_LEVEL:
             prefix = "{}:{} - ".format(*self.client) if self.client else ""
             self.logger.log(TRACE_LOG_LEVEL, "%sUpgrading to WebSocket", prefix)
         self.connections.discard(self)
-        protocol = self.ws_protocol_class(
+        return self.ws_protocol_class(
             config=self.config, server_state=self.server_state, app_state=self.app_state
         )
-        protocol.upgraded(self, accept, subprotocols)
-        self.transport.set_protocol(protocol)
 
     def _start_head_timer(self) -> None:
         if self.head_timer is None and self.head_timeout > 0:
