@@ -1,5 +1,6 @@
 """Django admin for the catalog: lists, filters, lifecycle actions, masked keys, access tokens."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
@@ -8,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from apis import selectors, services
 from apis.asyncapi.contract import messages as contract_messages
 from apis.certificate_admin import GatewayHostnameInline
+from apis.forms import hide_refused_broker_secret
 from apis.models import (
     API_FIELD_GROUPS,
     Api,
@@ -43,8 +45,17 @@ class ProductApiInline(admin.TabularInline):
     verbose_name_plural = "products"
 
 
+class ApiAdminForm(forms.ModelForm):
+    """Admin's API form; like the publisher form, it never shows a refused password back."""
+
+    def full_clean(self) -> None:
+        super().full_clean()  # the model's own validation runs last, in _post_clean
+        hide_refused_broker_secret(self)
+
+
 @admin.register(Api)
 class ApiAdmin(admin.ModelAdmin):
+    form = ApiAdminForm
     # Admin's integer box (5em) cuts off "4194304": the limits get a box wide enough.
     WIDE_NUMBERS = ("max_message_bytes", "idle_timeout_seconds", "max_duration_seconds")
 

@@ -23,6 +23,17 @@ CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "choice-list"})
 RESERVED_NAMES = frozenset({"add", "import"})
 
 
+def hide_refused_broker_secret(form: forms.BaseForm) -> None:
+    """A refused backend URL is shown back with its literal broker password as `{{name}}`."""
+    if "backend_url" not in form.errors:
+        return
+    typed = form.data.get("backend_url", "")
+    shown = without_literal_secret(typed)
+    if shown != typed:
+        form.data = form.data.copy()
+        form.data["backend_url"] = shown
+
+
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's ValidationError beside the form's fields (others go on top)."""
     if not hasattr(error, "error_dict"):
@@ -134,12 +145,7 @@ class ApiForm(CatalogForm):
 
     def clean(self):
         cleaned = super().clean()
-        if "backend_url" in self.errors:  # a refused broker password is not shown back
-            typed = self.data.get("backend_url", "")
-            shown = without_literal_secret(typed)
-            if shown != typed:
-                self.data = self.data.copy()
-                self.data["backend_url"] = shown
+        hide_refused_broker_secret(self)
         return cleaned
 
     def clean_url_suffix(self) -> str:

@@ -92,3 +92,26 @@ def test_regenerating_a_node_token_in_admin_shows_it_once_and_keeps_its_hash(adm
     change = admin_client.get(reverse("admin:apis_gateway_change", args=[gateway.pk]))
     assert change.status_code == 200 and token not in change.content.decode()
     assert token not in admin_client.get(url).content.decode()
+
+
+def test_a_refused_broker_password_is_not_shown_back_by_admin(admin_client):
+    """The publisher form hides a refused literal broker password; admin's form must as well."""
+    api = services.create_api(display_name="Feed", backend_url="ws://b.example/", url_suffix="f")
+    url = reverse("admin:apis_api_change", args=[api.pk])
+    page = admin_client.get(url)
+    data = {
+        name: value
+        for name, value in page.context["adminform"].form.initial.items()
+        if value is not None and not isinstance(value, list | tuple)
+    }
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+    data["backend_url"] = "redis://reader:hunter2@127.0.0.1:6379/0"
+    response = admin_client.post(url, data)
+    body = response.content.decode()
+    assert response.status_code == 200  # the form again, with the field's message
+    assert "store it as a secret named value" in body
+    assert "hunter2" not in body
+    api.refresh_from_db()
+    assert api.backend_url == "ws://b.example/"
