@@ -341,3 +341,38 @@ def test_a_remembered_token_still_expires_and_still_needs_its_key(idp):
     assert check(p, good)[0] is None
     idp.jwks = {"keys": [jwk_of(EC_KEY, "ec1", ECAlgorithm)]}
     assert check(p, good)[0].status == 401
+
+
+def test_a_remembered_token_meets_each_handshakes_audience():
+    """A remembered token skips only what cannot change: an audience read from the handshake is
+    checked again at every use, and a token refused for its claims is refused again."""
+    p = build(
+        inbound(
+            '<validate-jwt query-parameter-name="access_token">'
+            f"<issuer-signing-keys><key>{SECRET_B64}</key></issuer-signing-keys>"
+            '<audiences><audience>@(context.Request.Headers.GetValueOrDefault("X-Aud",""))'
+            "</audience></audiences></validate-jwt>"
+        )
+    )
+    token = jwt.encode(claims(aud="api://chat"), SECRET, algorithm="HS256")
+
+    def run(aud: str):
+        ctx = make_ctx(query=[("access_token", token)], headers=[("X-Aud", aud)])
+        return asyncio.run(p.run(ctx))
+
+    assert run("api://chat") is None
+    assert run("api://chat") is None  # remembered
+    refusal = run("api://other")
+    assert refusal is not None and "audience" in refusal.message
+    assert run("api://chat") is None
+
+    literal = build(
+        inbound(
+            '<validate-jwt query-parameter-name="access_token">'
+            f"<issuer-signing-keys><key>{SECRET_B64}</key></issuer-signing-keys>"
+            "<audiences><audience>api://other</audience></audiences></validate-jwt>"
+        )
+    )
+    for _ in range(2):
+        refusal = run_query(literal, token)
+        assert refusal is not None and "audience" in refusal.message
