@@ -363,7 +363,8 @@ class _JwtStep:
         # Static keys are fixed for this compiled step: only a JWKS can drop one.
         if time.time() < until and (not self.caches or key in await self._candidates(header)):
             return True
-        del self.verified[token]
+        # pop: another handshake with this token may have dropped it while this one awaited
+        self.verified.pop(token, None)
         return False
 
     async def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any], KeyCandidate]:

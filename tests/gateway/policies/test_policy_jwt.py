@@ -376,3 +376,18 @@ def test_a_remembered_token_meets_each_handshakes_audience():
     for _ in range(2):
         refusal = run_query(literal, token)
         assert refusal is not None and "audience" in refusal.message
+
+
+def test_concurrent_handshakes_with_a_remembered_token_whose_key_went_away(idp):
+    """Both are refused 401; the second must not fail on the entry the first one dropped."""
+    rt = PolicyRuntime(jwks_cooldown=0.0, jwks_max_age=0.0)  # every use refetches the JWKS
+    p = build(openid_policy(idp.url("/.well-known/openid-configuration")), rt)
+    good = jwt.encode(claims(), RSA_KEY, algorithm="RS256", headers={"kid": "rsa1"})
+    assert check(p, good)[0] is None  # remembered
+    idp.jwks = {"keys": [jwk_of(EC_KEY, "ec1", ECAlgorithm)]}
+
+    async def both():
+        ctxs = [make_ctx(headers=[("Authorization", f"Bearer {good}")]) for _ in range(2)]
+        return await asyncio.gather(*(p.run(ctx) for ctx in ctxs))
+
+    assert [refusal.status for refusal in asyncio.run(both())] == [401, 401]
