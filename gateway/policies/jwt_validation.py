@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from jwt.algorithms import RSAAlgorithm
 
 from .context import HandshakeContext, Refusal
-from .expressions import Value, evaluate
+from .expressions import Value, evaluate, is_literal
 from .jwks import EC_ALGS_BY_CURVE, HMAC_ALGS, RSA_ALGS, KeyCandidate
 from .model import (
     Attrs,
@@ -277,8 +277,9 @@ class _Invalid(Exception):
     pass
 
 
-# Tokens whose signature this step verified: a client that reconnects with the same token skips
-# the parse and the signature (about half of a key + validate-jwt handshake's policy time).
+# Tokens whose signature and claims this step verified: a client that reconnects with the same
+# token skips the parse, the signature and (literal) claim checks, as Kong's and Envoy's JWT
+# caches do (about half of a key + validate-jwt handshake's policy time).
 VERIFIED_TOKENS = 1024  # per compiled step (a new snapshot starts afresh); oldest out first
 VERIFIED_SECONDS = 300.0  # even a token without `exp` is verified again after this
 
@@ -295,7 +296,13 @@ class _JwtStep:
             "verify_aud": False,
             "verify_iss": False,
         }
-        # token -> (claims, header, the key that verified it, time it stops being valid)
+        # With only literal audiences, issuers and claim values, a token's claims pass or fail
+        # the same way at every handshake: a remembered token skips them too.
+        values = [*policy.audiences, *policy.issuers]
+        values += [v for claim in policy.required_claims for v in claim.values]
+        self.literal_claims = all(is_literal(v) for v in values)
+        # token -> (claims, header, the key that verified it, time it stops being valid); only
+        # tokens whose signature and claims passed
         self.verified: dict[str, tuple[dict, dict, KeyCandidate, float]] = {}
 
     def _refuse(self, reason: str) -> Refusal:
@@ -334,23 +341,33 @@ class _JwtStep:
             token = self._token(ctx)
             if token is None:
                 return self._refuse("JWT not present.")
-            claims, header = await self._verify(token)
-            self._check_claims(claims, ctx)
+            hit = self.verified.get(token)
+            if hit is not None and await self._still_valid(token, hit):
+                claims, header = hit[0], hit[1]
+                if not self.literal_claims:  # an expression may differ between handshakes
+                    self._check_claims(claims, ctx)
+            else:
+                claims, header, key = await self._verify(token)
+                self._check_claims(claims, ctx)
+                self._remember(token, claims, header, key)
         except _Invalid as exc:
             return self._refuse(str(exc))
         if self.p.output_token_variable_name:
             ctx.variables[self.p.output_token_variable_name] = Jwt(token, header, claims)
         return None
 
-    async def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        hit = self.verified.get(token)
-        if hit is not None:
-            claims, header, key, until = hit
-            # Still within its lifetime (exp, as PyJWT judges it) and its key still trusted (a
-            # JWKS may have dropped it): the signature and the static claims are as verified.
-            if time.time() < until and key in await self._candidates(header):
-                return claims, header
-            del self.verified[token]
+    async def _still_valid(self, token: str, hit: tuple[dict, dict, KeyCandidate, float]) -> bool:
+        """A remembered token is still within its lifetime (exp, as PyJWT judges it) and its key
+        still trusted (a JWKS may have dropped it): its signature and claims are as verified."""
+        _claims, header, key, until = hit
+        # Static keys are fixed for this compiled step: only a JWKS can drop one.
+        if time.time() < until and (not self.caches or key in await self._candidates(header)):
+            return True
+        # pop: another handshake with this token may have dropped it while this one awaited
+        self.verified.pop(token, None)
+        return False
+
+    async def _verify(self, token: str) -> tuple[dict[str, Any], dict[str, Any], KeyCandidate]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -381,8 +398,7 @@ class _JwtStep:
                 raise _Invalid(f"token has no {exc.claim} claim") from None
             except (jwt.InvalidTokenError, ValueError, TypeError):
                 continue
-            self._remember(token, claims, header, cand)
-            return claims, header
+            return claims, header, cand
         raise _Invalid("signature verification failed")
 
     @staticmethod

@@ -11,13 +11,14 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from limits import strategies
 from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from . import clientaddr
 from .context import Refusal
-from .counters import COUNTERS_DOWN_MESSAGE, BoundedLimiter, CountersUnavailable
+from .counters import COUNTERS_DOWN_MESSAGE, BoundedLimiter, CountersUnavailable, LocalStorage
 from .redis_counters import count_fresh_calls_only
 from .redis_slots import RedisSlots
 from .store_deadline import longest_wait
@@ -72,6 +73,8 @@ class PolicyRuntime:
         self._limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = (
             weakref.WeakKeyDictionary()
         )
+        # memory://: limits' sync storage, one per runtime (it is bound to no event loop)
+        self._local: tuple[BoundedLimiter, BoundedLimiter] | None = None
         self._jwks: dict[str, Any] = {}
         self._jwks_lock = threading.Lock()
         self._slots: dict[str, int] = {}
@@ -108,10 +111,22 @@ class PolicyRuntime:
         return storage_from_string(uri)  # type: ignore[return-value]
 
     def limiters(self) -> tuple[BoundedLimiter, BoundedLimiter]:
-        """(moving-window, fixed-window) limiters bound to the running event loop.
+        """(moving-window, fixed-window) limiters: the process's own with `memory://`, else
+        bound to the running event loop (`limits`' async storages are).
 
         Each call raises `CountersUnavailable` when the store fails or is slower than
         `counter_timeout`."""
+        if self._local is not None:
+            return self._local
+        if self.limits_storage_uri.removeprefix("async+").startswith("memory://"):
+            # The sync storage answers within the call: no await hop, no asyncio lock, and its
+            # expiry runs from the hits instead of a task and a thread-pool hop per hit.
+            memory = LocalStorage()
+            self._local = (
+                BoundedLimiter(strategies.MovingWindowRateLimiter(memory), self.counter_timeout),
+                BoundedLimiter(strategies.FixedWindowRateLimiter(memory), self.counter_timeout),
+            )
+            return self._local
         loop = asyncio.get_running_loop()
         pair = self._limiters.get(loop)
         if pair is None:

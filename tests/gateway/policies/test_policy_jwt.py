@@ -341,3 +341,53 @@ def test_a_remembered_token_still_expires_and_still_needs_its_key(idp):
     assert check(p, good)[0] is None
     idp.jwks = {"keys": [jwk_of(EC_KEY, "ec1", ECAlgorithm)]}
     assert check(p, good)[0].status == 401
+
+
+def test_a_remembered_token_meets_each_handshakes_audience():
+    """A remembered token skips only what cannot change: an audience read from the handshake is
+    checked again at every use, and a token refused for its claims is refused again."""
+    p = build(
+        inbound(
+            '<validate-jwt query-parameter-name="access_token">'
+            f"<issuer-signing-keys><key>{SECRET_B64}</key></issuer-signing-keys>"
+            '<audiences><audience>@(context.Request.Headers.GetValueOrDefault("X-Aud",""))'
+            "</audience></audiences></validate-jwt>"
+        )
+    )
+    token = jwt.encode(claims(aud="api://chat"), SECRET, algorithm="HS256")
+
+    def run(aud: str):
+        ctx = make_ctx(query=[("access_token", token)], headers=[("X-Aud", aud)])
+        return asyncio.run(p.run(ctx))
+
+    assert run("api://chat") is None
+    assert run("api://chat") is None  # remembered
+    refusal = run("api://other")
+    assert refusal is not None and "audience" in refusal.message
+    assert run("api://chat") is None
+
+    literal = build(
+        inbound(
+            '<validate-jwt query-parameter-name="access_token">'
+            f"<issuer-signing-keys><key>{SECRET_B64}</key></issuer-signing-keys>"
+            "<audiences><audience>api://other</audience></audiences></validate-jwt>"
+        )
+    )
+    for _ in range(2):
+        refusal = run_query(literal, token)
+        assert refusal is not None and "audience" in refusal.message
+
+
+def test_concurrent_handshakes_with_a_remembered_token_whose_key_went_away(idp):
+    """Both are refused 401; the second must not fail on the entry the first one dropped."""
+    rt = PolicyRuntime(jwks_cooldown=0.0, jwks_max_age=0.0)  # every use refetches the JWKS
+    p = build(openid_policy(idp.url("/.well-known/openid-configuration")), rt)
+    good = jwt.encode(claims(), RSA_KEY, algorithm="RS256", headers={"kid": "rsa1"})
+    assert check(p, good)[0] is None  # remembered
+    idp.jwks = {"keys": [jwk_of(EC_KEY, "ec1", ECAlgorithm)]}
+
+    async def both():
+        ctxs = [make_ctx(headers=[("Authorization", f"Bearer {good}")]) for _ in range(2)]
+        return await asyncio.gather(*(p.run(ctx) for ctx in ctxs))
+
+    assert [refusal.status for refusal in asyncio.run(both())] == [401, 401]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 import redis
@@ -166,7 +167,57 @@ def test_runtime_survives_a_new_event_loop(runtime):
     xml = inbound('<rate-limit-by-key calls="5" renewal-period="60" counter-key="x" />')
     p = pipeline(xml, runtime)
     assert asyncio.run(p.run(make_ctx())) is None
-    assert asyncio.run(p.run(make_ctx())) is None  # a second loop gets its own storage
+    assert asyncio.run(p.run(make_ctx())) is None  # a second loop counts on
+
+
+def test_memory_counter_answers_within_the_call(runtime):
+    """With memory:// a rate-limit or quota hit never waits for another task or a thread, so a
+    busy loop never delays or refuses it (limits' async memory storage did: its expiry task held
+    the key's lock across a thread-pool hop, and the next hit waited for that thread)."""
+    for body in (
+        '<rate-limit-by-key calls="100" renewal-period="60" counter-key="x" />',
+        '<quota-by-key calls="100" renewal-period="60" counter-key="y" />',
+    ):
+        p = pipeline(inbound(body), runtime)
+
+        async def go(p=p):
+            outcomes = []
+            for _ in range(3):
+                coro = p.run(make_ctx())
+                try:
+                    coro.send(None)
+                except StopIteration as done:
+                    outcomes.append(done.value)
+                else:  # it suspended: waiting for something other than the counter
+                    coro.close()
+                    outcomes.append("waited")
+                await asyncio.sleep(0)  # let any expiry task the hit scheduled start
+            return outcomes
+
+        assert asyncio.run(go()) == [None, None, None], body
+
+
+def test_memory_counters_expire_without_a_thread(runtime):
+    """limits' memory storage starts a timer thread 10 ms after a hit to drop expired entries;
+    the gateway's drops them from the hits, at most once a second."""
+    xml = inbound(
+        '<rate-limit-by-key calls="5" renewal-period="1" counter-key="@(context.Subscription.Id)" />'
+    )
+    p = pipeline(xml, runtime)
+
+    async def go():
+        await p.run(make_ctx(subscription_id="a"))
+        await asyncio.sleep(0.05)  # the storage's own start-up timer, cancelled, has ended
+        await p.run(make_ctx(subscription_id="a"))
+        timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+        await asyncio.sleep(1.1)
+        await p.run(make_ctx(subscription_id="b"))  # a's entries are over a second old now
+        return timers, list(runtime.limiters()[0].local.events)
+
+    timers, keys = asyncio.run(go())
+    assert timers == []
+    assert [k for k in keys if "rlk:a/" in k] == []
+    assert [k for k in keys if "rlk:b/" in k] != []
 
 
 @pytest.fixture
