@@ -272,10 +272,13 @@ http {{
     fastcgi_temp_path {dir}/nginx-fastcgi;
     uwsgi_temp_path {dir}/nginx-uwsgi;
     scgi_temp_path {dir}/nginx-scgi;
+    upstream echo {{
+{servers}
+    }}
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{
-            proxy_pass http://127.0.0.1:{backend};
+            proxy_pass http://echo;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection "upgrade";
@@ -334,15 +337,20 @@ def _wait_children(proc: subprocess.Popen, count: int) -> list[int]:
     return pids
 
 
-def start_nginx(nginx: str, workdir: Path, port: int, backend: int, nofile: int, *, workers=1):
+def start_nginx(
+    nginx: str, workdir: Path, port: int, backend: int | list[int], nofile: int, *, workers=1
+):
+    """nginx in front of one echo backend, or several in turn (the storm row: no backend process
+    may hold 20,000 descriptors either)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    backends = backend if isinstance(backend, list) else [backend]
     conf = workdir / "nginx.conf"
     conf.write_text(
         NGINX_CONF.format(
             workers=workers,
             dir=workdir,
             port=port,
-            backend=backend,
+            servers="\n".join(f"        server 127.0.0.1:{b};" for b in backends),
             nofile=nofile,
             # Client and upstream sides each count: one per descriptor.
             connections=max(1024, nofile - 100),
@@ -1013,6 +1021,10 @@ OTHER_ROWS = [
     Row("reconnect storm: peak MiB, proxy processes", "storm", "peak_rss_mib", "{:.0f}"),
     Row("reconnect storm: proxy CPU s until all back", "storm", "cpu_s", "{:.1f}"),
     Row("reconnect storm: proxy CPU ms per reconnect", "storm", "cpu_ms_per_back", "{:.2f}"),
+    Row("reconnect storm: proxy s runnable, no CPU free", "storm", "runq_s", "{:.1f}"),
+    Row("reconnect storm: client CPU s until all back", "storm", "client_cpu_s", "{:.1f}"),
+    Row("reconnect storm: client s runnable, no CPU free", "storm", "client_runq_s", "{:.1f}"),
+    Row("reconnect storm: load average at the storm", "storm", "load1", "{:.1f}"),
     Row("idle test: other processes CPU %", "idle", "other_cpu_pct", "{:.0f}"),
     Row("60k: connections the clients opened", "idle60k", "opened", "{:,.0f}"),
     Row("60k: KiB / connection (all workers)", "idle60k", "kib_per_connection", "{:.1f}"),
@@ -1203,6 +1215,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         help="reconnect storm size (18000; quick 1000): two proxy workers hold two descriptors"
         " per connection each, and 20,000 would leave no descriptor to spare",
+    )
+    parser.add_argument(
+        "--storm-workers",
+        type=int,
+        default=2,
+        help="proxy workers in the storm row, Portico's and nginx's (2; 20,000 connections need 3)",
     )
     parser.add_argument(
         "--idle60k-connections", type=int, default=60_000, help="size of the idle60k test"

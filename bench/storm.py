@@ -2,10 +2,16 @@
 reconnect at once after it restarts. Time until all are back, failed handshakes, peak memory.
 
 Portico runs as one node with `--workers 2` (shared counters in Redis, so it needs --redis-url);
-nginx with `worker_processes 2`. Clients are spread over processes of at most
-CONNECTIONS_PER_CLIENT connections, each from its own source address (127.0.0.x), and Portico's
-APIs over one echo backend process per client group, so no process nears 20,000 descriptors
-except the proxy workers themselves (two per proxied connection).
+nginx with `worker_processes 2` (both: --storm-workers). Clients are spread over processes of at
+most CONNECTIONS_PER_CLIENT connections, each from its own source address (127.0.0.x), and the
+proxies' upstreams over one echo backend process per client group, so no process nears 20,000
+descriptors except the proxy workers themselves (two per proxied connection: 20,000 clients need
+a third worker each).
+
+Beside the proxy's CPU, the seconds its processes were runnable but found no CPU free (the
+run-queue wait of /proc/<pid>/task/*/schedstat), and the same two for the client processes: on a
+shared machine a proxy that needs more CPU per reconnect spends the clients' 10 s handshake
+timeout waiting for a core, and a client that waits for one reads the 101 after its own timer.
 """
 
 from __future__ import annotations
@@ -13,13 +19,25 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import threading
 import time
+from pathlib import Path
 
 CONNECTIONS_PER_CLIENT = 9_000
 OPEN_TIMEOUT = 600  # seconds allowed to open the first connections, and again for the storm
 RETRIES_PER_CONNECTION = 10  # failed attempts a client process tolerates, per its connection
 SAMPLE_EVERY = 0.1  # seconds between RSS samples of the proxy's processes during the storm
+
+
+def runq_ns(pids: list[int]) -> int:
+    """Nanoseconds these processes' threads spent runnable, waiting for a CPU."""
+    total = 0
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                total += int((task / "schedstat").read_text().split()[1])
+    return total
 
 
 class StormClient:
@@ -74,16 +92,21 @@ def storm(h, ctx, target, index: int) -> dict:
     total = args.storm_connections
     groups = math.ceil(total / CONNECTIONS_PER_CLIENT)
     per_group = math.ceil(total / groups)
-    out: dict = {"connections_wanted": per_group * groups, "client_processes": groups}
+    workers = args.storm_workers
+    out: dict = {
+        "connections_wanted": per_group * groups,
+        "client_processes": groups,
+        "workers": workers,
+    }
     backends, clients, proc = [], [], None
     workdir = ctx.tmp / f"{target.name}-storm"
     workdir.mkdir(parents=True, exist_ok=True)
     try:
+        for _ in range(groups):
+            port = h.free_port()
+            backends.append(h.start_node_backend(port))
+            backends[-1].port = port
         if target.kind == "portico":
-            for _ in range(groups):
-                port = h.free_port()
-                backends.append(h.start_node_backend(port))
-                backends[-1].port = port
             env = {
                 **target.instance_env(ctx, "storm"),
                 "REDIS_URL": args.redis_url,
@@ -101,20 +124,23 @@ def storm(h, ctx, target, index: int) -> dict:
                     env,
                     port,
                     workdir / "portico.log",
-                    workers=2,
+                    workers=workers,
                     apis=len(suffixes) + h.BENCH_APIS,
                 )
-                h.bench_nodes._wait_workers(h, started, 2)
+                h.bench_nodes._wait_workers(h, started, workers)
                 return started
-        else:  # nginx, two workers in front of one echo backend
-            backend_port = h.free_port()
-            backends.append(h.start_node_backend(backend_port))
+        else:  # nginx's workers in front of the same echo backends, in turn
             port = h.free_port()
             urls = [f"ws://127.0.0.1:{port}/"] * groups
 
             def start():
                 started, _ = h.start_nginx(
-                    ctx.nginx, workdir, port, backend_port, ctx.nofile, workers=2
+                    ctx.nginx,
+                    workdir,
+                    port,
+                    [b.port for b in backends],
+                    ctx.nofile,
+                    workers=workers,
                 )
                 return started
 
@@ -154,7 +180,10 @@ def storm(h, ctx, target, index: int) -> dict:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         h.log(f"{target.label}: storm: all reconnect at once")
-        began, ticks = time.monotonic(), h.ticks(pids)
+        out["load1"] = os.getloadavg()[0]
+        mine = [c.proc.pid for c in clients]  # the load clients starve too: their share shows it
+        began, ticks, waited = time.monotonic(), h.ticks(pids), runq_ns(pids)
+        client_ticks, client_waited = h.ticks(mine), runq_ns(mine)
         for client in clients:
             client.tell("go")
         back = [c.wait("back", OPEN_TIMEOUT) for c in clients]
@@ -162,6 +191,9 @@ def storm(h, ctx, target, index: int) -> dict:
         # The proxy's own CPU from "go" until the last is back: the work per reconnect, which
         # the machine's other load does not change (the seconds it does).
         out["cpu_s"] = (h.ticks(pids) - ticks) / 100
+        out["runq_s"] = (runq_ns(pids) - waited) / 1e9
+        out["client_cpu_s"] = (h.ticks(mine) - client_ticks) / 100
+        out["client_runq_s"] = (runq_ns(mine) - client_waited) / 1e9
         done.set()
         sampler.join()
         out["back"] = sum(b.get("back", 0) for b in back)

@@ -1,4 +1,4 @@
-"""At most N WebSocket handshakes in progress per worker; the rest wait their turn in arrival order.
+"""At most N WebSocket handshakes in progress per worker, and at most 3/4 of them for one API.
 
 Why: in a reconnect storm a worker accepts thousands of connections in one loop turn and works on
 all of their handshakes at once, so every one of them finishes late (each client's own timeout
@@ -12,9 +12,15 @@ takes a slot, one poll() of its socket tells whether the peer has closed already
 dropped for the price of that poll instead of a full handshake and a backend connection.
 
 A handshake holds its slot until it is answered (accepted or refused) or lost, and never longer
-than HOLD_AT_MOST: a backend that is slow to answer delays other APIs' handshakes by that much at
-most. A waiting connection keeps reading: its EOF drops it from the queue; bytes it sends early
-(frames before our 101) are replayed to the WebSocket protocol after the upgrade.
+than HOLD_AT_MOST. One API (the request path's first segment: the gate runs before the catalog
+look-up) holds at most three quarters of the slots, so the rest stay free for the others, and
+each API waits in its own queue, the queues served in turn: a flood at a backend that never
+answers keeps its own handshakes waiting, not every other API's behind them (with one queue in
+arrival order, a handshake to a healthy API waited behind all of the stuck API's, HOLD_AT_MOST
+for each slot's worth of them).
+
+A waiting connection keeps reading: its EOF drops it from the queue; bytes it sends early (frames
+before our 101) are replayed to the WebSocket protocol after the upgrade.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import select
 from collections import deque
+from urllib.parse import unquote_to_bytes
 
 from gateway.server.protocols import GatewayHttpProtocol, GatewayWebSocketProtocol
 
@@ -41,13 +48,21 @@ def peer_gone(transport) -> bool:
     return bool(poller.poll(0))
 
 
+def api_key(url: bytes) -> bytes:
+    """The request target's first path segment: what the gate shares its slots by."""
+    path = url.partition(b"?")[0].lstrip(b"/")
+    first = path.partition(b"/")[0]
+    return unquote_to_bytes(first) if b"%" in first else first
+
+
 class Slot:
     """One handshake's place; `release` is idempotent and lets the next waiting one in."""
 
-    __slots__ = ("gate", "timer")
+    __slots__ = ("gate", "key", "timer")
 
-    def __init__(self, gate: HandshakeGate) -> None:
+    def __init__(self, gate: HandshakeGate, key: bytes) -> None:
         self.gate = gate
+        self.key = key
         self.timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(
             gate.hold_at_most, self.release
         )
@@ -57,39 +72,91 @@ class Slot:
             return
         self.timer.cancel()
         self.timer = None
-        self.gate.in_flight -= 1
-        self.gate.admit_waiting()
+        self.gate.give_back(self.key)
 
 
 class HandshakeGate:
-    """The handshakes one worker has in progress (`in_flight`) and those waiting (FIFO)."""
+    """The handshakes one worker has in progress (`in_flight`, `held` per API) and those
+    waiting, one FIFO queue per API; `turns` lists the APIs with someone waiting, in turn."""
 
-    __slots__ = ("limit", "hold_at_most", "in_flight", "waiting", "_admitting")
+    __slots__ = (
+        "limit",
+        "share",
+        "hold_at_most",
+        "in_flight",
+        "held",
+        "waiting",
+        "turns",
+        "admitting",
+    )
 
     def __init__(self, limit: int, hold_at_most: float = HOLD_AT_MOST) -> None:
         self.limit = limit
+        # A quarter of the slots (at least one) stays free for other APIs than the busiest.
+        self.share = max(1, limit - max(1, limit // 4))
         self.hold_at_most = hold_at_most
         self.in_flight = 0
-        self.waiting: deque[GatedHttpProtocol] = deque()
-        self._admitting = False
+        self.held: dict[bytes, int] = {}
+        self.waiting: dict[bytes, deque[GatedHttpProtocol]] = {}
+        self.turns: deque[bytes] = deque()
+        self.admitting = False
 
-    def try_take(self) -> Slot | None:
-        if self.in_flight >= self.limit:
+    def try_take(self, key: bytes) -> Slot | None:
+        held = self.held.get(key, 0)
+        if self.in_flight >= self.limit or held >= self.share or key in self.waiting:
             return None
         self.in_flight += 1
-        return Slot(self)
+        self.held[key] = held + 1
+        return Slot(self, key)
+
+    def wait(self, key: bytes, protocol: GatedHttpProtocol) -> None:
+        queue = self.waiting.get(key)
+        if queue is None:
+            queue = self.waiting[key] = deque()
+            self.turns.append(key)
+        queue.append(protocol)
+
+    def give_back(self, key: bytes) -> None:
+        self.in_flight -= 1
+        held = self.held[key] - 1
+        if held:
+            self.held[key] = held
+        else:
+            del self.held[key]
+        if self.waiting:
+            self.admit_waiting()
 
     def admit_waiting(self) -> None:
-        if self._admitting:  # a slot released while admitting: the loop below continues
+        """Free slots to the APIs in turn, the first live connection of each one's queue; an API
+        at its share keeps its place in the turns for when one of its slots frees."""
+        if self.admitting:  # a slot released while admitting: the loop below continues
             return
-        self._admitting = True
+        self.admitting = True
         try:
-            while self.waiting and self.in_flight < self.limit:
-                protocol = self.waiting.popleft()
-                if protocol.waiting:  # not lost while it waited
-                    protocol.upgrade_with(self.try_take())
+            skipped = 0  # APIs in a row that are at their share
+            while self.turns and self.in_flight < self.limit and skipped < len(self.turns):
+                key = self.turns[0]
+                queue = self.waiting[key]
+                while queue and not queue[0].waiting:  # lost while it waited
+                    queue.popleft()
+                if not queue:
+                    del self.waiting[key]
+                    self.turns.popleft()
+                    continue
+                self.turns.rotate(-1)  # its next one comes after the other APIs' turns
+                if self.held.get(key, 0) >= self.share:
+                    skipped += 1
+                    continue
+                protocol = queue.popleft()
+                if not queue:
+                    del self.waiting[key]
+                    self.turns.pop()
+                skipped = 0
+                self.in_flight += 1
+                self.held[key] = self.held.get(key, 0) + 1
+                protocol.upgrade_with(Slot(self, key))
         finally:
-            self._admitting = False
+            self.admitting = False
 
 
 class GatedHttpProtocol(GatewayHttpProtocol):
@@ -105,25 +172,25 @@ class GatedHttpProtocol(GatewayHttpProtocol):
         if self.gate is None:
             super().handle_websocket_upgrade()
             return
-        slot = self.gate.try_take()
+        key = api_key(self.url)
+        slot = self.gate.try_take(key)
         if slot is None:
             self.waiting = True
-            self.gate.waiting.append(self)
+            self.gate.wait(key, self)
             return
         self.upgrade_with(slot)
 
-    def upgrade_with(self, slot: Slot | None) -> None:
+    def upgrade_with(self, slot: Slot) -> None:
         self.waiting = False
         if self.transport.is_closing() or peer_gone(self.transport):
             self.transport.close()
-            if slot is not None:
-                slot.release()
+            slot.release()
             return
         super().handle_websocket_upgrade()
         protocol = self.transport.get_protocol()
         if isinstance(protocol, GatedWebSocketProtocol) and not protocol.handshake_complete:
             protocol.slot = slot
-        elif slot is not None:
+        else:
             slot.release()
         if self.early and protocol is not self:
             early, self.early = self.early, b""

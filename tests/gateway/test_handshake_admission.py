@@ -130,3 +130,62 @@ def test_a_handshake_whose_client_left_while_it_was_queued_never_reaches_the_bac
         server.stop()
     # Only the client that stayed got a backend connection; nobody waited for the other 20.
     assert len(backend.requests) == 1, [r.path for r in backend.requests]
+
+
+def test_a_backend_that_never_answers_cannot_take_every_place_nor_queue_other_apis_behind_it(
+    catalog, server_logs
+):
+    stuck_port = free_port()
+    stuck = services.create_api(
+        display_name="Stuck",
+        backend_url=f"ws://127.0.0.1:{stuck_port}/",
+        url_suffix="stuck",
+        gateways=[catalog.gateway],
+    )
+    services.update_product(product=catalog.product, apis=[catalog.api, stuck])
+    # Four places; the stuck API's sixteen handshakes each hold one for the full second.
+    server = ServerProcess("gateway", server_logs, PORTICO_HANDSHAKE_CONCURRENCY="4")
+    try:
+        serve_current_catalog(server)
+
+        async def scenario() -> tuple[str, int]:
+            arrivals, released = [], asyncio.Event()
+
+            async def process_request(connection, request):
+                arrivals.append(request.path)
+                await released.wait()  # never answers while the test looks
+
+            async def stuck_client() -> None:
+                url = f"{server.ws_url}/stuck?subscription-key={catalog.key}"
+                async with ws_connect(url, open_timeout=30):
+                    pass
+
+            async with serve(
+                lambda ws: ws.wait_closed(),
+                "127.0.0.1",
+                stuck_port,
+                process_request=process_request,
+            ):
+                waiting = [asyncio.create_task(stuck_client()) for _ in range(16)]
+                while len(arrivals) < 3:
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.5)  # the rest of the sixteen are read and wait their turn
+                url = f"{server.ws_url}/echo?subscription-key={catalog.key}"
+                async with ws_connect(url, open_timeout=30) as ws:
+                    seen = len(arrivals)  # stuck handshakes let in before this one was answered
+                    await ws.send("healthy")
+                    echoed = await ws.recv()
+                released.set()
+                for task in waiting:
+                    task.cancel()
+                await asyncio.gather(*waiting, return_exceptions=True)
+            return echoed, seen
+
+        echoed, seen = run(scenario())
+    finally:
+        server.stop()
+    assert echoed == "healthy"
+    # One queue in arrival order put the echo handshake behind all sixteen stuck ones (it was
+    # answered only once the last of them had reached the stuck backend); with a share per API
+    # the stuck API holds three of the four places and the echo handshake takes the fourth.
+    assert seen < 16, seen
