@@ -23,13 +23,17 @@ import handshake_parts  # bench/handshake_parts.py
 import run as harness  # bench/run.py (the script's folder is on sys.path)
 import tracing as bench_tracing  # bench/tracing.py: the OTLP sink
 
-# Runs manage.py under cProfile with a CPU clock; writes the profile when the gateway exits.
+# Runs manage.py with a CPU-clock cProfile that records only between SIGUSR1 (on) and SIGUSR2
+# (off): the measured handshakes, not start-up, imports or the first handshakes' one-off work.
+# Writes the profile when the gateway exits.
 LAUNCHER = """
-import cProfile, runpy, sys, time
+import cProfile, runpy, signal, sys, time
 out, sys.argv = sys.argv[1], sys.argv[2:]
 profile = cProfile.Profile(time.process_time)
+signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+signal.signal(signal.SIGUSR2, lambda *_: profile.disable())
 try:
-    profile.runcall(runpy.run_path, sys.argv[0], run_name="__main__")
+    runpy.run_path(sys.argv[0], run_name="__main__")
 finally:
     profile.dump_stats(out)
 """
@@ -41,6 +45,9 @@ def main() -> None:
     parser.add_argument("--suffix", default="echo", help="API: echo (key only) or guarded")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--otlp", action="store_true", help="tracing on, to a local OTLP sink")
+    parser.add_argument(
+        "--plain", action="store_true", help="no profiler: only the real CPU per handshake by thread"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="portico-hsprof-"))
     harness.raise_fd_limit(4096)
@@ -55,7 +62,9 @@ def main() -> None:
         info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
         port = harness.free_port()
         out = tmp / "handshake.prof"
-        command = [harness.PYTHON, "-c", LAUNCHER, str(out), "manage.py", "run_gateway"]
+        command = [harness.PYTHON, "manage.py", "run_gateway"]
+        if not args.plain:
+            command[1:1] = ["-c", LAUNCHER, str(out)]
         command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
         with open(tmp / "gateway.log", "w") as log_file:
             gateway = harness.CHILDREN.start(
@@ -66,19 +75,18 @@ def main() -> None:
         if args.suffix == "guarded":
             extra = f"&access_token={harness.bench_policies.token()}"
         url = f"ws://127.0.0.1:{port}/{args.suffix}?subscription-key={info['primary_key']}{extra}"
+        client = {"mode": "handshake", "url": url, "concurrency": 8, "pids": [gateway.pid]}
+        # Unprofiled first handshakes: imports and caches that every later one reuses.
+        harness.run_client({**client, "warmup": 0, "duration": 5.0, "max_handshakes": 300}, timeout=60)
         before = bench_tracing.thread_cpu_ms(gateway.pid)
+        if not args.plain:
+            gateway.send_signal(signal.SIGUSR1)
         result = harness.run_client(
-            {
-                "mode": "handshake",
-                "url": url,
-                "concurrency": 8,
-                "warmup": 1.0,
-                "duration": 60.0,
-                "pids": [gateway.pid],
-                "max_handshakes": args.handshakes,
-            },
+            {**client, "warmup": 0, "duration": 60.0, "max_handshakes": args.handshakes},
             timeout=120,
         )
+        if not args.plain:
+            gateway.send_signal(signal.SIGUSR2)
         done = result.get("handshakes") or 0
         cpu_ms = result.get("cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
         print(f"handshakes measured: {done}, errors: {result.get('errors')}", end="")
@@ -87,12 +95,15 @@ def main() -> None:
         # read from /proc, unprofiled.
         after = bench_tracing.thread_cpu_ms(gateway.pid)
         main_ms, other_ms = after[0] - before[0], after[1] - before[1]
-        print(f"gateway CPU ms/handshake by thread: main {main_ms / max(1, done):.3f} (profiled),")
+        profiled = "" if args.plain else " (profiled)"
+        print(f"gateway CPU ms/handshake by thread: main {main_ms / max(1, done):.3f}{profiled},")
         print(f"  other threads {other_ms / max(1, done):.3f} (not profiled)")
         if sink is not None:
             print(f"OTLP exports: {sink.requests}, {sink.bytes / max(1, done):.0f} B/handshake")
         gateway.send_signal(signal.SIGINT)  # uvicorn shuts down cleanly; cProfile then writes
         gateway.wait(30)
+        if args.plain:
+            return
         stats = pstats.Stats(str(out))
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top)
