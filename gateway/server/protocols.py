@@ -62,6 +62,8 @@ class GatewayHttpProtocol(HttpToolsProtocol):
             super().__init__(config, server_state, app_state, _loop)
         self.head_timeout = self.config.gateway.handshake_timeout_seconds
         self.head_timer: asyncio.TimerHandle | None = None
+        self.upgrade_of: list | None = None  # the request headers `_should_upgrade` judged
+        self.upgrade_ok = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -79,7 +81,23 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._stop_head_timer()
         super().on_headers_complete()
 
+    def _should_upgrade(self) -> bool:
+        # uvicorn asks up to three times per request (headers complete, the parser's upgrade
+        # signal, ...); each walks the headers: judged once per request's header list.
+        headers = self.headers
+        if self.upgrade_of is not headers or headers is None:
+            self.upgrade_of, self.upgrade_ok = headers, super()._should_upgrade()
+        return self.upgrade_ok
+
     def handle_websocket_upgrade(self) -> None:
+        self._upgrade()
+        if self.transport.get_protocol() is not self:
+            # Handed over: nothing feeds this parser again. It holds this protocol's bound
+            # callbacks, a reference cycle that only the cyclic collector would free (walking
+            # them, a dozen objects per connection, at every young collection until then).
+            self.parser = None
+
+    def _upgrade(self) -> None:
         self._stop_head_timer()
         request = None
         if issubclass(self.ws_protocol_class, GatewayWebSocketProtocol):
@@ -131,6 +149,16 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
 
 _PLAIN_REQUEST, _PLAIN_OPEN = 1, 2  # a plain upgrade's request read; its 101 sent
+# uvicorn's default headers (its list, replaced each second for the Date) and their lines.
+_DEFAULT_LINES: list = [None, b""]
+
+
+def _default_lines(headers: list) -> bytes:
+    """The server's default header lines of a 101, formatted once per list uvicorn makes."""
+    if _DEFAULT_LINES[0] is not headers:
+        lines = b"".join(b"%s: %s\r\n" % (name.lower(), value) for name, value in headers)
+        _DEFAULT_LINES[:] = [headers, lines]
+    return _DEFAULT_LINES[1]
 
 
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -192,6 +220,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.accept_key = accept
         self.handshake_initiated = True
         raw_path, _, query_string = url.partition(b"?")
+        path = raw_path.decode("ascii")
+        if "%" in path:  # as uvicorn does: most paths have nothing to unquote
+            path = unquote(path)
         root_path = self.root_path
         extensions = {"websocket.http.response": {}, ABORT_EXTENSION: {}}
         extensions[TUNNEL_EXTENSION] = {"take": self.hand_over}
@@ -206,7 +237,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             "server": self.server,
             "client": self.client,
             "root_path": root_path,
-            "path": root_path + unquote(raw_path.decode("ascii")),
+            "path": root_path + path,
             "raw_path": root_path.encode("ascii") + raw_path,
             "query_string": query_string,
             "headers": http.scope["headers"],  # httptools' list: lower-case names, as before
@@ -236,8 +267,11 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             b"\r\n",
         ]
         extra = message.get("headers")
-        for name, value in (*self.default_headers, *extra) if extra else self.default_headers:
-            head.append(b"%s: %s\r\n" % (name.lower(), value))
+        if extra:
+            for name, value in (*self.default_headers, *extra):
+                head.append(b"%s: %s\r\n" % (name.lower(), value))
+        else:
+            head.append(_default_lines(self.default_headers))
         subprotocol = message.get("subprotocol")
         if subprotocol:
             head.append(b"Sec-WebSocket-Protocol: %s\r\n" % subprotocol.encode("latin-1"))
