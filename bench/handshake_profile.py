@@ -3,6 +3,8 @@ loop of real handshakes (the benchmark's Node client, 8 parallel connect+close l
 
 Run: .venv/bin/python bench/handshake_profile.py [--handshakes 3000] [--suffix echo] [--top 30]
 [--otlp] (tracing on: exports to a local OTLP sink; OTEL_TRACES_SAMPLER etc. pass through)
+[--plain] (no profiler: the real CPU per handshake by thread) [--perf] (perf record instead)
+Only the measured handshakes are profiled; the cyclic collector's CPU in that window is printed.
 Prints the top functions by own time and by cumulative time, then the parts of a handshake
 (bench/handshake_parts.py); asserts nothing. The profiler times CPU (process_time), not wall
 time, so a shared machine's preemption and the idle loop's waits do not count; it inflates Python
