@@ -49,7 +49,9 @@ class Profile:
             + accept
         )
         consumer = c("gateway/consumer.py", "__call__")
-        asgi = c("websockets_sansio_impl.py", "run_asgi") - consumer
+        # run_asgi: uvicorn's (before issue 31) or the gateway's copy of it.
+        asgi = c("websockets_sansio_impl.py", "run_asgi") + c("server/protocols.py", "run_asgi")
+        asgi -= consumer
         resolve = c("handshake/request.py", "start_handshake") + c("catalog/store.py", "current")
         policies = c("handshake/policies.py", "run_policies")
         opening = c("backend/open.py", "open_backend")

@@ -128,7 +128,12 @@ class GatewayConsumer(AsyncConsumer):
             )
         attempt.accepted(relay.stats, handshake_ms)
         live = state.live
-        live.add(relay, handshake, state.store.snapshot, connection_id=connection_id, scope=scope)
+        # A snapshot swapped in since the handshake's checks is checked against this connection
+        # now; the one they ran against needs no second look (its expiry has its own timer).
+        current = state.store.snapshot
+        if current is opened.snapshot:
+            current = None
+        live.add(relay, handshake, current, connection_id=connection_id, scope=scope)
         handshake = None
         if relay is not None and type(relay) is not Relay:  # a tunnel: nothing reads them now
             backend = None

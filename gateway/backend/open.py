@@ -47,6 +47,23 @@ class BackendRequest:
         """Headers other than Origin and User-Agent, which have their own places."""
         return [(k, v) for k, v in self.headers.items() if k.lower() not in _FORWARDED_AS_IS]
 
+    def split_headers(self) -> tuple[str | None, str | None, list[tuple[str, str]]]:
+        """`header("Origin")`, `header("User-Agent")` and `extra_headers()` in one pass over
+        the headers (the backend request needs all three at every handshake)."""
+        origin = user_agent = None
+        extra = []
+        for name, value in self.headers.items():
+            lowered = name.lower()
+            if lowered == "origin":
+                if origin is None:
+                    origin = value
+            elif lowered == "user-agent":
+                if user_agent is None:
+                    user_agent = value
+            else:
+                extra.append((name, value))
+        return origin, user_agent, extra
+
 
 def strip_query_param(query: str, name: str) -> str:
     """Drop every `name=...` pair from a raw query string, keeping the rest byte-for-byte."""
@@ -93,15 +110,16 @@ async def open_backend(
     try:
         uri, head = target(request.url)
         key, accept = new_key()
+        origin, user_agent, extra = request.split_headers()
         pending = Pending(
             uri,
             build_request(
                 head,
                 key,
-                origin=request.header("Origin") or None,
+                origin=origin or None,
                 subprotocols=request.subprotocols,
-                headers=request.extra_headers(),
-                user_agent=request.header("User-Agent"),
+                headers=extra,
+                user_agent=user_agent,
             ),
             accept,
             request.subprotocols,

@@ -33,6 +33,7 @@ class OpenedConnection:
     tunnel: bool = False  # the backend leg was opened for a tunnel (gateway.relay.tunnel)
     # What a tunnel enforces of the onMessage policies: (inbound, outbound) HeaderPlans.
     plans: tuple = (None, None)
+    snapshot: object = None  # the catalog snapshot the handshake was checked against
 
     def release(self) -> None:
         """Free what the policies and the cap hold for this connection (concurrency slots)."""
@@ -81,8 +82,11 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
     compiled = None  # the route's compiled onMessage policies (a MessagePipeline), if any
     cap_slot = None
     try:
+        # Loaded (every handshake but a process's first): no coroutine to await for it.
+        snapshot = state.store.snapshot
         try:
-            snapshot = await state.store.current()
+            if snapshot is None:
+                snapshot = await state.store.current()
         except CatalogUnavailable as exc:
             raise Refusal(
                 503,
@@ -144,7 +148,7 @@ async def open_connection(state, scope: dict, *, correlation_id: str, attempt) -
             cap_slot()
         raise
     return OpenedConnection(
-        handshake, backend, policy_ctx, messages, cap_slot, tunnel, plans or (None, None)
+        handshake, backend, policy_ctx, messages, cap_slot, tunnel, plans or (None, None), snapshot
     )
 
 

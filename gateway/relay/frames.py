@@ -19,10 +19,12 @@ import asyncio
 from codecs import utf_8_decode
 from time import monotonic
 
-from websockets.frames import Close, apply_mask
+from websockets.frames import EXTERNAL_CLOSE_CODES, Close, apply_mask
 
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0, 1, 2, 8, 9, 10
 PING_PAYLOAD = b"portico"  # our keep-alive pings; their pongs go no further
+# The codes a peer may send in a close frame below 3000 (websockets' `Close.check`), as ints.
+_PEER_CLOSE_CODES = frozenset(int(code) for code in EXTERNAL_CLOSE_CODES)
 
 
 class Leg(asyncio.Protocol):
@@ -379,6 +381,11 @@ class Leg(asyncio.Protocol):
         if not payload:
             self.tunnel.close_received(self, 1005, "")
             return
+        if len(payload) == 2:  # a code without a reason (most closes): `Close.parse`'s checks
+            code = payload[0] << 8 | payload[1]
+            if code in _PEER_CLOSE_CODES or 3000 <= code < 5000:
+                self.tunnel.close_received(self, code, "")
+                return
         try:
             close = Close.parse(payload)
         except UnicodeDecodeError:

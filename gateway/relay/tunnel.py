@@ -209,6 +209,15 @@ class Tunnel:
             ended(self.stats)
         finally:
             self._release(None)
+            self._unlink()
+
+    def _unlink(self) -> None:
+        """Both legs are lost and the connection recorded: drop the references that tie the
+        tunnel, its legs and their transports into cycles, so reference counting frees them now
+        rather than the cyclic collector later (which walks them at every young collection).
+        The legs' counts stay readable through `stats`; a lost leg ignores every late call."""
+        for leg in (self.client, self.backend):
+            leg.tunnel = leg.peer = leg.out = leg.transport = None
 
     def _arm(self) -> None:
         now = self.loop.time()

@@ -26,12 +26,10 @@
 """
 
 import asyncio
-import collections
 import logging
 import ssl
 from urllib.parse import unquote
 
-import httptools
 from uvicorn.logging import TRACE_LOG_LEVEL
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import (
@@ -46,13 +44,12 @@ from websockets.server import ServerProtocol
 
 from gateway.relay.framed import ABORT_EXTENSION, TUNNEL_EXTENSION
 from gateway.server.handover import TunnelledConnection
+from gateway.server.lightinit import light_http_init, light_websocket_init
 from gateway.server.tcpinfo import bytes_acked, unsent
 from gateway.server.tcpreset import reset
 from gateway.server.upgrade import parsed_request, plain_upgrade
 
 log = logging.getLogger("portico.gateway")
-_UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's protocols' loggers
-_ACCESS_LOG = logging.getLogger("uvicorn.access")
 
 
 class GatewayHttpProtocol(HttpToolsProtocol):
@@ -60,38 +57,13 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         if config.loaded:
-            self._light_init(config, server_state, app_state, _loop)
+            light_http_init(self, config, server_state, app_state, _loop)
         else:
             super().__init__(config, server_state, app_state, _loop)
         self.head_timeout = self.config.gateway.handshake_timeout_seconds
         self.head_timer: asyncio.TimerHandle | None = None
-
-    def _light_init(self, config, server_state, app_state, loop) -> None:
-        """uvicorn's `__init__` (0.54) without its per-connection logger look-ups and handler
-        walk: the access log is off on a gateway (query strings carry keys)."""
-        self.config = config
-        self.app = config.loaded_app
-        self.loop = loop or asyncio.get_event_loop()
-        self.logger = _UVICORN_LOG
-        self.access_logger = _ACCESS_LOG
-        self.access_log = config.access_log and _ACCESS_LOG.hasHandlers()
-        self.parser = httptools.HttpRequestParser(self)
-        # uvicorn's: lets it answer the first of pipelined requests.
-        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
-        self.ws_protocol_class = config.ws_protocol_class
-        self.root_path = config.root_path
-        self.asgi_version = config.asgi_version
-        self.limit_concurrency = config.limit_concurrency
-        self.app_state = app_state
-        self.timeout_keep_alive_task = None
-        self.timeout_keep_alive = config.timeout_keep_alive
-        self.server_state = server_state
-        self.connections = server_state.connections
-        self.tasks = server_state.tasks
-        self.transport = self.flow = self.server = self.client = self.scheme = None
-        self.pipeline = collections.deque()
-        self.scope = self.headers = self.cycle = None
-        self.expect_100_continue = False
+        self.upgrade_of: list | None = None  # the request headers `_should_upgrade` judged
+        self.upgrade_ok = False
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
@@ -109,7 +81,23 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._stop_head_timer()
         super().on_headers_complete()
 
+    def _should_upgrade(self) -> bool:
+        # uvicorn asks up to three times per request (headers complete, the parser's upgrade
+        # signal, ...); each walks the headers: judged once per request's header list.
+        headers = self.headers
+        if self.upgrade_of is not headers or headers is None:
+            self.upgrade_of, self.upgrade_ok = headers, super()._should_upgrade()
+        return self.upgrade_ok
+
     def handle_websocket_upgrade(self) -> None:
+        self._upgrade()
+        if self.transport.get_protocol() is not self:
+            # Handed over: nothing feeds this parser again. It holds this protocol's bound
+            # callbacks, a reference cycle that only the cyclic collector would free (walking
+            # them, a dozen objects per connection, at every young collection until then).
+            self.parser = None
+
+    def _upgrade(self) -> None:
         self._stop_head_timer()
         request = None
         if issubclass(self.ws_protocol_class, GatewayWebSocketProtocol):
@@ -161,6 +149,16 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
 
 _PLAIN_REQUEST, _PLAIN_OPEN = 1, 2  # a plain upgrade's request read; its 101 sent
+# uvicorn's default headers (its list, replaced each second for the Date) and their lines.
+_DEFAULT_LINES: list = [None, b""]
+
+
+def _default_lines(headers: list) -> bytes:
+    """The server's default header lines of a 101, formatted once per list uvicorn makes."""
+    if _DEFAULT_LINES[0] is not headers:
+        lines = b"".join(b"%s: %s\r\n" % (name.lower(), value) for name, value in headers)
+        _DEFAULT_LINES[:] = [headers, lines]
+    return _DEFAULT_LINES[1]
 
 
 class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -168,7 +166,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, config, server_state, app_state, _loop=None) -> None:
         if config.loaded and not config.ws_per_message_deflate:
-            self._light_init(config, server_state, app_state, _loop)
+            light_websocket_init(self, config, server_state, app_state, _loop)
         else:
             self._conn = None
             super().__init__(config, server_state, app_state, _loop)
@@ -180,40 +178,6 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.accept_key: bytes | None = None  # a plain upgrade's, until our 101 is sent
         self.plain_state = 0  # _PLAIN_REQUEST, _PLAIN_OPEN: how far a plain upgrade came
         self.tunnel_taken = False  # handed over: no ServerProtocol is made any more
-
-    def _light_init(self, config, server_state, app_state, loop) -> None:
-        """uvicorn's `__init__` (0.54), without its two logger look-ups per connection and
-        without making websockets' ServerProtocol, which `conn` makes on first use: a tunnelled
-        connection answered by `upgraded` never needs one (nor its uuid4 and parser)."""
-        self.config = config
-        self.app = config.loaded_app
-        self.loop = loop or asyncio.get_event_loop()
-        self.logger = _UVICORN_LOG
-        self.root_path = config.root_path
-        self.asgi_version = config.asgi_version
-        self.app_state = app_state
-        self.connections = server_state.connections
-        self.tasks = server_state.tasks
-        self.default_headers = server_state.default_headers
-        self.transport = None
-        self.server = self.client = self.scheme = None
-        self.queue = asyncio.Queue()
-        self.handshake_initiated = self.handshake_complete = False
-        self.close_sent = self.disconnected = False
-        self.close_timer = None
-        self.close_timeout = 10.0
-        self.initial_response = None
-        self._conn = None
-        self.read_paused = False
-        self.writable = asyncio.Event()
-        self.writable.set()
-        self.ping_interval = config.ws_ping_interval
-        self.ping_timeout = config.ws_ping_timeout
-        self.ping_timer = self.pong_timer = None
-        self.pending_ping_payload = None
-        self.ping_sent_at = self.last_ping_rtt = 0.0
-        self.frames = []
-        self.curr_msg_data_type = "bytes"
 
     @property
     def conn(self) -> ServerProtocol | None:
@@ -256,6 +220,9 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
         self.accept_key = accept
         self.handshake_initiated = True
         raw_path, _, query_string = url.partition(b"?")
+        path = raw_path.decode("ascii")
+        if "%" in path:  # as uvicorn does: most paths have nothing to unquote
+            path = unquote(path)
         root_path = self.root_path
         extensions = {"websocket.http.response": {}, ABORT_EXTENSION: {}}
         extensions[TUNNEL_EXTENSION] = {"take": self.hand_over}
@@ -270,7 +237,7 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             "server": self.server,
             "client": self.client,
             "root_path": root_path,
-            "path": root_path + unquote(raw_path.decode("ascii")),
+            "path": root_path + path,
             "raw_path": root_path.encode("ascii") + raw_path,
             "query_string": query_string,
             "headers": http.scope["headers"],  # httptools' list: lower-case names, as before
@@ -300,8 +267,11 @@ class GatewayWebSocketProtocol(WebSocketsSansIOProtocol):
             b"\r\n",
         ]
         extra = message.get("headers")
-        for name, value in (*self.default_headers, *extra) if extra else self.default_headers:
-            head.append(b"%s: %s\r\n" % (name.lower(), value))
+        if extra:
+            for name, value in (*self.default_headers, *extra):
+                head.append(b"%s: %s\r\n" % (name.lower(), value))
+        else:
+            head.append(_default_lines(self.default_headers))
         subprotocol = message.get("subprotocol")
         if subprotocol:
             head.append(b"Sec-WebSocket-Protocol: %s\r\n" % subprotocol.encode("latin-1"))

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from gateway.telemetry.attempt import ACCEPTED, Attempt
-from gateway.telemetry.metrics import GatewayMetrics
+from gateway.telemetry.metrics import GatewayMetrics, add
 from gateway.telemetry.minutes import MinuteTable, minute_of
 from gateway.telemetry.spool import MemorySpool
 
@@ -87,13 +87,13 @@ class Recorder:
             counts = self.minutes.counts((minute, *key))
             counts.active_max = max(counts.active_max, count)
         m = self.metrics
-        m.child(m.active, attempt.api_name).inc()
+        add(m.child(m.active, attempt.api_name))
         m.child(m.handshake, attempt.api_name).observe(attempt.handshake_ms / 1000)
 
     def finish(self, attempt: Attempt, state: str, status: int, reason: str, error="") -> None:
         attempt.done = True
         m = self.metrics
-        m.child(m.attempts, attempt.api_name, state, str(status)).inc()
+        add(m.child(m.attempts, attempt.api_name, state, str(status)))
         if self.live.pop(id(attempt), None) is not None:
             key = (attempt.api_id or 0, attempt.subscription_id or 0)
             left = self.open_counts[key] - 1
@@ -102,8 +102,8 @@ class Recorder:
             else:
                 del self.open_counts[key]
             self._sample(attempt)
-            m.child(m.active, attempt.api_name).dec()
-            m.child(m.closes, attempt.api_name, attempt.stats.closed_by or "unknown").inc()
+            add(m.child(m.active, attempt.api_name), -1)
+            add(m.child(m.closes, attempt.api_name, attempt.stats.closed_by or "unknown"))
         self._count_attempt(attempt, state, status)
         if self.writer is None:
             return

@@ -1,5 +1,6 @@
 """Which client handshake headers are forwarded to the backend (issue 12 item 10)."""
 
+from gateway.backend.open import BackendRequest
 from gateway.handshake.forwarding import client_headers
 
 OWN = frozenset({"sessionid", "csrftoken"})
@@ -49,3 +50,27 @@ def test_portal_cookies_are_removed_and_others_kept():
     out = forward(("Cookie", "sessionid=s; theme=dark;csrftoken=c"), ("Cookie", "lang=fr"))
     assert out == {"cookie": "theme=dark; lang=fr"}
     assert forward(("Cookie", "sessionid=s; csrftoken=c")) == {}
+
+
+def test_the_backend_request_splits_origin_user_agent_and_the_rest_in_one_pass():
+    """`split_headers` is `header("Origin")`, `header("User-Agent")` and `extra_headers()`
+    together, whatever case a policy gave a name (the first of two spellings wins)."""
+    request = BackendRequest(
+        base="ws://backend",
+        rest="/",
+        query="",
+        subprotocols=[],
+        headers={
+            "origin": "https://a.example",
+            "X-Trace": "1",
+            "User-Agent": "ua/1",
+            "Origin": "https://b.example",
+            "x-forwarded-for": "10.0.0.1",
+            "user-agent": "ua/2",
+        },
+    )
+    origin, user_agent, extra = request.split_headers()
+    assert origin == request.header("Origin") == "https://a.example"
+    assert user_agent == request.header("User-Agent") == "ua/1"
+    assert extra == request.extra_headers() == [("X-Trace", "1"), ("x-forwarded-for", "10.0.0.1")]
+    assert BackendRequest("ws://b", "", "", [], {}).split_headers() == (None, None, [])

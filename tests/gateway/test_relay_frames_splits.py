@@ -226,3 +226,28 @@ def test_a_frame_masked_the_wrong_way_is_refused_however_it_is_split(length, fro
             assert not forwarded.startswith(data[:2]), where
 
     asyncio.run(check())
+
+
+@pytest.mark.parametrize("from_client", [True, False], ids=["client->backend", "backend->client"])
+@pytest.mark.parametrize(
+    "code, valid",
+    [(1000, True), (1001, True), (1014, True), (3000, True), (4999, True)]
+    + [(999, False), (1004, False), (1005, False), (1006, False), (1015, False), (2999, False)]
+    + [(5000, False), (65535, False)],
+)
+def test_a_close_code_alone_is_judged_as_websockets_judges_it(code, valid, from_client):
+    """A close frame with a code and no reason (the usual close) takes a short path; it must
+    accept and refuse exactly the codes websockets' `Close.parse` does (1002 otherwise)."""
+    data = frame(Opcode.CLOSE, code.to_bytes(2, "big"), masked=from_client)
+    side = "client" if from_client else "backend"
+
+    async def check() -> None:
+        tunnel, _, _ = relay([data], from_client=from_client)
+        stats = tunnel.stats
+        closed = (stats.closed_by, stats.close_code, stats.close_reason)
+        if valid:
+            assert closed == (side, code, "")
+        else:
+            assert closed[1:] == (1002, "invalid close frame")
+
+    asyncio.run(check())

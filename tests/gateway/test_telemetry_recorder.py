@@ -6,6 +6,7 @@ import time
 
 from gateway.refusal import Refusal
 from gateway.relay.framed import RelayStats
+from gateway.telemetry.metrics import GatewayMetrics, add
 from gateway.telemetry.recorder import Recorder
 
 SCOPE = {"path": "/echo", "client": ("127.0.0.1", 5000), "headers": [(b"user-agent", b"t/1")]}
@@ -109,3 +110,26 @@ def test_open_connections_are_sampled_and_closed_records_carry_the_relay_figures
     assert sample(recorder, "portico_active_connections", api="echo") == 1
     assert sample(recorder, "portico_message_bytes_total", api="echo", direction="down") == 200
     assert sample(recorder, "portico_handshake_seconds_count", api="echo") == 2
+
+
+def test_add_moves_a_child_as_inc_and_dec_do():
+    """The handshake path's direct add (gateway.telemetry.metrics.add) shows in the exposition
+    exactly as prometheus_client's inc/dec would."""
+    direct, public = GatewayMetrics("g"), GatewayMetrics("g")
+    for m, bump in ((direct, add), (public, None)):
+        active = m.child(m.active, "api")
+        attempts = m.child(m.attempts, "api", "accepted", "101")
+        for _ in range(3):
+            bump(active) if bump else active.inc()
+            bump(attempts) if bump else attempts.inc()
+        bump(active, -1) if bump else active.dec()
+    for name, labels in (
+        ("portico_active_connections", {"gateway": "g", "api": "api"}),
+        (
+            "portico_connection_attempts_total",
+            {"gateway": "g", "api": "api", "state": "accepted", "status": "101"},
+        ),
+    ):
+        value = direct.registry.get_sample_value(name, labels)
+        assert value == public.registry.get_sample_value(name, labels)
+        assert value == (2.0 if "active" in name else 3.0)
