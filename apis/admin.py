@@ -9,7 +9,6 @@ from django.utils.html import format_html, format_html_join
 from apis import selectors, services
 from apis.asyncapi.contract import messages as contract_messages
 from apis.certificate_admin import GatewayHostnameInline
-from apis.forms import hide_refused_broker_secret
 from apis.models import (
     API_FIELD_GROUPS,
     Api,
@@ -19,6 +18,7 @@ from apis.models import (
     Product,
     Subscription,
 )
+from apis.validators import hide_refused_broker_secret
 
 
 def mask(secret: str) -> str:

@@ -9,29 +9,18 @@ from django.utils.text import slugify
 from apis import services
 from apis.models import API_FIELD_GROUPS, Api, Certificate, Gateway, Product, Subscription
 from apis.validators import (
+    hide_refused_broker_secret,
     validate_backend_url,
     validate_header_name,
     validate_query_param_name,
     validate_url_suffix,
 )
-from gateway.catalog.broker_credentials import without_literal_secret
 
 # Multiple choices as a checkbox list: one click never silently drops the other choices.
 CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "choice-list"})
 
 # Path words used by the publisher pages themselves (e.g. /publisher/apis/add/).
 RESERVED_NAMES = frozenset({"add", "import"})
-
-
-def hide_refused_broker_secret(form: forms.BaseForm) -> None:
-    """A refused backend URL is shown back with its literal broker password as `{{name}}`."""
-    if "backend_url" not in form.errors:
-        return
-    typed = form.data.get("backend_url", "")
-    shown = without_literal_secret(typed)
-    if shown != typed:
-        form.data = form.data.copy()
-        form.data["backend_url"] = shown
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:

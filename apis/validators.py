@@ -1,4 +1,5 @@
-"""Field validators for the catalog: backend URLs, URL suffixes, header, query and policy names."""
+"""Field validators for the catalog: backend URLs, URL suffixes, header, query and policy names;
+and how a form shows a refused backend URL back."""
 
 import re
 from urllib.parse import urlsplit
@@ -6,7 +7,12 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 
 from gateway.catalog.backend_url import backend_url_problem, describe_char
-from gateway.catalog.broker_credentials import CredentialsProblem, read_credentials, split_userinfo
+from gateway.catalog.broker_credentials import (
+    CredentialsProblem,
+    read_credentials,
+    split_userinfo,
+    without_literal_secret,
+)
 from gateway.catalog.eventsource import backend_kind  # noqa: F401 - the models read it here
 
 # First path segments that belong to Portico itself and can never be an API URL suffix.
@@ -179,3 +185,14 @@ def validate_fragment_id(value: str) -> None:
         raise ValidationError(
             "Use only letters, digits, '.', '-' and '_' (1 to 80 characters).", code="invalid"
         )
+
+
+def hide_refused_broker_secret(form) -> None:
+    """A refused backend URL is shown back with its literal broker password as `{{name}}`."""
+    if "backend_url" not in form.errors:
+        return
+    typed = form.data.get("backend_url", "")
+    shown = without_literal_secret(typed)
+    if shown != typed:
+        form.data = form.data.copy()
+        form.data["backend_url"] = shown
