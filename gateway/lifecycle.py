@@ -27,6 +27,7 @@ from gateway.policies.clientaddr import parse_networks
 from gateway.routing import websocket_application
 from gateway.sources.feeds import SourceHub
 from gateway.state import GatewayState, with_state
+from gateway.telemetry.activity import Activity
 from gateway.telemetry.recorder import Recorder
 from gateway.telemetry.spool import DiskSpool
 
@@ -52,7 +53,9 @@ def build_link(config: GatewayConfig) -> ControlPlaneLink:
     return DatabaseLink(config.gateway, config.snapshot_poll_seconds)
 
 
-def build_recorder(config: GatewayConfig, link: ControlPlaneLink) -> Recorder:
+def build_recorder(
+    config: GatewayConfig, link: ControlPlaneLink, activity: Activity | None = None
+) -> Recorder:
     """Telemetry written through the link from its spool (memory or disk), or metrics only."""
     enabled = config.telemetry_enabled
     return Recorder(
@@ -62,6 +65,7 @@ def build_recorder(config: GatewayConfig, link: ControlPlaneLink) -> Recorder:
         batch_size=config.telemetry_batch_size,
         flush_ms=config.telemetry_flush_ms,
         spool=link.telemetry_spool(config) if enabled else None,
+        activity=activity,
     )
 
 
@@ -71,7 +75,9 @@ def build_state(config: GatewayConfig) -> GatewayState:
     store = SnapshotStore(
         config.gateway, link, compile_pipeline=partial(compile_route_pipelines, runtime=runtime)
     )
-    live = LiveConnections()
+    # One pass a second over the open connections' counts, for the reporter and the recorder.
+    activity = Activity()
+    live = LiveConnections(activity)
     store.add_listener(live.on_swap)
     node = node_id(config)
     mailbox = Mailbox(live, gateway=config.gateway, node_id=lambda: node)
@@ -87,7 +93,7 @@ def build_state(config: GatewayConfig) -> GatewayState:
         node=node,
         workers=config.workers,
     )
-    recorder = build_recorder(config, link)
+    recorder = build_recorder(config, link, activity)
     store.add_listener(recorder.metrics.on_swap)  # certificate expiry gauges
     return GatewayState(
         config=config,
