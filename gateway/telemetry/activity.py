@@ -4,22 +4,27 @@ The live sessions reporter (changed traffic counts, every second) and the record
 figures, at each flush) both need the open connections whose counts moved. Each walked every
 open connection on its own, reading four counts from each, every second: at thousands of idle
 connections that was most of an idle process's CPU. Here one pass reads one figure per
-connection (`moved`: the four counts' sum, which only grows) and hands what changed to every
-reader; a reader that asks again before anyone made a new pass gets a new one, so a lone reader
-(and every test) sees what it always saw, and two readers asking once a second each share one
-pass. A reader compares what it is handed with what it last counted itself, so a connection
-handed over twice, or after it was counted, costs a comparison and nothing else.
+connection (the counts only grow: for a tunnel, its legs' message counts and the control
+plane's deliveries, read without a call; otherwise `moved`, the four counts' sum) and hands
+what changed to every reader; a reader that asks again before anyone made a new pass gets a
+new one, so a lone reader (and every test) sees what it always saw, and two readers asking once
+a second each share one pass. A reader compares what it is handed with what it last counted
+itself, so a connection handed over twice, or after it was counted, costs a comparison only.
 """
 
 
 class Watched:
     """One open connection's stats as the pass last read them, and who reads them."""
 
-    __slots__ = ("stats", "seen", "session", "attempt")
+    __slots__ = ("stats", "seen", "session", "attempt", "up", "down")
 
     def __init__(self, stats) -> None:
         self.stats = stats  # RelayStats or TunnelStats: read, never written here
-        self.seen = 0  # `stats.moved` at the last pass
+        # A tunnel's legs (gateway.relay.tunnel.TunnelStats), or None: a leg's `messages` moves
+        # with every message it relays (and its bytes), so the pass reads those, no property.
+        self.up = getattr(stats, "client", None)
+        self.down = getattr(stats, "backend", None)
+        self.seen = 0  # what the pass read last
         self.session = None  # gateway.node.sessions.Session, while the connection is listed
         self.attempt = None  # gateway.telemetry.attempt.Attempt, while the recorder has it
 
@@ -73,10 +78,15 @@ class Activity:
 
     def _pass(self) -> None:
         readers = tuple(self.changed.values())
-        for key, entry in self.watched.items():  # no await here: the dict cannot change
-            moved = entry.stats.moved
+        for entry in self.watched.values():  # no await here: the dict cannot change
+            up = entry.up
+            if up is not None:
+                moved = up.messages + entry.down.messages + entry.stats.delivered
+            else:
+                moved = entry.stats.moved
             if moved != entry.seen:
                 entry.seen = moved
+                key = id(entry.stats)
                 for changed in readers:
                     changed[key] = entry
         self.unread.update(self.changed)

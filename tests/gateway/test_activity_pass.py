@@ -3,9 +3,12 @@ recorder: each still sees every change, and two readers asking in turn cost one 
 Real registry, reporter and recorder; the relays are stand-ins with real `RelayStats` whose
 `moved` reads are counted (what a pass costs per connection)."""
 
+from types import SimpleNamespace
+
 from gateway.node import sessions
 from gateway.node.revocation import LiveConnections
 from gateway.relay.framed import RelayStats
+from gateway.relay.tunnel import TunnelStats
 from gateway.telemetry.activity import Activity
 from gateway.telemetry.recorder import Recorder
 from tests.gateway.test_live_sessions import SCOPE, StandInRelay, handshake
@@ -107,3 +110,19 @@ def test_closed_connections_leave_the_pass():
     assert len(live.activity.watched) == 1
     assert all(not changed for changed in live.activity.changed.values())
     assert sample(recorder, "portico_message_bytes_total", api="echo", direction="up") == 1
+
+
+def test_a_tunnels_counts_are_read_from_its_legs_and_deliveries():
+    """A tunnel's `TunnelStats` sums its legs' plain ints; the pass reads the legs directly."""
+    live, reporter, recorder, _ = gateway_parts(0)
+    client, backend = SimpleNamespace(messages=0, bytes=0), SimpleNamespace(messages=0, bytes=0)
+    relay = StandInRelay()
+    relay.stats = TunnelStats(client, backend)
+    live.add(relay, handshake(), None, connection_id="t" * 32, scope=SCOPE)
+    assert counts_at(reporter, 2.0) == []
+    backend.messages, backend.bytes = 1, 9
+    assert counts_at(reporter, 3.0) == [["t" * 32, 0, 0, 1, 9]]
+    relay.stats.delivered, relay.stats.delivered_bytes = 1, 4  # from the control plane
+    assert counts_at(reporter, 4.0) == [["t" * 32, 0, 0, 2, 13]]
+    client.messages, client.bytes = 3, 30
+    assert counts_at(reporter, 5.0) == [["t" * 32, 3, 30, 2, 13]]
