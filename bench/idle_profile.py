@@ -5,8 +5,10 @@ Run: .venv/bin/python bench/idle_profile.py [--connections 2000] [--frames 8] [-
 Prints RSS growth per connection, the allocation sites that grew (by line and by traceback) and
 the object types whose count grew, per connection; with --cpu-seconds S instead, the idle
 process's CPU per thread over S seconds and a cProfile (CPU clock) of its main thread over as
-long. Asserts nothing. tracemalloc's own bookkeeping
-inflates the RSS figure: read its per-site bytes, and the benchmark's idle row for RSS.
+long; with --rss-seconds S, the idle process's RSS every 10 s over S seconds of the hold (how
+it grows while nothing happens: the minutely full live report). Asserts nothing. tracemalloc's
+own bookkeeping inflates the RSS figure: read its per-site bytes, and the benchmark's idle row
+for RSS.
 """
 
 from __future__ import annotations
@@ -103,6 +105,20 @@ def cpu_profile(gateway, out: Path, args) -> None:
     stats.sort_stats("cumulative").print_stats(args.top)
 
 
+def rss_series(gateway, seconds: float, opened: int) -> None:
+    """RSS every 10 s while the connections idle, from /proc (nothing runs in the process)."""
+    start = time.monotonic()
+    first = None
+    while True:
+        at = time.monotonic() - start
+        rss = harness.rss_kib([gateway.pid])
+        first = rss if first is None else first
+        print(f"  {at:5.0f} s  RSS {rss / 1024:7.1f} MiB  {(rss - first) / opened:+.2f} KiB/conn")
+        if at >= seconds:
+            return
+        time.sleep(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=2000)
@@ -114,6 +130,12 @@ def main() -> None:
         type=float,
         default=0,
         help="instead of memory: CPU per thread over this window, then a cProfile of as long",
+    )
+    parser.add_argument(
+        "--rss-seconds",
+        type=float,
+        default=0,
+        help="instead of memory: RSS every 10 s over this long while the connections idle",
     )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="portico-idleprof-"))
@@ -138,7 +160,7 @@ def main() -> None:
         warm.release()
         time.sleep(1.0)
         rss0 = harness.rss_kib([gateway.pid])
-        if not args.cpu_seconds:
+        if not (args.cpu_seconds or args.rss_seconds):
             tm0, counts0 = snapshot(gateway, tmp, 1)
         client = harness.IdleClient(
             {
@@ -157,6 +179,10 @@ def main() -> None:
             if args.cpu_seconds:
                 print(f"client opened: {opened.get('opened')}")
                 cpu_profile(gateway, tmp, args)
+                return
+            if args.rss_seconds:
+                print(f"client opened: {opened.get('opened')}; RSS while they idle:")
+                rss_series(gateway, args.rss_seconds, opened.get("opened") or 1)
                 return
             tm1, counts1 = snapshot(gateway, tmp, 2)
         finally:

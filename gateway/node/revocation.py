@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from gateway.catalog.snapshot import Snapshot
 from gateway.handshake import keys
 from gateway.node.sessions import Session, user_agent_of
+from gateway.telemetry.activity import Activity
 
 log = logging.getLogger("portico.gateway")
 
@@ -77,8 +78,11 @@ def withdrawn(grant: Grant, snapshot: Snapshot, now: datetime) -> str | None:
 class LiveConnections:
     """This process's open connections and their grants."""
 
-    def __init__(self) -> None:
+    def __init__(self, activity: Activity | None = None) -> None:
         self._live: dict[object, Grant] = {}  # relay -> grant
+        # Whose traffic counts moved: the reporter's per-second counts read it (shared with the
+        # recorder in a gateway process: one pass over the open connections for both).
+        self.activity = activity if activity is not None else Activity()
         self._by_id: dict[str, object] = {}  # connection id -> relay
         self.reporter = None  # gateway.node.sessions.SessionReporter, told of opens and closes
 
@@ -125,6 +129,7 @@ class LiveConnections:
         self._live[relay] = grant
         if grant.session is not None:
             self._by_id[connection_id] = relay
+            self.activity.watch(relay.stats, session=grant.session)
             if self.reporter is not None:
                 self.reporter.on_open(grant.session)
         # A swap during the backend connect was not checked against this connection yet.
@@ -142,6 +147,7 @@ class LiveConnections:
             grant.expiry_timer.cancel()
         if grant.session is not None:
             self._by_id.pop(grant.session.connection_id, None)
+            self.activity.unwatch(grant.session.stats, session=True)
             if self.reporter is not None:
                 self.reporter.on_close(grant.session.connection_id)
 

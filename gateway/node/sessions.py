@@ -3,8 +3,9 @@
 `LiveConnections` (gateway.node.revocation) tells the reporter when a connection opens or
 closes; the reporter batches those deltas and sends them every `INTERVAL` seconds with the
 traffic counts that changed (read from each relay's live `RelayStats` only then: nothing per
-message), and its full list now and then or after a failed send. The answer names the
-connections an administrator asked this process to close (they close through
+message; which ones changed, the registry's `Activity` says, from one pass over the open
+connections that the recorder shares), and its full list now and then or after a failed send.
+The answer names the connections an administrator asked this process to close (they close through
 `relay.revoke(reason)`) and brings the control channel's messages, which go to the process's
 mailbox (gateway.node.mailbox); their outcomes go back at once in an extra report. It sends
 through the process's link (`gateway.controlplane`): a self-hosted node to the control plane
@@ -93,6 +94,7 @@ class SessionReporter:
         self.opened: dict[str, Session] = {}
         self.closed: set[str] = set()
         self.need_full = True  # the control plane knows nothing of a new process
+        live.activity.reader("sessions")
         now = time.monotonic()
         self._counts_at = self._keepalive_at = self._full_at = now
         self._task: asyncio.Task | None = None
@@ -154,12 +156,15 @@ class SessionReporter:
         if now - self._counts_at >= COUNTS_SECONDS:
             self._counts_at = now
             changed = report["counts"]
-            for session in self.live.sessions():
-                s = session.stats
-                total = s.messages_up + s.bytes_up + s.messages_down + s.bytes_down
+            for entry in self.live.activity.take("sessions"):
+                session = entry.session
+                if session is None:
+                    continue  # closed since (its close is reported)
+                counts = session.counts()
+                total = sum(counts)
                 if total != session.reported:
                     session.reported = total
-                    changed.append([session.connection_id, *session.counts()])
+                    changed.append([session.connection_id, *counts])
         if now - self._keepalive_at >= KEEPALIVE_SECONDS:
             report["keepalive"] = True
         written = report["opened"] or report["closed"] or report["counts"]

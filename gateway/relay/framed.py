@@ -45,6 +45,12 @@ class RelayStats:
     close_code: int | None = None
     close_reason: str = ""
 
+    @property
+    def moved(self) -> int:
+        """The four traffic counts' sum: they only grow, so an unchanged sum means unchanged
+        counts (gateway.telemetry.activity reads it once a second per open connection)."""
+        return self.messages_up + self.bytes_up + self.messages_down + self.bytes_down
+
 
 class Relay:
     def __init__(

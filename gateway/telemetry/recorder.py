@@ -7,7 +7,8 @@ wait. Batches go to a bounded spool and are written from there, oldest first; a 
 (database or control plane unreachable) leaves them in the spool and is retried with backoff,
 and the writer stores a batch id at most once. Records are dropped, and counted, only when the
 buffer or the spool is full. Open connections are sampled at each flush (their `RelayStats`
-integers are read, never touched) for the traffic figures, so the relay's per-message path stays
+integers are read, never touched; only those `Activity`'s shared pass found moving) for the
+traffic figures, so the relay's per-message path stays
 as it was; the open-connection counts behind `active_max` are kept as connections open and close,
 never counted by scanning.
 """
@@ -20,6 +21,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from gateway.telemetry.activity import Activity
 from gateway.telemetry.attempt import ACCEPTED, Attempt
 from gateway.telemetry.metrics import GatewayMetrics, add
 from gateway.telemetry.minutes import MinuteTable, minute_of
@@ -45,6 +47,7 @@ class Recorder:
         flush_ms: int,
         metrics: GatewayMetrics | None = None,
         spool=None,
+        activity: Activity | None = None,
     ) -> None:
         self.gateway = gateway
         self.writer = writer  # None: keep only the Prometheus metrics
@@ -55,6 +58,9 @@ class Recorder:
         self.records: deque[dict] = deque()
         self.minutes = MinuteTable()
         self.live: dict[int, Attempt] = {}
+        # Which open connections moved: one pass shared with the live sessions reporter.
+        self.activity = activity if activity is not None else Activity()
+        self.activity.reader("recorder")
         self.spool = spool if spool is not None else MemorySpool(max_records=100_000)
         self.dropped = 0
         self._dropped_warned = 0
@@ -77,6 +83,7 @@ class Recorder:
 
     def opened(self, attempt: Attempt) -> None:
         self.live[id(attempt)] = attempt
+        self.activity.watch(attempt.stats, attempt=attempt)
         key = (attempt.api_id or 0, attempt.subscription_id or 0)
         count = self.open_counts[key] = self.open_counts.get(key, 0) + 1
         minute = minute_of(_utcnow())
@@ -101,6 +108,7 @@ class Recorder:
                 self.open_counts[key] = left
             else:
                 del self.open_counts[key]
+            self.activity.unwatch(attempt.stats, attempt=True)
             self._sample(attempt)
             add(m.child(m.active, attempt.api_name), -1)
             add(m.child(m.closes, attempt.api_name, attempt.stats.closed_by or "unknown"))
@@ -157,16 +165,16 @@ class Recorder:
     def sample_live(self) -> None:
         """Traffic of the open connections that relayed anything since the last sample.
 
-        The four counters only grow, so an unchanged sum means an unchanged connection: an idle
-        one costs one sum and one comparison, however many are open."""
+        `Activity` hands over those whose counts moved (an idle one costs its shared pass one
+        read and one comparison); `_sample` adds what each relayed since it was last sampled."""
         minute = minute_of(_utcnow())
         if minute != self._minute:
             self._new_minute(minute)
         sample = self._sample
-        for attempt in self.live.values():  # no await in this loop: the dict cannot change
-            s = attempt.stats
-            if s.messages_up + s.bytes_up + s.messages_down + s.bytes_down != attempt.sampled_sum:
-                sample(attempt, minute)
+        for entry in self.activity.take("recorder"):
+            attempt = entry.attempt
+            if attempt is not None:
+                sample(attempt, minute)  # what it relayed since its last sample, if anything
 
     def _new_minute(self, minute) -> None:
         """The connections still open when a minute starts are its first `active_max`."""
