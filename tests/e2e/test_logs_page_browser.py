@@ -8,8 +8,8 @@ import re
 import pytest
 
 from apis.telemetry import services as telemetry_services
-from tests.e2e.test_pages_browser import WIDTHS, fits, make_user, open_page, sign_in
-from tests.support.browser import screenshot
+from tests.e2e.test_pages_browser import WIDTHS, fits
+from tests.support.browser import make_user, open_page, screenshot, sign_in
 from tests.support.telemetry import connection_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -128,7 +128,7 @@ def test_logs_filter_bar_and_table_at_phone_and_desktop_width(gateway, catalog, 
     api = catalog.api
     store_logs(api)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/apis/{api.name}/logs/")
     fits(page, width)
     # Unfiltered, the page lists the last day, and says so.

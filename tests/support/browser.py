@@ -29,15 +29,19 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def make_user(username: str, **fields):
-    """A user with PASSWORD, hashed with the server's own hasher (the tests' MD5 is test-only)."""
+def make_user(username: str, *, groups: tuple[str, ...] = (), **fields):
+    """A user with PASSWORD, hashed with the server's own hasher (the tests' MD5 is test-only),
+    in the named `groups` (made if missing)."""
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import Group, User
 
     hasher = PBKDF2PasswordHasher()
-    return User.objects.create(
+    user = User.objects.create(
         username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
     )
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
 
 
 def open_page(browser, width: int, *, height: int = 900, clipboard: bool = False):
