@@ -8,8 +8,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS
-from tests.support.browser import make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, make_user, open_page, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

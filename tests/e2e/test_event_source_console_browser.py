@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from apis import services
 from apis.permissions import PUBLISHERS_GROUP
 from tests.support.brokers import SHARED_MQTT, SHARED_NATS, SHARED_REDIS, unique_name
-from tests.support.browser import make_user, sign_in
+from tests.support.browser import make_user, overlaps, sign_in
+from tests.support.event_sources import JetStream
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -58,8 +59,6 @@ def test_the_console_sends_to_the_stream_and_shows_the_events(gateway, page, wid
 def test_the_add_api_form_takes_a_broker_and_shows_a_bad_source_beside_its_field(
     gateway, page, width
 ):
-    from tests.e2e.test_tap_targets_browser import overlaps
-
     make_user("tessa", is_staff=True, groups=(PUBLISHERS_GROUP,))
     page.set_viewport_size({"width": width, "height": 900})
     sign_in(page, gateway.http_url, "tessa", then="/publisher/apis/add/")
@@ -85,8 +84,6 @@ def test_the_add_api_form_takes_a_broker_and_shows_a_bad_source_beside_its_field
 def test_the_console_round_trips_a_message_through_nats_and_mqtt(gateway, page, kind):
     """Publish and subscribe on one subject/topic: what the console sends comes back as the
     envelope every subscriber of that subject/topic gets."""
-    from tests.gateway.test_event_source_nats_mqtt import JetStream
-
     if kind == "nats":
         stream = JetStream(SHARED_NATS)
         name, broker = f"{stream.prefix}.chat", SHARED_NATS

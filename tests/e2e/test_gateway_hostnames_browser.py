@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS, fits
-from tests.support.browser import make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, fits, make_user, open_page, sign_in
 from tests.support.certs import issue, make_ca
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.test_pages_browser import WIDTHS
-from tests.support.browser import make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, make_user, open_page, sign_in
 from tests.support.held import HeldConnection, wait_listed
 from tests.support.servers import serve_current_catalog
 

@@ -8,9 +8,7 @@ import re
 import pytest
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS
-from tests.e2e.test_tap_targets_browser import overlaps
-from tests.support.browser import make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, make_user, open_page, overlaps, sign_in
 from tests.support.held import HeldConnection
 from tests.support.servers import serve_current_catalog
 from tests.support.telemetry import wait_for

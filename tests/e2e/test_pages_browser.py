@@ -8,7 +8,6 @@ both widths go to artifacts/screenshots/ (git-ignored) for a reviewer.
 """
 
 import re
-import time
 
 import pytest
 from django.contrib.auth.models import Group
@@ -16,29 +15,10 @@ from playwright.sync_api import expect
 
 from apis import services
 from apis.models import Subscription
-from tests.support.browser import make_user, open_page, screenshot, sign_in
+from tests.support.browser import WIDTHS, fits, make_user, open_page, screenshot, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-WIDTHS = [390, 1280]
-
-
-def logged(gateway, text: str, timeout: float = 10.0) -> bool:
-    """Whether the server printed `text` (bounded wait: its log is written asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in gateway.output():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def fits(page, width: int) -> None:
-    """The page does not scroll sideways at this width (measured once a navigation a click may
-    have started has loaded: mid-navigation there is no documentElement to measure)."""
-    page.wait_for_load_state("load")
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at {width} px"
 
 
 def menu_link(page, width: int, name: str):
@@ -139,7 +119,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     assert active.primary_key not in primary.inner_text()
     row.get_by_role("button", name="Show the primary key of Dana's app").click()
     expect(primary).to_have_text(active.primary_key)
-    assert logged(gateway, f"subscription keys read: subscription={active.pk} ")
+    assert gateway.logged(f"subscription keys read: subscription={active.pk} ")
     assert active.primary_key not in gateway.output()
 
     row.get_by_role("link", name="Regenerate the secondary key of Dana's app").click()
@@ -201,7 +181,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
         label="Test subscription · standalone"
     )
     console_checks(page, catalog.key)
-    assert logged(gateway, f"connect ticket minted: subscription={catalog.subscription.pk} ")
+    assert gateway.logged(f"connect ticket minted: subscription={catalog.subscription.pk} ")
     fits(page, width)
     page.context.close()
 
