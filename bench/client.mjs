@@ -12,13 +12,10 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { emit, openMany as openWith, sleep } from "./ws_clients.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const CLK_TCK = 100; // USER_HZ on Linux
-
-function emit(kind, data) {
-  process.stdout.write(`${kind} ${JSON.stringify(data)}\n`);
-}
 
 function procTicks(pid) {
   // [utime + stime, utime] (fields 14 and 15): user time is the proxy's own code, the rest the
@@ -101,8 +98,6 @@ class Histogram {
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function wsOptions() {
   return {
     perMessageDeflate: false,
@@ -114,39 +109,12 @@ function wsOptions() {
   };
 }
 
-function open(url) {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, wsOptions());
-    ws.binaryType = "nodebuffer";
-    const fail = (err) => reject(err instanceof Error ? err : new Error(String(err)));
-    ws.once("open", () => {
-      ws.off("error", fail);
-      ws.on("error", () => {});
-      resolve(ws);
-    });
-    ws.once("error", fail);
-    ws.once("unexpected-response", (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
+function openMany(url, count, concurrency) {
+  return openWith(url, count, concurrency, {
+    options: wsOptions(),
+    maxErrors: config.max_errors ?? 50,
+    retry: Boolean(config.retry_failed),
   });
-}
-
-async function openMany(url, count, concurrency) {
-  const sockets = [];
-  const errors = [];
-  let next = 0;
-  async function worker() {
-    while (next < count) {
-      next += 1;
-      try {
-        sockets.push(await open(url));
-      } catch (err) {
-        errors.push(String(err.message || err));
-        if (errors.length > (config.max_errors ?? 50)) return; // something is wrong; stop
-        if (config.retry_failed) next -= 1; // try that one again (bounded by max_errors)
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { sockets, errors };
 }
 
 function closeAll(sockets, timeoutMs) {

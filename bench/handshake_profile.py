@@ -15,15 +15,13 @@ shares, not the times.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import pstats
 import signal
-import tempfile
-from pathlib import Path
 
 import handshake_parts  # bench/handshake_parts.py
 import run as harness  # bench/run.py (the script's folder is on sys.path)
 import tracing as bench_tracing  # bench/tracing.py: the OTLP sink
+from profile_setup import profiled_gateway
 
 # Runs manage.py with a CPU-clock cProfile ("profile") or none ("plain") that records only
 # between SIGUSR1 (on) and SIGUSR2 (off): the measured handshakes, not start-up, imports or the
@@ -83,27 +81,13 @@ def main() -> None:
         help="no profiler: only the real CPU per handshake by thread",
     )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="portico-hsprof-"))
-    harness.raise_fd_limit(4096)
-    harness.ensure_node_modules()
-    backend_port = harness.free_port()
-    backend = harness.start_node_backend(backend_port)
-    try:
-        env = harness.portico_env(tmp, 30.0)
-        sink = bench_tracing.OtlpSink() if args.otlp else None
-        if sink is not None:
-            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.endpoint
-        info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
-        port = harness.free_port()
+    sink = bench_tracing.OtlpSink() if args.otlp else None
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint} if sink is not None else {}
+    with profiled_gateway("portico-hsprof-", env=env) as setup:
+        tmp, port, info = setup.tmp, setup.port, setup.info
         out = tmp / "handshake.prof"
         mode = "plain" if args.plain else "perf" if args.perf else "profile"
-        command = [harness.PYTHON, "-c", LAUNCHER, mode, str(out), "manage.py", "run_gateway"]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-        with open(tmp / "gateway.log", "w") as log_file:
-            gateway = harness.CHILDREN.start(
-                "portico", command, cwd=harness.ROOT, env=env, stdout=log_file, stderr=log_file
-            )
-        harness.wait_for_port(port, gateway, "portico", timeout=120)
+        gateway = setup.start(["-c", LAUNCHER, mode, str(out)])
         extra = ""
         if args.suffix == "guarded":
             extra = f"&access_token={harness.bench_policies.token()}"
@@ -147,10 +131,6 @@ def main() -> None:
         # By part of the handshake; compare with another run: bench/handshake_parts.py A B.
         print(f"profile: {out}")
         handshake_parts.main([str(out)])
-    finally:
-        with contextlib.suppress(Exception):
-            harness.CHILDREN.stop_all()
-        backend.kill()
 
 
 if __name__ == "__main__":

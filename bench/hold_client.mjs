@@ -9,48 +9,9 @@
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import WebSocket from "ws";
+import { emit, openMany, sleep } from "./ws_clients.mjs";
 
 const config = JSON.parse(process.argv[2]);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const emit = (kind, data) => process.stdout.write(`${kind} ${JSON.stringify(data)}\n`);
-
-function open() {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(config.url, {
-      perMessageDeflate: false,
-      handshakeTimeout: 20_000,
-      localAddress: config.local_address,
-    });
-    const fail = (err) => reject(err instanceof Error ? err : new Error(String(err)));
-    ws.once("open", () => {
-      ws.off("error", fail);
-      ws.on("error", () => {});
-      resolve(ws);
-    });
-    ws.once("error", fail);
-    ws.once("unexpected-response", (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
-  });
-}
-
-async function openAll() {
-  const sockets = [];
-  const errors = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < config.count && errors.length <= config.max_errors) {
-      next += 1;
-      try {
-        sockets.push(await open());
-      } catch (err) {
-        errors.push(String(err.message || err));
-        next -= 1; // try that one again, bounded by max_errors
-        await sleep(200);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: config.concurrency }, worker));
-  return { sockets, errors };
-}
 
 function roundTrip(ws, timeoutMs) {
   return new Promise((resolve) => {
@@ -68,7 +29,12 @@ function roundTrip(ws, timeoutMs) {
 }
 
 const began = performance.now();
-const { sockets, errors } = await openAll();
+const { sockets, errors } = await openMany(config.url, config.count, config.concurrency, {
+  options: { perMessageDeflate: false, handshakeTimeout: 20_000, localAddress: config.local_address },
+  maxErrors: config.max_errors,
+  retry: true, // each failed open is tried again, bounded by max_errors
+  retryPauseMs: 200,
+});
 emit("EVENT", {
   event: "open",
   opened: sockets.length,

@@ -18,12 +18,12 @@ import contextlib
 import json
 import pstats
 import signal
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
 import run as harness  # bench/run.py (the script's folder is on sys.path)
+from profile_setup import profiled_gateway
 
 # Runs manage.py; the first SIGUSR1 starts tracemalloc (after start-up and warm-up: tracing
 # imports is slow and not what a connection holds), each one writes a snapshot and gc's type
@@ -138,22 +138,9 @@ def main() -> None:
         help="instead of memory: RSS every 10 s over this long while the connections idle",
     )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="portico-idleprof-"))
-    harness.raise_fd_limit(2 * args.connections + 1000)
-    harness.ensure_node_modules()
-    backend_port = harness.free_port()
-    backend = harness.start_node_backend(backend_port)
-    try:
-        env = harness.portico_env(tmp, 30.0)
-        info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
-        port = harness.free_port()
-        command = [harness.PYTHON, "-c", LAUNCHER, str(tmp), str(args.frames), "manage.py"]
-        command += ["run_gateway", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-        with open(tmp / "gateway.log", "w") as log_file:
-            gateway = harness.CHILDREN.start(
-                "portico", command, cwd=harness.ROOT, env=env, stdout=log_file, stderr=log_file
-            )
-        harness.wait_for_port(port, gateway, "portico", timeout=120)
+    with profiled_gateway("portico-idleprof-", fd_limit=2 * args.connections + 1000) as setup:
+        port, info, tmp = setup.port, setup.info, setup.tmp
+        gateway = setup.start(["-c", LAUNCHER, str(tmp), str(args.frames)])
         url = f"ws://127.0.0.1:{port}/idle?subscription-key={info['primary_key']}"
         warm = harness.IdleClient({"url": url, "count": 20, "concurrency": 4, "hold_seconds": 60})
         warm.wait_opened(60)
@@ -212,10 +199,6 @@ def main() -> None:
         for name, diff in sorted(grew.items(), key=lambda kv: -kv[1])[: args.top]:
             if diff / n >= 0.01:
                 print(f"  {diff / n:6.2f}  {name}")
-    finally:
-        with contextlib.suppress(Exception):
-            harness.CHILDREN.stop_all()
-        backend.kill()
 
 
 if __name__ == "__main__":

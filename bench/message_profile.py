@@ -11,18 +11,17 @@ their counts and shares, not their times. Compare CPU figures only with nginx in
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import pstats
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import run as harness  # bench/run.py (the script's folder is on sys.path)
 from handshake_profile import LAUNCHER
+from profile_setup import profiled_gateway
 
 
 def process_cpu_ms(pid: int) -> float:
@@ -44,25 +43,9 @@ def main() -> None:
         "--quiet-seconds", type=float, default=5.0, help="background CPU, no connection open"
     )
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="portico-msgprof-"))
-    harness.raise_fd_limit(4096)
-    harness.ensure_node_modules()
-    backend_port = harness.free_port()
-    backend = harness.start_node_backend(backend_port)
-    try:
-        env = harness.portico_env(tmp, 30.0)
-        info = harness.prepare_catalog(harness.ROOT, env, backend_port, bench_apis=True)
-        port = harness.free_port()
-        out = tmp / "messages.prof"
-        command = [harness.PYTHON]
-        command += ["-c", LAUNCHER, str(out)] if args.cprofile else []
-        command += ["manage.py", "run_gateway", "--host", "127.0.0.1", "--port", str(port)]
-        command += ["--workers", "1"]
-        with open(tmp / "gateway.log", "w") as log_file:
-            gateway = harness.CHILDREN.start(
-                "portico", command, cwd=harness.ROOT, env=env, stdout=log_file, stderr=log_file
-            )
-        harness.wait_for_port(port, gateway, "portico", timeout=120)
+    with profiled_gateway("portico-msgprof-") as setup:
+        port, info, out = setup.port, setup.info, setup.tmp / "messages.prof"
+        gateway = setup.start(["-c", LAUNCHER, str(out)] if args.cprofile else [])
         print(f"gateway pid {gateway.pid}", flush=True)
         time.sleep(2.0)  # start-up work (first catalog load, first reports) is not background
         before = process_cpu_ms(gateway.pid)
@@ -116,10 +99,6 @@ def main() -> None:
         if args.cprofile:
             stats = pstats.Stats(str(out))
             stats.sort_stats("tottime").print_stats(args.top)
-    finally:
-        with contextlib.suppress(Exception):
-            harness.CHILDREN.stop_all()
-        backend.kill()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from apis import services
 from apis.models import Product
-from tests.portal.test_usage_open_connections import report
+from tests.support.telemetry import report
 
 pytestmark = pytest.mark.django_db
 

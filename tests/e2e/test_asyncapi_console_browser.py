@@ -2,18 +2,15 @@
 sees the echo marked as the message of the document it matches (real browser, server, backend)."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 
 from apis import services
 from apis.asyncapi.reading import read
 from apis.demo import ECHO_ASYNCAPI
-from tests.support.browser import screenshot
+from tests.support.browser import make_user, screenshot, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "asyncapi-horse-battery-9"
 
 
 def test_send_an_example_and_see_the_echo_matched(gateway, backend, catalog, page):
@@ -21,16 +18,11 @@ def test_send_an_example_and_see_the_echo_matched(gateway, backend, catalog, pag
     services.update_api(api=catalog.api, asyncapi_contract=contract)
     developers = Group.objects.get_or_create(name="Developers")[0]
     services.update_product(product=catalog.product, groups=[developers])
-    hasher = PBKDF2PasswordHasher()  # the server's own hasher (the tests' MD5 is test-only)
-    user = User.objects.create(username="asyncdev", password=hasher.encode(PASSWORD, hasher.salt()))
-    user.groups.add(developers)
+    user = make_user("asyncdev", groups=("Developers",))
     services.create_subscription(display_name="Mine", owner=user, product=catalog.product)
     serve_current_catalog(gateway)
 
-    page.goto(f"{gateway.http_url}/accounts/login/?next=/apis/echo/")
-    page.fill("#id_username", "asyncdev")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, gateway.http_url, "asyncdev", then="/apis/echo/")
     page.get_by_role("heading", name="Messages").wait_for()
 
     # The page shows the channel, each message with its direction, payload tree and examples.

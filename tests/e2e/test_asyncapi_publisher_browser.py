@@ -5,16 +5,17 @@ import pytest
 from playwright.sync_api import expect
 
 from apis.models import Api
+from apis.permissions import PUBLISHERS_GROUP
 from tests.apis.asyncapi_documents import HERE
-from tests.e2e.test_publisher_browser import make_publisher, sign_in
-from tests.support.browser import screenshot
+from tests.support.browser import make_user, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_publisher_imports_an_asyncapi_file_and_picks_the_server(gateway, page):
-    make_publisher("asyncpub")
-    sign_in(page, gateway, "asyncpub")
+    make_user("asyncpub", is_staff=True, groups=(PUBLISHERS_GROUP,))
+    sign_in(page, gateway.http_url, "asyncpub", then="/publisher/apis/")
+    expect(page.get_by_role("heading", name="APIs", exact=True)).to_be_visible()
     page.get_by_role("link", name="Add WebSocket API").first.click()
     page.get_by_role("link", name="Add the API from AsyncAPI").click()
     expect(page.get_by_role("heading", name="Add WebSocket API from AsyncAPI")).to_be_visible()

@@ -11,8 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from apis.telemetry import services as telemetry_services
-from tests.e2e.test_pages_browser import WIDTHS, fits, make_user, open_page, sign_in
-from tests.support.browser import screenshot
+from tests.support.browser import WIDTHS, fits, make_user, open_page, overlaps, screenshot, sign_in
 from tests.support.telemetry import usage_row
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,15 +21,6 @@ UP, DOWN = "Up (client → backend)", "Down (backend → client)"
 
 def span(minute) -> str:
     return f"{minute:%H:%M}–{minute + timedelta(minutes=1):%H:%M}"
-
-
-def overlaps(a: dict, b: dict) -> bool:
-    return (
-        a["x"] < b["x"] + b["width"]
-        and b["x"] < a["x"] + a["width"]
-        and a["y"] < b["y"] + b["height"]
-        and b["y"] < a["y"] + a["height"]
-    )
 
 
 def stroke(locator) -> tuple[str, str, str]:
@@ -70,7 +60,7 @@ def test_charts_are_readable_distinct_and_tell_their_values(gateway, catalog, br
     ]
     telemetry_services.write_batch(records=[], usage=usage)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/apis/{api.name}/metrics/?range=1h")
     fits(page, width)
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS, make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, make_user, open_page, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +23,7 @@ def developer_on_the_api_page(gateway, catalog, browser, width: int, scheme: str
     serve_current_catalog(gateway)
     make_user("dev10").groups.add(developers)
     page = open_page(browser, width)
-    sign_in(page, gateway, "dev10")
+    sign_in(page, gateway.http_url, "dev10")
     page.goto(f"{gateway.http_url}/apis/{catalog.api.name}/")
     return page
 

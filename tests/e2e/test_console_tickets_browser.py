@@ -2,34 +2,15 @@
 the page's HTML or any request the browser makes (what DevTools would show)."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from apis import services
 from apis.permissions import PUBLISHERS_GROUP
+from tests.support.browser import make_user, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "tickets-browser-password"
-
-
-def make_user(username: str, *, publisher: bool) -> User:
-    hasher = PBKDF2PasswordHasher()  # the server's own hasher (the tests' MD5 is test-only)
-    user = User.objects.create(
-        username=username, is_staff=publisher, password=hasher.encode(PASSWORD, hasher.salt())
-    )
-    group = PUBLISHERS_GROUP if publisher else "Developers"
-    user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
-
-
-def sign_in(page, gateway, username: str, then: str) -> None:
-    page.goto(f"{gateway.http_url}/accounts/login/?next={then}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-ws-console]").wait_for()
 
 
 def connect_and_echo(page, text: str) -> None:
@@ -66,7 +47,10 @@ def assert_no_key(page, sockets, requests, keys) -> None:
 def test_the_console_connects_with_a_ticket_and_no_key_anywhere(
     gateway, backend, catalog, page, who
 ):
-    user = make_user("tessa", publisher=who == "publisher")
+    publisher = who == "publisher"
+    user = make_user(
+        "tessa", is_staff=publisher, groups=(PUBLISHERS_GROUP if publisher else "Developers",)
+    )
     if who == "developer":
         developers = Group.objects.get(name="Developers")
         services.update_product(product=catalog.product, groups=[developers])
@@ -79,7 +63,8 @@ def test_the_console_connects_with_a_ticket_and_no_key_anywhere(
         then = "/publisher/apis/echo/test/"
     serve_current_catalog(gateway)
     sockets, requests = watch(page)
-    sign_in(page, gateway, "tessa", then)
+    sign_in(page, gateway.http_url, "tessa", then=then)
+    page.locator("[data-ws-console]").wait_for()
     # No key anywhere: the developer's code samples fetch it only on "Show key" (below).
     keys = (subscription.primary_key, subscription.secondary_key, catalog.key)
     connect_and_echo(page, "first")
@@ -97,14 +82,15 @@ def test_the_console_connects_with_a_ticket_and_no_key_anywhere(
 def test_the_api_page_carries_no_key_until_its_owner_clicks_show_key(
     gateway, backend, catalog, page
 ):
-    user = make_user("kim", publisher=False)
+    user = make_user("kim", groups=("Developers",))
     developers = Group.objects.get(name="Developers")
     services.update_product(product=catalog.product, groups=[developers])
     mine = services.create_subscription(display_name="Mine", owner=user, product=catalog.product)
     keys = (mine.primary_key, mine.secondary_key)
     serve_current_catalog(gateway)
     sockets, requests = watch(page)
-    sign_in(page, gateway, "kim", "/apis/echo/")
+    sign_in(page, gateway.http_url, "kim", then="/apis/echo/")
+    page.locator("[data-ws-console]").wait_for()
     served = page.goto(f"{gateway.http_url}/apis/echo/").text()  # the HTML as sent
     assert all(key not in served for key in keys) and "data-secret" not in served
     connect_and_echo(page, "no key in my URL")

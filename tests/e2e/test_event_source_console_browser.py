@@ -8,8 +8,10 @@ import redis
 from playwright.sync_api import expect
 
 from apis import services
-from tests.e2e.test_console_tickets_browser import make_user, sign_in
+from apis.permissions import PUBLISHERS_GROUP
 from tests.support.brokers import SHARED_MQTT, SHARED_NATS, SHARED_REDIS, unique_name
+from tests.support.browser import make_user, overlaps, sign_in
+from tests.support.event_sources import JetStream
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,11 +24,12 @@ def test_the_console_sends_to_the_stream_and_shows_the_events(gateway, page, wid
         display_name="Ticks", backend_url=SHARED_REDIS, url_suffix="ticks",
         source={"subscribe": stream, "publish": stream},
     )  # fmt: skip
-    make_user("tessa", publisher=True)
+    make_user("tessa", is_staff=True, groups=(PUBLISHERS_GROUP,))
     serve_current_catalog(gateway)
     page.set_viewport_size({"width": width, "height": 900})
-    sign_in(page, gateway, "tessa", "/publisher/apis/ticks/test/")
+    sign_in(page, gateway.http_url, "tessa", then="/publisher/apis/ticks/test/")
     console = page.locator("[data-ws-console]")
+    console.wait_for()
     console.get_by_role("button", name="Connect", exact=True).click()
     expect(console.locator("[data-role=status]")).to_have_text("Connected", timeout=20_000)
     client = redis.Redis.from_url(SHARED_REDIS)
@@ -56,14 +59,9 @@ def test_the_console_sends_to_the_stream_and_shows_the_events(gateway, page, wid
 def test_the_add_api_form_takes_a_broker_and_shows_a_bad_source_beside_its_field(
     gateway, page, width
 ):
-    from tests.e2e.test_tap_targets_browser import overlaps
-
-    make_user("tessa", publisher=True)
+    make_user("tessa", is_staff=True, groups=(PUBLISHERS_GROUP,))
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(f"{gateway.http_url}/accounts/login/?next=/publisher/apis/add/")
-    page.get_by_label("Username").fill("tessa")
-    page.get_by_label("Password").fill("tickets-browser-password")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, gateway.http_url, "tessa", then="/publisher/apis/add/")
     source = page.get_by_label("Event source")
     url_field = page.get_by_label("WebSocket URL")
     source.wait_for()
@@ -86,8 +84,6 @@ def test_the_add_api_form_takes_a_broker_and_shows_a_bad_source_beside_its_field
 def test_the_console_round_trips_a_message_through_nats_and_mqtt(gateway, page, kind):
     """Publish and subscribe on one subject/topic: what the console sends comes back as the
     envelope every subscriber of that subject/topic gets."""
-    from tests.gateway.test_event_source_nats_mqtt import JetStream
-
     if kind == "nats":
         stream = JetStream(SHARED_NATS)
         name, broker = f"{stream.prefix}.chat", SHARED_NATS
@@ -98,10 +94,11 @@ def test_the_console_round_trips_a_message_through_nats_and_mqtt(gateway, page, 
             display_name="Chat", backend_url=broker, url_suffix="chat",
             source={"subscribe": name, "publish": name},
         )  # fmt: skip
-        make_user("tessa", publisher=True)
+        make_user("tessa", is_staff=True, groups=(PUBLISHERS_GROUP,))
         serve_current_catalog(gateway)
-        sign_in(page, gateway, "tessa", "/publisher/apis/chat/test/")
+        sign_in(page, gateway.http_url, "tessa", then="/publisher/apis/chat/test/")
         console = page.locator("[data-ws-console]")
+        console.wait_for()
         console.get_by_role("button", name="Connect", exact=True).click()
         expect(console.locator("[data-role=status]")).to_have_text("Connected", timeout=20_000)
         console.get_by_label("Message").fill('{"hello": "' + kind + '"}')

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS, fits, make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, fits, make_user, open_page, sign_in
 from tests.support.certs import issue, make_ca
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,7 +44,7 @@ def test_host_names_and_expiry_on_the_gateway_page(gateway, catalog, browser, wi
     )  # fmt: skip
     make_user("boss", is_staff=True, is_superuser=True)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/gateways/{catalog.gateway.name}/")
     section = page.locator("[data-role=hostnames]")
     section.get_by_role("heading", name="Host names and certificates").wait_for()

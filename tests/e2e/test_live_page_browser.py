@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.test_pages_browser import WIDTHS, make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, make_user, open_page, sign_in
 from tests.support.held import HeldConnection, wait_listed
 from tests.support.servers import serve_current_catalog
 
@@ -20,7 +20,7 @@ def test_the_live_tab_follows_a_close_by_itself_and_shows_seconds(gateway, catal
     held = HeldConnection(f"{gateway.ws_url}/echo?subscription-key={catalog.key}").open()
     wait_listed(boss, catalog.subscription.pk, 1)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/apis/{catalog.api.name}/live/")
     table = page.locator("#live")
     row = table.locator("tr[data-connection]")

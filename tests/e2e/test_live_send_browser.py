@@ -8,8 +8,7 @@ import re
 import pytest
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS, make_user, open_page, sign_in
-from tests.e2e.test_tap_targets_browser import overlaps
+from tests.support.browser import WIDTHS, make_user, open_page, overlaps, sign_in
 from tests.support.held import HeldConnection
 from tests.support.servers import serve_current_catalog
 from tests.support.telemetry import wait_for
@@ -36,7 +35,7 @@ def test_send_and_broadcast_from_the_live_tab(gateway, catalog, browser, width):
     lobby = [HeldConnection(url).open() for _ in range(2)]  # no X-Room header: "lobby"
     listed(boss, catalog.api.pk, 2)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     live = f"{gateway.http_url}/publisher/apis/{catalog.api.name}/live/"
     page.goto(live)
     rows = page.locator("#live tr[data-connection]")
@@ -88,7 +87,7 @@ def test_send_and_broadcast_from_the_live_tab(gateway, catalog, browser, width):
 def test_connection_tokens_on_the_apis_page(gateway, catalog, browser, width):
     make_user("boss", is_staff=True, is_superuser=True)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/apis/{catalog.api.name}/live/")
     page.get_by_role("link", name="Connection tokens").click()
     page.get_by_label("Token name").fill("chat backend")

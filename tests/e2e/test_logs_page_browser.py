@@ -8,23 +8,13 @@ import re
 import pytest
 
 from apis.telemetry import services as telemetry_services
-from tests.e2e.test_pages_browser import WIDTHS, fits, make_user, open_page, sign_in
-from tests.support.browser import screenshot
+from tests.support.browser import WIDTHS, fits, make_user, open_page, overlaps, screenshot, sign_in
 from tests.support.telemetry import connection_record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 LABELS = ["Time range", "State", "Subscription", "Close code", "Search"]
 COLUMNS = ["Started (UTC)", "Outcome", "Subscription", "Client", "Close", "Up / down"]
 COLUMNS += ["Duration", "Correlation id"]
-
-
-def overlaps(a: dict, b: dict) -> bool:
-    return (
-        a["x"] < b["x"] + b["width"] - 0.5
-        and b["x"] < a["x"] + a["width"] - 0.5
-        and a["y"] < b["y"] + b["height"] - 0.5
-        and b["y"] < a["y"] + a["height"] - 0.5
-    )
 
 
 def store_logs(api) -> None:
@@ -69,7 +59,7 @@ def check_filter_bar(page, width: int) -> None:
     boxes = controls + buttons
     for i, a in enumerate(boxes):  # no control covers another, none sticks out
         assert a["x"] >= 0 and a["x"] + a["width"] <= width, a
-        clash = [b for b in boxes[i + 1 :] if overlaps(a, b)]
+        clash = [b for b in boxes[i + 1 :] if overlaps(a, b, slack=0.5)]
         assert not clash, (a, clash)
     filter_button, export = buttons
     assert abs(filter_button["y"] - export["y"]) < 1, buttons  # side by side, never stacked
@@ -82,7 +72,7 @@ def check_filter_bar(page, width: int) -> None:
         # each label sits right above its own control, at its left edge, and covers nothing
         assert abs(label["x"] - control["x"]) < 1, (LABELS[i], label, control)
         assert label["y"] + label["height"] <= control["y"], (LABELS[i], label, control)
-        assert not [b for b in boxes + labels[i + 1 :] if overlaps(label, b)], LABELS[i]
+        assert not [b for b in boxes + labels[i + 1 :] if overlaps(label, b, slack=0.5)], LABELS[i]
     rows: dict[int, list[int]] = {}
     for i, control in enumerate(controls):
         rows.setdefault(round(control["y"]), []).append(i)
@@ -128,7 +118,7 @@ def test_logs_filter_bar_and_table_at_phone_and_desktop_width(gateway, catalog, 
     api = catalog.api
     store_logs(api)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/apis/{api.name}/logs/")
     fits(page, width)
     # Unfiltered, the page lists the last day, and says so.

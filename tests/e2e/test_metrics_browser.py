@@ -1,11 +1,9 @@
 """In a real browser, after real traffic: the Metrics tab shows the figures, Logs the rows."""
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import User
 
 from apis.telemetry.models import ConnectionLog, UsageMinute
-from tests.support.browser import screenshot
+from tests.support.browser import make_user, screenshot, sign_in
 from tests.support.client import refused, run, ws_connect
 from tests.support.servers import serve_current_catalog
 from tests.support.telemetry import wait_for
@@ -39,26 +37,11 @@ def traffic(gateway, catalog) -> tuple[str, str]:
     return refusal.body["correlationId"], catalog.api.name
 
 
-def log_in(page, gateway) -> None:
-    # hashed with the server's own hasher (the tests' MD5 hasher is test-only)
-    hasher = PBKDF2PasswordHasher()
-    User.objects.create(
-        username="boss",
-        is_staff=True,
-        is_superuser=True,
-        password=hasher.encode("browser-pass-1", hasher.salt()),
-    )
-    page.goto(f"{gateway.http_url}/accounts/login/")
-    page.fill("#id_username", "boss")
-    page.fill("#id_password", "browser-pass-1")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
 def test_metrics_and_logs_tabs_show_the_traffic(gateway, catalog, page):
     serve_current_catalog(gateway)
     refused_id, name = traffic(gateway, catalog)
-    log_in(page, gateway)
+    make_user("boss", is_staff=True, is_superuser=True)
+    sign_in(page, gateway.http_url, "boss")
 
     page.goto(f"{gateway.http_url}/publisher/apis/{name}/metrics/")
     assert page.locator('[data-figure="accepted"] strong').inner_text() == "3"

@@ -7,10 +7,9 @@ from playwright.sync_api import expect
 
 from apis import services
 from apis.models import Gateway
-from tests.support.browser import make_user, open_page, sign_in
+from tests.support.browser import WIDTHS, make_user, open_page, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-WIDTHS = [390, 1280]
 ACCENT = "rgb(36, 87, 197)"  # --accent in static/css/portico.css
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 

@@ -13,7 +13,6 @@ from django.contrib.auth import get_user_model
 
 from apis.permissions import PUBLISHERS_GROUP
 from portal.models import OidcIdentity
-from tests.e2e.test_pages_browser import logged
 from tests.support.backend import free_port
 from tests.support.oidc import OidcProvider
 from tests.support.servers import ServerProcess
@@ -73,7 +72,7 @@ def test_sign_in_matches_by_subject_and_roles_follow_the_provider_at_every_sign_
     assert not user.has_usable_password()
     assert page.goto(f"{portal.http_url}/publisher/").status == 200
     granted = f"role publisher granted: user={user.username} user_id={user.pk} claim=groups"
-    assert logged(portal, f"{granted} matched=api-team by OpenID Connect sign-in")
+    assert portal.logged(f"{granted} matched=api-team by OpenID Connect sign-in")
 
     # Sign-out ends the portal session and the provider's (its end-session endpoint).
     page.goto(f"{portal.http_url}/")
@@ -89,7 +88,7 @@ def test_sign_in_matches_by_subject_and_roles_follow_the_provider_at_every_sign_
     assert not user.is_staff and not user.is_superuser
     assert not user.groups.filter(name=PUBLISHERS_GROUP).exists()
     removed = f"role publisher removed: user={user.username} user_id={user.pk} claim=groups"
-    assert logged(portal, f"{removed} matched=none by OpenID Connect sign-in")
+    assert portal.logged(f"{removed} matched=none by OpenID Connect sign-in")
     refused = page.goto(f"{portal.http_url}/publisher/")
     assert refused.status == 403 or refused.url.startswith(f"{portal.http_url}/accounts/login/")
 

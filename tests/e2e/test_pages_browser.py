@@ -8,62 +8,17 @@ both widths go to artifacts/screenshots/ (git-ignored) for a reviewer.
 """
 
 import re
-import time
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from apis import services
 from apis.models import Subscription
-from tests.support.browser import screenshot
+from tests.support.browser import WIDTHS, fits, make_user, open_page, screenshot, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "pages-browser-pass-1"
-WIDTHS = [390, 1280]
-
-
-def make_user(username: str, **fields) -> User:
-    """A user whose hash the server can check (the tests' MD5 hasher is test-only)."""
-    hasher = PBKDF2PasswordHasher()
-    return User.objects.create(
-        username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
-    )
-
-
-def open_page(browser, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
-
-
-def sign_in(page, gateway, username: str) -> None:
-    page.goto(f"{gateway.http_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
-def logged(gateway, text: str, timeout: float = 10.0) -> bool:
-    """Whether the server printed `text` (bounded wait: its log is written asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in gateway.output():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def fits(page, width: int) -> None:
-    """The page does not scroll sideways at this width (measured once a navigation a click may
-    have started has loaded: mid-navigation there is no documentElement to measure)."""
-    page.wait_for_load_state("load")
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at {width} px"
 
 
 def menu_link(page, width: int, name: str):
@@ -122,7 +77,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     )
     page = open_page(browser, width)
     base = gateway.http_url
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
 
     # Overview: the published product visible to nobody is called out; the menu collapses.
     page.goto(f"{base}/publisher/")
@@ -164,7 +119,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     assert active.primary_key not in primary.inner_text()
     row.get_by_role("button", name="Show the primary key of Dana's app").click()
     expect(primary).to_have_text(active.primary_key)
-    assert logged(gateway, f"subscription keys read: subscription={active.pk} ")
+    assert gateway.logged(f"subscription keys read: subscription={active.pk} ")
     assert active.primary_key not in gateway.output()
 
     row.get_by_role("link", name="Regenerate the secondary key of Dana's app").click()
@@ -226,7 +181,7 @@ def test_publisher_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
         label="Test subscription · standalone"
     )
     console_checks(page, catalog.key)
-    assert logged(gateway, f"connect ticket minted: subscription={catalog.subscription.pk} ")
+    assert gateway.logged(f"connect ticket minted: subscription={catalog.subscription.pk} ")
     fits(page, width)
     page.context.close()
 
@@ -256,7 +211,7 @@ def test_developer_pages_at_phone_and_desktop_width(gateway, backend, catalog, b
     assert "id_username_error" in described
     expect(page.locator("#id_username_error")).to_contain_text("This field is required")
 
-    sign_in(page, gateway, "devon")
+    sign_in(page, gateway.http_url, "devon")
     page.goto(f"{base}/")
     menu_link(page, width, "My subscriptions").click()
     fits(page, width)
@@ -291,7 +246,7 @@ def test_policy_editor_highlights_completes_and_says_what_the_effective_policy_s
     gateway, catalog, page
 ):
     make_user("boss", is_staff=True, is_superuser=True)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(f"{gateway.http_url}/publisher/apis/echo/policy/")
     expect(page.locator("[data-role=effective-source]")).to_contain_text("last saved")
     note = page.locator("[data-role=unsaved-note]")
@@ -357,7 +312,7 @@ def test_no_page_scrolls_sideways(gateway, catalog, browser, width):
     page = open_page(browser, width)
     page.goto(f"{gateway.http_url}/accounts/login/")
     fits(page, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     for path in SWEEP:
         page.goto(f"{gateway.http_url}{path}")
         fits(page, width)

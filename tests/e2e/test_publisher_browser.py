@@ -3,35 +3,14 @@
 import re
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.contrib.auth.models import Group, User
 from playwright.sync_api import expect
 
 from apis.models import Api
 from apis.permissions import PUBLISHERS_GROUP
-from tests.support.browser import screenshot
+from tests.support.browser import make_user, screenshot, sign_in
 from tests.support.servers import serve_current_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-PASSWORD = "browser-test-password"
-
-
-def make_publisher(username: str) -> User:
-    """A staff publisher; the hash uses the server's own hasher (the tests' MD5 is test-only)."""
-    hasher = PBKDF2PasswordHasher()
-    user = User.objects.create(
-        username=username, is_staff=True, password=hasher.encode(PASSWORD, hasher.salt())
-    )
-    user.groups.add(Group.objects.get_or_create(name=PUBLISHERS_GROUP)[0])
-    return user
-
-
-def sign_in(page, gateway, username: str) -> None:
-    page.goto(f"{gateway.http_url}/accounts/login/?next=/publisher/apis/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="APIs", exact=True)).to_be_visible()
 
 
 def console_log(page):
@@ -44,8 +23,9 @@ def connect_console(page, gateway) -> None:
 
 
 def test_publisher_adds_guards_and_tests_a_websocket_api(gateway, backend, page):
-    make_publisher("publisher")
-    sign_in(page, gateway, "publisher")
+    make_user("publisher", is_staff=True, groups=(PUBLISHERS_GROUP,))
+    sign_in(page, gateway.http_url, "publisher", then="/publisher/apis/")
+    expect(page.get_by_role("heading", name="APIs", exact=True)).to_be_visible()
     screenshot(page, "publisher-apis-list")
 
     # The add form: the name follows the display name; the preview shows the gateway URL.

@@ -4,19 +4,10 @@ what they do and stand apart (sizes and overlap read from element boxes)."""
 import pytest
 
 from apis import services
-from tests.support.browser import make_user, open_page, sign_in
+from tests.support.browser import make_user, open_page, overlaps, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TAP = 44
-
-
-def overlaps(a: dict, b: dict) -> bool:
-    return (
-        a["x"] < b["x"] + b["width"]
-        and b["x"] < a["x"] + a["width"]
-        and a["y"] < b["y"] + b["height"]
-        and b["y"] < a["y"] + a["height"]
-    )
 
 
 @pytest.mark.parametrize("width", [390, 1280])

@@ -8,8 +8,7 @@ import re
 import pytest
 
 from apis import services
-from tests.e2e.test_pages_browser import WIDTHS, fits, make_user, open_page, sign_in
-from tests.e2e.test_tap_targets_browser import overlaps
+from tests.support.browser import WIDTHS, fits, make_user, open_page, overlaps, sign_in
 from tests.support.held import HeldConnection, wait_listed
 from tests.support.servers import serve_current_catalog
 
@@ -43,7 +42,7 @@ def test_the_usage_page_counts_what_it_lists_and_follows_both(gateway, catalog, 
     first = held_for(gateway, mine)
     wait_listed(dana, mine.pk, 1)
     page = open_page(browser, width)
-    sign_in(page, gateway, "dana")
+    sign_in(page, gateway.http_url, "dana")
     page.goto(f"{gateway.http_url}/usage/{mine.pk}/")
     page.evaluate("window.notReloaded = true")
     now = page.locator("#open-connections")
@@ -81,7 +80,7 @@ def test_the_cancel_confirmation_says_how_many_close_at_once_and_they_do(
     held = held_for(gateway, mine)
     wait_listed(dana, mine.pk, 1)
     page = open_page(browser, width)
-    sign_in(page, gateway, "dana")
+    sign_in(page, gateway.http_url, "dana")
     page.goto(f"{gateway.http_url}/subscriptions/")
     page.get_by_role("link", name="Cancel subscription").click()
     page.wait_for_url(lambda url: url.endswith(f"/subscriptions/{mine.pk}/cancel/"))
@@ -115,7 +114,7 @@ def test_the_publisher_suspend_confirmation_counts_open_connections(
     held = [held_for(gateway, catalog.subscription) for _ in range(2)]
     wait_listed(make_user("watcher", is_staff=True, is_superuser=True), catalog.subscription.pk, 2)
     page = open_page(browser, width)
-    sign_in(page, gateway, "boss")
+    sign_in(page, gateway.http_url, "boss")
     page.goto(
         f"{gateway.http_url}/publisher/subscriptions/{catalog.subscription.pk}/action/"
         "?action=suspend"

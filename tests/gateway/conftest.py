@@ -1,6 +1,7 @@
 """Fixtures for gateway node tests: a self-hosted gateway with an API, and a control plane."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +50,25 @@ def control(django_db_setup, server_logs):
 
 
 @pytest.fixture
-def edge_nodes(control, edge, tmp_path, server_logs):
+def start_edge_node(edge, tmp_path, server_logs):
+    """Start one self-hosted node of "edge" on `control` (its saved configuration in `var_dir`,
+    tmp_path unless given; `options` go to start_node); the test waits for it and stops it."""
+
+    def start(control, *, var_dir: Path | None = None, **options):
+        return start_node(
+            server_logs,
+            control_url=control.http_url,
+            gateway="edge",
+            token=edge.token,
+            var_dir=var_dir or tmp_path,
+            **options,
+        )
+
+    return start
+
+
+@pytest.fixture
+def edge_nodes(control, start_edge_node, tmp_path):
     """Start self-hosted nodes of "edge", one per node id (`env`: extra settings by id), and wait
     until they serve the current catalog; all are stopped after the test."""
     started = []
@@ -57,14 +76,8 @@ def edge_nodes(control, edge, tmp_path, server_logs):
     def start(*names: str, env: dict[str, dict[str, str]] | None = None):
         nodes = []
         for name in names:
-            node = start_node(
-                server_logs,
-                control_url=control.http_url,
-                gateway="edge",
-                token=edge.token,
-                var_dir=tmp_path / name,
-                PORTICO_NODE_ID=name,
-                **(env or {}).get(name, {}),
+            node = start_edge_node(
+                control, var_dir=tmp_path / name, PORTICO_NODE_ID=name, **(env or {}).get(name, {})
             )
             started.append(node)
             nodes.append(node)

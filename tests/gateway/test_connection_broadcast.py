@@ -11,8 +11,8 @@ import pytest
 
 from apis import services
 from apis.models import Api
-from tests.gateway.test_live_connections import count_of, listed, publisher_client, until
 from tests.support.client import run, ws_connect
+from tests.support.live import count_of, listed, publisher_client, until
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -14,7 +14,6 @@ from websockets.exceptions import InvalidStatus
 
 from apis import counters, services
 from tests.support.client import refused, run, ws_connect
-from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess, serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -138,20 +137,10 @@ def test_cap_is_exact_across_two_nodes_and_every_slot_comes_back(nodes, catalog)
     assert key not in log and catalog.subscription.secondary_key not in log
 
 
-def test_a_self_hosted_node_gets_the_cap_from_its_configuration(
-    control, edge, server_logs, tmp_path
-):
+def test_a_self_hosted_node_gets_the_cap_from_its_configuration(control, edge, start_edge_node):
     """One node counting in its own memory (no Redis), as a single-worker node may."""
     services.update_product(product=edge.subscription.product, max_connections_per_subscription=1)
-    node = start_node(
-        server_logs,
-        control_url=control.http_url,
-        gateway="edge",
-        token=edge.token,
-        var_dir=tmp_path,
-        REDIS_URL="",
-        PORTICO_LIMITS_STORAGE="memory://",
-    )
+    node = start_edge_node(control, REDIS_URL="", PORTICO_LIMITS_STORAGE="memory://")
     try:
         serve_current_catalog(node)
         url = f"{node.ws_url}/echo?subscription-key={edge.subscription.primary_key}"

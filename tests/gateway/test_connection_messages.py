@@ -16,10 +16,10 @@ from rest_framework.test import APIClient
 
 from apis import services
 from apis.telemetry.models import LiveConnection, PendingMessage
-from tests.gateway.test_live_connections import count_of, publisher_client, until
-from tests.gateway.test_workers import wait_for_every_worker
 from tests.support.client import run, ws_connect
+from tests.support.live import count_of, publisher_client, until
 from tests.support.servers import ServerProcess, serve_current_catalog
+from tests.support.workers import wait_for_every_worker
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -12,24 +12,20 @@ import threading
 import pytest
 
 from apis import selectors
-from tests.support.nodes import http, start_control_plane, start_node
+from tests.support.nodes import http, start_control_plane
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STOP_BOUND_SECONDS = 10  # far below the held poll's 60 s: only a released poll gets under it
 
 
-def test_sigterm_ends_held_long_polls_and_the_portal_says_it_stopped(edge, tmp_path, server_logs):
+def test_sigterm_ends_held_long_polls_and_the_portal_says_it_stopped(
+    edge, start_edge_node, server_logs
+):
     control = start_control_plane(server_logs)
     node = None
     try:
-        node = start_node(
-            server_logs,
-            control_url=control.http_url,
-            gateway="edge",
-            token=edge.token,
-            var_dir=tmp_path,
-        )
+        node = start_edge_node(control)
         node.wait_for_revision(selectors.catalog_revision())
         # One more held poll that this test can read the answer of, as a node sends it.
         answers = []

@@ -14,10 +14,9 @@ import redis
 
 from apis import services
 from apis.models import NamedValue
-from tests.gateway.test_event_source_redis import redis_api as event_api
-from tests.gateway.test_event_source_redis import url
 from tests.support.brokers import BrokerProcess, unique_name
 from tests.support.client import refused, run, ws_connect
+from tests.support.event_sources import event_api, url
 from tests.support.servers import ServerProcess, serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,18 +3,15 @@ brokers (the shared ones, or our own for the fault tests), real clients."""
 
 import asyncio
 import json
-import uuid
 
 import aiomqtt
-import nats
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.gateway.test_event_source_redis import redis_api as event_api
-from tests.gateway.test_event_source_redis import url
 from tests.support.backend import free_port
 from tests.support.brokers import SHARED_MQTT, SHARED_NATS, BrokerProcess, unique_name
 from tests.support.client import refused, run, ws_connect
+from tests.support.event_sources import JetStream, event_api, url
 from tests.support.servers import serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,37 +27,6 @@ async def nothing_more(ws) -> bool:
     except TimeoutError:
         return True
     return False
-
-
-class JetStream:
-    """A JetStream stream of our own (unique name and subjects) on a NATS server; each event
-    loop (each `run`) opens its own client with `connect()`."""
-
-    def __init__(self, server: str) -> None:
-        self.server = server
-        self.prefix = unique_name("ev26")
-        self.name = "S" + uuid.uuid4().hex[:12]
-        run(self._create())
-
-    async def _create(self) -> None:
-        nc = await nats.connect(self.server, allow_reconnect=False)
-        await nc.jetstream().add_stream(name=self.name, subjects=[f"{self.prefix}.>"])
-        await nc.close()
-
-    async def connect(self) -> None:
-        self.nc = await nats.connect(self.server, allow_reconnect=False)
-        self.js = self.nc.jetstream()
-
-    async def publish(self, subject: str, data: bytes) -> int:
-        return (await self.js.publish(f"{self.prefix}.{subject}", data)).seq
-
-    def delete(self) -> None:
-        async def delete():
-            nc = await nats.connect(self.server, allow_reconnect=False)
-            await nc.jetstream().delete_stream(self.name)
-            await nc.close()
-
-        run(delete())
 
 
 @pytest.fixture

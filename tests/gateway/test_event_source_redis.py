@@ -11,31 +11,14 @@ import redis
 from websockets.exceptions import ConnectionClosed
 
 from apis import services
-from apis.models import Api, Product
+from apis.models import Api
 from tests.support.brokers import SHARED_REDIS, BrokerProcess, unique_name
 from tests.support.client import refused, run, ws_connect
+from tests.support.event_sources import event_api, url
 from tests.support.raw_client import RawClient
 from tests.support.servers import serve_current_catalog
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def redis_api(backend_url: str, source: dict, suffix: str = "prices", *, with_subscription=False):
-    """An event-source API in a published product, and a subscription key for it."""
-    api = services.create_api(
-        display_name=f"Stream {suffix}",
-        backend_url=backend_url,
-        url_suffix=suffix,
-        source=source,
-        gateways=[services.ensure_builtin_gateway()],
-    )
-    product = services.create_product(
-        display_name=f"Events {suffix}", state=Product.State.PUBLISHED, apis=[api]
-    )
-    subscription = services.create_subscription(display_name="Reader", product=product)
-    if with_subscription:
-        return api, subscription
-    return api, subscription.primary_key
 
 
 @pytest.fixture
@@ -43,10 +26,6 @@ def broker():
     client = redis.Redis.from_url(SHARED_REDIS)
     yield client
     client.close()
-
-
-def url(gateway, suffix: str, key: str, extra: str = "") -> str:
-    return f"{gateway.ws_url}/{suffix}?subscription-key={key}{extra}"
 
 
 async def receive(ws, count: int) -> list:
@@ -62,7 +41,7 @@ def test_every_client_gets_each_entry_as_an_envelope_through_one_shared_subscrip
     gateway, broker
 ):
     stream = unique_name("prices")
-    _, key = redis_api(SHARED_REDIS, {"subscribe": stream})
+    _, key = event_api(SHARED_REDIS, {"subscribe": stream})
     serve_current_catalog(gateway)
     before = blocked_readers(broker)
 
@@ -86,7 +65,7 @@ def test_every_client_gets_each_entry_as_an_envelope_through_one_shared_subscrip
 
 def test_envelope_false_sends_the_raw_payload(gateway, broker):
     stream = unique_name("raw")
-    _, key = redis_api(SHARED_REDIS, {"subscribe": stream, "envelope": False})
+    _, key = event_api(SHARED_REDIS, {"subscribe": stream, "envelope": False})
     serve_current_catalog(gateway)
 
     async def scenario():
@@ -104,7 +83,7 @@ def test_a_client_resuming_from_its_last_id_gets_the_rest_then_live_without_dupl
     gateway, broker, where
 ):
     stream = unique_name("resume")
-    _, key = redis_api(SHARED_REDIS, {"subscribe": stream})
+    _, key = event_api(SHARED_REDIS, {"subscribe": stream})
     serve_current_catalog(gateway)
     ids = [broker.xadd(stream, {"n": str(n)}).decode() for n in range(600)]  # > 2 replay pages
 
@@ -133,7 +112,7 @@ def test_a_client_resuming_from_its_last_id_gets_the_rest_then_live_without_dupl
 
 
 def test_a_last_event_id_that_is_no_stream_id_is_400(gateway, broker):
-    _, key = redis_api(SHARED_REDIS, {"subscribe": unique_name("bad")})
+    _, key = event_api(SHARED_REDIS, {"subscribe": unique_name("bad")})
     serve_current_catalog(gateway)
     result = run(refused(url(gateway, "prices", key, "&last-event-id=yesterday")))
     assert result.status == 400
@@ -147,7 +126,7 @@ def test_an_expression_picks_the_stream_and_a_name_outside_allow_is_403(gateway,
         'context.Request.Url.Query.GetValueOrDefault("symbol", "btc"))',
         "allow": [f"{prefix}.btc", f"{prefix}.e*"],
     }
-    _, key = redis_api(SHARED_REDIS, source)
+    _, key = event_api(SHARED_REDIS, source)
     serve_current_catalog(gateway)
     result = run(refused(url(gateway, "prices", key, "&symbol=doge")))
     assert result.status == 403
@@ -165,8 +144,8 @@ def test_an_expression_picks_the_stream_and_a_name_outside_allow_is_403(gateway,
 
 def test_client_messages_go_to_the_publish_stream_or_close_1008_without_one(gateway, broker):
     stream, inbox = unique_name("feed"), unique_name("inbox")
-    _, key = redis_api(SHARED_REDIS, {"subscribe": stream, "publish": inbox})
-    _, read_only_key = redis_api(SHARED_REDIS, {"subscribe": stream}, suffix="readonly")
+    _, key = event_api(SHARED_REDIS, {"subscribe": stream, "publish": inbox})
+    _, read_only_key = event_api(SHARED_REDIS, {"subscribe": stream}, suffix="readonly")
     serve_current_catalog(gateway)
 
     async def scenario():
@@ -191,10 +170,10 @@ def test_client_messages_go_to_the_publish_stream_or_close_1008_without_one(gate
 @pytest.mark.parametrize("overflow", ["drop-oldest", "close"])
 def test_a_client_that_stops_reading_never_slows_another(gateway, broker, overflow):
     stream = unique_name("flood")
-    _, key = redis_api(SHARED_REDIS, {"subscribe": stream, "queue": 200, "overflow": overflow})
+    _, key = event_api(SHARED_REDIS, {"subscribe": stream, "queue": 200, "overflow": overflow})
     # The fast reader's API reads the same stream (so the same shared broker subscription) with
     # room for every entry: however busy the machine, only the client that stops reading lags.
-    _, fast_key = redis_api(SHARED_REDIS, {"subscribe": stream, "queue": 10_000}, suffix="fast")
+    _, fast_key = event_api(SHARED_REDIS, {"subscribe": stream, "queue": 10_000}, suffix="fast")
     serve_current_catalog(gateway)
     batches, size, blob = 25, 100, "x" * 4000  # 10 MB: more than the socket buffers hold
     total = batches * size
@@ -257,7 +236,7 @@ def wait_for_log(server, words: str, timeout: float = 10.0) -> bool:
 def test_a_broker_that_is_down_at_the_handshake_answers_502_with_a_reason(gateway, broker):
     from tests.support.backend import free_port
 
-    _, key = redis_api(f"redis://127.0.0.1:{free_port()}/0", {"subscribe": "nothing"})
+    _, key = event_api(f"redis://127.0.0.1:{free_port()}/0", {"subscribe": "nothing"})
     serve_current_catalog(gateway)
     result = run(refused(url(gateway, "prices", key)))
     assert result.status == 502
@@ -271,7 +250,7 @@ def test_a_lost_broker_closes_1012_and_a_reconnect_with_the_last_id_misses_nothi
     own = BrokerProcess("redis", tmp_path / "redis").start()
     try:
         stream = unique_name("lost")
-        _, key = redis_api(own.url, {"subscribe": stream})
+        _, key = event_api(own.url, {"subscribe": stream})
         serve_current_catalog(gateway)
         client = redis.Redis.from_url(own.url)
 
@@ -313,7 +292,7 @@ def test_a_lost_broker_closes_1012_and_a_reconnect_with_the_last_id_misses_nothi
 
 def test_suspending_the_subscription_closes_1008_and_ends_the_shared_subscription(gateway, broker):
     stream = unique_name("revoked")
-    _, subscription = redis_api(SHARED_REDIS, {"subscribe": stream}, with_subscription=True)
+    _, subscription = event_api(SHARED_REDIS, {"subscribe": stream}, with_subscription=True)
     serve_current_catalog(gateway)
     before = blocked_readers(broker)
 
@@ -343,7 +322,7 @@ def test_handshake_and_message_policies_apply_to_an_event_source(gateway, broker
     """A set-variable in the onHandshake policy feeds the subscribe expression; an outbound
     limit-message-size stops an event too big and closes the client as for a backend message."""
     prefix = unique_name("tenant")
-    _, key = redis_api(
+    _, key = event_api(
         SHARED_REDIS,
         {"subscribe": f'@("{prefix}." + context.Variables["tenant"])', "allow": [f"{prefix}.*"]},
     )

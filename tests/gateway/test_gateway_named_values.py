@@ -15,7 +15,6 @@ from apis.models import NamedValue, PolicyFragment
 from apis.telemetry.models import ConnectionLog
 from tests.support.backend import free_port
 from tests.support.client import refused, run, ws_connect
-from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess, serve_current_catalog
 from tests.support.telemetry import wait_for
 
@@ -160,7 +159,7 @@ def test_a_fragment_written_once_guards_two_apis_and_its_change_reaches_both(
 
 
 def test_a_self_hosted_node_follows_a_named_value_change(
-    control, edge, tmp_path, server_logs, cleanup
+    control, edge, start_edge_node, tmp_path, cleanup
 ):
     """The node gets resolved policies (it never holds PORTICO_SECRETS_KEY); its saved
     configuration therefore holds the secret, and is 0600."""
@@ -173,10 +172,7 @@ def test_a_self_hosted_node_follows_a_named_value_change(
             'failed-check-error-message="no"><value>{{client-secret}}</value></check-header>'
         ),
     )
-    node = start_node(
-        server_logs, control_url=control.http_url, gateway="edge", token=edge.token,
-        var_dir=tmp_path,
-    )  # fmt: skip
+    node = start_edge_node(control)
     try:
         node.wait_for_revision(selectors.catalog_revision())
         url = f"{node.ws_url}/echo?subscription-key={edge.key}"

@@ -21,7 +21,7 @@ from apis.models import GatewayNode
 from apis.telemetry.models import ConnectionLog
 from tests.support.backend import free_port
 from tests.support.client import run, ws_connect
-from tests.support.nodes import start_control_plane, start_node
+from tests.support.nodes import start_control_plane
 from tests.support.raw_client import RawClient
 from tests.support.servers import ROOT, server_env
 from tests.support.telemetry import wait_for
@@ -56,19 +56,13 @@ def test_a_refused_page_or_api_call_prints_one_line_and_no_traceback(server_logs
 
 
 def test_a_node_keeps_routine_control_plane_traffic_out_of_its_info_log(
-    edge, tmp_path, server_logs
+    edge, start_edge_node, server_logs
 ):
     control = start_control_plane(server_logs)
     node = None
     try:
-        node = start_node(
-            server_logs,
-            control_url=control.http_url,
-            gateway="edge",
-            token=edge.token,
-            var_dir=tmp_path,
-            PORTICO_HEARTBEAT_SECONDS="0.2",
-            PORTICO_TELEMETRY_FLUSH_MS="100",
+        node = start_edge_node(
+            control, PORTICO_HEARTBEAT_SECONDS="0.2", PORTICO_TELEMETRY_FLUSH_MS="100"
         )
         node.wait_for_revision(selectors.catalog_revision())
         first_seen = wait_for(lambda: GatewayNode.objects.filter(gateway__name="edge").first())
@@ -132,21 +126,16 @@ async def echo_once(port: int) -> str:
         return await ws.recv()
 
 
-def test_routine_traffic_shows_at_debug_and_an_outage_warns_once(edge, tmp_path, server_logs):
+def test_routine_traffic_shows_at_debug_and_an_outage_warns_once(
+    edge, start_edge_node, server_logs
+):
     """LOG_LEVEL=DEBUG brings the node's per-request lines back, marked DEBUG. While the control
     plane is away the node retries every few seconds: one WARNING per distinct failure, the
     retries at DEBUG (they printed a WARNING each)."""
     control = start_control_plane(server_logs)
     node = None
     try:
-        node = start_node(
-            server_logs,
-            control_url=control.http_url,
-            gateway="edge",
-            token=edge.token,
-            var_dir=tmp_path,
-            LOG_LEVEL="DEBUG",
-        )
+        node = start_edge_node(control, LOG_LEVEL="DEBUG")
         node.wait_for_revision(selectors.catalog_revision())
         control.stop()
         retried = wait_for(

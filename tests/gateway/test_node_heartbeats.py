@@ -12,7 +12,6 @@ from django.utils import timezone
 from apis import selectors
 from apis.models import GatewayNode, hash_node_token
 from tests.support.client import ws_connect
-from tests.support.nodes import start_node
 from tests.support.servers import ServerProcess
 from tests.support.telemetry import wait_for
 
@@ -32,17 +31,9 @@ def node_row(gateway, node_id: str, **match):
 
 
 def test_a_self_hosted_node_reports_and_shows_on_the_gateway_page(
-    control, edge, tmp_path, server_logs, publisher
+    control, edge, start_edge_node, publisher
 ):
-    node = start_node(
-        server_logs,
-        control_url=control.http_url,
-        gateway="edge",
-        token=edge.token,
-        var_dir=tmp_path,
-        PORTICO_NODE_ID="edge-1",
-        **BEAT,
-    )
+    node = start_edge_node(control, PORTICO_NODE_ID="edge-1", **BEAT)
     try:
         revision = selectors.catalog_revision()
         node.wait_for_revision(revision)

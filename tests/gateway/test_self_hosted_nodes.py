@@ -11,7 +11,7 @@ import pytest
 from apis import selectors, services
 from apis.models import Gateway
 from tests.support.client import refused, run, ws_connect
-from tests.support.nodes import http, start_control_plane, start_node
+from tests.support.nodes import http, start_control_plane
 from tests.support.servers import ROOT, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,14 +86,10 @@ def test_a_regenerated_token_is_refused_at_once(control, edge):
     assert http(url, headers=bearer(new))[0] == 200
 
 
-def test_node_serves_without_a_database_and_follows_changes(control, edge, tmp_path, server_logs):
-    node = start_node(
-        server_logs,
-        control_url=control.http_url,
-        gateway="edge",
-        token=edge.token,
-        var_dir=tmp_path,
-    )
+def test_node_serves_without_a_database_and_follows_changes(
+    control, edge, start_edge_node, tmp_path
+):
+    node = start_edge_node(control)
     try:
         node.wait_for_revision(selectors.catalog_revision())
         assert run(echo(f"{node.ws_url}/echo?subscription-key={edge.key}")) == "hi"
@@ -113,18 +109,17 @@ def test_node_serves_without_a_database_and_follows_changes(control, edge, tmp_p
 
 
 def test_node_starts_from_its_saved_configuration_while_the_control_plane_is_down(
-    edge, tmp_path, server_logs
+    edge, start_edge_node, server_logs
 ):
     control = start_control_plane(server_logs)
     port = control.port
-    options = dict(control_url=control.http_url, gateway="edge", token=edge.token, var_dir=tmp_path)
-    node = start_node(server_logs, **options)
+    node = start_edge_node(control)
     try:
         node.wait_for_revision(selectors.catalog_revision())
         node.stop()
         control.stop()
 
-        node = start_node(server_logs, **options)  # the control plane is down
+        node = start_edge_node(control)  # the control plane is down
         assert run(echo(f"{node.ws_url}/echo?subscription-key={edge.key}")) == "hi"
         assert "serving the saved configuration" in node.output()
 

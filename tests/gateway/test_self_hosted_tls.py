@@ -12,7 +12,6 @@ import pytest
 from apis import selectors, services
 from tests.support.certs import issue, make_ca
 from tests.support.client import run, ws_connect
-from tests.support.nodes import start_node
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +20,7 @@ EDGE = issue(CA, "edge.test", dns_names=("edge.test",))
 ELSEWHERE = issue(CA, "managed.test", dns_names=("managed.test",))
 
 
-def test_a_node_serves_its_gateways_certificate_only(control, edge, tmp_path, server_logs):
+def test_a_node_serves_its_gateways_certificate_only(control, edge, start_edge_node, tmp_path):
     mine = services.create_certificate(name="edge-cert", pem=EDGE.pem)
     theirs = services.create_certificate(name="managed-cert", pem=ELSEWHERE.pem)
     services.set_gateway_hostnames(
@@ -32,15 +31,7 @@ def test_a_node_serves_its_gateways_certificate_only(control, edge, tmp_path, se
         hostnames=[{"hostname": "managed.test", "certificate": theirs}],
     )
     certfile, keyfile = EDGE.write(tmp_path, "fallback")  # answers the readiness probe
-    node = start_node(
-        server_logs,
-        control_url=control.http_url,
-        gateway="edge",
-        token=edge.token,
-        var_dir=tmp_path,
-        args=("--certfile", certfile, "--keyfile", keyfile),
-        tls=True,
-    )
+    node = start_edge_node(control, args=("--certfile", certfile, "--keyfile", keyfile), tls=True)
     try:
         node.wait_for_revision(selectors.catalog_revision())
         context = ssl.create_default_context(cadata=CA.cert_pem)

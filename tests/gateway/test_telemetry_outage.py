@@ -18,7 +18,7 @@ from gateway.refusal import Refusal
 from gateway.telemetry.recorder import Recorder
 from gateway.telemetry.spool import MemorySpool
 from tests.support.client import refused, run, ws_connect
-from tests.support.nodes import start_control_plane, start_node
+from tests.support.nodes import start_control_plane
 from tests.support.outage import database_outage
 from tests.support.servers import ServerProcess, serve_current_catalog
 from tests.support.telemetry import wait_for
@@ -61,12 +61,11 @@ def test_records_made_during_a_22s_database_outage_are_all_written_after_it(cata
 
 
 def test_a_self_hosted_node_keeps_records_on_disk_until_the_control_plane_returns(
-    edge, tmp_path, server_logs
+    edge, start_edge_node, tmp_path, server_logs
 ):
     control = start_control_plane(server_logs)
     port = control.port
-    options = dict(control_url=control.http_url, gateway="edge", token=edge.token, var_dir=tmp_path)
-    node = start_node(server_logs, **options, **FAST)
+    node = start_edge_node(control, **FAST)
     try:
         node.wait_for_revision(selectors.catalog_revision())  # and saved it to disk
         control.stop()
@@ -78,7 +77,7 @@ def test_a_self_hosted_node_keeps_records_on_disk_until_the_control_plane_return
         assert all(edge.key not in f.read_text() for f in files)
 
         node.stop()  # the spool outlives the process
-        node = start_node(server_logs, **options, **FAST)  # starts from its saved configuration
+        node = start_edge_node(control, **FAST)  # starts from its saved configuration
         assert ConnectionLog.objects.count() == 0
         control = start_control_plane(server_logs, port=port)
         arrived = wait_for(lambda: ConnectionLog.objects.count() >= 3 or None, timeout=40)

@@ -14,9 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.portal.test_demo_command import READY, demo_env, start_demo, stop, wait_for_line
 from tests.support.backend import free_port
 from tests.support.client import run, ws_connect
+from tests.support.demo import READY, demo_env, start_demo, stop, wait_for_line
 from tests.support.servers import ROOT
 
 PORTICO = Path(sys.executable).parent / "portico"

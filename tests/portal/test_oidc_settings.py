@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import override_settings
 
-from tests.portal.test_settings import load_settings
+from tests.support.fresh_settings import load_settings
 
 User = get_user_model()
 OIDC_ONLY = {

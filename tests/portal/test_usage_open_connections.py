@@ -9,11 +9,10 @@ import uuid
 
 import pytest
 from django.contrib.auth.models import User
-from django.utils import timezone
 
 from apis import counters, services
 from apis.models import Product
-from apis.telemetry import live_services
+from tests.support.telemetry import report
 
 pytestmark = pytest.mark.django_db
 
@@ -28,24 +27,6 @@ def owned(client):
     subscription = services.create_subscription(display_name="Mine", owner=owner, product=product)
     client.force_login(owner)
     return subscription
-
-
-def report(subscription, ids: list[int]) -> None:
-    """The gateway process's full list of open connections, as it reports it."""
-    entries = [
-        {
-            "id": f"{n:032x}",
-            "api_id": subscription.product.apis.get().pk,
-            "api_name": "echo",
-            "subscription_id": subscription.pk,
-            "opened_at": timezone.now().isoformat(),
-        }
-        for n in ids
-    ]
-    live_services.record_live_report(
-        gateway_name="managed",
-        report={"node_id": "node-a", "worker": "1", "full": True, "opened": entries},
-    )
 
 
 def now_line(html: str) -> str:

@@ -15,6 +15,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "browser-pass-1"  # every user make_user creates; sign_in signs in with it
+WIDTHS = [390, 1280]  # a phone and a desktop: the widths the layout tests run at
 
 
 def chromium_path() -> str | None:
@@ -29,15 +30,19 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def make_user(username: str, **fields):
-    """A user with PASSWORD, hashed with the server's own hasher (the tests' MD5 is test-only)."""
+def make_user(username: str, *, groups: tuple[str, ...] = (), **fields):
+    """A user with PASSWORD, hashed with the server's own hasher (the tests' MD5 is test-only),
+    in the named `groups` (made if missing)."""
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import Group, User
 
     hasher = PBKDF2PasswordHasher()
-    return User.objects.create(
+    user = User.objects.create(
         username=username, password=hasher.encode(PASSWORD, hasher.salt()), **fields
     )
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    return user
 
 
 def open_page(browser, width: int, *, height: int = 900, clipboard: bool = False):
@@ -57,3 +62,21 @@ def sign_in(page, base: str, username: str, *, then: str = "") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def fits(page, width: int) -> None:
+    """The page does not scroll sideways at this width (measured once a navigation a click may
+    have started has loaded: mid-navigation there is no documentElement to measure)."""
+    page.wait_for_load_state("load")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{page.url} is {scroll_width} px wide at {width} px"
+
+
+def overlaps(a: dict, b: dict, slack: float = 0.0) -> bool:
+    """Whether two element boxes (bounding_box()) overlap by more than `slack` px each way."""
+    return (
+        a["x"] < b["x"] + b["width"] - slack
+        and b["x"] < a["x"] + a["width"] - slack
+        and a["y"] < b["y"] + b["height"] - slack
+        and b["y"] < a["y"] + a["height"] - slack
+    )

@@ -23,6 +23,7 @@ from django.db import connection
 
 from apis import selectors
 from tests.support.backend import free_port
+from tests.support.telemetry import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -137,6 +138,10 @@ class ServerProcess:
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(errors="replace")
+
+    def logged(self, text: str, timeout: float = 10.0) -> bool:
+        """Whether the server printed `text` (bounded wait: its log is written asynchronously)."""
+        return wait_for(lambda: text in self.output(), timeout=timeout, interval=0.1)
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         """GET `path`: (status, headers, body), whatever the status."""

@@ -8,6 +8,8 @@ from datetime import timedelta
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from apis.telemetry import live_services
+
 
 def wait_for(read, *, timeout: float = 10.0, interval: float = 0.05):
     """Call `read()` until it returns something truthy, for at most `timeout` seconds."""
@@ -76,3 +78,21 @@ def usage_row(api, **counts) -> dict:
     row = {"minute": timezone.now().replace(second=0, microsecond=0), "gateway": "managed"}
     row.update(api_id=api.id, subscription_id=5, **counts)
     return row
+
+
+def report(subscription, ids: list[int]) -> None:
+    """The gateway process's full list of open connections, as it reports it."""
+    entries = [
+        {
+            "id": f"{n:032x}",
+            "api_id": subscription.product.apis.get().pk,
+            "api_name": "echo",
+            "subscription_id": subscription.pk,
+            "opened_at": timezone.now().isoformat(),
+        }
+        for n in ids
+    ]
+    live_services.record_live_report(
+        gateway_name="managed",
+        report={"node_id": "node-a", "worker": "1", "full": True, "opened": entries},
+    )
