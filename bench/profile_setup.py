@@ -21,16 +21,19 @@ class ProfiledGateway:
     info: dict  # prepare_catalog's answer (the subscription's primary_key, ...)
     port: int
 
-    def start(self, launcher: list[str]) -> subprocess.Popen:
+    def start(
+        self, launcher: list[str], *, prefix: list[str] | None = None, timeout: float = 120.0
+    ) -> subprocess.Popen:
         """Start the gateway and wait for its port; `launcher` goes between python and manage.py
-        (["-c", LAUNCHER, ...] runs it under a profiler; [] runs it plain)."""
-        command = [harness.PYTHON, *launcher, "manage.py", "run_gateway"]
+        (["-c", LAUNCHER, ...] runs it under a profiler; [] runs it plain), `prefix` before
+        python (a tool that runs it, such as valgrind: give it a longer `timeout` to start)."""
+        command = [*(prefix or []), harness.PYTHON, *launcher, "manage.py", "run_gateway"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"]
         with open(self.tmp / "gateway.log", "w") as log:
             gateway = harness.CHILDREN.start(
                 "portico", command, cwd=harness.ROOT, env=self.env, stdout=log, stderr=log
             )
-        harness.wait_for_port(self.port, gateway, "portico", timeout=120)
+        harness.wait_for_port(self.port, gateway, "portico", timeout=timeout)
         return gateway
 
 
