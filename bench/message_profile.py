@@ -70,7 +70,7 @@ def main() -> None:
             prefix += ["--toggle-collect=__pyx_f_6uvloop_4loop___uv_stream_on_read"]
             prefix += ["--collect-atstart=no", f"--callgrind-out-file={grind}"]
         gateway = setup.start(
-            ["-c", LAUNCHER, str(out)] if args.cprofile else [],
+            ["-c", LAUNCHER, "profile", str(out)] if args.cprofile else [],
             prefix=prefix,
             timeout=900 if args.callgrind else 120,
         )
@@ -105,7 +105,11 @@ def main() -> None:
             first = harness.run_client({**config, "duration": args.seconds / 4}, timeout=bound)
             control = shutil.which("callgrind_control") or "callgrind_control"
             subprocess.run([control, "-d", str(gateway.pid)], check=True)  # noqa: S603
+        if args.cprofile:  # the launcher profiles only between these two signals
+            gateway.send_signal(signal.SIGUSR1)
         result = harness.run_client(config, timeout=bound)
+        if args.cprofile:
+            gateway.send_signal(signal.SIGUSR2)
         relayed = 2 * (result.get("messages") or 0)
         cpu = result.get("cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
         user = result.get("user_cpu_ms_by_pid", {}).get(str(gateway.pid), 0.0)
