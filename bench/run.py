@@ -44,7 +44,7 @@ ROOT = BENCH.parent
 PYTHON = sys.executable
 NODE = shutil.which("node") or "/usr/bin/node"
 BASELINE_REF = "81bb63e"  # main before the fast-path work (issue 17): "today" in the table
-TARGETS = ("baseline", "portico", "nginx", "haproxy", "direct")
+TARGETS = ("baseline", "portico", "nginx", "haproxy", "pyrelay", "direct")
 DEFAULT_TARGETS = ("baseline", "portico", "nginx", "haproxy")
 PORTICO_TARGETS = ("baseline", "portico")
 TESTS = (
@@ -546,6 +546,20 @@ class Target:
             self.proc, self.pids = start_haproxy(
                 ctx.haproxy, workdir, self.port, ctx.backend_port, ctx.nofile
             )
+        elif self.kind == "pyrelay":
+            self.proc = CHILDREN.start(
+                "pyrelay",
+                [
+                    sys.executable,
+                    str(BENCH / "byte_relay.py"),
+                    str(self.port),
+                    str(ctx.backend_port),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=open(workdir / "pyrelay.log", "w"),  # noqa: SIM115 - closed with the process
+            )
+            wait_for_port(self.port, self.proc, "pyrelay")
+            self.pids = [self.proc.pid]
         else:
             env = self.instance_env(ctx, tag)
             self.proc = launch_portico(
@@ -884,9 +898,22 @@ def _open_files(pid: int) -> int:
 class Row:
     """A figure: where it is in each round's results, its format and its target (if any)."""
 
-    def __init__(self, label, test, field, fmt, *, vs_nginx=None, at_most=None, at_least=None):
+    def __init__(
+        self,
+        label,
+        test,
+        field,
+        fmt,
+        *,
+        vs_nginx=None,
+        at_most=None,
+        at_least=None,
+        nginx_test=None,
+    ):
         self.label, self.test, self.field, self.fmt = label, test, field, fmt
         self.vs_nginx, self.at_most, self.at_least = vs_nginx, at_most, at_least
+        # nginx has no policies: the guarded handshake is compared with nginx's plain one
+        self.nginx_test = nginx_test or test
 
 
 def values(results: dict, target: str, test: str, field: str) -> list[float]:
@@ -901,7 +928,7 @@ def median(xs: list[float]) -> float | None:
 def ratio(results: dict, row: Row, num: str, den: str) -> list[float]:
     """Per-round ratios when both ran every round (paired in time), else the medians' ratio."""
     a = values(results, num, row.test, row.field)
-    b = values(results, den, row.test, row.field)
+    b = values(results, den, row.nginx_test if den == "nginx" else row.test, row.field)
     if a and len(a) == len(b):
         return [x / y for x, y in zip(a, b, strict=True) if y]
     if a and b and median(b):
@@ -922,7 +949,7 @@ def judge(row: Row, results: dict) -> tuple[str, str]:
     new = median(values(results, "portico", row.test, row.field))
     if row.vs_nginx is not None:
         text = f"<= {row.vs_nginx:g}x nginx"
-        if not values(results, "nginx", row.test, row.field):
+        if not values(results, "nginx", row.nginx_test, row.field):
             return text + " (ratio unknown: nginx not measured)", "n/a"
         r = median(ratio(results, row, "portico", "nginx"))
         if r is None:
@@ -997,6 +1024,50 @@ def main_rows(args) -> list[Row]:
             at_least=60_000,
         ),
         Row("p99 round trip ms, 50 conn x 64 B", "rtt", "p99_ms", "{:.2f}", vs_nginx=1.5),
+    ]
+
+
+def issue31_rows(args) -> list[Row]:
+    """Issue 31's targets, judged against nginx in the same run (the idle CPU target is for
+    9,000 connections: `--idle-connections 9000`)."""
+    n, k = args.idle_connections, args.keepalive
+    cpu_ms = "proxy_cpu_ms_per_handshake"
+    return [
+        Row(
+            "proxy CPU us / relayed 64 B msg",
+            "rtt",
+            "proxy_cpu_us_per_relayed_msg",
+            "{:.1f}",
+            vs_nginx=1.2,
+        ),
+        Row("CPU ms / handshake, key only", "handshake", cpu_ms, "{:.2f}", vs_nginx=4),
+        Row(
+            "CPU ms / handshake, key+jwt+rate (nginx: plain)",
+            "handshake_policies",
+            cpu_ms,
+            "{:.2f}",
+            vs_nginx=5.5,
+            nginx_test="handshake",
+        ),
+        Row("failed handshakes, key only", "handshake", "errors", "{:.0f}", at_most=0),
+        Row(
+            "failed handshakes, key+jwt+rate-limit",
+            "handshake_policies",
+            "errors",
+            "{:.0f}",
+            at_most=0,
+        ),
+        Row("KiB / idle proxied connection", "idle", "kib_per_connection", "{:.1f}", at_most=12),
+        Row(
+            f"idle CPU % of a core, {n:,} conn, ka {k:g}s",
+            "idle",
+            "idle_cpu_pct",
+            "{:.1f}",
+            at_most=1.5,
+        ),
+        Row("reconnect storm: failed reconnects", "storm", "errors", "{:.0f}", at_most=0),
+        Row("reconnect storm: seconds until all back", "storm", "seconds", "{:.1f}"),
+        Row("reconnect storm: peak MiB, proxy processes", "storm", "peak_rss_mib", "{:.0f}"),
     ]
 
 
@@ -1075,6 +1146,9 @@ def ratio_cell(xs: list[float]) -> str:
 def figure_table(results: dict, labels: dict[str, str], rows: list[Row], judged: bool) -> str:
     names = [t for t in TARGETS if t in labels]
     header = ["figure", *(labels[t] for t in names), "new/nginx", "new/base"]
+    floor = "pyrelay" in labels  # the Python floor: what any Python relay costs here
+    if floor:
+        header.append("new/byte relay")
     if judged:
         header += ["target", "verdict"]
     lines = []
@@ -1085,6 +1159,8 @@ def figure_table(results: dict, labels: dict[str, str], rows: list[Row], judged:
             continue  # a test that did not run (the issue's rows are always printed)
         cells.append(ratio_cell(ratio(results, row, "portico", "nginx")))
         cells.append(ratio_cell(ratio(results, row, "portico", "baseline")))
+        if floor:
+            cells.append(ratio_cell(ratio(results, row, "portico", "pyrelay")))
         if judged:
             cells += list(judge(row, results))
         lines.append(cells)
@@ -1184,7 +1260,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default=",".join(DEFAULT_TARGETS),
-        help="comma list of: " + ",".join(TARGETS) + " (default: all but direct)",
+        help="comma list of: " + ",".join(TARGETS) + " (default: all but pyrelay and direct)",
     )
     parser.add_argument(
         "--tests",
@@ -1300,6 +1376,8 @@ def make_targets(ctx: Context, checkouts: list[Path]) -> list[Target]:
                 targets.append(Target(name, "HAProxy", "haproxy"))
             else:
                 log("haproxy is not installed: HAProxy is skipped")
+        elif name == "pyrelay":
+            targets.append(Target(name, "uvloop byte relay", "pyrelay"))
         else:
             targets.append(Target(name, "direct", "direct"))
     return targets
@@ -1415,6 +1493,9 @@ def report(results: dict, labels: dict[str, str], args, meta: dict) -> str:
         "",
         "Issue 17 targets (verdicts judge the new Portico):",
         figure_table(results, labels, main_rows(args), judged=True),
+        "",
+        "Issue 31 targets (same-run ratios; the 100,000-connection row is bench/hundred_k.py):",
+        figure_table(results, labels, issue31_rows(args), judged=True),
         "",
         "Other figures:",
         figure_table(results, labels, OTHER_ROWS, judged=False),
