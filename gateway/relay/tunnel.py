@@ -122,19 +122,6 @@ class TunnelStats:
     def bytes_down(self) -> int:
         return self.backend.bytes + self.delivered_bytes
 
-    @property
-    def moved(self) -> int:
-        """`RelayStats.moved`: the four counts' sum, in one call and no tuple."""
-        client, backend = self.client, self.backend
-        return (
-            client.messages
-            + client.bytes
-            + backend.messages
-            + backend.bytes
-            + self.delivered
-            + self.delivered_bytes
-        )
-
 
 class Tunnel:
     __slots__ = (  # one per connection: no instance dict
